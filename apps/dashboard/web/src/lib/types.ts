@@ -1,0 +1,92 @@
+// The wire shapes the dashboard reads (docs/api.md, docs/realtime.md). Field names are snake_case on the wire.
+
+export type Scope = 'read' | 'write' | 'control' | 'admin';
+export const SCOPES: Scope[] = ['read', 'write', 'control', 'admin'];
+
+export interface VerifiedKey {
+  valid: true;
+  org_id: string;
+  key_id: string;
+  scopes: Scope[];
+}
+
+export interface PlatformConfig {
+  ws_url: string;
+  version: string;
+  endpoint?: string;
+}
+
+export interface Sensor {
+  name: string;
+  description?: string;
+  metrics?: string[];
+  sample_rate?: number;
+  prefix?: string;
+  available?: boolean;
+}
+
+export interface Source {
+  source_id: string;
+  org_id: string;
+  name: string;
+  platform: string | null;
+  sensors: Sensor[];
+  online: boolean;
+  created_at: string;
+  last_seen: string | null;
+}
+
+export type SessionStatus = 'active' | 'completed' | 'failed' | 'aborted';
+export const SESSION_STATUSES: SessionStatus[] = ['active', 'completed', 'failed', 'aborted'];
+
+export interface Session {
+  session_id: string;
+  source_id: string;
+  name: string;
+  status: SessionStatus;
+  started_at: string;
+  ended_at: string | null;
+}
+
+export interface SessionDetail extends Session {
+  point_count: number;
+  metrics: string[];
+  first_point_at: number | null;
+  last_point_at: number | null;
+}
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: Scope[];
+  created_at: string;
+  last_used_at: string | null;
+}
+
+export interface QueryPoint {
+  timestamp: number;
+  value: unknown;
+}
+
+export interface QueryAnswer {
+  source_id: string;
+  metric: string;
+  bucket?: string;
+  agg?: string;
+  points: QueryPoint[];
+}
+
+export interface PairingCode {
+  code: string;
+  expires_at: string;
+}
+
+export interface LivePoint {
+  metric: string;
+  value: unknown;
+  timestamp: number;
+}
+
+/** A frame from the realtime app; `type` says which. */
+export type Frame = { type: string; source_id?: string; [field: string]: unknown };

@@ -1,0 +1,33 @@
+import { Module } from '@nestjs/common';
+import { BrokerModule, HealthModule, MetricsModule, ServicesClientModule } from '#common';
+import { AuditModule } from './audit/audit.module.js';
+import { AuthModule } from './auth/auth.module.js';
+import { IngestModule } from './ingest/ingest.module.js';
+import { KeysModule } from './keys/keys.module.js';
+import { PlatformConfigModule } from './platform-config/platform-config.module.js';
+import { QueryModule } from './query/query.module.js';
+import { SourcesModule } from './sources/sources.module.js';
+
+import { SessionsModule } from './sessions/sessions.module.js';
+import { SetupModule } from './setup/setup.module.js';
+import { DashboardModule } from './dashboard/dashboard.module.js';
+
+@Module({
+  imports: [
+    BrokerModule.forRoot('gateway'),
+    ServicesClientModule,
+    MetricsModule.forApp('gateway'),
+    HealthModule.forRoot({ database: false, jetstream: true }),
+    AuthModule,
+    IngestModule,
+    SessionsModule,
+    QueryModule,
+    SourcesModule,
+    KeysModule,
+    PlatformConfigModule,
+    AuditModule,
+    SetupModule,
+    DashboardModule,
+  ],
+})
+export class AppModule {}

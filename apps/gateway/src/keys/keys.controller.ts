@@ -1,0 +1,30 @@
+import { Body, Controller, Delete, Get, Param, Post } from '@nestjs/common';
+import { type CreatedKey, DomainError, type KeyView, type Principal, SUBJECTS } from '#common';
+import { CurrentPrincipal, RequireScope } from '../auth/auth.decorators.js';
+import { ServicesClient } from '#common';
+import { CreateKeyDto } from './dto/create-key.dto.js';
+
+@Controller('api/keys')
+@RequireScope('admin')
+export class KeysController {
+  constructor(private readonly services: ServicesClient) {}
+
+  /** 201 with the key, shown this once. */
+  @Post()
+  async create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateKeyDto) {
+    if (dto.org_id !== undefined && dto.org_id !== principal.org_id) {
+      throw new DomainError('FORBIDDEN', 'an API key can only create keys for its own org');
+    }
+    return this.services.call<CreatedKey>(SUBJECTS.keys.create, { org_id: principal.org_id, name: dto.name, scopes: dto.scopes });
+  }
+
+  @Get()
+  list(@CurrentPrincipal() principal: Principal): Promise<{ keys: KeyView[] }> {
+    return this.services.call(SUBJECTS.keys.list, { org_id: principal.org_id });
+  }
+
+  @Delete(':keyId')
+  revoke(@CurrentPrincipal() principal: Principal, @Param('keyId') keyId: string) {
+    return this.services.call(SUBJECTS.keys.revoke, { org_id: principal.org_id, key_id: keyId });
+  }
+}

@@ -1,0 +1,37 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type pg from 'pg';
+import { DataSource } from 'typeorm';
+import { type ExportSessionRequest, poolOf } from '#common';
+import { CSV_HEADER, csvLine, ndjsonLine, type PointRow } from '../query/point-format.js';
+import { cursorRows } from '../query/row-cursor.js';
+import { SessionsService } from './sessions.service.js';
+
+const SESSION_POINTS = `
+  SELECT extract(epoch FROM time)::float8 AS ts, source_id, metric, value_num, value_json::text AS value_json,
+         tags::text AS tags, session_id
+    FROM points WHERE org_id = $1 AND session_id = $2
+   ORDER BY time, source_id, metric`;
+
+/** A session's points as CSV or NDJSON, oldest first, read through a cursor. */
+@Injectable()
+export class SessionExportService {
+  private readonly pool: pg.Pool;
+
+  constructor(
+    @Inject(DataSource) dataSource: DataSource,
+    private readonly sessions: SessionsService,
+  ) {
+    this.pool = poolOf(dataSource);
+  }
+
+  async *export(request: ExportSessionRequest): AsyncGenerator<string> {
+    await this.sessions.find(request.org_id, request.session_id);
+    const line = request.format === 'ndjson' ? ndjsonLine : csvLine;
+    yield request.format === 'ndjson' ? '' : CSV_HEADER;
+    for await (const rows of cursorRows<PointRow>(this.pool, SESSION_POINTS, [request.org_id, request.session_id])) {
+      let chunk = '';
+      for (const row of rows) chunk += line(row);
+      yield chunk;
+    }
+  }
+}

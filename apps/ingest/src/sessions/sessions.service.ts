@@ -1,0 +1,146 @@
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource, type Repository } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
+import {
+  type CreateSessionReply,
+  type CreateSessionRequest,
+  DomainError,
+  type GetSessionRequest,
+  type ListSessionsReply,
+  type ListSessionsRequest,
+  type SessionDetail,
+  type SessionView,
+  type UpdateSessionRequest,
+} from '#common';
+import { SessionEntity } from './session.entity.js';
+
+const ENDED = new Set(['completed', 'failed', 'aborted']);
+
+export function sessionView(entity: SessionEntity): SessionView {
+  return {
+    session_id: entity.id,
+    org_id: entity.orgId,
+    source_id: entity.sourceId,
+    name: entity.name,
+    status: entity.status,
+    tags: entity.tags,
+    metadata: entity.metadata,
+    started_at: entity.startedAt.toISOString(),
+    ended_at: entity.endedAt ? entity.endedAt.toISOString() : null,
+    created_at: entity.createdAt.toISOString(),
+    updated_at: entity.updatedAt.toISOString(),
+  };
+}
+
+@Injectable()
+export class SessionsService {
+  private readonly sessions: Repository<SessionEntity>;
+
+  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {
+    this.sessions = dataSource.getRepository(SessionEntity);
+  }
+
+  /** Creates the session, or returns the existing one unchanged (`status: "ended"` ends it). */
+  async create(request: CreateSessionRequest): Promise<CreateSessionReply> {
+    const id = request.session_id ?? `session_${Math.floor(Date.now() / 1000)}_${randomBytes(4).toString('hex')}`;
+    const inserted = await this.sessions
+      .createQueryBuilder()
+      .insert()
+      .values(<QueryDeepPartialEntity<SessionEntity>>{
+        orgId: request.org_id,
+        id,
+        sourceId: request.source_id,
+        name: request.name ?? id,
+        status: 'active',
+        tags: (request.tags ?? {}) as object,
+        metadata: (request.metadata ?? {}) as object,
+        startedAt: new Date(),
+        endedAt: request.status === 'ended' ? new Date() : null,
+      })
+      .orIgnore()
+      .returning('id')
+      .execute();
+    const created = inserted.raw.length > 0;
+    if (!created && request.status === 'ended') {
+      return { created, session: await this.update({ org_id: request.org_id, session_id: id, status: 'completed' }) };
+    }
+    if (created && request.status === 'ended') await this.sessions.update({ orgId: request.org_id, id }, { status: 'completed' });
+    return { created, session: sessionView(await this.find(request.org_id, id)) };
+  }
+
+  async update(request: UpdateSessionRequest): Promise<SessionView> {
+    const session = await this.find(request.org_id, request.session_id);
+    if (request.status) {
+      session.status = request.status;
+      session.endedAt = ENDED.has(request.status) ? (request.ended_at ? new Date(request.ended_at) : (session.endedAt ?? new Date())) : null;
+    } else if (request.ended_at) {
+      session.endedAt = new Date(request.ended_at);
+    }
+    if (request.name !== undefined) session.name = request.name;
+    if (request.tags !== undefined) session.tags = request.tags;
+    return sessionView(await this.sessions.save(session));
+  }
+
+  async list(request: ListSessionsRequest): Promise<ListSessionsReply> {
+    const query = this.sessions
+      .createQueryBuilder('s')
+      .where('s.org_id = :org', { org: request.org_id })
+      .orderBy("date_trunc('milliseconds', s.created_at)", 'DESC')
+      .addOrderBy('s.id', 'DESC')
+      .take(request.limit + 1);
+    if (request.source_id) query.andWhere('s.source_id = :source', { source: request.source_id });
+    if (request.status) query.andWhere('s.status = :status', { status: request.status });
+    if (request.cursor) {
+      const [createdAt, id] = decodeCursor(request.cursor);
+      // Compared at millisecond precision, the precision the cursor carries.
+      query.andWhere("(date_trunc('milliseconds', s.created_at), s.id) < (:createdAt::timestamptz, :id)", { createdAt, id });
+    }
+    const rows = await query.getMany();
+    const page = rows.slice(0, request.limit);
+    const last = page[page.length - 1];
+    return {
+      sessions: page.map(sessionView),
+      next_cursor: rows.length > request.limit && last ? encodeCursor(last) : null,
+    };
+  }
+
+  async detail(request: GetSessionRequest): Promise<SessionDetail> {
+    const session = await this.find(request.org_id, request.session_id);
+    const [stats] = await this.dataSource.query(
+      `SELECT count(*)::bigint AS point_count,
+              coalesce(array_agg(DISTINCT metric) FILTER (WHERE metric IS NOT NULL), '{}') AS metrics,
+              extract(epoch FROM min(time))::float8 AS first_point_at,
+              extract(epoch FROM max(time))::float8 AS last_point_at
+         FROM points WHERE org_id = $1 AND session_id = $2`,
+      [request.org_id, request.session_id],
+    );
+    return {
+      ...sessionView(session),
+      point_count: Number(stats.point_count),
+      metrics: [...stats.metrics].sort(),
+      first_point_at: stats.first_point_at,
+      last_point_at: stats.last_point_at,
+    };
+  }
+
+  async find(orgId: string, id: string): Promise<SessionEntity> {
+    const session = await this.sessions.findOneBy({ orgId, id });
+    if (!session) throw new DomainError('SESSION_NOT_FOUND', `session "${id}" not found`);
+    return session;
+  }
+}
+
+function encodeCursor(session: SessionEntity): string {
+  return Buffer.from(JSON.stringify([session.createdAt.toISOString(), session.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
+    if (typeof createdAt === 'string' && typeof id === 'string' && !Number.isNaN(Date.parse(createdAt))) return [createdAt, id];
+  } catch {
+    // fall through
+  }
+  throw new DomainError('BAD_REQUEST', 'cursor is not one this API handed out', [{ field: 'cursor', message: 'invalid cursor' }]);
+}

@@ -1,0 +1,202 @@
+import { type BeforeApplicationShutdown, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { type ConsumerMessages, jetstream, type JetStreamClient, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
+import { headers } from '@nats-io/transport-node';
+import {
+  BrokerConnection,
+  CONSUMERS,
+  decodeTelemetry,
+  ENCODING_HEADER,
+  ensureIngestConsumer,
+  ensureTelemetryStreams,
+  HEADERS,
+  METRICS,
+  scrapeGauge,
+  STREAMS,
+  SUBJECTS,
+} from '#common';
+import { config } from '../config.js';
+import { isTransientFailure } from './failure.js';
+import { PoisonMessageError } from './point-rows.js';
+import { PointsWriter } from './points-writer.service.js';
+
+const RETRY_DELAY_MS = 1000;
+
+/**
+ * Reads the telemetry stream with the shared durable pull consumer and writes it in
+ * batches: messages that arrive while a batch is being written form the next one (group
+ * commit). A message is acked only after its transaction commits. A message that keeps
+ * failing is dead-lettered with its reason after `maxAttempts` deliveries; a database that
+ * is away is waited for, never a reason to dead-letter.
+ */
+@Injectable()
+export class TelemetryConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(TelemetryConsumer.name);
+  private js: JetStreamClient;
+  private messages?: ConsumerMessages;
+  private readonly buffer: JsMsg[] = [];
+  private bufferedBytes = 0;
+  private wakeWriters: Array<() => void> = [];
+  private wakePump?: () => void;
+  private stopping = false;
+  private loops: Promise<void>[] = [];
+
+  constructor(
+    private readonly broker: BrokerConnection,
+    private readonly writer: PointsWriter,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await ensureTelemetryStreams(this.broker.nc);
+    await ensureIngestConsumer(this.broker.nc, config.ackWaitMs);
+    this.js = jetstream(this.broker.nc);
+    this.exportLag();
+    this.loops = [this.pump(), ...Array.from({ length: config.writers }, () => this.writeLoop())];
+  }
+
+  /** Before NATS and the database close: finish the batches in hand, ack them, hand the rest back. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    this.messages?.stop();
+    this.wakePump?.();
+    for (const wake of this.wakeWriters.splice(0)) wake();
+    await Promise.allSettled(this.loops);
+    // Whatever was fetched but not written goes back at once rather than after ack_wait.
+    for (const msg of this.buffer.splice(0)) msg.nak();
+  }
+
+  /** Consumer lag as JetStream reports it, read at scrape time. */
+  private exportLag(): void {
+    const jsm = jetstreamManager(this.broker.nc);
+    scrapeGauge('plexus_jetstream_consumer_pending_messages', 'Telemetry messages waiting in JetStream for the ingest consumer', ['state'], async (gauge) => {
+      const info = await (await jsm).consumers.info(STREAMS.telemetry, CONSUMERS.ingestWriter).catch(() => undefined);
+      if (!info) return;
+      gauge.set({ state: 'pending' }, info.num_pending);
+      gauge.set({ state: 'ack_pending' }, info.num_ack_pending);
+      gauge.set({ state: 'redelivered' }, info.num_redelivered);
+    });
+  }
+
+  /** Moves messages from JetStream into the buffer, pausing (and so pulling no more) while it is full. */
+  private async pump(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        const consumer = await this.js.consumers.get(STREAMS.telemetry, CONSUMERS.ingestWriter);
+        this.messages = await consumer.consume({ max_messages: config.batchMessages * 2, expires: 5000 });
+        for await (const msg of this.messages) {
+          while (!this.stopping && (this.buffer.length >= config.batchMessages * 4 || this.bufferedBytes >= config.bufferBytes)) {
+            await new Promise<void>((resolve) => (this.wakePump = resolve));
+          }
+          if (this.stopping) {
+            msg.nak();
+            continue;
+          }
+          this.buffer.push(msg);
+          this.bufferedBytes += msg.data.length;
+          this.wakeWriters.shift()?.();
+        }
+      } catch (error) {
+        if (this.stopping) return;
+        this.logger.warn(`telemetry consumer interrupted (${(error as Error).message}); resuming`);
+        await delay(RETRY_DELAY_MS);
+        // The stream or consumer may have been lost with a broker that kept no state.
+        await ensureTelemetryStreams(this.broker.nc)
+          .then(() => ensureIngestConsumer(this.broker.nc, config.ackWaitMs))
+          .catch((ensureError: Error) => this.logger.warn(`could not recreate the telemetry consumer: ${ensureError.message}`));
+      }
+    }
+  }
+
+  /** Up to batchMessages messages and batchBytes bytes, so parallel writers share a backlog. */
+  private takeBatch(): JsMsg[] {
+    let count = 0;
+    let bytes = 0;
+    while (count < this.buffer.length && count < config.batchMessages && (count === 0 || bytes + this.buffer[count].data.length <= config.batchBytes)) {
+      bytes += this.buffer[count].data.length;
+      count++;
+    }
+    const batch = this.buffer.splice(0, count);
+    this.bufferedBytes -= bytes;
+    this.wakePump?.();
+    return batch;
+  }
+
+  private async writeLoop(): Promise<void> {
+    while (!this.stopping || this.buffer.length) {
+      if (!this.buffer.length) {
+        if (this.stopping) return;
+        await new Promise<void>((resolve) => this.wakeWriters.push(resolve));
+        continue;
+      }
+      await this.process(this.takeBatch());
+    }
+  }
+
+  private async process(batch: JsMsg[]): Promise<void> {
+    try {
+      const stopTimer = METRICS.writerWriteSeconds.startTimer();
+      const points = await this.writer.write(await Promise.all(batch.map(decode)));
+      stopTimer();
+      for (const msg of batch) msg.ack();
+      METRICS.writerPointsWritten.inc(points);
+      this.logger.debug({ message: 'batch committed', messages: batch.length, points, correlation_ids: correlationIds(batch) });
+      METRICS.writerBatchMessages.observe(batch.length);
+      METRICS.writerBatchPoints.observe(points);
+      return;
+    } catch (error) {
+      const transient = isTransientFailure(error) && !(error instanceof PoisonMessageError);
+      METRICS.writerFailures.inc({ kind: transient ? 'database_unavailable' : 'data' });
+      if (transient) {
+        this.logger.warn({ message: `database unavailable (${(error as Error).message}); messages will be retried`, correlation_ids: correlationIds(batch) });
+        for (const msg of batch) msg.nak(RETRY_DELAY_MS);
+        await delay(RETRY_DELAY_MS);
+        return;
+      }
+      if (batch.length > 1) {
+        // Find the bad message(s): the others still go in.
+        for (const msg of batch) await this.process([msg]);
+        return;
+      }
+      await this.failOne(batch[0], error as Error);
+    }
+  }
+
+  private async failOne(msg: JsMsg, error: Error): Promise<void> {
+    const poison = error instanceof PoisonMessageError;
+    if (!poison && msg.info.deliveryCount < config.maxAttempts) {
+      this.logger.warn({ message: `message ${msg.seq} failed (attempt ${msg.info.deliveryCount}): ${error.message}`, correlation_ids: correlationIds([msg]) });
+      msg.nak(RETRY_DELAY_MS * msg.info.deliveryCount);
+      return;
+    }
+    const reason = `${poison ? 'rejected' : `failed ${msg.info.deliveryCount} times`}: ${error.message}`;
+    try {
+      const h = headers();
+      h.set(HEADERS.deadLetterReason, reason.slice(0, 1024));
+      h.set('Plexus-Original-Subject', msg.subject);
+      const correlationId = msg.headers?.get(HEADERS.correlationId);
+      if (correlationId) h.set(HEADERS.correlationId, correlationId);
+      await this.js.publish(SUBJECTS.telemetry.deadLetter, msg.data, { headers: h });
+      msg.ack();
+      METRICS.writerDeadLetters.inc();
+      this.logger.error({ message: `message ${msg.seq} dead-lettered to ${SUBJECTS.telemetry.deadLetter}: ${reason}`, correlation_ids: correlationIds([msg]) });
+    } catch (publishError) {
+      this.logger.error(`could not dead-letter message ${msg.seq}: ${(publishError as Error).message}`);
+      msg.nak(RETRY_DELAY_MS);
+    }
+  }
+}
+
+function correlationIds(batch: JsMsg[]): string[] {
+  return batch.map((msg) => msg.headers?.get(HEADERS.correlationId) ?? 'unknown');
+}
+
+async function decode(msg: JsMsg): Promise<string> {
+  try {
+    return await decodeTelemetry(msg.data, msg.headers?.get(ENCODING_HEADER));
+  } catch (error) {
+    throw new PoisonMessageError(`message cannot be decoded: ${(error as Error).message}`);
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

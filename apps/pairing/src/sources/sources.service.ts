@@ -1,0 +1,81 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource, type Repository } from 'typeorm';
+import {
+  BrokerConnection,
+  digestsEqual,
+  DomainError,
+  type SourceRevokedEvent,
+  type SourceSeenEvent,
+  type SourceView,
+  SUBJECTS,
+  type VerifyDeviceReply,
+} from '#common';
+import { DeviceTokenEntity } from './device-token.entity.js';
+import { SourceEntity } from './source.entity.js';
+
+export function sourceView(source: SourceEntity): SourceView {
+  return {
+    source_id: source.id,
+    org_id: source.orgId,
+    name: source.name,
+    platform: source.platform,
+    sensors: source.sensors,
+    cameras: source.cameras,
+    // Presence is the realtime app's to report; without a live socket a source is offline.
+    online: false,
+    created_at: source.createdAt.toISOString(),
+    last_seen: source.lastSeenAt ? source.lastSeenAt.toISOString() : null,
+  };
+}
+
+@Injectable()
+export class SourcesService {
+  private readonly sources: Repository<SourceEntity>;
+  private readonly tokens: Repository<DeviceTokenEntity>;
+
+  constructor(
+    @Inject(DataSource) dataSource: DataSource,
+    private readonly broker: BrokerConnection,
+  ) {
+    this.sources = dataSource.getRepository(SourceEntity);
+    this.tokens = dataSource.getRepository(DeviceTokenEntity);
+  }
+
+  async list(orgId: string): Promise<SourceView[]> {
+    const sources = await this.sources.find({ where: { orgId }, order: { createdAt: 'ASC', id: 'ASC' } });
+    return sources.map(sourceView);
+  }
+
+  /** Removes the source and its device tokens, then tells every realtime instance to drop its socket. */
+  async revoke(orgId: string, sourceId: string): Promise<{ revoked: true; source_id: string }> {
+    const result = await this.sources.delete({ orgId, id: sourceId });
+    if (!result.affected) throw new DomainError('NOT_FOUND', `source "${sourceId}" not found`);
+    const event: SourceRevokedEvent = { org_id: orgId, source_id: sourceId };
+    this.broker.nc.publish(SUBJECTS.sources.revoked, JSON.stringify(event));
+    return { revoked: true, source_id: sourceId };
+  }
+
+  /** A device connected or is alive: remember its description and when it was last seen. */
+  async seen(event: SourceSeenEvent): Promise<void> {
+    const values = [event.org_id, event.source_id, event.platform ?? null, JSON.stringify(event.sensors ?? []), JSON.stringify(event.cameras ?? [])];
+    if (event.create) {
+      await this.sources.query(
+        `INSERT INTO sources (org_id, id, name, platform, sensors, cameras, last_seen_at) VALUES ($1, $2, $2, $3, $4, $5, now())
+         ON CONFLICT (org_id, id) DO UPDATE SET platform = EXCLUDED.platform, sensors = EXCLUDED.sensors, cameras = EXCLUDED.cameras, last_seen_at = now()`,
+        values,
+      );
+    } else {
+      await this.sources.query(
+        `UPDATE sources SET platform = coalesce($3, platform), sensors = $4, cameras = $5, last_seen_at = now() WHERE org_id = $1 AND id = $2`,
+        values,
+      );
+    }
+  }
+
+  async verifyDevice(tokenHash: string): Promise<VerifyDeviceReply> {
+    if (!/^[0-9a-f]{64}$/.test(tokenHash)) return { valid: false };
+    const token = await this.tokens.findOneBy({ tokenHash });
+    if (!token || !digestsEqual(token.tokenHash, tokenHash)) return { valid: false };
+    return { valid: true, org_id: token.orgId, source_id: token.sourceId };
+  }
+}

@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { BrokerModule, HealthModule, MetricsModule, ServicesClientModule, TelemetryPublisher } from '#common';
+import { BrowserHub } from './browsers/browser-hub.service.js';
+import { CommandRouter } from './commands/command-router.service.js';
+import { DeviceHub } from './devices/device-hub.service.js';
+import { DeviceSession } from './devices/device-session.service.js';
+import { Recorder } from './devices/recorder.service.js';
+import { Authenticator } from './sockets/authenticator.service.js';
+import { SocketServer } from './sockets/socket-server.service.js';
+import { StatsController } from './sockets/stats.controller.js';
+
+@Module({
+  imports: [BrokerModule.forRoot('realtime'), ServicesClientModule, MetricsModule.forApp('realtime'),
+    HealthModule.forRoot({ database: false })],
+  controllers: [StatsController],
+  providers: [TelemetryPublisher, Authenticator, DeviceHub, BrowserHub, DeviceSession, Recorder, CommandRouter, SocketServer],
+})
+export class AppModule {}

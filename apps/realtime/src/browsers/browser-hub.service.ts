@@ -1,0 +1,79 @@
+import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import type { Msg, Subscription } from '@nats-io/transport-node';
+import { BrokerConnection, CLOSE_CODES, fromSubjectToken, HEADERS, type KeyRevokedEvent, SUBJECTS } from '#common';
+import type { BrowserConnection } from './browser-connection.js';
+
+/**
+ * The browsers connected to this instance, by org. The instance listens to an org's device
+ * subject only while it has a browser of that org, and forwards each message's bytes as they
+ * came: live telemetry may be dropped for a slow browser, nothing else is.
+ */
+@Injectable()
+export class BrowserHub implements OnModuleInit, OnModuleDestroy {
+  private readonly orgs = new Map<string, { browsers: Set<BrowserConnection>; subscription: Subscription }>();
+  private revocations?: Subscription;
+
+  constructor(private readonly broker: BrokerConnection) {}
+
+  onModuleInit(): void {
+    this.revocations = this.broker.nc.subscribe(SUBJECTS.keys.revoked, {
+      callback: (_, msg) => this.onKeyRevoked(msg.json<KeyRevokedEvent>()),
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.revocations?.unsubscribe();
+    for (const org of this.orgs.values()) {
+      org.subscription.unsubscribe();
+      for (const browser of org.browsers) browser.socket.close(1001, 'server shutting down');
+    }
+  }
+
+  get count(): number {
+    let count = 0;
+    for (const org of this.orgs.values()) count += org.browsers.size;
+    return count;
+  }
+
+  add(browser: BrowserConnection): void {
+    const orgId = browser.principal.org_id;
+    let org = this.orgs.get(orgId);
+    if (!org) {
+      const browsers = new Set<BrowserConnection>();
+      const subscription = this.broker.nc.subscribe(SUBJECTS.realtime.fromDevicesOfOrg(orgId), {
+        callback: (_, msg) => this.dispatch(browsers, msg),
+      });
+      org = { browsers, subscription };
+      this.orgs.set(orgId, org);
+    }
+    org.browsers.add(browser);
+  }
+
+  remove(browser: BrowserConnection): void {
+    const org = this.orgs.get(browser.principal.org_id);
+    if (!org) return;
+    org.browsers.delete(browser);
+    if (!org.browsers.size) {
+      org.subscription.unsubscribe();
+      this.orgs.delete(browser.principal.org_id);
+    }
+  }
+
+  private dispatch(browsers: Set<BrowserConnection>, msg: Msg): void {
+    const sourceId = fromSubjectToken(msg.subject.slice(msg.subject.lastIndexOf('.') + 1));
+    const droppable = msg.headers?.get(HEADERS.messageType) === 'telemetry';
+    const data = msg.string();
+    for (const browser of browsers) {
+      if (browser.watching === null || browser.watching.has(sourceId)) browser.socket.send(data, droppable);
+    }
+  }
+
+  private onKeyRevoked(event: KeyRevokedEvent): void {
+    const org = this.orgs.get(event.org_id);
+    for (const browser of org?.browsers ?? []) {
+      if (browser.principal.key_id !== event.key_id) continue;
+      browser.socket.sendJson({ type: 'error', code: 'FORBIDDEN', message: 'API key revoked' });
+      browser.socket.close(CLOSE_CODES.revoked, 'API key revoked');
+    }
+  }
+}

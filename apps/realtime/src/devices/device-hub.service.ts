@@ -1,0 +1,156 @@
+import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { headers, type Msg, type Subscription } from '@nats-io/transport-node';
+import {
+  BrokerConnection,
+  CLOSE_CODES,
+  fromSubjectToken,
+  HEADERS,
+  type KeyRevokedEvent,
+  METRICS,
+  type PresenceReply,
+  type SourceRevokedEvent,
+  type SourceSeenEvent,
+  SUBJECTS,
+  type TakeoverEvent,
+} from '#common';
+import { config } from '../config.js';
+import { type DeviceConnection, onlineSource } from './device-connection.js';
+
+const LAST_SEEN_EVERY_MS = 30_000;
+
+/**
+ * The devices connected to this instance. Commands reach a device through its own NATS
+ * subject, answered by whichever instance holds it; what a device says goes out on its
+ * org's subject for browsers on every instance. A source connecting anywhere takes over:
+ * any other socket of it is closed.
+ */
+@Injectable()
+export class DeviceHub implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(DeviceHub.name);
+  private readonly devices = new Map<string, DeviceConnection>();
+  private readonly subscriptions: Subscription[] = [];
+
+  constructor(private readonly broker: BrokerConnection) {}
+
+  onModuleInit(): void {
+    const nc = this.broker.nc;
+    this.subscriptions.push(
+      nc.subscribe(SUBJECTS.realtime.takeoverAll, { callback: (_, msg) => this.onTakeover(msg) }),
+      nc.subscribe(SUBJECTS.realtime.presenceAll, { callback: (_, msg) => this.onPresence(msg) }),
+      nc.subscribe(SUBJECTS.sources.revoked, { callback: (_, msg) => this.onSourceRevoked(msg.json<SourceRevokedEvent>()) }),
+      nc.subscribe(SUBJECTS.keys.revoked, { callback: (_, msg) => this.onKeyRevoked(msg.json<KeyRevokedEvent>()) }),
+    );
+  }
+
+  onModuleDestroy(): void {
+    for (const subscription of this.subscriptions) subscription.unsubscribe();
+    for (const device of this.devices.values()) device.socket.close(1001, 'server shutting down');
+  }
+
+  get count(): number {
+    return this.devices.size;
+  }
+
+  register(device: DeviceConnection): void {
+    const key = keyOf(device.orgId, device.sourceId);
+    const existing = this.devices.get(key);
+    if (existing) this.replace(existing);
+    this.devices.set(key, device);
+    const takeover: TakeoverEvent = { instance_id: config.instanceId, connection_id: device.socket.id };
+    this.broker.nc.publish(SUBJECTS.realtime.takeover(device.orgId, device.sourceId), JSON.stringify(takeover));
+    device.subscription = this.broker.nc.subscribe(SUBJECTS.realtime.toDevice(device.orgId, device.sourceId), {
+      callback: (_, msg) => {
+        // Control messages to a device are never dropped.
+        device.socket.send(msg.string());
+        msg.respond('ok');
+      },
+    });
+    this.publishStatus(device, 'online');
+    this.publishSeen(device);
+  }
+
+  unregister(device: DeviceConnection): void {
+    const key = keyOf(device.orgId, device.sourceId);
+    if (this.devices.get(key) === device) this.devices.delete(key);
+    device.subscription?.unsubscribe();
+    if (!device.replaced) {
+      this.publishStatus(device, 'offline');
+      this.publishSeen(device);
+    }
+  }
+
+  /** What a device said, for its org's browsers everywhere; `type` travels in a header so no one re-parses. */
+  relay(device: DeviceConnection, type: string, data: string): void {
+    const h = headers();
+    h.set(HEADERS.messageType, type);
+    METRICS.realtimeMessages.inc({ type });
+    this.broker.nc.publish(SUBJECTS.realtime.fromDevice(device.orgId, device.sourceId), data, { headers: h });
+    if (Date.now() - device.lastSeenPublishedAt > LAST_SEEN_EVERY_MS) this.publishSeen(device);
+  }
+
+  private publishStatus(device: DeviceConnection, status: 'online' | 'offline'): void {
+    this.relay(device, 'source_status', JSON.stringify({ type: 'source_status', source_id: device.sourceId, status }));
+  }
+
+  private publishSeen(device: DeviceConnection): void {
+    device.lastSeenPublishedAt = Date.now();
+    const event: SourceSeenEvent = {
+      org_id: device.orgId,
+      source_id: device.sourceId,
+      platform: device.platform,
+      sensors: device.sensors,
+      cameras: device.cameras,
+      create: device.keyId !== undefined,
+    };
+    this.broker.nc.publish(SUBJECTS.sources.seen, JSON.stringify(event));
+  }
+
+  private replace(device: DeviceConnection): void {
+    device.replaced = true;
+    device.socket.sendJson({ type: 'error', message: 'this source connected again elsewhere; closing this connection' });
+    device.socket.close(CLOSE_CODES.replaced, 'replaced by a newer connection');
+  }
+
+  private onTakeover(msg: Msg): void {
+    const [orgToken, sourceToken] = msg.subject.split('.').slice(-2);
+    const device = this.devices.get(keyOf(fromSubjectToken(orgToken), fromSubjectToken(sourceToken)));
+    if (!device) return;
+    const event = msg.json<TakeoverEvent>();
+    if (event.connection_id === device.socket.id) return;
+    this.devices.delete(keyOf(device.orgId, device.sourceId));
+    device.subscription?.unsubscribe();
+    this.replace(device);
+  }
+
+  private onPresence(msg: Msg): void {
+    const orgId = fromSubjectToken(msg.subject.split('.').pop() as string);
+    const reply: PresenceReply = { sources: [] };
+    for (const device of this.devices.values()) if (device.orgId === orgId) reply.sources.push(onlineSource(device));
+    msg.respond(JSON.stringify(reply));
+  }
+
+  private onSourceRevoked(event: SourceRevokedEvent): void {
+    const device = this.devices.get(keyOf(event.org_id, event.source_id));
+    if (!device) return;
+    this.logger.log(`closing ${event.source_id}: its device token was revoked`);
+    // Gone from the fleet: its closing must not report it seen (and so bring it back).
+    device.replaced = true;
+    this.devices.delete(keyOf(event.org_id, event.source_id));
+    device.subscription?.unsubscribe();
+    this.publishStatus(device, 'offline');
+    device.socket.sendJson({ type: 'error', message: 'device token revoked' });
+    device.socket.close(CLOSE_CODES.revoked, 'device token revoked');
+  }
+
+  private onKeyRevoked(event: KeyRevokedEvent): void {
+    for (const device of this.devices.values()) {
+      if (device.keyId !== event.key_id) continue;
+      device.socket.sendJson({ type: 'error', message: 'API key revoked' });
+      device.socket.close(CLOSE_CODES.revoked, 'API key revoked');
+    }
+  }
+}
+
+function keyOf(orgId: string, sourceId: string): string {
+  return `${orgId}\u0000${sourceId}`;
+}

@@ -1,0 +1,52 @@
+import { Injectable } from '@nestjs/common';
+import { type CommandFinishedEvent, DEVICE_EVENTS, type DeviceEvent, BrokerConnection, SUBJECTS } from '#common';
+import { withSourceId } from '../sockets/frames.js';
+import type { DeviceConnection } from './device-connection.js';
+import { DeviceHub } from './device-hub.service.js';
+import { Recorder } from './recorder.service.js';
+
+const EVENTS = new Set<string>(DEVICE_EVENTS);
+
+/** What a connected device may say, and where each message goes. */
+@Injectable()
+export class DeviceSession {
+  constructor(
+    private readonly hub: DeviceHub,
+    private readonly recorder: Recorder,
+    private readonly broker: BrokerConnection,
+  ) {}
+
+  async handle(device: DeviceConnection, message: Record<string, unknown> & { type: string }, text: string): Promise<void> {
+    if (!EVENTS.has(message.type)) {
+      device.socket.sendJson({ type: 'error', code: 'BAD_REQUEST', message: `unknown message type "${message.type}"` });
+      return;
+    }
+    this.hub.relay(device, message.type, withSourceId(text, message, device.sourceId));
+    switch (message.type as DeviceEvent) {
+      case 'telemetry': {
+        const problem = await this.recorder.record(device, message as Parameters<Recorder['record']>[1]);
+        if (problem) device.socket.sendJson({ type: 'error', code: 'BAD_REQUEST', message: problem });
+        break;
+      }
+      case 'session_stopped':
+        this.recorder.completeSession(device, message.session_id);
+        break;
+      case 'output':
+        if (message.event === 'exit' || message.event === 'error') this.commandFinished(device, message);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private commandFinished(device: DeviceConnection, message: Record<string, unknown>): void {
+    if (typeof message.id !== 'string') return;
+    const event: CommandFinishedEvent = {
+      org_id: device.orgId,
+      source_id: device.sourceId,
+      command_id: message.id,
+      exit_code: typeof message.code === 'number' ? message.code : null,
+    };
+    this.broker.nc.publish(SUBJECTS.audit.commandFinished, JSON.stringify(event));
+  }
+}

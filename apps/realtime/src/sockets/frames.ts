@@ -1,0 +1,30 @@
+import type { RawData } from 'ws';
+
+export type ParsedFrame = { ok: true; message: Record<string, unknown> & { type: string }; text: string } | { ok: false; error: string };
+
+/** A frame as the protocol wants it: JSON text, an object with a string `type`, at most `maxBytes`. */
+export function parseFrame(data: RawData, isBinary: boolean, maxBytes: number): ParsedFrame {
+  const size = Array.isArray(data) ? data.reduce((sum, part) => sum + part.length, 0) : (data as Buffer).byteLength;
+  if (size > maxBytes) return { ok: false, error: `frame of ${size} bytes is larger than ${maxBytes} bytes` };
+  if (isBinary) return { ok: false, error: 'frames must be JSON text, not binary' };
+  const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as Buffer).toString('utf8');
+  let message: unknown;
+  try {
+    message = JSON.parse(text);
+  } catch {
+    return { ok: false, error: 'frame is not valid JSON' };
+  }
+  if (typeof message !== 'object' || message === null || Array.isArray(message)) return { ok: false, error: 'frame must be a JSON object' };
+  if (typeof (message as { type?: unknown }).type !== 'string') return { ok: false, error: 'frame has no "type"' };
+  return { ok: true, message: message as Record<string, unknown> & { type: string }, text };
+}
+
+/**
+ * The frame's text with `source_id` set, for browsers: spliced in front when the device did
+ * not send one (no re-serialisation), rewritten when it did, so a device cannot speak for another.
+ */
+export function withSourceId(text: string, message: Record<string, unknown>, sourceId: string): string {
+  if (Object.prototype.hasOwnProperty.call(message, 'source_id')) return JSON.stringify({ ...message, source_id: sourceId });
+  const brace = text.indexOf('{');
+  return `{"source_id":${JSON.stringify(sourceId)},${text.slice(brace + 1)}`;
+}

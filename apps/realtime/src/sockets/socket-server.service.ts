@@ -1,0 +1,194 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { type RawData, WebSocket, WebSocketServer } from 'ws';
+import { BrokerConnection, CLOSE_CODES, METRICS, onlineSources, scrapeGauge } from '#common';
+import { type BrowserConnection } from '../browsers/browser-connection.js';
+import { BrowserHub } from '../browsers/browser-hub.service.js';
+import { CommandRouter } from '../commands/command-router.service.js';
+import { config } from '../config.js';
+import type { DeviceConnection } from '../devices/device-connection.js';
+import { DeviceHub } from '../devices/device-hub.service.js';
+import { DeviceSession } from '../devices/device-session.service.js';
+import { AuthFailure, Authenticator } from './authenticator.service.js';
+import { ClientSocket } from './client-socket.js';
+import { parseFrame } from './frames.js';
+import { TokenBucket } from './token-bucket.js';
+
+const PATH = /^\/(?:party\/([^/?#]+)|ws)\/?(?:[?#].*)?$/;
+/** A socket that exceeds its rate hears about it at most this often. */
+const RATE_ERROR_EVERY_MS = 1000;
+
+/**
+ * The WebSocket endpoint on the realtime port: `/party/{org_id}` (the agent's room form) and
+ * `/ws`. Plain `ws` on the HTTP server rather than Nest's gateway layer: the relay is the hot
+ * path and Nest's adapter costs about a third of the throughput (see FACTS.md).
+ */
+@Injectable()
+export class SocketServer implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(SocketServer.name);
+  private wss?: WebSocketServer;
+  private heartbeat?: NodeJS.Timeout;
+  private readonly sockets = new Set<ClientSocket>();
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly authenticator: Authenticator,
+    private readonly devices: DeviceHub,
+    private readonly deviceSession: DeviceSession,
+    private readonly browsers: BrowserHub,
+    private readonly commands: CommandRouter,
+    private readonly broker: BrokerConnection,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    scrapeGauge('plexus_realtime_sockets', 'WebSockets held by this realtime instance', ['kind'], (gauge) => {
+      gauge.set({ kind: 'device' }, this.devices.count);
+      gauge.set({ kind: 'browser' }, this.browsers.count);
+      gauge.set({ kind: 'all' }, this.sockets.size);
+    });
+    const server = this.adapterHost.httpAdapter.getHttpServer() as Server;
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: config.hardMaxFrameBytes });
+    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const match = PATH.exec(request.url ?? '');
+      if (!match) {
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+        return;
+      }
+      const pathOrg = match[1] === undefined ? undefined : decodeURIComponent(match[1]);
+      this.wss?.handleUpgrade(request, socket, head, (ws) => this.accept(ws, pathOrg));
+    });
+    // Protocol pings find dead sockets: one that has not answered the previous ping is closed.
+    this.heartbeat = setInterval(() => {
+      for (const client of this.sockets) {
+        if (!client.alive) {
+          client.ws.terminate();
+          continue;
+        }
+        client.alive = false;
+        client.ws.ping();
+      }
+    }, config.pingIntervalMs);
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.heartbeat);
+    for (const client of this.sockets) client.close(1001, 'server shutting down');
+    this.wss?.close();
+  }
+
+  async stats(): Promise<{ devices: number; browsers: number; sockets: number; dropped_telemetry: number }> {
+    const dropped = (await METRICS.realtimeDropped.get()).values[0]?.value ?? 0;
+    return { devices: this.devices.count, browsers: this.browsers.count, sockets: this.sockets.size, dropped_telemetry: dropped };
+  }
+
+  private accept(ws: WebSocket, pathOrg: string | undefined): void {
+    const client = new ClientSocket(ws, config.browserHighWaterBytes, config.browserQueueMessages);
+    this.sockets.add(client);
+    let device: DeviceConnection | undefined;
+    let browser: BrowserConnection | undefined;
+    let authenticating = false;
+    let lastRateError = 0;
+    const timer = setTimeout(() => {
+      client.sendJson({ type: 'error', message: `authenticate within ${config.authTimeoutMs / 1000} s` });
+      client.close(CLOSE_CODES.authTimeout, 'authentication timeout');
+    }, config.authTimeoutMs);
+
+    const rateLimited = (bucket: TokenBucket): boolean => {
+      if (bucket.take()) return false;
+      METRICS.realtimeRateLimited.inc({ kind: device ? 'device' : 'browser' });
+      const now = Date.now();
+      if (now - lastRateError > RATE_ERROR_EVERY_MS) {
+        lastRateError = now;
+        client.error('RATE_LIMITED', 'too many messages; slow down');
+      }
+      return true;
+    };
+
+    const authenticate = async (message: Record<string, unknown> & { type: string }): Promise<void> => {
+      authenticating = true;
+      try {
+        if (message.type === 'device_auth') {
+          const identity = await this.authenticator.device(message, pathOrg);
+          if (!client.open) return;
+          device = {
+            socket: client,
+            ...identity,
+            connectedAt: new Date().toISOString(),
+            rate: new TokenBucket(config.deviceRatePerSecond, config.deviceBurst),
+            replaced: false,
+            lastSeenPublishedAt: 0,
+          };
+          this.devices.register(device);
+          client.sendJson({ type: 'authenticated', source_id: device.sourceId });
+        } else if (message.type === 'browser_auth') {
+          const principal = await this.authenticator.browser(message, pathOrg);
+          if (!client.open) return;
+          browser = { socket: client, principal, watching: null, rate: new TokenBucket(config.browserRatePerSecond, config.browserBurst) };
+          this.browsers.add(browser);
+          const online = await onlineSources(this.broker.nc, principal.org_id);
+          client.sendJson({ type: 'init', org_id: principal.org_id, online_sources: online });
+        } else {
+          throw new AuthFailure('the first frame must be "device_auth" or "browser_auth"');
+        }
+        clearTimeout(timer);
+      } catch (error) {
+        clearTimeout(timer);
+        const failure = error instanceof AuthFailure ? error : new AuthFailure(String(error), true);
+        client.sendJson({ type: 'error', message: failure.message });
+        client.close(failure.unavailable ? 1013 : CLOSE_CODES.badCredentials, failure.unavailable ? 'try again later' : 'authentication failed');
+      } finally {
+        authenticating = false;
+      }
+    };
+
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      const frame = parseFrame(data, isBinary, config.maxFrameBytes);
+      if (!frame.ok) {
+        client.error('BAD_REQUEST', frame.error);
+        return;
+      }
+      const { message, text } = frame;
+      if (device) {
+        if (rateLimited(device.rate)) return;
+        void this.deviceSession.handle(device, message, text).catch((error: Error) => this.logger.warn(`device message failed: ${error.message}`));
+      } else if (browser) {
+        if (rateLimited(browser.rate)) return;
+        this.onBrowserMessage(browser, message);
+      } else if (!authenticating) {
+        void authenticate(message);
+      } else {
+        client.error('BAD_REQUEST', 'still authenticating; wait for the answer');
+      }
+    });
+
+    ws.on('close', () => {
+      clearTimeout(timer);
+      this.sockets.delete(client);
+      if (device) this.devices.unregister(device);
+      if (browser) this.browsers.remove(browser);
+    });
+    ws.on('error', (error) => this.logger.warn(`socket error: ${error.message}`));
+  }
+
+  private onBrowserMessage(browser: BrowserConnection, message: Record<string, unknown> & { type: string }): void {
+    if (message.type === 'subscribe') {
+      const ids = message.source_ids;
+      browser.watching = Array.isArray(ids) ? new Set(ids.filter((id): id is string => typeof id === 'string')) : null;
+      browser.socket.sendJson({ type: 'subscribed', source_ids: browser.watching ? [...browser.watching] : null });
+      return;
+    }
+    if (message.type === 'ping' && message.source_id === undefined) {
+      browser.socket.sendJson({ type: 'pong' });
+      return;
+    }
+    if (this.commands.isCommand(message.type)) {
+      void this.commands.route(browser, message as Parameters<CommandRouter['route']>[1]).catch((error: Error) => {
+        browser.socket.error('BAD_REQUEST', `${message.type} failed: ${error.message}`);
+      });
+      return;
+    }
+    browser.socket.error('BAD_REQUEST', `unknown message type "${message.type}"`);
+  }
+}

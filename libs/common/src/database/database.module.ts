@@ -1,0 +1,33 @@
+import { type DynamicModule, Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { sharedConfig } from '../config/shared-config.js';
+import type { ReadinessCheck } from '../health/readiness.js';
+import { openDatabase } from './database.js';
+
+@Injectable()
+class DatabaseCloser implements OnApplicationShutdown {
+  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+  async onApplicationShutdown(): Promise<void> {
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+}
+
+/** The app's DataSource: database created if missing and migrated (under a lock) before anything uses it. */
+@Global()
+@Module({})
+export class DatabaseModule {
+  static forRoot(entities: Function[], poolSize = 10): DynamicModule {
+    return {
+      module: DatabaseModule,
+      providers: [
+        { provide: DataSource, useFactory: () => openDatabase(sharedConfig.databaseUrl, entities, poolSize) },
+        DatabaseCloser,
+      ],
+      exports: [DataSource],
+    };
+  }
+}
+
+export function databaseReadiness(dataSource: DataSource): ReadinessCheck {
+  return { name: 'database', check: async () => (await dataSource.query('SELECT 1 AS ok'))[0]?.ok === 1 };
+}

@@ -1,0 +1,101 @@
+import type { Scope } from '../scopes.js';
+
+export interface SensorDescription {
+  name: string;
+  description?: string;
+  metrics?: string[];
+  sample_rate?: number;
+  prefix?: string;
+  available?: boolean;
+}
+
+export interface SourceView {
+  source_id: string;
+  org_id: string;
+  name: string;
+  platform: string | null;
+  sensors: SensorDescription[];
+  cameras: unknown[];
+  online: boolean;
+  created_at: string;
+  last_seen: string | null;
+}
+
+/** `SUBJECTS.pairing.createCode` */
+export interface CreatePairingCodeRequest {
+  org_id: string;
+  name?: string;
+}
+export interface PairingCodeReply {
+  code: string;
+  expires_at: string;
+}
+
+/** `SUBJECTS.pairing.codeStatus` */
+export interface PairingCodeStatusRequest {
+  org_id: string;
+  code: string;
+}
+export interface PairingCodeStatusReply {
+  status: 'pending' | 'paired';
+  source_id?: string;
+  expires_at: string;
+}
+
+/** `SUBJECTS.pairing.complete`: what the device sends, exactly as the Python agent does, plus optional fields. */
+export interface CompletePairingRequest {
+  code: string;
+  source_id?: string;
+  name?: string;
+  platform?: string;
+}
+export interface CompletePairingReply {
+  device_token: string;
+  source_id: string;
+  org_id: string;
+  source_name: string;
+}
+
+/** `SUBJECTS.devices.verify`: the token's SHA-256, never the token. */
+export interface VerifyDeviceRequest {
+  token_hash: string;
+}
+export type VerifyDeviceReply = { valid: true; org_id: string; source_id: string } | { valid: false };
+
+export interface ListSourcesRequest {
+  org_id: string;
+}
+export interface RevokeSourceRequest {
+  org_id: string;
+  source_id: string;
+}
+/** `SUBJECTS.sources.revoked` event. */
+export interface SourceRevokedEvent {
+  org_id: string;
+  source_id: string;
+}
+
+export interface CreateKeyRequest {
+  org_id: string;
+  name: string;
+  scopes: Scope[];
+}
+export interface KeyView {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: Scope[];
+  created_at: string;
+  last_used_at: string | null;
+}
+export interface CreatedKey extends KeyView {
+  /** Shown once. */
+  key: string;
+}
+export interface ListKeysRequest {
+  org_id: string;
+}
+export interface RevokeKeyRequest {
+  org_id: string;
+  key_id: string;
+}

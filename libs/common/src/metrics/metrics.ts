@@ -1,0 +1,63 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, register } from 'prom-client';
+
+/**
+ * Every Prometheus metric the platform exports, in one place (docs/operations.md lists them
+ * with the alerts worth having). Each app increments its own; all are registered everywhere,
+ * which costs nothing and keeps names in one file.
+ */
+let defaultsCollected = false;
+
+export function collectProcessMetrics(app: string): void {
+  if (defaultsCollected) return;
+  defaultsCollected = true;
+  register.setDefaultLabels({ app });
+  collectDefaultMetrics({ prefix: 'plexus_' });
+}
+
+export const METRICS = {
+  ingestRequests: new Counter({ name: 'plexus_ingest_requests_total', help: 'POST /api/ingest requests by answer status', labelNames: ['status'] }),
+  ingestPointsAccepted: new Counter({ name: 'plexus_ingest_points_accepted_total', help: 'Points accepted by the gateway (stored in JetStream)' }),
+  ingestPointsRejected: new Counter({ name: 'plexus_ingest_points_rejected_total', help: 'Points in ingest requests that were refused' }),
+  writerPointsWritten: new Counter({ name: 'plexus_writer_points_written_total', help: 'Points committed to PostgreSQL by this ingest app' }),
+  writerBatchMessages: new Histogram({
+    name: 'plexus_writer_batch_messages',
+    help: 'JetStream messages per write transaction',
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
+  }),
+  writerBatchPoints: new Histogram({
+    name: 'plexus_writer_batch_points',
+    help: 'Points per write transaction',
+    buckets: [1, 10, 100, 1000, 5000, 10000, 50000, 100000],
+  }),
+  writerWriteSeconds: new Histogram({
+    name: 'plexus_writer_write_seconds',
+    help: 'Time to write and commit one batch',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  }),
+  writerFailures: new Counter({ name: 'plexus_writer_failures_total', help: 'Failed write attempts by kind', labelNames: ['kind'] }),
+  writerDeadLetters: new Counter({ name: 'plexus_writer_dead_letters_total', help: 'Messages moved to the dead-letter subject' }),
+  realtimeMessages: new Counter({ name: 'plexus_realtime_device_messages_total', help: 'Messages relayed from devices, by type', labelNames: ['type'] }),
+  realtimeCommands: new Counter({
+    name: 'plexus_realtime_commands_total',
+    help: 'Dashboard → device messages, by type and outcome',
+    labelNames: ['type', 'outcome'],
+  }),
+  realtimeDropped: new Counter({ name: 'plexus_realtime_dropped_telemetry_total', help: 'Live telemetry dropped for slow browsers' }),
+  realtimeRateLimited: new Counter({ name: 'plexus_realtime_rate_limited_total', help: 'Messages ignored for exceeding a rate limit', labelNames: ['kind'] }),
+  pairings: new Counter({ name: 'plexus_pairings_total', help: 'Pairing attempts by outcome', labelNames: ['outcome'] }),
+  keyVerifications: new Counter({ name: 'plexus_key_verifications_total', help: 'API key verifications by outcome', labelNames: ['outcome'] }),
+} as const;
+
+/** A gauge whose value is read when Prometheus scrapes. */
+export function scrapeGauge(name: string, help: string, labelNames: string[], read: (gauge: Gauge) => Promise<void> | void): Gauge {
+  const existing = register.getSingleMetric(name) as Gauge | undefined;
+  if (existing) return existing;
+  return new Gauge({
+    name,
+    help,
+    labelNames,
+    async collect() {
+      await read(this);
+    },
+  });
+}

@@ -1,0 +1,54 @@
+import { Logger } from '@nestjs/common';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+
+import type { ReadinessCheck } from '../health/readiness.js';
+/**
+ * A NATS connection that keeps reconnecting forever and tracks whether it is up,
+ * so callers can answer 503 at once instead of buffering work for a broker that is away.
+ */
+export class BrokerConnection {
+  private readonly logger: Logger;
+  private connected = true;
+
+  private constructor(readonly nc: NatsConnection, name: string) {
+    this.logger = new Logger(`BrokerConnection:${name}`);
+    void this.watchStatus();
+  }
+
+  static async open(servers: string, name: string): Promise<BrokerConnection> {
+    const nc = await connect({
+      servers,
+      name,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+      waitOnFirstConnect: true,
+      pingInterval: 10_000,
+    });
+    return new BrokerConnection(nc, name);
+  }
+
+  get isConnected(): boolean {
+    return this.connected && !this.nc.isClosed();
+  }
+
+  private async watchStatus(): Promise<void> {
+    for await (const status of this.nc.status()) {
+      if (status.type === 'disconnect') {
+        this.connected = false;
+        this.logger.warn('disconnected from NATS');
+      } else if (status.type === 'reconnect') {
+        this.connected = true;
+        this.logger.log('reconnected to NATS');
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.nc.isClosed()) return;
+    await this.nc.drain().catch(() => this.nc.close());
+  }
+}
+
+export function brokerReadiness(broker: BrokerConnection): ReadinessCheck {
+  return { name: 'nats', check: async () => broker.isConnected && (await broker.nc.flush().then(() => true)) };
+}

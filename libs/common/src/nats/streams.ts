@@ -1,0 +1,71 @@
+import { AckPolicy, DeliverPolicy, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
+import { nanos, type NatsConnection } from '@nats-io/transport-node';
+import { sharedConfig } from '../config/shared-config.js';
+import type { ReadinessCheck } from '../health/readiness.js';
+import type { BrokerConnection } from './connection.js';
+import { CONSUMERS, STREAMS, SUBJECTS } from '../subjects.js';
+
+/**
+ * The durable telemetry stream (file storage, work-queue: a message leaves once the
+ * ingest app has committed it) and the dead-letter stream. Idempotent: every app that
+ * publishes or consumes calls it at start.
+ */
+export async function ensureTelemetryStreams(nc: NatsConnection): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  const telemetry = {
+    name: STREAMS.telemetry,
+    subjects: [SUBJECTS.telemetry.all],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Workqueue,
+    duplicate_window: nanos(sharedConfig.idempotencyWindowSeconds * 1000),
+    num_replicas: sharedConfig.streamReplicas,
+  };
+  const deadLetter = {
+    name: STREAMS.deadLetter,
+    subjects: [SUBJECTS.telemetry.deadLetterAll],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    max_age: nanos(30 * 24 * 3600 * 1000),
+    num_replicas: sharedConfig.streamReplicas,
+  };
+  for (const config of [telemetry, deadLetter]) {
+    try {
+      await jsm.streams.info(config.name);
+      await jsm.streams.update(config.name, config);
+    } catch (error) {
+      if (!/not found/i.test(String((error as Error).message))) throw error;
+      await jsm.streams.add(config).catch(async (addError: Error) => {
+        // Another app created it in between.
+        if (!/already in use|exists/i.test(addError.message)) throw addError;
+      });
+    }
+  }
+}
+
+/** The ingest writers' shared durable pull consumer. */
+export async function ensureIngestConsumer(nc: NatsConnection, ackWaitMs: number): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  const config = {
+    durable_name: CONSUMERS.ingestWriter,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: nanos(ackWaitMs),
+    max_ack_pending: 20_000,
+    max_deliver: -1,
+  };
+  try {
+    await jsm.consumers.info(STREAMS.telemetry, CONSUMERS.ingestWriter);
+    await jsm.consumers.update(STREAMS.telemetry, CONSUMERS.ingestWriter, { ack_wait: config.ack_wait, max_ack_pending: config.max_ack_pending });
+  } catch (error) {
+    if (!/not found/i.test(String((error as Error).message))) throw error;
+    await jsm.consumers.add(STREAMS.telemetry, config);
+  }
+}
+
+/** JetStream answers and holds the telemetry stream: what accepting ingest needs. */
+export function telemetryStreamReadiness(broker: BrokerConnection): ReadinessCheck {
+  return {
+    name: 'jetstream',
+    check: async () => (await (await jetstreamManager(broker.nc)).streams.info(STREAMS.telemetry)).config.name === STREAMS.telemetry,
+  };
+}

@@ -1,0 +1,103 @@
+import { sharedConfig } from './config/shared-config.js';
+
+const p = sharedConfig.natsPrefix;
+
+/**
+ * An id as one NATS subject token: ids may hold '.', which would split the token, so it and
+ * any other byte a token cannot carry is written %XX ('%' cannot occur in an id).
+ */
+export function subjectToken(id: string): string {
+  return id.replace(/[^A-Za-z0-9_:-]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+export function fromSubjectToken(token: string): string {
+  return token.replace(/%([0-9a-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
+
+/** Every NATS subject and JetStream name the platform uses, in one place. */
+export const SUBJECTS = {
+  telemetry: {
+    /** Durable telemetry, one message per accepted request: `<prefix>.telemetry.<org>`. */
+    forOrg: (orgId: string) => `${p}.telemetry.${orgId}`,
+    all: `${p}.telemetry.>`,
+    deadLetter: `${p}.deadletter.telemetry`,
+    deadLetterAll: `${p}.deadletter.>`,
+  },
+  keys: {
+    verify: `${p}.keys.verify`,
+    create: `${p}.keys.create`,
+    list: `${p}.keys.list`,
+    revoke: `${p}.keys.revoke`,
+    /** Event, broadcast to every gateway and realtime instance. */
+    revoked: `${p}.keys.revoked`,
+  },
+  pairing: {
+    createCode: `${p}.pairing.code.create`,
+    codeStatus: `${p}.pairing.code.status`,
+    complete: `${p}.pairing.complete`,
+  },
+  sources: {
+    list: `${p}.sources.list`,
+    revoke: `${p}.sources.revoke`,
+    /** Event, broadcast: realtime instances disconnect the source's socket. */
+    revoked: `${p}.sources.revoked`,
+    /** Event from realtime: a source connected or is alive, with its description. */
+    seen: `${p}.sources.seen`,
+  },
+  devices: {
+    verify: `${p}.devices.verify`,
+  },
+  /** Between realtime instances (core NATS: live, not durable). */
+  realtime: {
+    /** Request to the instance holding the device; no responder means the device is offline. */
+    toDevice: (orgId: string, sourceId: string) => `${p}.rt.device.${subjectToken(orgId)}.${subjectToken(sourceId)}`,
+    /** Everything a device says, and its presence, for the org's browsers on every instance. */
+    fromDevice: (orgId: string, sourceId: string) => `${p}.rt.out.${subjectToken(orgId)}.${subjectToken(sourceId)}`,
+    fromDevicesOfOrg: (orgId: string) => `${p}.rt.out.${subjectToken(orgId)}.*`,
+    /** A source connected somewhere: any other instance holding it closes its socket. */
+    takeover: (orgId: string, sourceId: string) => `${p}.rt.takeover.${subjectToken(orgId)}.${subjectToken(sourceId)}`,
+    takeoverAll: `${p}.rt.takeover.>`,
+    /** Scatter-gather: every instance answers with the org's sources connected to it. */
+    presence: (orgId: string) => `${p}.rt.presence.${subjectToken(orgId)}`,
+    presenceAll: `${p}.rt.presence.*`,
+  },
+  audit: {
+    commandStarted: `${p}.audit.command.start`,
+    commandFinished: `${p}.audit.command.finish`,
+    list: `${p}.audit.command.list`,
+  },
+  sessions: {
+    create: `${p}.sessions.create`,
+    update: `${p}.sessions.update`,
+    list: `${p}.sessions.list`,
+    get: `${p}.sessions.get`,
+    export: `${p}.sessions.export`,
+  },
+  query: {
+    points: `${p}.query.points`,
+  },
+  health: {
+    ready: (app: string) => `${p}.health.${app}`,
+  },
+} as const;
+
+export const STREAMS = {
+  telemetry: `${p}_TELEMETRY`,
+  deadLetter: `${p}_DEADLETTER`,
+} as const;
+
+export const CONSUMERS = {
+  ingestWriter: 'ingest-writer',
+} as const;
+
+export const QUEUES = {
+  pairing: 'pairing',
+  ingest: 'ingest',
+} as const;
+
+export const HEADERS = {
+  correlationId: 'Plexus-Correlation-Id',
+  deadLetterReason: 'Plexus-Dead-Letter-Reason',
+  /** Type of a relayed realtime message, so instances route it without parsing. */
+  messageType: 'Plexus-Type',
+} as const;

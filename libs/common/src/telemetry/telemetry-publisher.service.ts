@@ -1,0 +1,64 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import { headers } from '@nats-io/transport-node';
+import { sharedConfig as config } from '../config/shared-config.js';
+import { DomainError } from '../errors.js';
+import type { IncomingPoint } from '../messages/telemetry.js';
+import { BrokerConnection } from '../nats/connection.js';
+import { ensureTelemetryStreams } from '../nats/streams.js';
+import { HEADERS, SUBJECTS } from '../subjects.js';
+import { ENCODING_HEADER, encodeTelemetry } from './telemetry-envelope.js';
+
+/**
+ * Publishes each accepted ingest request to JetStream and resolves only once JetStream has
+ * stored it: the gateway's 200 is a promise the points reach the database.
+ */
+@Injectable()
+export class TelemetryPublisher implements OnModuleInit {
+  private js: JetStreamClient;
+
+  constructor(private readonly broker: BrokerConnection) {}
+
+  async onModuleInit(): Promise<void> {
+    await ensureTelemetryStreams(this.broker.nc);
+    this.js = jetstream(this.broker.nc, { timeout: config.publishTimeoutMs });
+  }
+
+  /**
+   * Stores one accepted request in JetStream: usually one message, more (sharing an id prefix)
+   * when it exceeds the broker's max payload. Resolves when every part is stored.
+   */
+  async publish(
+    orgId: string,
+    request: { rawBody: string; points: IncomingPoint[]; receivedAtUs: number },
+    options: { idempotencyKey?: string; correlationId: string },
+  ): Promise<void> {
+    if (!this.broker.isConnected) {
+      throw new DomainError('SERVICE_UNAVAILABLE', 'the message broker is unreachable; nothing was accepted, retry later');
+    }
+    const maxPayload = this.broker.nc.info?.max_payload ?? 1024 * 1024;
+    const parts = await encodeTelemetry(orgId, request.receivedAtUs, request.rawBody, request.points, maxPayload);
+    // Scoped by org: two orgs may well pick the same key.
+    const messageId = options.idempotencyKey ? `${orgId}:${options.idempotencyKey}` : undefined;
+    try {
+      await Promise.all(
+        parts.map((part, index) => {
+          const h = headers();
+          h.set(HEADERS.correlationId, options.correlationId);
+          if (part.gzip) h.set(ENCODING_HEADER, 'gzip');
+          const msgID = messageId && (parts.length === 1 ? messageId : `${messageId}:${index + 1}/${parts.length}`);
+          return this.js.publish(SUBJECTS.telemetry.forOrg(orgId), part.body, {
+            headers: h,
+            ...(msgID ? { msgID } : {}),
+            timeout: config.publishTimeoutMs,
+          });
+        }),
+      );
+    } catch (error) {
+      throw new DomainError(
+        'SERVICE_UNAVAILABLE',
+        `the message broker did not store the points (${(error as Error).message}); retry later`,
+      );
+    }
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * `npm run ops -- <subject> '<json>'`: one request to a Plexus operations subject over NATS,
+ * printing the reply. Uses NATS_URL and PLEXUS_NATS_PREFIX like the apps. Example:
+ *   npm run ops -- keys.create '{"org_id":"default","name":"ci","scopes":["write"]}'
+ */
+import { connect } from '@nats-io/transport-node';
+
+const [subject, body = '{}'] = process.argv.slice(2);
+if (!subject) {
+  console.error('usage: npm run ops -- <subject> \'<json>\'   (subjects: docs/operations.md)');
+  process.exit(2);
+}
+try {
+  JSON.parse(body);
+} catch {
+  console.error(`the request must be JSON, got: ${body}`);
+  process.exit(2);
+}
+const prefix = process.env.PLEXUS_NATS_PREFIX || 'plexus';
+const nc = await connect({ servers: process.env.NATS_URL || 'nats://127.0.0.1:4222' });
+try {
+  const reply = await nc.request(`${prefix}.${subject}`, body, { timeout: 5000 });
+  const packet = reply.json<{ response?: unknown; err?: unknown }>();
+  if (packet.err !== undefined) {
+    console.error(JSON.stringify(packet.err, null, 2));
+    process.exitCode = 1;
+  } else {
+    console.log(JSON.stringify(packet.response, null, 2));
+  }
+} catch (error) {
+  console.error(`no answer on ${prefix}.${subject}: ${(error as Error).message}`);
+  process.exitCode = 1;
+} finally {
+  await nc.close();
+}

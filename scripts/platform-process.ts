@@ -1,0 +1,69 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The four apps and how to reach each one's health endpoint, from one set of environment variables. */
+export const APPS = ['pairing', 'ingest', 'gateway', 'realtime'] as const;
+export type AppName = (typeof APPS)[number];
+
+const PORT_VARIABLES: Record<AppName, [string, number]> = {
+  gateway: ['GATEWAY_PORT', 8080],
+  realtime: ['REALTIME_PORT', 8081],
+  ingest: ['INGEST_HTTP_PORT', 8082],
+  pairing: ['PAIRING_HTTP_PORT', 8083],
+};
+
+export function appPort(app: AppName, env: NodeJS.ProcessEnv): number {
+  const [variable, fallback] = PORT_VARIABLES[app];
+  return Number(env[variable] || fallback);
+}
+
+/** `dist/` root: this file is compiled to dist/scripts/, and ts-jest runs it from scripts/. */
+function distRoot(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return here.includes(`${join('dist', 'scripts')}`) ? join(here, '..') : join(here, '..', 'dist');
+}
+
+export function appEntry(app: AppName): string {
+  return join(distRoot(), 'apps', app, 'src', 'main.js');
+}
+
+export interface SpawnedApp {
+  name: AppName;
+  child: ChildProcess;
+  exited: Promise<number | null>;
+}
+
+export function spawnApp(app: AppName, env: NodeJS.ProcessEnv, output: (app: AppName, line: string) => void): SpawnedApp {
+  const child = spawn(process.execPath, ['--enable-source-maps', appEntry(app)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  for (const stream of [child.stdout, child.stderr]) {
+    let pending = '';
+    stream?.setEncoding('utf8');
+    stream?.on('data', (text: string) => {
+      pending += text;
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) output(app, line);
+    });
+  }
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { name: app, child, exited };
+}
+
+/** Polls the app's `/health/ready` until it answers 200, the process exits, or the deadline passes. */
+export async function waitUntilReady(app: SpawnedApp, port: number, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  void app.exited.then(() => (exited = true));
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(`${app.name} exited before it was ready`);
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/health/ready`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${app.name} was not ready on port ${port} within ${timeoutMs} ms`);
+}

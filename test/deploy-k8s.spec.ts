@@ -1,0 +1,486 @@
+/**
+ * The Kubernetes manifests in deploy/kubernetes, checked without a cluster:
+ * - every object against the Kubernetes OpenAPI schema of its kind (kubernetes-models, whose
+ *   validators are compiled from the official schemas; no network), and for fields the API
+ *   does not know (the schemas allow them, the API server's strict field validation does not);
+ * - what the deployment needs: probes, resources, autoscalers, the 3-node NATS JetStream
+ *   cluster, credentials only through the Secret, and only settings the apps read.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import ts from 'typescript';
+import { parse, parseAllDocuments } from 'yaml';
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
+import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
+import { Ingress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { Namespace } from 'kubernetes-models/v1/Namespace';
+import { Secret } from 'kubernetes-models/v1/Secret';
+import { Service } from 'kubernetes-models/v1/Service';
+import type { IIoK8sApiCoreV1Container as Container } from 'kubernetes-models/v1/Container';
+import type { IIoK8sApiCoreV1EnvVar as EnvVar } from 'kubernetes-models/v1/EnvVar';
+import type { IIoK8sApiCoreV1PodTemplateSpec as PodTemplate } from 'kubernetes-models/v1/PodTemplateSpec';
+import type { IIoK8sApiCoreV1Probe as Probe } from 'kubernetes-models/v1/Probe';
+
+const root = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..');
+const dir = join(root, 'deploy', 'kubernetes');
+const APPS = ['gateway', 'ingest', 'realtime', 'pairing'] as const;
+const SCALED_APPS = ['gateway', 'ingest', 'realtime'] as const;
+
+/** Every kind the manifests may use. A kind missing here fails the test: add its model. */
+const MODELS: Record<string, new (data: never) => { validate(): void }> = {
+  'v1/Namespace': Namespace,
+  'v1/ConfigMap': ConfigMap,
+  'v1/Secret': Secret,
+  'v1/Service': Service,
+  'apps/v1/Deployment': Deployment,
+  'apps/v1/StatefulSet': StatefulSet,
+  'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
+  'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
+  'networking.k8s.io/v1/Ingress': Ingress,
+};
+
+// The manifests are YAML checked at run time; these are the shapes the checks below read.
+interface Meta {
+  name: string;
+  namespace?: string;
+  labels?: Record<string, string>;
+}
+interface Workload {
+  apiVersion: string;
+  kind: 'Deployment' | 'StatefulSet';
+  metadata: Meta;
+  spec: {
+    replicas?: number;
+    serviceName?: string;
+    selector: { matchLabels: Record<string, string> };
+    template: PodTemplate;
+    volumeClaimTemplates?: { metadata: { name: string } }[];
+  };
+}
+interface Manifest {
+  apiVersion: string;
+  kind: string;
+  metadata: Meta;
+  [field: string]: any;
+}
+interface Located {
+  file: string;
+  index: number;
+  manifest: Manifest;
+}
+
+const yamlFiles = readdirSync(dir)
+  .filter((name) => /\.ya?ml$/.test(name))
+  .sort();
+const KUSTOMIZATION = 'kustomization.yaml';
+
+/** Every object of every YAML file except kustomization.yaml (not a Kubernetes object). */
+const located: Located[] = yamlFiles
+  .filter((file) => file !== KUSTOMIZATION)
+  .flatMap((file) =>
+    parseAllDocuments(readFileSync(join(dir, file), 'utf8')).flatMap((document, index) => {
+      if (document.errors.length > 0) throw new Error(`${file} document ${index}: ${document.errors.map(String).join('; ')}`);
+      const manifest = document.toJS() as Manifest | null;
+      return manifest === null ? [] : [{ file, index, manifest }];
+    }),
+  );
+const manifests = located.map(({ manifest }) => manifest);
+const describeManifest = ({ file, index, manifest }: Located): string =>
+  `${file}#${index} ${manifest?.kind}/${manifest?.metadata?.name}`;
+
+const kustomization = parse(readFileSync(join(dir, KUSTOMIZATION), 'utf8')) as {
+  namespace: string;
+  resources: string[];
+  images?: { name: string; newName?: string; newTag?: string }[];
+};
+
+function find<T = Manifest>(kind: string, name: string): T {
+  const found = manifests.find((manifest) => manifest.kind === kind && manifest.metadata?.name === name);
+  if (!found) throw new Error(`no ${kind} named ${name} in deploy/kubernetes`);
+  return found as T;
+}
+const all = <T = Manifest>(kind: string): T[] => manifests.filter((manifest) => manifest.kind === kind) as T[];
+const workloads = (): Workload[] => [...all<Workload>('Deployment'), ...all<Workload>('StatefulSet')];
+const containersOf = (workload: Workload): Container[] => [
+  ...(workload.spec.template.spec?.initContainers ?? []),
+  ...(workload.spec.template.spec?.containers ?? []),
+];
+const envOf = (container: Container): EnvVar[] => container.env ?? [];
+
+/** `KEY=` lines of .env.example: the settings the apps read. */
+const documentedSettings = new Set(
+  [...readFileSync(join(root, '.env.example'), 'utf8').matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map((match) => match[1]),
+);
+/** Variables the image itself defines (APP picks the app), from the Dockerfile. */
+const imageVariables = new Set(
+  [...readFileSync(join(root, 'Dockerfile'), 'utf8').matchAll(/^ENV\s+([A-Z][A-Z0-9_]*)=/gm)].map((match) => match[1]),
+);
+/** How long an app gives itself to stop after SIGTERM (libs/common/src/app/start-app.ts). */
+const stopDeadlineSeconds = (() => {
+  const source = readFileSync(join(root, 'libs', 'common', 'src', 'app', 'start-app.ts'), 'utf8');
+  const match = /const STOP_DEADLINE_MS = ([\d_]+);/.exec(source);
+  if (!match) throw new Error('STOP_DEADLINE_MS not found in libs/common/src/app/start-app.ts');
+  return Number(match[1].replaceAll('_', '')) / 1000;
+})();
+const config = (): Record<string, string> => find<{ data: Record<string, string> }>('ConfigMap', 'plexus-config').data;
+
+/** The named or numbered container port a probe or Service points at. */
+function portNumber(container: Container, port: string | number | undefined): number | undefined {
+  if (typeof port === 'number') return port;
+  return container.ports?.find((candidate) => candidate.name === port)?.containerPort;
+}
+
+const matches = (selector: Record<string, string>, labels: Record<string, string> | undefined): boolean =>
+  Object.entries(selector).every(([key, value]) => labels?.[key] === value);
+
+describe('deploy/kubernetes: every object is valid against the Kubernetes API schemas', () => {
+  it('finds the manifests', () => {
+    expect(located.length).toBeGreaterThan(20);
+  });
+
+  it('knows every apiVersion/kind and each object passes its OpenAPI schema', () => {
+    const failures: string[] = [];
+    for (const entry of located) {
+      const { apiVersion, kind } = entry.manifest ?? {};
+      const Model = MODELS[`${apiVersion}/${kind}`];
+      if (!Model) {
+        failures.push(`${describeManifest(entry)}: no schema for ${apiVersion} ${kind}`);
+        continue;
+      }
+      try {
+        new Model(entry.manifest as never).validate();
+      } catch (error) {
+        failures.push(`${describeManifest(entry)}: ${(error as Error).message}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
+  /**
+   * The OpenAPI schemas accept fields they do not define (a misspelt `readinesProbe` would pass),
+   * while `kubectl apply` rejects them (strict field validation). The same schemas' TypeScript
+   * types do not: each manifest is type-checked as an object literal of its kind, whose excess
+   * property check names any field the API does not have.
+   */
+  describe('has no field the Kubernetes API does not know', () => {
+    let diagnostics: string[];
+    beforeAll(() => {
+      diagnostics = typeCheck(located.filter((entry) => MODELS[`${entry.manifest?.apiVersion}/${entry.manifest?.kind}`]));
+    }, 60_000);
+
+    it('type-checks every manifest as its kind', () => {
+      expect(diagnostics).toEqual([]);
+    });
+  });
+
+  it('puts every object in the plexus namespace, created by namespace.yaml', () => {
+    expect(find('Namespace', 'plexus')).toBeDefined();
+    const elsewhere = located.filter(({ manifest }) => manifest.kind !== 'Namespace' && manifest.metadata?.namespace !== 'plexus');
+    expect(elsewhere.map(describeManifest)).toEqual([]);
+  });
+
+  it('applies every manifest with kubectl apply -k, except the examples (the Secret must never be overwritten)', () => {
+    expect(kustomization.namespace).toBe('plexus');
+    const listed = [...kustomization.resources].sort();
+    const applicable = yamlFiles.filter((file) => file !== KUSTOMIZATION && !file.includes('.example.'));
+    expect(listed).toEqual(applicable);
+    const appliedKinds = located.filter(({ file }) => listed.includes(file)).map(({ manifest }) => manifest.kind);
+    expect(appliedKinds).not.toContain('Secret');
+    // The app image is the one kustomize rewrites to the registry.
+    for (const app of APPS) {
+      const image = containersOf(find<Workload>('Deployment', app))[0].image ?? '';
+      expect(kustomization.images?.map((entry) => entry.name)).toContain(image.split(':')[0]);
+    }
+  });
+});
+
+describe('deploy/kubernetes: the apps', () => {
+  it.each(APPS)('%s: a Deployment of the image with APP set, probes on /health and /health/ready at its port', (app) => {
+    const deployment = find<Workload>('Deployment', app);
+    const [container] = deployment.spec.template.spec?.containers ?? [];
+    expect(container.image).toMatch(/^plexus(:|$)/);
+    expect(envOf(container).find((variable) => variable.name === 'APP')?.value).toBe(app);
+
+    // The container listens where the ConfigMap tells the app to.
+    const portSetting = { gateway: 'GATEWAY_PORT', realtime: 'REALTIME_PORT', ingest: 'INGEST_HTTP_PORT', pairing: 'PAIRING_HTTP_PORT' }[app];
+    const port = Number(config()[portSetting]);
+    expect(container.ports?.map((candidate) => candidate.containerPort)).toContain(port);
+
+    const httpProbe = (probe: Probe | undefined) => ({ path: probe?.httpGet?.path, port: portNumber(container, probe?.httpGet?.port) });
+    expect(httpProbe(container.readinessProbe)).toEqual({ path: '/health/ready', port });
+    expect(httpProbe(container.livenessProbe)).toEqual({ path: '/health', port });
+    if (container.startupProbe) expect(httpProbe(container.startupProbe)).toEqual({ path: '/health', port });
+  });
+
+  it.each(APPS)('%s: resource requests and limits, time for the preStop hook and the app’s graceful stop', (app) => {
+    const deployment = find<Workload>('Deployment', app);
+    const [container] = deployment.spec.template.spec?.containers ?? [];
+    expect(container.resources?.requests).toEqual(expect.objectContaining({ cpu: expect.anything(), memory: expect.anything() }));
+    expect(container.resources?.limits).toEqual(expect.objectContaining({ cpu: expect.anything(), memory: expect.anything() }));
+    // The grace period runs from the preStop hook on; the app then gives itself STOP_DEADLINE_MS.
+    const preStopSeconds = container.lifecycle?.preStop?.exec?.command?.[0] === 'sleep' ? Number(container.lifecycle.preStop.exec.command[1]) : 0;
+    const grace = deployment.spec.template.spec?.terminationGracePeriodSeconds ?? 30;
+    expect(grace).toBeGreaterThanOrEqual(30);
+    expect(grace).toBeGreaterThanOrEqual(preStopSeconds + stopDeadlineSeconds);
+  });
+
+  it.each(['gateway', 'realtime'])('%s: sleeps a few seconds before SIGTERM, so load balancers stop sending it traffic', (app) => {
+    const [container] = find<Workload>('Deployment', app).spec.template.spec?.containers ?? [];
+    const command = container.lifecycle?.preStop?.exec?.command ?? [];
+    expect(command[0]).toBe('sleep');
+    expect(Number(command[1])).toBeGreaterThanOrEqual(3);
+    expect(Number(command[1])).toBeLessThan(30);
+  });
+
+  it.each(SCALED_APPS)('%s: a CPU HorizontalPodAutoscaler on its Deployment, which leaves the replica count to it', (app) => {
+    const hpa = all('HorizontalPodAutoscaler').find((candidate) => candidate.spec?.scaleTargetRef?.name === app);
+    expect(hpa).toBeDefined();
+    expect(hpa?.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: app });
+    expect(hpa?.spec.minReplicas).toBeGreaterThanOrEqual(2);
+    expect(hpa?.spec.maxReplicas).toBeGreaterThan(hpa?.spec.minReplicas);
+    expect(hpa?.spec.metrics).toEqual(
+      expect.arrayContaining([{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: expect.any(Number) } } }]),
+    );
+    const deployment = find<Workload>('Deployment', app);
+    // Utilisation is measured against the request; a replicas field would fight the autoscaler.
+    expect(deployment.spec.template.spec?.containers[0].resources?.requests?.cpu).toBeDefined();
+    expect(deployment.spec.replicas).toBeUndefined();
+  });
+
+  it('aims every HorizontalPodAutoscaler at a Deployment that exists', () => {
+    const targets = all('HorizontalPodAutoscaler').map((hpa) => hpa.spec.scaleTargetRef as { kind: string; name: string });
+    expect(targets.length).toBeGreaterThanOrEqual(3);
+    for (const target of targets) expect(find(target.kind, target.name)).toBeDefined();
+  });
+
+  it('runs pairing twice, for availability', () => {
+    expect(find<Workload>('Deployment', 'pairing').spec.replicas).toBeGreaterThanOrEqual(2);
+  });
+
+  it('exposes gateway and realtime through Services that select their pods and ports', () => {
+    for (const service of all('Service')) {
+      const selector = service.spec.selector as Record<string, string>;
+      const selected = workloads().filter((workload) => matches(selector, workload.spec.template.metadata?.labels));
+      expect({ service: service.metadata.name, selected: selected.length > 0 }).toEqual({ service: service.metadata.name, selected: true });
+      for (const port of service.spec.ports as { targetPort?: string | number; port: number }[]) {
+        const target = port.targetPort ?? port.port;
+        const served = selected.some((workload) =>
+          containersOf(workload).some((container) => container.ports?.some((candidate) => candidate.name === target || candidate.containerPort === target)),
+        );
+        expect({ service: service.metadata.name, port: port.port, served }).toEqual({ service: service.metadata.name, port: port.port, served: true });
+      }
+    }
+    expect(find('Service', 'gateway').spec.ports[0].port).toBe(Number(config().GATEWAY_PORT));
+    expect(find('Service', 'realtime').spec.ports[0].port).toBe(Number(config().REALTIME_PORT));
+  });
+
+  it('gives every PodDisruptionBudget a selector that matches pods', () => {
+    for (const pdb of all('PodDisruptionBudget')) {
+      const selector = pdb.spec.selector.matchLabels as Record<string, string>;
+      expect({ pdb: pdb.metadata.name, matches: workloads().some((workload) => matches(selector, workload.spec.template.metadata?.labels)) }).toEqual({
+        pdb: pdb.metadata.name,
+        matches: true,
+      });
+    }
+  });
+});
+
+describe('deploy/kubernetes: settings and credentials', () => {
+  const secretVariable = /PASSWORD|SECRET|TOKEN|_KEY$/;
+
+  it('sets only variables the apps read (.env.example) or the image defines (APP)', () => {
+    const unknown: string[] = [];
+    for (const key of Object.keys(config())) if (!documentedSettings.has(key)) unknown.push(`plexus-config: ${key}`);
+    for (const deployment of all<Workload>('Deployment')) {
+      for (const container of containersOf(deployment)) {
+        for (const { name } of envOf(container)) {
+          if (!documentedSettings.has(name) && !imageVariables.has(name) && name !== 'POD_NAME') unknown.push(`${deployment.metadata.name}: ${name}`);
+        }
+        for (const source of container.envFrom ?? []) {
+          // Whole ConfigMaps are checked above; anything else would bypass the check.
+          expect(source.configMapRef?.name).toBe('plexus-config');
+          expect(source.prefix).toBeUndefined();
+        }
+      }
+    }
+    expect(unknown).toEqual([]);
+  });
+
+  it('keeps three copies of every JetStream stream (PLEXUS_STREAM_REPLICAS=3), one per NATS server', () => {
+    expect(config().PLEXUS_STREAM_REPLICAS).toBe('3');
+    expect(Number(config().PLEXUS_STREAM_REPLICAS)).toBeLessThanOrEqual(find<Workload>('StatefulSet', 'nats').spec.replicas ?? 1);
+    expect(config().NATS_URL).toBe('nats://nats:4222');
+  });
+
+  it('takes credentials only from the Secret plexus-secrets (secretKeyRef), never inline', () => {
+    const secretKeys = Object.keys(find<{ stringData: Record<string, string> }>('Secret', 'plexus-secrets').stringData);
+    const inline: string[] = [];
+    for (const workload of workloads()) {
+      for (const container of containersOf(workload)) {
+        for (const variable of envOf(container)) {
+          const where = `${workload.metadata.name}: ${variable.name}`;
+          if (secretVariable.test(variable.name) || secretKeys.includes(variable.name)) {
+            if (variable.value !== undefined || !variable.valueFrom?.secretKeyRef) inline.push(where);
+          }
+          const ref = variable.valueFrom?.secretKeyRef;
+          if (ref) {
+            expect({ where, secret: ref.name, known: secretKeys.includes(ref.key) }).toEqual({ where, secret: 'plexus-secrets', known: true });
+          }
+          // A URL may carry the password only as $(POSTGRES_PASSWORD), expanded from the Secret.
+          const password = /^[a-z]+:\/\/[^:/@]+:([^@]*)@/.exec(variable.value ?? '')?.[1];
+          if (password !== undefined && password !== '$(POSTGRES_PASSWORD)') inline.push(`${where} (password in the URL)`);
+        }
+      }
+    }
+    expect(inline).toEqual([]);
+    // No ConfigMap carries a credential.
+    for (const configMap of all('ConfigMap')) {
+      expect(Object.keys(configMap.data ?? {}).filter((key) => secretVariable.test(key) || secretKeys.includes(key))).toEqual([]);
+    }
+  });
+
+  it('builds DATABASE_URL from the Secret for the apps that use the database, after POSTGRES_PASSWORD', () => {
+    for (const app of ['ingest', 'pairing']) {
+      const env = envOf(find<Workload>('Deployment', app).spec.template.spec!.containers[0]);
+      const names = env.map((variable) => variable.name);
+      expect(env.find((variable) => variable.name === 'DATABASE_URL')?.value).toBe('postgres://postgres:$(POSTGRES_PASSWORD)@timescaledb:5432/plexus');
+      expect(env.find((variable) => variable.name === 'POSTGRES_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({ name: 'plexus-secrets', key: 'POSTGRES_PASSWORD' });
+      // $(VAR) expands only variables defined earlier in the list.
+      expect(names.indexOf('POSTGRES_PASSWORD')).toBeLessThan(names.indexOf('DATABASE_URL'));
+    }
+  });
+
+  it('ships the Secret only as an example with placeholders', () => {
+    const secret = located.find(({ manifest }) => manifest.kind === 'Secret');
+    expect(secret?.file).toMatch(/\.example\.yaml$/);
+    for (const value of Object.values(secret?.manifest.stringData as Record<string, string>)) expect(value).toContain('REPLACE-ME');
+    expect(secret?.manifest.data).toBeUndefined();
+  });
+});
+
+describe('deploy/kubernetes: NATS with JetStream, three servers', () => {
+  const nats = () => find<Workload>('StatefulSet', 'nats');
+  const natsConf = () => find<{ data: Record<string, string> }>('ConfigMap', 'nats-config').data['nats.conf'];
+  /** The contents of `name { … }` in nats.conf (no nested braces in the blocks read here). */
+  const block = (conf: string, name: string) => new RegExp(`^\\s*${name}\\s*[:=]?\\s*\\{([^}]*)\\}`, 'm').exec(conf)?.[1];
+
+  it('runs 3 replicas of nats:2.10-alpine, started together, behind a headless and a client Service', () => {
+    const statefulSet = nats();
+    expect(statefulSet.spec.replicas).toBe(3);
+    expect(statefulSet.spec.template.spec?.containers[0].image).toBe('nats:2.10-alpine');
+    expect(statefulSet.spec.serviceName).toBe('nats-headless');
+    const headless = find('Service', 'nats-headless');
+    expect(headless.spec.clusterIP).toBe('None');
+    expect(headless.spec.publishNotReadyAddresses).toBe(true);
+    expect(find('Service', 'nats').spec.ports.map((port: { port: number }) => port.port)).toContain(4222);
+  });
+
+  it('enables JetStream with its store on the pod’s PersistentVolumeClaim', () => {
+    const conf = natsConf();
+    const jetstream = block(conf, 'jetstream');
+    expect(jetstream).toBeDefined();
+    const storeDir = /store_dir\s*[:=]\s*"?([^"\s]+)"?/.exec(jetstream ?? '')?.[1];
+    expect(storeDir).toBeDefined();
+    const statefulSet = nats();
+    const claims = statefulSet.spec.volumeClaimTemplates?.map((claim) => claim.metadata.name) ?? [];
+    const mount = statefulSet.spec.template.spec?.containers[0].volumeMounts?.find((candidate) => storeDir!.startsWith(candidate.mountPath));
+    expect(claims).toContain(mount?.name);
+  });
+
+  it('clusters the three servers: routes to nats-0, nats-1 and nats-2 through the headless Service', () => {
+    const cluster = block(natsConf(), 'cluster');
+    expect(cluster).toBeDefined();
+    const routes = [...(cluster ?? '').matchAll(/nats-route:\/\/[^\s,\]]+|nats:\/\/[^\s,\]]+/g)].map((match) => match[0]);
+    const replicas = nats().spec.replicas ?? 0;
+    const clusterPort = /^\s*port\s*[:=]\s*(\d+)/m.exec(cluster ?? '')?.[1];
+    for (let i = 0; i < replicas; i++) expect(routes).toContain(`nats://nats-${i}.nats-headless:${clusterPort}`);
+  });
+
+  it('names each server after its pod (downward API) and checks /healthz on the monitoring port 8222', () => {
+    expect(natsConf()).toMatch(/^\s*server_name\s*[:=]\s*\$POD_NAME\s*$/m);
+    expect(natsConf()).toMatch(/^\s*http_port\s*[:=]\s*8222\s*$/m);
+    const [container] = nats().spec.template.spec?.containers ?? [];
+    expect(envOf(container).find((variable) => variable.name === 'POD_NAME')?.valueFrom?.fieldRef?.fieldPath).toBe('metadata.name');
+    for (const probe of [container.readinessProbe, container.livenessProbe]) {
+      expect(probe?.httpGet?.path).toMatch(/^\/healthz/);
+      expect(portNumber(container, probe?.httpGet?.port)).toBe(8222);
+    }
+    // The config file the server is started with is the one in the ConfigMap.
+    const configFile = container.args?.[container.args.indexOf('--config') + 1] ?? '';
+    const mount = container.volumeMounts?.find((candidate) => configFile.startsWith(`${candidate.mountPath}/`));
+    const volume = nats().spec.template.spec?.volumes?.find((candidate) => candidate.name === mount?.name);
+    expect(volume?.configMap?.name).toBe('nats-config');
+    expect(configFile.endsWith('/nats.conf')).toBe(true);
+  });
+
+  it('lets voluntary disruptions take at most one server', () => {
+    const pdb = all('PodDisruptionBudget').find((candidate) => matches(candidate.spec.selector.matchLabels, nats().spec.template.metadata?.labels));
+    expect(pdb?.spec.maxUnavailable).toBe(1);
+  });
+});
+
+describe('deploy/kubernetes: TimescaleDB', () => {
+  it('runs timescale/timescaledb:latest-pg15 on a PersistentVolumeClaim, password from the Secret, pg_isready probes', () => {
+    const statefulSet = find<Workload>('StatefulSet', 'timescaledb');
+    const [container] = statefulSet.spec.template.spec?.containers ?? [];
+    expect(container.image).toBe('timescale/timescaledb:latest-pg15');
+    expect(envOf(container).find((variable) => variable.name === 'POSTGRES_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({ name: 'plexus-secrets', key: 'POSTGRES_PASSWORD' });
+    expect(statefulSet.spec.volumeClaimTemplates?.map((claim) => claim.metadata.name)).toContain(
+      container.volumeMounts?.find((mount) => mount.mountPath === '/var/lib/postgresql/data')?.name,
+    );
+    expect(container.readinessProbe?.exec?.command?.[0]).toBe('pg_isready');
+    expect(container.livenessProbe?.exec?.command?.[0]).toBe('pg_isready');
+    expect(find('Service', 'timescaledb').spec.ports[0].port).toBe(5432);
+  });
+});
+
+/**
+ * Type-checks each manifest as `const m: I<Kind> = <the manifest as JSON>` against the
+ * kubernetes-models declarations, in memory, and returns the compiler's complaints.
+ */
+function typeCheck(entries: Located[]): string[] {
+  const fileName = join(root, 'test', '__deploy_k8s_manifests__.ts');
+  const imports = new Map<string, string>();
+  const spans: { start: number; end: number; entry: Located }[] = [];
+  let body = '';
+  entries.forEach((entry, i) => {
+    const { apiVersion, kind } = entry.manifest;
+    const type = `T${imports.size}`;
+    const key = `${apiVersion}/${kind}`;
+    if (!imports.has(key)) imports.set(key, `import type { I${kind} as ${type} } from 'kubernetes-models/${apiVersion}/${kind}';\n`);
+    const alias = /as (T\d+)/.exec(imports.get(key)!)![1];
+    const statement = `export const m${i}: ${alias} = ${JSON.stringify(entry.manifest, null, 1)};\n`;
+    spans.push({ start: body.length, end: body.length + statement.length, entry });
+    body += statement;
+  });
+  const header = [...imports.values()].join('');
+  const source = header + body;
+  const options: ts.CompilerOptions = {
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
+    types: [],
+  };
+  const host = ts.createCompilerHost(options);
+  const { getSourceFile, fileExists, readFile } = host;
+  host.getSourceFile = (name, language, ...rest) =>
+    name === fileName ? ts.createSourceFile(name, source, language) : getSourceFile.call(host, name, language, ...rest);
+  host.fileExists = (name) => name === fileName || fileExists.call(host, name);
+  host.readFile = (name) => (name === fileName ? source : readFile.call(host, name));
+  const program = ts.createProgram([fileName], options, host);
+  return ts.getPreEmitDiagnostics(program).map((diagnostic) => {
+    const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, ' ');
+    if (diagnostic.file?.fileName !== fileName || diagnostic.start === undefined) return message;
+    const offset = diagnostic.start - header.length;
+    const span = spans.find(({ start, end }) => offset >= start && offset < end);
+    const at = diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start);
+    return span ? `${describeManifest(span.entry)}: ${message}` : `line ${at.line + 1}: ${message}`;
+  });
+}

@@ -1,0 +1,61 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from '@jest/globals';
+import { parse } from 'yaml';
+
+const root = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..');
+
+interface Service {
+  image?: string;
+  build?: unknown;
+  command?: string[];
+  volumes?: string[];
+  healthcheck?: { test: unknown };
+  environment?: Record<string, string>;
+  depends_on?: Record<string, { condition: string }>;
+}
+
+const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+  services: Record<string, Service>;
+  volumes: Record<string, unknown>;
+};
+
+describe('docker-compose.yml (parsed here: this machine has no Docker engine)', () => {
+  it('runs TimescaleDB and NATS with JetStream, each on a named volume with a health check', () => {
+    const { timescaledb, nats } = compose.services;
+    expect(timescaledb.image).toMatch(/^timescale\/timescaledb:/);
+    expect(timescaledb.volumes?.[0]).toMatch(/^timescaledb-data:/);
+    expect(nats.command).toEqual(expect.arrayContaining(['-js', '-sd', '/data']));
+    expect(nats.volumes?.[0]).toMatch(/^nats-data:\/data$/);
+    expect(Object.keys(compose.volumes)).toEqual(expect.arrayContaining(['timescaledb-data', 'nats-data']));
+  });
+
+  it('builds every app from the one Dockerfile and checks each one’s /health/ready', () => {
+    for (const app of ['gateway', 'ingest', 'realtime', 'pairing']) {
+      const service = compose.services[app];
+      expect(service.build).toBe('.');
+      expect(service.environment?.APP).toBe(app);
+      expect(JSON.stringify(service.healthcheck?.test)).toContain('/health/ready');
+      expect(service.depends_on?.nats.condition).toBe('service_healthy');
+    }
+    expect(Object.values(compose.services).every((service) => service.healthcheck)).toBe(true);
+  });
+});
+
+/** Every variable a config.ts reads is documented in .env.example. */
+describe('.env.example', () => {
+  const files = (dir: string): string[] =>
+    readdirSync(dir).flatMap((name) => {
+      const path = join(dir, name);
+      return statSync(path).isDirectory() ? files(path) : path.endsWith('config.ts') ? [path] : [];
+    });
+  const example = readFileSync(join(root, '.env.example'), 'utf8');
+
+  it('lists every setting the apps read', () => {
+    const sources = [...files(join(root, 'apps')), ...files(join(root, 'libs'))].map((path) => readFileSync(path, 'utf8'));
+    const variables = new Set(sources.flatMap((source) => [...source.matchAll(/read\w*\(env, '([A-Z0-9_]+)'/g)].map((m) => m[1])));
+    expect(variables.size).toBeGreaterThan(10);
+    const missing = [...variables].filter((name) => !new RegExp(`^${name}=`, 'm').test(example));
+    expect(missing).toEqual([]);
+  });
+});

@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Platform } from './support/platform.js';
+
+let platform: Platform;
+
+beforeAll(async () => {
+  platform = await Platform.start({ apps: ['gateway'] });
+}, 120_000);
+
+afterAll(async () => {
+  await platform?.stop();
+});
+
+/** Every HTTP endpoint of the contract (CONTRACT.md, "HTTP API"), with the scope it needs. */
+const CONTRACT: Array<[string, string, string | null]> = [
+  ['post', '/api/ingest', 'write'],
+  ['post', '/api/sessions', 'write'],
+  ['patch', '/api/sessions/{sessionId}', 'write'],
+  ['get', '/api/sessions', 'read'],
+  ['get', '/api/sessions/{sessionId}', 'read'],
+  ['get', '/api/sessions/{sessionId}/export', 'read'],
+  ['get', '/api/query', 'read'],
+  ['get', '/api/sources', 'read'],
+  ['delete', '/api/sources/{sourceId}', 'admin'],
+  ['post', '/api/sources/pair', 'admin'],
+  ['get', '/api/sources/pair', 'admin'],
+  ['post', '/api/sources/pair/complete', null],
+  ['get', '/api/auth/verify-key', null],
+  ['post', '/api/auth/verify-device', null],
+  ['post', '/api/keys', 'admin'],
+  ['get', '/api/keys', 'admin'],
+  ['delete', '/api/keys/{keyId}', 'admin'],
+  ['get', '/api/config', null],
+  ['get', '/setup', null],
+  ['get', '/health', null],
+  ['get', '/health/ready', null],
+  ['get', '/metrics', null],
+];
+
+describe('GET /api/docs', () => {
+  it('is an OpenAPI document generated from the code that covers every contract endpoint with its scope', async () => {
+    const response = await platform.api('/api/docs', { key: null });
+    expect(response.status).toBe(200);
+    const document = (await response.json()) as {
+      openapi: string;
+      info: { title: string; version: string };
+      paths: Record<string, Record<string, { security?: Array<Record<string, string[]>>; requestBody?: { content: Record<string, { schema: { required?: string[] } }> } }>>;
+      components: { securitySchemes: Record<string, { type: string; name: string; in: string }> };
+    };
+    expect(document.openapi).toMatch(/^3\./);
+    expect(document.info).toMatchObject({ title: 'Plexus API', version: expect.any(String) });
+    expect(document.components.securitySchemes['api-key']).toEqual({ type: 'apiKey', name: 'x-api-key', in: 'header' });
+    for (const [method, path, scope] of CONTRACT) {
+      const operation = document.paths[path]?.[method];
+      expect({ method, path, documented: Boolean(operation) }).toEqual({ method, path, documented: true });
+      if (scope) expect({ path, security: operation.security }).toEqual({ path, security: [{ 'api-key': [scope] }] });
+      else expect({ path, security: operation.security }).toEqual({ path, security: undefined });
+    }
+    const ingestBody = document.paths['/api/ingest'].post.requestBody?.content['application/json'].schema;
+    expect(ingestBody?.required).toEqual(['points']);
+  });
+});

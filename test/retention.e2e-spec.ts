@@ -1,0 +1,32 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Platform } from './support/platform.js';
+import { waitFor } from './support/wait-for.js';
+
+let platform: Platform;
+
+beforeAll(async () => {
+  platform = await Platform.start({ apps: ['pairing', 'ingest', 'gateway'], env: { PLEXUS_RETENTION_DAYS: '2', PLEXUS_RETENTION_CHECK_SECONDS: '1' } });
+}, 120_000);
+
+afterAll(async () => {
+  await platform?.stop();
+});
+
+describe('retention on plain PostgreSQL', () => {
+  it('deletes points older than the retention period in batches while ingest goes on', async () => {
+    // 20,000 expired points (more than one deletion batch) written straight into the table.
+    await platform.db.query(`
+      INSERT INTO points (time, org_id, source_id, metric, value_num)
+      SELECT now() - interval '3 days' - n * interval '1 second', 'default', 'old-1', 'm', n FROM generate_series(1, 20000) AS n`);
+    const now = Date.now() / 1000;
+    for (let i = 0; i < 20; i++) {
+      const points = Array.from({ length: 100 }, (_, j) => ({ metric: 'm', value: i * 100 + j, timestamp: now - 86_400 + i + j / 1000, source_id: 'new-1' }));
+      expect((await platform.ingest(points)).status).toBe(200);
+    }
+    await platform.drained();
+    await waitFor('expired points deleted', async () => (await platform.count(`SELECT count(*) FROM points WHERE source_id = 'old-1'`)) === 0, 30_000);
+    expect(await platform.count(`SELECT count(*) FROM points WHERE source_id = 'new-1'`)).toBe(2000);
+    const { rows } = await platform.db.query(`SELECT indexname FROM pg_indexes WHERE tablename = 'points' AND indexname = 'points_time_brin'`);
+    expect(rows).toHaveLength(1);
+  }, 60_000);
+});

@@ -1,0 +1,55 @@
+import { WebSocket } from 'ws';
+import { waitFor } from './wait-for.js';
+
+export type Frame = Record<string, any> & { type: string };
+
+/** A WebSocket test client that keeps every frame it receives and waits for the ones it wants. */
+export class TestSocket {
+  readonly frames: Frame[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  private cursor = 0;
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => this.frames.push(JSON.parse(String(data)) as Frame));
+    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
+  }
+
+  static async open(url: string): Promise<TestSocket> {
+    const ws = new WebSocket(url);
+    const socket = new TestSocket(ws);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    return socket;
+  }
+
+  send(frame: unknown): void {
+    this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+  }
+
+  /** The next frame (after those already taken) matching `predicate`. */
+  async next(predicate: (frame: Frame) => boolean = () => true, timeoutMs = 5000): Promise<Frame> {
+    return waitFor(
+      'a matching frame',
+      () => {
+        for (let i = this.cursor; i < this.frames.length; i++) {
+          if (predicate(this.frames[i])) {
+            this.cursor = i + 1;
+            return this.frames[i];
+          }
+        }
+        return undefined;
+      },
+      timeoutMs,
+    );
+  }
+
+  nextOfType(type: string, timeoutMs = 5000): Promise<Frame> {
+    return this.next((frame) => frame.type === type, timeoutMs);
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
