@@ -151,14 +151,18 @@ export class Platform {
     const nc = await connect({ servers: this.env.NATS_URL as string });
     try {
       const jsm = await jetstreamManager(nc);
+      let last = 'no consumer info yet';
       await waitFor(
         'the ingest consumer to drain',
         async () => {
           const info = await jsm.consumers.info(`${this.prefix}_TELEMETRY`, 'ingest-writer');
+          last = `pending ${info.num_pending}, ack pending ${info.num_ack_pending}, redelivered ${info.num_redelivered}`;
           return info.num_pending === 0 && info.num_ack_pending === 0;
         },
         timeoutMs,
-      );
+      ).catch((error: Error) => {
+        throw new Error(`${error.message} (${last})`);
+      });
     } finally {
       await nc.close();
     }

@@ -1,5 +1,5 @@
 import { type BeforeApplicationShutdown, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { type ConsumerMessages, jetstream, type JetStreamClient, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
+import { type Consumer, jetstream, type JetStreamClient, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import { headers } from '@nats-io/transport-node';
 import {
   BrokerConnection,
@@ -20,6 +20,8 @@ import { PoisonMessageError } from './point-rows.js';
 import { PointsWriter } from './points-writer.service.js';
 
 const RETRY_DELAY_MS = 1000;
+/** How long one pull request waits for messages: the most a shutdown waits for the pull in flight. */
+const FETCH_EXPIRES_MS = 2000;
 
 /**
  * Reads the telemetry stream with the shared durable pull consumer and writes it in
@@ -32,7 +34,6 @@ const RETRY_DELAY_MS = 1000;
 export class TelemetryConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(TelemetryConsumer.name);
   private js: JetStreamClient;
-  private messages?: ConsumerMessages;
   private readonly buffer: JsMsg[] = [];
   private bufferedBytes = 0;
   private wakeWriters: Array<() => void> = [];
@@ -56,7 +57,6 @@ export class TelemetryConsumer implements OnApplicationBootstrap, BeforeApplicat
   /** Before NATS and the database close: finish the batches in hand, ack them, hand the rest back. */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
-    this.messages?.stop();
     this.wakePump?.();
     for (const wake of this.wakeWriters.splice(0)) wake();
     await Promise.allSettled(this.loops);
@@ -76,16 +76,24 @@ export class TelemetryConsumer implements OnApplicationBootstrap, BeforeApplicat
     });
   }
 
-  /** Moves messages from JetStream into the buffer, pausing (and so pulling no more) while it is full. */
+  /**
+   * Moves messages from JetStream into the buffer with one pull request at a time, asking for
+   * more only while the buffer has room. A pull is never cut short: on shutdown the one in
+   * flight runs out (at most FETCH_EXPIRES_MS) and what it still brings is handed back with a
+   * nak. Stopping a subscription mid-pull would drop messages the server had already sent, and
+   * those would sit unacknowledged for the whole ack wait before another instance got them.
+   */
   private async pump(): Promise<void> {
+    let consumer: Consumer | undefined;
     while (!this.stopping) {
       try {
-        const consumer = await this.js.consumers.get(STREAMS.telemetry, CONSUMERS.ingestWriter);
-        this.messages = await consumer.consume({ max_messages: config.batchMessages * 2, expires: 5000 });
-        for await (const msg of this.messages) {
-          while (!this.stopping && (this.buffer.length >= config.batchMessages * 4 || this.bufferedBytes >= config.bufferBytes)) {
-            await new Promise<void>((resolve) => (this.wakePump = resolve));
-          }
+        while (!this.stopping && (this.buffer.length > config.batchMessages * 2 || this.bufferedBytes >= config.bufferBytes)) {
+          await new Promise<void>((resolve) => (this.wakePump = resolve));
+        }
+        if (this.stopping) return;
+        consumer ??= await this.js.consumers.get(STREAMS.telemetry, CONSUMERS.ingestWriter);
+        const pull = await consumer.fetch({ max_messages: config.batchMessages * 2, expires: FETCH_EXPIRES_MS });
+        for await (const msg of pull) {
           if (this.stopping) {
             msg.nak();
             continue;
@@ -96,6 +104,7 @@ export class TelemetryConsumer implements OnApplicationBootstrap, BeforeApplicat
         }
       } catch (error) {
         if (this.stopping) return;
+        consumer = undefined;
         this.logger.warn(`telemetry consumer interrupted (${(error as Error).message}); resuming`);
         await delay(RETRY_DELAY_MS);
         // The stream or consumer may have been lost with a broker that kept no state.
