@@ -1,4 +1,5 @@
-import { Catch, type RpcExceptionFilter } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { type ArgumentsHost, Catch, Logger, type RpcExceptionFilter } from '@nestjs/common';
 import type { ClientProxy } from '@nestjs/microservices';
 import { firstValueFrom, throwError, timeout, type Observable } from 'rxjs';
 import { DomainError } from '../errors.js';
@@ -20,12 +21,20 @@ export async function callService<T>(client: ClientProxy, subject: string, paylo
   }
 }
 
-/** In a NATS microservice: DomainErrors go back to the caller as wire errors, anything else as INTERNAL. */
+/**
+ * In a NATS microservice: DomainErrors go back to the caller as wire errors. Anything else is
+ * a bug: it is logged with its stack under an error id, and the caller gets INTERNAL with that
+ * id only, never the raw message (which may hold SQL, paths or data).
+ */
 @Catch()
 export class DomainRpcExceptionFilter implements RpcExceptionFilter<unknown> {
-  catch(error: unknown): Observable<never> {
+  private readonly logger = new Logger(DomainRpcExceptionFilter.name);
+
+  catch(error: unknown, host?: ArgumentsHost): Observable<never> {
     if (error instanceof DomainError) return throwError(() => error.toWire());
-    const message = error instanceof Error ? error.message : String(error);
-    return throwError(() => ({ code: 'INTERNAL', message }));
+    const errorId = randomUUID();
+    const subject = host?.getType() === 'rpc' ? (host.switchToRpc().getContext() as { getSubject?: () => string })?.getSubject?.() : undefined;
+    this.logger.error({ message: 'unhandled error in a NATS handler', subject, error_id: errorId, error: (error as Error)?.stack ?? String(error) });
+    return throwError(() => new DomainError('INTERNAL', `internal error; error id ${errorId}`).toWire());
   }
 }
