@@ -33,6 +33,13 @@ describe('API key verification in the gateway', () => {
     expect((await platform.ingest([{ metric: 'm', value: 1, source_id: 's' }], { key })).status).toBe(401);
   });
 
+  it("answers the key's org with its display name", async () => {
+    const key = await platform.createKey(['read'], 'org-named');
+    await platform.db.query(`UPDATE orgs SET name = 'Propulsion Lab' WHERE id = 'org-named'`);
+    const verified = await platform.api('/api/auth/verify-key', { key });
+    expect(await verified.json()).toEqual({ valid: true, org_id: 'org-named', org_name: 'Propulsion Lab', key_id: expect.any(String), scopes: ['read'] });
+  });
+
   it('stores keys only as SHA-256 hashes with a display prefix', async () => {
     const { rows } = await platform.db.query(`SELECT key_hash, prefix FROM api_keys WHERE name = 'bootstrap admin'`);
     expect(rows).toHaveLength(1);

@@ -24,7 +24,7 @@ const others: BrowserContext[] = [];
 let sourceId: string;
 
 beforeAll(async () => {
-  [platform, browser] = await Promise.all([Platform.start(), launchChromium()]);
+  [platform, browser] = await Promise.all([Platform.start({ env: { PLEXUS_BOOTSTRAP_ORG_NAME: 'Rig Lab' } }), launchChromium()]);
   context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   page = await context.newPage();
   page.setDefaultTimeout(15_000);
@@ -92,7 +92,8 @@ describe('the web dashboard', () => {
     await page.getByLabel('API key').fill(platform.adminKey);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'No devices yet' }).waitFor();
-    await page.locator('[data-org="default"]').waitFor();
+    // The org's name is in view (its id is in the tooltip).
+    await page.locator('[data-org="default"]', { hasText: 'Rig Lab' }).waitFor();
     await page.locator('[data-connection="live"]').waitFor();
     await expectAccessible(page, 'empty fleet');
 

@@ -3,6 +3,8 @@ import { API_KEY_PATTERN, ConfigError, readInt, readOptionalString, readSharedCo
 export interface PairingConfig extends SharedConfig {
   httpPort: number;
   bootstrapAdminKey?: string;
+  /** Display name of the org created on an empty database (its id is always `default`). */
+  bootstrapOrgName: string;
   /** How long a pairing code stays valid. */
   pairingCodeTtlSeconds: number;
 }
@@ -16,8 +18,15 @@ function readConfig(env = process.env): PairingConfig {
     ...readSharedConfig(env),
     httpPort: readInt(env, 'PAIRING_HTTP_PORT', 8083, 0, 65535),
     bootstrapAdminKey,
+    bootstrapOrgName: readBootstrapOrgName(env),
     pairingCodeTtlSeconds: readInt(env, 'PLEXUS_PAIRING_CODE_TTL_SECONDS', 600, 1, 86_400),
   };
+}
+
+function readBootstrapOrgName(env: NodeJS.ProcessEnv): string {
+  const name = readOptionalString(env, 'PLEXUS_BOOTSTRAP_ORG_NAME')?.trim() ?? 'default';
+  if (!name || name.length > 128) throw new ConfigError('PLEXUS_BOOTSTRAP_ORG_NAME must be 1 to 128 characters');
+  return name;
 }
 
 export const config: PairingConfig = readConfig();

@@ -26,7 +26,7 @@ export function App() {
     try {
       const [verified, config] = await Promise.all([verifyKey(key), fetchConfig()]);
       localStorage.setItem(KEY_STORAGE, key);
-      setBoot({ phase: 'signed-in', auth: { key, org_id: verified.org_id, key_id: verified.key_id, scopes: verified.scopes }, config });
+      setBoot({ phase: 'signed-in', auth: { key, org_id: verified.org_id, org_name: verified.org_name, key_id: verified.key_id, scopes: verified.scopes }, config });
     } catch (error) {
       const status = (error as { status?: number }).status;
       if (status === 401) {
@@ -140,8 +140,8 @@ function Shell() {
         <span class=${`conn ${connection[1]}`} title=${rt.state === 'refused' ? rt.refusal : 'Realtime connection'} data-connection=${rt.state}>
           <span class="dot" aria-hidden="true"></span>${connection[0]}
         </span>
-        <span class="org" title=${`Signed in with key ${auth.key.slice(0, 10)}… (${auth.scopes.join(', ')})`}>
-          <span class="muted">Org</span> <strong data-org=${auth.org_id}>${auth.org_id}</strong>
+        <span class="org" title=${`Org id ${auth.org_id}; signed in with key ${auth.key.slice(0, 10)}… (${auth.scopes.join(', ')})`}>
+          <span class="muted">Org</span> <strong data-org=${auth.org_id}>${auth.org_name}</strong>
         </span>
         <button type="button" class="button button-small button-quiet" onClick=${() => signOut('You signed out.')}>Sign out</button>
       </div>

@@ -18,7 +18,7 @@ export class AuthController {
     const apiKey = apiKeyFrom(headers);
     if (!apiKey) throw new DomainError('UNAUTHORIZED', 'missing API key: send it in the x-api-key header');
     const principal = await this.verifier.verify(apiKey);
-    return { valid: true, org_id: principal.org_id, key_id: principal.key_id, scopes: principal.scopes };
+    return { valid: true, org_id: principal.org_id, org_name: principal.org_name, key_id: principal.key_id, scopes: principal.scopes };
   }
 
   /** No cache: a revoked device token fails here the moment its source is deleted. */

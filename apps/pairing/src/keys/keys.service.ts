@@ -17,6 +17,7 @@ import {
   SUBJECTS,
   type VerifyKeyReply,
 } from '#common';
+import { OrgEntity } from '../orgs/org.entity.js';
 import { ApiKeyEntity } from './api-key.entity.js';
 
 /** How often a key's last-used time is written at most: verification is hot, the column is informational. */
@@ -42,6 +43,7 @@ export function apiKeyRecord(orgId: string, name: string, scopes: Scope[], plain
 export class KeysService {
   private readonly logger = new Logger(KeysService.name);
   private readonly keys: Repository<ApiKeyEntity>;
+  private readonly orgs: Repository<OrgEntity>;
   private readonly lastUsedWritten = new Map<string, number>();
 
   constructor(
@@ -49,6 +51,7 @@ export class KeysService {
     private readonly broker: BrokerConnection,
   ) {
     this.keys = dataSource.getRepository(ApiKeyEntity);
+    this.orgs = dataSource.getRepository(OrgEntity);
   }
 
   async verify(keyHash: string): Promise<VerifyKeyReply> {
@@ -60,7 +63,8 @@ export class KeysService {
     }
     METRICS.keyVerifications.inc({ outcome: 'valid' });
     this.touch(key.id);
-    const principal: Principal = { org_id: key.orgId, key_id: key.id, scopes: key.scopes as Scope[] };
+    const org = await this.orgs.findOneBy({ id: key.orgId });
+    const principal: Principal = { org_id: key.orgId, org_name: org?.name ?? key.orgId, key_id: key.id, scopes: key.scopes as Scope[] };
     return { valid: true, principal };
   }
 

@@ -9,7 +9,7 @@ import { OrgEntity } from './org.entity.js';
 export const DEFAULT_ORG_ID = 'default';
 
 /**
- * On an empty database: the org `default` and its admin key (PLEXUS_BOOTSTRAP_ADMIN_KEY,
+ * On an empty database: the org `default` (named PLEXUS_BOOTSTRAP_ORG_NAME) and its admin key (PLEXUS_BOOTSTRAP_ADMIN_KEY,
  * or a random key printed once). Serialised by an advisory lock so two pairing apps
  * starting together create it once.
  */
@@ -24,7 +24,7 @@ export class BootstrapService implements OnApplicationBootstrap {
       await tx.query(`SELECT pg_advisory_xact_lock(hashtext('plexus.bootstrap'))`);
       if ((await tx.count(OrgEntity)) > 0) return undefined;
       const key = config.bootstrapAdminKey ?? generateApiKey();
-      await tx.save(tx.create(OrgEntity, { id: DEFAULT_ORG_ID, name: 'default' }));
+      await tx.save(tx.create(OrgEntity, { id: DEFAULT_ORG_ID, name: config.bootstrapOrgName }));
       await tx.save(tx.create(ApiKeyEntity, apiKeyRecord(DEFAULT_ORG_ID, 'bootstrap admin', ['admin'], key)));
       return { key, fromEnv: config.bootstrapAdminKey !== undefined };
     });

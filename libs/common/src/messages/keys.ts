@@ -11,6 +11,8 @@ export type VerifyKeyReply = { valid: true; principal: Principal } | { valid: fa
 /** Who a request acts as, once its API key is verified. */
 export interface Principal {
   org_id: string;
+  /** The org's display name (the dashboard shows it). */
+  org_name: string;
   key_id: string;
   scopes: Scope[];
 }

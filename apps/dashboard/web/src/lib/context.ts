@@ -7,6 +7,7 @@ import type { Frame, PlatformConfig, Scope } from './types.js';
 export interface SignedIn {
   key: string;
   org_id: string;
+  org_name: string;
   key_id: string;
   scopes: Scope[];
 }

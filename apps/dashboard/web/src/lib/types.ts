@@ -6,6 +6,7 @@ export const SCOPES: Scope[] = ['read', 'write', 'control', 'admin'];
 export interface VerifiedKey {
   valid: true;
   org_id: string;
+  org_name: string;
   key_id: string;
   scopes: Scope[];
 }

@@ -26,7 +26,7 @@ export function SignInPage({ notice, onSignIn }: { notice?: string; onSignIn: (k
     setError('');
     try {
       const [verified, config] = await Promise.all([verifyKey(trimmed), fetchConfig()]);
-      onSignIn(trimmed, { key: trimmed, org_id: verified.org_id, key_id: verified.key_id, scopes: verified.scopes }, config);
+      onSignIn(trimmed, { key: trimmed, org_id: verified.org_id, org_name: verified.org_name, key_id: verified.key_id, scopes: verified.scopes }, config);
     } catch (failure) {
       setError(errorText(failure));
       setBusy(false);
