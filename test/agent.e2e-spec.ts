@@ -61,6 +61,18 @@ async function browser(): Promise<TestSocket> {
   return socket;
 }
 
+/**
+ * A browser that has seen the source online: in its init frame when the device was back
+ * before the browser signed in, otherwise in a later source_status.
+ */
+async function browserSeeingOnline(sourceId: string, timeoutMs: number): Promise<TestSocket> {
+  const socket = await browser();
+  const init = socket.frames.find((frame) => frame.type === 'init') as Frame;
+  const online = (init.online_sources as Array<{ source_id: string }>).some((source) => source.source_id === sourceId);
+  if (!online) await socket.next((f) => f.type === 'source_status' && f.source_id === sourceId && f.status === 'online', timeoutMs);
+  return socket;
+}
+
 describe('plexus pair and run, against the real stack', () => {
   let home: string;
   let sourceId: string;
@@ -133,8 +145,7 @@ describe('plexus pair and run, against the real stack', () => {
       }
     }, 10_000);
     await platform.startApp('realtime');
-    dashboard = await browser();
-    await dashboard.next((f) => f.type === 'source_status' && f.source_id === sourceId && f.status === 'online', 40_000);
+    dashboard = await browserSeeingOnline(sourceId, 40_000);
     await waitFor('the queue drained', () => readdirSync(queueDir).length === 0 || undefined, 20_000);
     dashboard.send({ type: 'stop_session', source_id: sourceId, session_id: 'agent-rec-1' });
     await dashboard.next((f) => f.type === 'session_stopped' && f.session_id === 'agent-rec-1', 5000);
