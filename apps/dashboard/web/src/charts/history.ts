@@ -90,7 +90,9 @@ export function HistoryChart({ series, index, range, cursorAt, onZoom, onPick, s
           setSelect: [
             (u) => {
               const { left, width } = u.select;
-              if (width > 4) props.current.onZoom?.(u.posToVal(left, 'x'), u.posToVal(left + width, 'x'));
+              // Charts synced by key all receive the mouseup and set the same selection; only the
+              // chart dragged across has the mouse event, so the page zooms once, not once per chart.
+              if (width > 4 && u.cursor.event) props.current.onZoom?.(u.posToVal(left, 'x'), u.posToVal(left + width, 'x'));
               u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
             },
           ],

@@ -66,6 +66,10 @@ export class Api {
     return this.json<T>(path, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
   }
 
+  patch<T>(path: string, body: unknown): Promise<T> {
+    return this.json<T>(path, { method: 'PATCH', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  }
+
   delete<T>(path: string): Promise<T> {
     return this.json<T>(path, { method: 'DELETE' });
   }

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
+import { errorText } from '../lib/api.js';
 import { useApp, useFrames, useScope } from '../lib/context.js';
 import { duration } from '../lib/format.js';
 import { html } from '../lib/html.js';
@@ -67,11 +68,13 @@ type Recording =
 export function RecordingPanel({ source, online }: { source: Source; online: boolean }) {
   const { api, rt } = useApp();
   const canControl = useScope('control');
+  const canWrite = useScope('write');
   const sourceId = source.source_id;
   const [name, setName] = useState('');
   const [state, setState] = useState<Recording>({ phase: 'idle' });
   const [saved, setSaved] = useState<{ id: string; name: string }>();
   const [problem, setProblem] = useState('');
+  const [ending, setEnding] = useState(false);
   const now = useTicker(1000);
 
   // A recording already running (started here earlier, or from another browser).
@@ -128,6 +131,21 @@ export function RecordingPanel({ source, online }: { source: Source; online: boo
     }
     setState({ ...state, phase: 'stopping' });
   };
+  // The device is away and cannot confirm a stop: end the session record itself, so it does not stay "recording" forever.
+  const end = async () => {
+    if (state.phase !== 'recording' && state.phase !== 'stopping') return;
+    setEnding(true);
+    try {
+      await api.patch(`/api/sessions/${encodeURIComponent(state.id)}`, { status: 'completed' });
+      setSaved({ id: state.id, name: state.name });
+      setProblem('');
+      setState({ phase: 'idle' });
+    } catch (error) {
+      setProblem(`The session could not be ended: ${errorText(error)}`);
+    } finally {
+      setEnding(false);
+    }
+  };
 
   const why = !canControl ? 'Recording needs an API key with the control scope.' : !online ? 'The device is offline.' : '';
 
@@ -153,7 +171,14 @@ export function RecordingPanel({ source, online }: { source: Source; online: boo
       : html`<div class="stack">
           <p><strong data-session-name>${state.name}</strong></p>
           <p class="muted">Recording for ${duration(now - state.since)} · <a href=${sessionPath(state.id)}>open session</a></p>
-          <div><button type="button" class="button button-danger" onClick=${stop} disabled=${state.phase === 'stopping' || !canControl}>${state.phase === 'stopping' ? 'Stopping…' : 'Stop recording'}</button></div>
+          ${online
+            ? html`<div><button type="button" class="button button-danger" onClick=${stop} disabled=${state.phase === 'stopping' || !canControl}>${state.phase === 'stopping' ? 'Stopping…' : 'Stop recording'}</button></div>`
+            : html`<div class="row">
+                <button type="button" class="button button-danger" onClick=${end} disabled=${ending || !canWrite} aria-describedby="end-why">
+                  ${ending ? 'Ending…' : 'End session'}
+                </button>
+                <span class="help" id="end-why">${canWrite ? 'The device is offline: this marks the session completed with what it recorded so far.' : 'Ending a session needs an API key with the write scope.'}</span>
+              </div>`}
         </div>`}
     ${problem ? html`<${Notice} kind="warning">${problem}<//>` : null}
     ${saved ? html`<${Notice} kind="success">Saved <a href=${sessionPath(saved.id)} data-saved-session=${saved.id}>${saved.name}</a>.<//>` : null}
