@@ -60,6 +60,9 @@ export class Platform {
       ...extraEnv,
     };
     this.db = new pg.Pool({ connectionString: `${PG_ROOT}/${this.database}`, max: 2 });
+    // An idle client cut off (the database dropped WITH (FORCE) at teardown) must not crash the
+    // test process; a failing query still rejects its own promise.
+    this.db.on('error', () => undefined);
   }
 
   static async start(options: PlatformOptions = {}): Promise<Platform> {
