@@ -210,6 +210,27 @@ describe('authentication', () => {
 });
 
 describe('presence', () => {
+  it("sends a browser its init first, even while the org's devices are talking", async () => {
+    const { device_token: token, source_id: sourceId } = await pairDevice('Chatty');
+    const device = await connectDevice(token, sourceId, urlA());
+    let n = 0;
+    const talking = setInterval(() => device.send({ type: 'telemetry', points: [{ metric: 'chatter', value: n++, timestamp: Date.now() }] }), 5);
+    try {
+      for (let i = 0; i < 3; i++) {
+        const browser = await open(urlB('/ws'));
+        browser.send({ type: 'browser_auth', api_key: platform.adminKey });
+        // Telemetry held while the instance asked who is online comes after init, not before it.
+        const afterInit = await browser.next((f) => f.type === 'telemetry' && f.source_id === sourceId);
+        expect(browser.frames[0]).toMatchObject({ type: 'init', online_sources: expect.arrayContaining([expect.objectContaining({ source_id: sourceId })]) });
+        expect(browser.frames.indexOf(afterInit)).toBeGreaterThan(0);
+        browser.close();
+      }
+    } finally {
+      clearInterval(talking);
+      device.close();
+    }
+  });
+
   it('tells browsers on every instance when a source comes and goes, and a reconnect elsewhere takes over', async () => {
     const { device_token: token, source_id: sourceId } = await pairDevice('Roamer');
     const { browser: onA } = await connectBrowser(platform.adminKey, urlA('/ws'));

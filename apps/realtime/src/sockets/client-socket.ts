@@ -20,6 +20,8 @@ export class ClientSocket {
   private readonly queue: Queued[] = [];
   private droppableQueued = 0;
   private flushTimer?: NodeJS.Timeout;
+  /** While true every message waits in the queue, so one can still be put ahead of them. */
+  private held = false;
 
   constructor(
     readonly ws: WebSocket,
@@ -35,7 +37,7 @@ export class ClientSocket {
 
   send(data: string, droppable = false): void {
     if (!this.open) return;
-    if (!this.queue.length && this.ws.bufferedAmount < this.highWaterBytes) {
+    if (!this.held && !this.queue.length && this.ws.bufferedAmount < this.highWaterBytes) {
       this.ws.send(data);
       return;
     }
@@ -50,7 +52,20 @@ export class ClientSocket {
       this.droppableQueued++;
     }
     this.queue.push({ data, droppable });
-    this.scheduleFlush();
+    if (!this.held) this.scheduleFlush();
+  }
+
+  /** From now until release(), messages are queued (live telemetry still bounded), not sent. */
+  hold(): void {
+    this.held = true;
+  }
+
+  /** Sends `first` ahead of everything held since hold(), then the rest in order. */
+  release(first: string): void {
+    this.held = false;
+    if (!this.open) return;
+    this.queue.unshift({ data: first, droppable: false });
+    this.flush();
   }
 
   sendJson(message: object, droppable = false): void {
@@ -75,11 +90,11 @@ export class ClientSocket {
   }
 
   private flush(): void {
-    while (this.queue.length && this.open && this.ws.bufferedAmount < this.highWaterBytes) {
+    while (!this.held && this.queue.length && this.open && this.ws.bufferedAmount < this.highWaterBytes) {
       const item = this.queue.shift() as Queued;
       if (item.droppable) this.droppableQueued--;
       this.ws.send(item.data);
     }
-    if (this.queue.length && this.open) this.scheduleFlush();
+    if (!this.held && this.queue.length && this.open) this.scheduleFlush();
   }
 }

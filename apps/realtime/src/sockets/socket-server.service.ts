@@ -126,9 +126,12 @@ export class SocketServer implements OnApplicationBootstrap, OnApplicationShutdo
           const principal = await this.authenticator.browser(message, pathOrg);
           if (!client.open) return;
           browser = { socket: client, principal, watching: null, rate: new TokenBucket(config.browserRatePerSecond, config.browserBurst) };
+          // Listen before asking who is online, so no change between the two is missed, but hold
+          // what arrives meanwhile: `init` is always the browser's first frame, the changes follow it.
+          client.hold();
           this.browsers.add(browser);
           const online = await onlineSources(this.broker.nc, principal.org_id);
-          client.sendJson({ type: 'init', org_id: principal.org_id, online_sources: online });
+          client.release(JSON.stringify({ type: 'init', org_id: principal.org_id, online_sources: online }));
         } else {
           throw new AuthFailure('the first frame must be "device_auth" or "browser_auth"');
         }
