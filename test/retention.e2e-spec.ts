@@ -1,18 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Platform } from './support/platform.js';
+import { timescaleAvailable } from './support/timescale.js';
 import { waitFor } from './support/wait-for.js';
+
+// On TimescaleDB retention is a policy instead (test/timescale.e2e-spec.ts).
+const onPlainPostgres = (await timescaleAvailable()) ? describe.skip : describe;
 
 let platform: Platform;
 
-beforeAll(async () => {
-  platform = await Platform.start({ apps: ['pairing', 'ingest', 'gateway'], env: { PLEXUS_RETENTION_DAYS: '2', PLEXUS_RETENTION_CHECK_SECONDS: '1' } });
-}, 120_000);
+onPlainPostgres('retention on plain PostgreSQL', () => {
+  beforeAll(async () => {
+    platform = await Platform.start({ apps: ['pairing', 'ingest', 'gateway'], env: { PLEXUS_RETENTION_DAYS: '2', PLEXUS_RETENTION_CHECK_SECONDS: '1' } });
+  }, 120_000);
 
-afterAll(async () => {
-  await platform?.stop();
-});
+  afterAll(async () => {
+    await platform?.stop();
+  });
 
-describe('retention on plain PostgreSQL', () => {
   it('deletes points older than the retention period in batches while ingest goes on', async () => {
     // 20,000 expired points (more than one deletion batch) written straight into the table.
     await platform.db.query(`

@@ -7,7 +7,7 @@ import { waitFor } from './wait-for.js';
 import { APPS, type AppName, spawnApp, type SpawnedApp, waitUntilReady } from '../../scripts/platform-process.js';
 
 export const NATS_URL = process.env.NATS_URL || 'nats://127.0.0.1:4222';
-const PG_ROOT = process.env.PLEXUS_TEST_DATABASE_ROOT || 'postgres://postgres@127.0.0.1:5432';
+export const PG_ROOT = process.env.PLEXUS_TEST_DATABASE_ROOT || 'postgres://postgres@127.0.0.1:5432';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

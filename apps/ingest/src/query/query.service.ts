@@ -73,7 +73,9 @@ export class QueryService implements OnModuleInit {
     params.push(request.bucket_us);
     const width = `$${params.length}::bigint * interval '1 microsecond'`;
     const bucket =
-      this.bucketFn === 'time_bucket' ? `time_bucket(${width}, time)` : `date_bin(${width}, time, timestamptz 'epoch')`;
+      // Both aligned to the Unix epoch (time_bucket's own default origin is 2000-01-03, which
+      // shifts buckets that do not divide a day, such as weeks).
+      this.bucketFn === 'time_bucket' ? `time_bucket(${width}, time, origin => timestamptz 'epoch')` : `date_bin(${width}, time, timestamptz 'epoch')`;
     const sql = `SELECT extract(epoch FROM b)::float8 AS ts, v FROM (
                    SELECT ${bucket} AS b, ${AGGREGATE_SQL[request.agg]} AS v FROM points WHERE ${where} GROUP BY 1
                  ) buckets ORDER BY b LIMIT ${limit}`;
