@@ -126,8 +126,12 @@ describe('API keys', () => {
     expect(created).toMatchObject({ id: expect.any(String), key: expect.stringMatching(/^plx_[A-Za-z0-9]{40}$/), prefix: created.key.slice(0, 10), scopes: ['write', 'read'] });
     secrets.push(created.key);
     expect((await platform.ingest([{ metric: 'm', value: 1, source_id: 'k' }], { key: created.key })).status).toBe(200);
-    const { keys } = await json(await platform.api('/api/keys'), 200);
-    const listed = keys.find((k: { id: string }) => k.id === created.id);
+    // last_used_at is written after the verification answers (it is informational): wait for it.
+    let keys: Array<{ id: string; last_used_at: string | null }> = [];
+    const listed = await waitFor('the key listed with its last use', async () => {
+      ({ keys } = await json(await platform.api('/api/keys'), 200));
+      return keys.find((k) => k.id === created.id && k.last_used_at !== null);
+    });
     expect(listed).toEqual({ id: created.id, name: 'ci', prefix: created.prefix, scopes: ['write', 'read'], created_at: expect.any(String), last_used_at: expect.any(String) });
     expect(JSON.stringify(keys)).not.toContain(created.key);
 
