@@ -49,7 +49,9 @@ export class TestSocket {
     return this.next((frame) => frame.type === type, timeoutMs);
   }
 
+  /** Closes politely; a peer that never answers the close (a server being stopped) is cut off after 500 ms. */
   close(): void {
     this.ws.close();
+    setTimeout(() => this.ws.terminate(), 500).unref();
   }
 }
