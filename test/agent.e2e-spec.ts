@@ -61,6 +61,11 @@ function latestAgentLog(): string {
   return output.join('').split('\n').slice(-30).join('\n');
 }
 
+/** Rethrows with the agent's log attached. */
+function withAgentLog(error: Error): never {
+  throw new Error(`${error.message}\nthe agent printed:\n${latestAgentLog()}`);
+}
+
 async function browser(): Promise<TestSocket> {
   const socket = await TestSocket.open(`ws://127.0.0.1:${platform.ports.realtime}/ws`);
   sockets.push(socket);
@@ -161,7 +166,7 @@ describe('plexus pair and run, against the real stack', () => {
     dashboard = await browserSeeingOnline(sourceId, 40_000);
     await waitFor('the queue drained', () => readdirSync(queueDir).length === 0 || undefined, 20_000);
     dashboard.send({ type: 'stop_session', source_id: sourceId, session_id: 'agent-rec-1' });
-    await dashboard.next((f) => f.type === 'session_stopped' && f.session_id === 'agent-rec-1', 5000);
+    await dashboard.next((f) => f.type === 'session_stopped' && f.session_id === 'agent-rec-1', 5000).catch(withAgentLog);
     await waitFor('the session completed', async () => ((await (await platform.api('/api/sessions/agent-rec-1')).json()) as { status: string }).status === 'completed');
     await platform.drained();
     const { rows } = await platform.db.query(`SELECT extract(epoch FROM time)::float8 AS t FROM points WHERE session_id = 'agent-rec-1' AND metric = 'accel_x' ORDER BY time`);
@@ -174,7 +179,7 @@ describe('plexus pair and run, against the real stack', () => {
 
   it('goes on recording a session after the agent itself restarts', async () => {
     dashboard.send({ type: 'start_session', source_id: sourceId, session_id: 'agent-rec-2', session_name: 'Restart test', metrics: [], interval_ms: 100 });
-    await dashboard.next((f) => f.type === 'session_started' && f.session_id === 'agent-rec-2', 5000);
+    await dashboard.next((f) => f.type === 'session_started' && f.session_id === 'agent-rec-2', 5000).catch(withAgentLog);
     const count = () => platform.count(`SELECT count(*) FROM points WHERE session_id = 'agent-rec-2'`);
     await waitFor('points before the restart', async () => (await count()) > 10, 15_000);
     const agent = agents[agents.length - 1];

@@ -30,6 +30,7 @@ export class TestSocket {
 
   /** The next frame (after those already taken) matching `predicate`. */
   async next(predicate: (frame: Frame) => boolean = () => true, timeoutMs = 5000): Promise<Frame> {
+    const from = this.cursor;
     return waitFor(
       'a matching frame',
       () => {
@@ -42,7 +43,12 @@ export class TestSocket {
         return undefined;
       },
       timeoutMs,
-    );
+    ).catch((error: Error) => {
+      // Say what did arrive instead (telemetry summarised), to explain the wait.
+      const seen = this.frames.slice(from).map((frame) => (frame.type === 'telemetry' ? 'telemetry' : JSON.stringify(frame).slice(0, 200)));
+      const unique = seen.filter((text, i) => text !== 'telemetry' || seen[i - 1] !== 'telemetry');
+      throw new Error(`${error.message}; received meanwhile: ${unique.slice(-12).join(' | ') || 'nothing'}`);
+    });
   }
 
   nextOfType(type: string, timeoutMs = 5000): Promise<Frame> {

@@ -280,10 +280,9 @@ export class DeviceClient {
   /** Recorded messages are never dropped: sent in order, or queued on disk until they can be. */
   private async sendRecorded(message: object): Promise<void> {
     const text = JSON.stringify(message);
-    if (!this.authenticated || this.draining) {
-      await this.queue.push(text);
-      return;
-    }
+    // Decided inside the queue's turn: a catch-up that has just found the queue empty has also
+    // cleared `draining`, so a message is either queued before that look or sent after it.
+    if (await this.queue.pushIf(() => !this.authenticated || this.draining, text)) return;
     try {
       await this.sendOnSocket(text);
     } catch {
@@ -317,11 +316,11 @@ export class DeviceClient {
     try {
       const resend = this.recent.splice(0);
       for (const { text } of resend) await this.sendOnSocket(text);
-      let sent = 0;
+      // Until a look at the queue finds it empty, which ends the catch-up in the same turn.
       do {
-        sent = await this.queue.drain((text) => this.sendOnSocket(text));
+        const sent = await this.queue.drain((text) => this.sendOnSocket(text));
         if (sent) this.options.log(`sent ${sent} recorded messages kept while offline`);
-      } while (sent > 0);
+      } while (!(await this.queue.ifEmpty(() => (this.draining = false))));
     } catch (error) {
       this.options.log(`catching up stopped (${(error as Error).message}); will resume on reconnect`);
     } finally {

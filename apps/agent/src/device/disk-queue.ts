@@ -1,15 +1,20 @@
-import { appendFile, mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
  * Recorded telemetry that could not be sent yet, on disk in order: NDJSON segment files,
  * oldest first, bounded in total size (the oldest segment goes first when full). Survives a
  * network drop and an agent restart; sent in order once connected again.
+ *
+ * Appending, starting a drain and asking whether the queue is empty run one at a time, so a
+ * message appended while a drain is under way is never read half-written, deleted unsent, or
+ * left behind by the drain's last look.
  */
 export class DiskQueue {
   private segment?: string;
   private segmentBytes = 0;
   private dropped = 0;
+  private chain: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly dir: string,
@@ -21,17 +26,26 @@ export class DiskQueue {
     return this.dropped;
   }
 
-  async push(message: string): Promise<void> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    if (!this.segment || this.segmentBytes >= this.segmentMaxBytes) {
-      // Names sort in creation order.
-      this.segment = join(this.dir, `${Date.now().toString().padStart(15, '0')}-${process.pid}-${Math.random().toString(36).slice(2, 8)}.ndjson`);
-      this.segmentBytes = 0;
-      await this.enforceLimit();
-    }
-    const line = `${message}\n`;
-    await appendFile(this.segment, line, { mode: 0o600 });
-    this.segmentBytes += Buffer.byteLength(line);
+  push(message: string): Promise<void> {
+    return this.exclusive(() => this.append(message));
+  }
+
+  /** Appends `message` only if `when()` holds at that moment; answers whether it did. */
+  pushIf(when: () => boolean, message: string): Promise<boolean> {
+    return this.exclusive(async () => {
+      if (!when()) return false;
+      await this.append(message);
+      return true;
+    });
+  }
+
+  /** Runs `then` if nothing is queued, with no append in between; answers whether it did. */
+  ifEmpty(then: () => void): Promise<boolean> {
+    return this.exclusive(async () => {
+      if ((await this.segments()).length) return false;
+      then();
+      return true;
+    });
   }
 
   async size(): Promise<number> {
@@ -46,18 +60,42 @@ export class DiskQueue {
    * lines are sent; on failure the rest stays for the next drain.
    */
   async drain(send: (message: string) => Promise<void>): Promise<number> {
+    // What is queued now; appends from here on start a new segment, which the next drain takes.
+    const files = await this.exclusive(async () => {
+      this.segment = undefined;
+      return this.segments();
+    });
     let sent = 0;
-    this.segment = undefined;
-    for (const file of await this.segments()) {
+    for (const file of files) {
       const path = join(this.dir, file);
-      const lines = (await readFile(path, 'utf8')).split('\n').filter(Boolean);
+      const lines = (await readQueued(path)).split('\n').filter(Boolean);
       for (const line of lines) {
         await send(line);
         sent++;
       }
-      await unlink(path);
+      // Gone already if the size limit dropped it meanwhile.
+      await rm(path, { force: true });
     }
     return sent;
+  }
+
+  private exclusive<T>(operation: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(operation);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async append(message: string): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    if (!this.segment || this.segmentBytes >= this.segmentMaxBytes) {
+      // Names sort in creation order.
+      this.segment = join(this.dir, `${Date.now().toString().padStart(15, '0')}-${process.pid}-${Math.random().toString(36).slice(2, 8)}.ndjson`);
+      this.segmentBytes = 0;
+      await this.enforceLimit();
+    }
+    const line = `${message}\n`;
+    await appendFile(this.segment, line, { mode: 0o600 });
+    this.segmentBytes += Buffer.byteLength(line);
   }
 
   private async segments(): Promise<string[]> {
@@ -79,5 +117,15 @@ export class DiskQueue {
       total -= sizes[i];
       this.dropped++;
     }
+  }
+}
+
+/** A segment's text; empty if the size limit dropped it before the drain reached it. */
+async function readQueued(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw error;
   }
 }
