@@ -1,4 +1,4 @@
-import { appendFile, mkdir, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
@@ -50,7 +50,7 @@ export class DiskQueue {
 
   async size(): Promise<number> {
     let total = 0;
-    for (const file of await this.segments()) total += (await stat(join(this.dir, file))).size;
+    for (const file of await this.segments()) total += await sizeOf(join(this.dir, file));
     return total;
   }
 
@@ -110,10 +110,11 @@ export class DiskQueue {
   private async enforceLimit(): Promise<void> {
     const files = await this.segments();
     let total = 0;
-    const sizes = await Promise.all(files.map(async (file) => (await stat(join(this.dir, file))).size));
+    // A drain may delete a segment at any moment (it sends outside the queue's turn): gone counts as empty.
+    const sizes = await Promise.all(files.map((file) => sizeOf(join(this.dir, file))));
     for (const size of sizes) total += size;
     for (let i = 0; total > this.maxBytes - this.segmentMaxBytes && i < files.length; i++) {
-      await unlink(join(this.dir, files[i]));
+      await rm(join(this.dir, files[i]), { force: true });
       total -= sizes[i];
       this.dropped++;
     }
@@ -126,6 +127,15 @@ async function readQueued(path: string): Promise<string> {
     return await readFile(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw error;
+  }
+}
+
+async function sizeOf(path: string): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
     throw error;
   }
 }
