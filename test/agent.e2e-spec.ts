@@ -14,7 +14,8 @@ const CLI = join(process.cwd(), 'apps/agent/dist/cli/main.js');
 let platform: Platform;
 const homes: string[] = [];
 const agents: ChildProcess[] = [];
-const agentOutput = new Map<ChildProcess, string[]>();
+/** What the latest agent printed, to explain a wait that failed. */
+let latestAgentOutput: string[] = [];
 const sockets: TestSocket[] = [];
 
 beforeAll(async () => {
@@ -51,19 +52,13 @@ function startAgent(home: string, args: string[]): { process: ChildProcess; outp
   child.stdout?.on('data', (chunk) => output.push(String(chunk)));
   child.stderr?.on('data', (chunk) => output.push(String(chunk)));
   agents.push(child);
-  agentOutput.set(child, output);
+  latestAgentOutput = output;
   return { process: child, output };
 }
 
-/** What the latest agent printed, to explain a wait that failed. */
-function latestAgentLog(): string {
-  const output = agentOutput.get(agents[agents.length - 1]) ?? [];
-  return output.join('').split('\n').slice(-30).join('\n');
-}
-
-/** Rethrows with the agent's log attached. */
+/** Rethrows with the latest agent's log attached. */
 function withAgentLog(error: Error): never {
-  throw new Error(`${error.message}\nthe agent printed:\n${latestAgentLog()}`);
+  throw new Error(`${error.message}\nthe agent printed:\n${latestAgentOutput.join('').split('\n').slice(-30).join('\n')}`);
 }
 
 async function browser(): Promise<TestSocket> {
@@ -83,10 +78,7 @@ async function browserSeeingOnline(sourceId: string, timeoutMs: number): Promise
   const init = socket.frames.find((frame) => frame.type === 'init') as Frame;
   const online = (init.online_sources as Array<{ source_id: string }>).some((source) => source.source_id === sourceId);
   if (!online) {
-    await socket.next((f) => f.type === 'source_status' && f.source_id === sourceId && f.status === 'online', timeoutMs).catch(async (error: Error) => {
-      const stats = await fetch(`http://127.0.0.1:${platform.ports.realtime}/stats`).then((r) => r.text()).catch(String);
-      throw new Error(`${error.message}: ${sourceId} did not come online (realtime /stats: ${stats}); the agent printed:\n${latestAgentLog()}`);
-    });
+    await socket.next((f) => f.type === 'source_status' && f.source_id === sourceId && f.status === 'online', timeoutMs).catch(withAgentLog);
   }
   return socket;
 }

@@ -163,9 +163,8 @@ export class Platform {
           return info.num_pending === 0 && info.num_ack_pending === 0;
         },
         timeoutMs,
-      ).catch((error: Error) => {
-        throw new Error(`${error.message} (${last})`);
-      });
+        () => last,
+      );
     } finally {
       await nc.close();
     }

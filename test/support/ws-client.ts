@@ -43,12 +43,15 @@ export class TestSocket {
         return undefined;
       },
       timeoutMs,
-    ).catch((error: Error) => {
-      // Say what did arrive instead (telemetry summarised), to explain the wait.
-      const seen = this.frames.slice(from).map((frame) => (frame.type === 'telemetry' ? 'telemetry' : JSON.stringify(frame).slice(0, 200)));
-      const unique = seen.filter((text, i) => text !== 'telemetry' || seen[i - 1] !== 'telemetry');
-      throw new Error(`${error.message}; received meanwhile: ${unique.slice(-12).join(' | ') || 'nothing'}`);
-    });
+      () => `received meanwhile: ${this.summary(from)}`,
+    );
+  }
+
+  /** The frames from `from` on, telemetry runs folded, to explain a wait. */
+  private summary(from: number): string {
+    const seen = this.frames.slice(from).map((frame) => (frame.type === 'telemetry' ? 'telemetry' : JSON.stringify(frame).slice(0, 200)));
+    const folded = seen.filter((text, i) => text !== 'telemetry' || seen[i - 1] !== 'telemetry');
+    return folded.slice(-12).join(' | ') || 'nothing';
   }
 
   nextOfType(type: string, timeoutMs = 5000): Promise<Frame> {

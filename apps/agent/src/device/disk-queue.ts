@@ -50,7 +50,7 @@ export class DiskQueue {
 
   async size(): Promise<number> {
     let total = 0;
-    for (const file of await this.segments()) total += await sizeOf(join(this.dir, file));
+    for (const file of await this.segments()) total += (await orIfGone(stat(join(this.dir, file)), { size: 0 })).size;
     return total;
   }
 
@@ -68,7 +68,7 @@ export class DiskQueue {
     let sent = 0;
     for (const file of files) {
       const path = join(this.dir, file);
-      const lines = (await readQueued(path)).split('\n').filter(Boolean);
+      const lines = (await orIfGone(readFile(path, 'utf8'), '')).split('\n').filter(Boolean);
       for (const line of lines) {
         await send(line);
         sent++;
@@ -99,19 +99,14 @@ export class DiskQueue {
   }
 
   private async segments(): Promise<string[]> {
-    try {
-      return (await readdir(this.dir)).filter((name) => name.endsWith('.ndjson')).sort();
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw error;
-    }
+    return (await orIfGone(readdir(this.dir), [])).filter((name) => name.endsWith('.ndjson')).sort();
   }
 
   private async enforceLimit(): Promise<void> {
     const files = await this.segments();
     let total = 0;
     // A drain may delete a segment at any moment (it sends outside the queue's turn): gone counts as empty.
-    const sizes = await Promise.all(files.map((file) => sizeOf(join(this.dir, file))));
+    const sizes = await Promise.all(files.map(async (file) => (await orIfGone(stat(join(this.dir, file)), { size: 0 })).size));
     for (const size of sizes) total += size;
     for (let i = 0; total > this.maxBytes - this.segmentMaxBytes && i < files.length; i++) {
       await rm(join(this.dir, files[i]), { force: true });
@@ -121,21 +116,12 @@ export class DiskQueue {
   }
 }
 
-/** A segment's text; empty if the size limit dropped it before the drain reached it. */
-async function readQueued(path: string): Promise<string> {
+/** What `operation` answers, or `fallback` when its file or folder is gone (the queue's files come and go). */
+async function orIfGone<T, F>(operation: Promise<T>, fallback: F): Promise<T | F> {
   try {
-    return await readFile(path, 'utf8');
+    return await operation;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
-    throw error;
-  }
-}
-
-async function sizeOf(path: string): Promise<number> {
-  try {
-    return (await stat(path)).size;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return fallback;
     throw error;
   }
 }

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { Api, errorText, fetchConfig, REVOKED_MESSAGE, verifyKey } from './lib/api.js';
+import { Api, errorText, fetchConfig, REVOKED_MESSAGE, signedIn, verifyKey } from './lib/api.js';
 import { AppContext, type AppServices, type SignedIn, useApp, useRealtimeState } from './lib/context.js';
 import { html } from './lib/html.js';
 import { Realtime, realtimeUrl } from './lib/realtime.js';
@@ -26,7 +26,7 @@ export function App() {
     try {
       const [verified, config] = await Promise.all([verifyKey(key), fetchConfig()]);
       localStorage.setItem(KEY_STORAGE, key);
-      setBoot({ phase: 'signed-in', auth: { key, org_id: verified.org_id, org_name: verified.org_name, key_id: verified.key_id, scopes: verified.scopes }, config });
+      setBoot({ phase: 'signed-in', auth: signedIn(key, verified), config });
     } catch (error) {
       const status = (error as { status?: number }).status;
       if (status === 401) {

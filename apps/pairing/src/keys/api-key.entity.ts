@@ -1,4 +1,5 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { OrgEntity } from '../orgs/org.entity.js';
 
 /** An API key as stored: its SHA-256 and a display prefix, never the key. */
 @Entity('api_keys')
@@ -8,6 +9,11 @@ export class ApiKeyEntity {
 
   @Column('text', { name: 'org_id' })
   orgId: string;
+
+  /** Loaded only where asked for (key verification, for the org's name). */
+  @ManyToOne(() => OrgEntity)
+  @JoinColumn({ name: 'org_id' })
+  org?: OrgEntity;
 
   @Column('text')
   name: string;

@@ -17,7 +17,6 @@ import {
   SUBJECTS,
   type VerifyKeyReply,
 } from '#common';
-import { OrgEntity } from '../orgs/org.entity.js';
 import { ApiKeyEntity } from './api-key.entity.js';
 
 /** How often a key's last-used time is written at most: verification is hot, the column is informational. */
@@ -43,7 +42,6 @@ export function apiKeyRecord(orgId: string, name: string, scopes: Scope[], plain
 export class KeysService {
   private readonly logger = new Logger(KeysService.name);
   private readonly keys: Repository<ApiKeyEntity>;
-  private readonly orgs: Repository<OrgEntity>;
   private readonly lastUsedWritten = new Map<string, number>();
 
   constructor(
@@ -51,20 +49,18 @@ export class KeysService {
     private readonly broker: BrokerConnection,
   ) {
     this.keys = dataSource.getRepository(ApiKeyEntity);
-    this.orgs = dataSource.getRepository(OrgEntity);
   }
 
   async verify(keyHash: string): Promise<VerifyKeyReply> {
     if (!/^[0-9a-f]{64}$/.test(keyHash)) return { valid: false };
-    const key = await this.keys.findOneBy({ keyHash, revokedAt: IsNull() });
+    const key = await this.keys.findOne({ where: { keyHash, revokedAt: IsNull() }, relations: { org: true } });
     if (!key || !digestsEqual(key.keyHash, keyHash)) {
       METRICS.keyVerifications.inc({ outcome: 'refused' });
       return { valid: false };
     }
     METRICS.keyVerifications.inc({ outcome: 'valid' });
     this.touch(key.id);
-    const org = await this.orgs.findOneBy({ id: key.orgId });
-    const principal: Principal = { org_id: key.orgId, org_name: org?.name ?? key.orgId, key_id: key.id, scopes: key.scopes as Scope[] };
+    const principal: Principal = { org_id: key.orgId, org_name: key.org?.name ?? key.orgId, key_id: key.id, scopes: key.scopes as Scope[] };
     return { valid: true, principal };
   }
 

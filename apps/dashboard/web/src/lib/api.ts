@@ -1,4 +1,5 @@
 import type { PlatformConfig, VerifiedKey } from './types.js';
+import type { SignedIn } from './context.js';
 
 /** An HTTP API failure with a sentence a person can act on (status 0: the server was not reached). */
 export class ApiError extends Error {
@@ -90,6 +91,11 @@ export class Api {
     if (error.status === 401) this.onRevoked(REVOKED_MESSAGE);
     throw error;
   }
+}
+
+/** The signed-in state for a key the gateway verified. */
+export function signedIn(key: string, verified: VerifiedKey): SignedIn {
+  return { key, org_id: verified.org_id, org_name: verified.org_name, key_id: verified.key_id, scopes: verified.scopes };
 }
 
 export async function verifyKey(key: string): Promise<VerifiedKey> {

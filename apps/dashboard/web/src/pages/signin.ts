@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { errorText, fetchConfig, verifyKey } from '../lib/api.js';
+import { errorText, fetchConfig, signedIn, verifyKey } from '../lib/api.js';
 import type { SignedIn } from '../lib/context.js';
 import { html } from '../lib/html.js';
 import type { PlatformConfig } from '../lib/types.js';
@@ -26,7 +26,7 @@ export function SignInPage({ notice, onSignIn }: { notice?: string; onSignIn: (k
     setError('');
     try {
       const [verified, config] = await Promise.all([verifyKey(trimmed), fetchConfig()]);
-      onSignIn(trimmed, { key: trimmed, org_id: verified.org_id, org_name: verified.org_name, key_id: verified.key_id, scopes: verified.scopes }, config);
+      onSignIn(trimmed, signedIn(trimmed, verified), config);
     } catch (failure) {
       setError(errorText(failure));
       setBusy(false);
