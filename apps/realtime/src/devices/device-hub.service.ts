@@ -142,7 +142,7 @@ export class DeviceHub implements OnModuleInit, OnModuleDestroy {
     this.devices.delete(keyOf(event.org_id, event.source_id));
     device.subscription?.unsubscribe();
     this.publishStatus(device, 'offline');
-    device.socket.sendJson({ type: 'error', message: 'device token revoked' });
+    device.socket.error('FORBIDDEN', 'device token revoked');
     device.socket.close(CLOSE_CODES.revoked, 'device token revoked');
   }
 
@@ -150,7 +150,7 @@ export class DeviceHub implements OnModuleInit, OnModuleDestroy {
     if (typeof event?.key_id !== 'string') return;
     for (const device of this.devices.values()) {
       if (device.keyId !== event.key_id) continue;
-      device.socket.sendJson({ type: 'error', message: 'API key revoked' });
+      device.socket.error('FORBIDDEN', 'API key revoked');
       device.socket.close(CLOSE_CODES.revoked, 'API key revoked');
     }
   }
