@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { WebSocket } from 'ws';
 import { ClientSocket } from './client-socket.js';
 
@@ -48,5 +48,23 @@ describe('ClientSocket send queue', () => {
     socket.send('x'.repeat(2000));
     socket.error('BAD_REQUEST', 'y'.repeat(20_000));
     expect(closed[0]?.code).toBe(4013);
+  });
+});
+
+describe('ClientSocket stall bound', () => {
+  it('closes with 4013 a socket whose queue has not moved for stallMs, even below the byte bound', () => {
+    jest.useFakeTimers();
+    try {
+      const { ws, closed } = stuckSocket();
+      const socket = new ClientSocket(ws as unknown as WebSocket, { ...limits, stallMs: 1000 });
+      socket.send('x'.repeat(1000));
+      socket.send('control frame');
+      jest.advanceTimersByTime(500);
+      expect(closed).toEqual([]);
+      jest.advanceTimersByTime(1000);
+      expect(closed).toEqual([{ code: 4013, reason: 'send queue not draining' }]);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });

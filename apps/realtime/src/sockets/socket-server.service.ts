@@ -271,5 +271,7 @@ function refuseUpgrade(socket: Duplex, status: number, statusText: string, reaso
   }
   const body = `${reason}\n`;
   socket.once('finish', () => socket.destroy());
+  // A peer that does not read the answer does not keep the socket either.
+  setTimeout(() => socket.destroy(), 2000).unref();
   socket.end(`HTTP/1.1 ${status} ${statusText}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }
