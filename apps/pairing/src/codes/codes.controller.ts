@@ -21,7 +21,7 @@ export class CodesController {
   @MessagePattern(SUBJECTS.pairing.createCode, { queue: QUEUES.pairing })
   create(@Payload() request: CreatePairingCodeRequest) {
     const name = typeof request?.name === 'string' && request.name.trim() ? request.name.trim().slice(0, 256) : undefined;
-    return this.codes.create(requireOrg(request), name);
+    return this.codes.create(requireOrg(request), name, request?.source_id);
   }
 
   @MessagePattern(SUBJECTS.pairing.codeStatus, { queue: QUEUES.pairing })

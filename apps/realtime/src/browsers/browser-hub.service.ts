@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Msg, Subscription } from '@nats-io/transport-node';
-import { BrokerConnection, CLOSE_CODES, fromSubjectToken, HEADERS, type KeyRevokedEvent, SUBJECTS } from '#common';
+import { BrokerConnection, CLOSE_CODES, fromSubjectToken, HEADERS, type KeyRevokedEvent, type OrgDisabledEvent, SUBJECTS } from '#common';
 import type { BrowserConnection } from './browser-connection.js';
 
 /**
@@ -12,6 +12,7 @@ import type { BrowserConnection } from './browser-connection.js';
 export class BrowserHub implements OnModuleInit, OnModuleDestroy {
   private readonly orgs = new Map<string, { browsers: Set<BrowserConnection>; subscription: Subscription }>();
   private revocations?: Subscription;
+  private disabledOrgs?: Subscription;
 
   constructor(private readonly broker: BrokerConnection) {}
 
@@ -19,10 +20,14 @@ export class BrowserHub implements OnModuleInit, OnModuleDestroy {
     this.revocations = this.broker.nc.subscribe(SUBJECTS.keys.revoked, {
       callback: (_, msg) => this.onKeyRevoked(msg.json<KeyRevokedEvent>()),
     });
+    this.disabledOrgs = this.broker.nc.subscribe(SUBJECTS.orgs.disabled, {
+      callback: (_, msg) => this.onOrgDisabled(msg.json<OrgDisabledEvent>()),
+    });
   }
 
   onModuleDestroy(): void {
     this.revocations?.unsubscribe();
+    this.disabledOrgs?.unsubscribe();
     for (const org of this.orgs.values()) {
       org.subscription.unsubscribe();
       for (const browser of org.browsers) browser.socket.close(1001, 'server shutting down');
@@ -74,6 +79,14 @@ export class BrowserHub implements OnModuleInit, OnModuleDestroy {
       if (browser.principal.key_id !== event.key_id) continue;
       browser.socket.sendJson({ type: 'error', code: 'FORBIDDEN', message: 'API key revoked' });
       browser.socket.close(CLOSE_CODES.revoked, 'API key revoked');
+    }
+  }
+
+  /** Every browser of a disabled org goes; its keys are refused from now on. */
+  private onOrgDisabled(event: OrgDisabledEvent): void {
+    for (const browser of [...(this.orgs.get(event?.org_id)?.browsers ?? [])]) {
+      browser.socket.sendJson({ type: 'error', code: 'FORBIDDEN', message: 'this org is disabled' });
+      browser.socket.close(CLOSE_CODES.revoked, 'org disabled');
     }
   }
 }

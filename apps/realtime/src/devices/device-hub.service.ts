@@ -7,6 +7,7 @@ import {
   HEADERS,
   type KeyRevokedEvent,
   METRICS,
+  type OrgDisabledEvent,
   type PresenceReply,
   type SourceRevokedEvent,
   type SourceSeenEvent,
@@ -39,6 +40,7 @@ export class DeviceHub implements OnModuleInit, OnModuleDestroy {
       nc.subscribe(SUBJECTS.realtime.presenceAll, { callback: (_, msg) => this.onPresence(msg) }),
       nc.subscribe(SUBJECTS.sources.revoked, { callback: (_, msg) => this.onSourceRevoked(msg.json<SourceRevokedEvent>()) }),
       nc.subscribe(SUBJECTS.keys.revoked, { callback: (_, msg) => this.onKeyRevoked(msg.json<KeyRevokedEvent>()) }),
+      nc.subscribe(SUBJECTS.orgs.disabled, { callback: (_, msg) => this.onOrgDisabled(msg.json<OrgDisabledEvent>()) }),
     );
   }
 
@@ -147,6 +149,18 @@ export class DeviceHub implements OnModuleInit, OnModuleDestroy {
       if (device.keyId !== event.key_id) continue;
       device.socket.sendJson({ type: 'error', message: 'API key revoked' });
       device.socket.close(CLOSE_CODES.revoked, 'API key revoked');
+    }
+  }
+
+  /** Every device of a disabled org goes; its tokens and keys are refused from now on. */
+  private onOrgDisabled(event: OrgDisabledEvent): void {
+    for (const device of [...this.devices.values()]) {
+      if (device.orgId !== event?.org_id) continue;
+      device.replaced = true;
+      this.devices.delete(keyOf(device.orgId, device.sourceId));
+      device.subscription?.unsubscribe();
+      device.socket.sendJson({ type: 'error', message: 'this org is disabled' });
+      device.socket.close(CLOSE_CODES.revoked, 'org disabled');
     }
   }
 }
