@@ -9,6 +9,7 @@ import { ExternalRequestDeserializer } from '../nats/external-requests.js';
 import { assignCorrelationIds } from '../http/correlation.js';
 import { HttpErrorFilter } from '../http/http-exception.filter.js';
 import { WithStatusInterceptor } from '../http/with-status.js';
+import { guardProcess } from './process-guard.js';
 
 export interface StartAppOptions {
   name: string;
@@ -70,6 +71,8 @@ export async function startApp(options: StartAppOptions): Promise<INestApplicati
   await app.listen(options.port, options.host ?? '0.0.0.0');
   logger.log(`${options.name} listening on http://127.0.0.1:${options.port}`);
   stopGracefully(app, logger);
+  // Only once serving: a failure to start must still end the process (the supervisor restarts it).
+  guardProcess(logger);
   return app;
 }
 
