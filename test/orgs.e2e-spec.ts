@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { HOSTILE_STRINGS } from './support/hostile.js';
 import { Platform } from './support/platform.js';
 import { waitFor } from './support/wait-for.js';
 import { TestSocket } from './support/ws-client.js';
@@ -74,7 +75,12 @@ describe('orgs over NATS', () => {
     for (const id of ['Upper', '-dash', 'a.b', 'x'.repeat(64), '', 42]) {
       expect((await ops('orgs.create', { id })).err).toMatchObject({ code: 'BAD_REQUEST' });
     }
-    expect((await ops('orgs.create', { id: 'nul-name', name: 'a\u0000b' })).err).toMatchObject({ code: 'BAD_REQUEST' });
+    for (const name of HOSTILE_STRINGS) {
+      const answer = await ops('orgs.create', { id: 'hostile-name', name });
+      if (answer.err) expect(answer.err).toMatchObject({ code: 'BAD_REQUEST', details: [expect.objectContaining({ field: 'name' })] });
+      else expect((await ops('orgs.disable', { id: answer.response.id })).response.name).toBe(name.trim());
+      await platform.db.query(`DELETE FROM orgs WHERE id = 'hostile-name'`);
+    }
     const { orgs } = (await ops('orgs.list', {})).response;
     expect(orgs.map((org: { id: string }) => org.id)).toEqual(expect.arrayContaining(['default', 'listed']));
     expect(orgs.find((org: { id: string }) => org.id === 'listed')).toEqual({ id: 'listed', name: 'Listed Ltd', created_at: created.created_at, disabled_at: null });

@@ -77,6 +77,18 @@ describe('re-pairing a source needs a code made for it (finding 5b)', () => {
   });
 });
 
+describe('text PostgreSQL cannot store', () => {
+  it('answers 400 naming the field to a NUL or a lone surrogate in a name or platform, and spends no code', async () => {
+    for (const name of ['a\u0000b', 'x\ud800', '\udfffy']) {
+      const refused = await json(await platform.api('/api/sources/pair', { method: 'POST', body: JSON.stringify({ name }) }), 400);
+      expect(refused.details).toEqual([expect.objectContaining({ field: 'name' })]);
+    }
+    const code = await newCode();
+    expect((await json(await completePairing({ code, platform: 'Linux\u0000' }), 400)).details).toEqual([expect.objectContaining({ field: 'platform' })]);
+    expect(await json(await platform.api(`/api/sources/pair?code=${code}`), 200)).toMatchObject({ status: 'pending' });
+  });
+});
+
 describe('stored pairing codes (finding 12)', () => {
   it('stores a code as HMAC-SHA256 under the server secret, never as its plain SHA-256', async () => {
     const code = await newCode();

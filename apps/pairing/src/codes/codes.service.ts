@@ -17,6 +17,7 @@ import {
   SUBJECTS,
 } from '#common';
 import { config } from '../config.js';
+import { optionalText } from '../rpc-input.js';
 import { DeviceTokenEntity } from '../sources/device-token.entity.js';
 import { PairingCodeEntity } from './pairing-code.entity.js';
 import { PairingSecret } from './pairing-secret.js';
@@ -100,8 +101,8 @@ export class CodesService {
       throw new DomainError('BAD_REQUEST', `code must be 6 characters of ${PAIRING_CODE_ALPHABET}`, [{ field: 'code', message: 'malformed pairing code' }]);
     }
     const askedSourceId = checkSourceId(request.source_id);
-    const name = typeof request.name === 'string' && request.name.trim() ? request.name.trim().slice(0, 256) : undefined;
-    const platform = typeof request.platform === 'string' && request.platform.trim() ? request.platform.trim().slice(0, 128) : null;
+    const name = optionalText(request, 'name', 256);
+    const platform = optionalText(request, 'platform', 128) ?? null;
     const deviceToken = generateDeviceToken();
     const { reply, replacedToken } = await this.dataSource.transaction(async (tx) => {
       const pairing = await tx

@@ -12,11 +12,10 @@ import {
 } from '#common';
 import { ApiKeyEntity } from '../keys/api-key.entity.js';
 import { apiKeyRecord, keyView } from '../keys/keys.service.js';
+import { optionalText } from '../rpc-input.js';
 import { OrgEntity } from './org.entity.js';
 
 const ORG_ID = new RegExp(ORG_ID_PATTERN);
-/** NUL and lone surrogates: PostgreSQL text refuses them, so they are a 400 here, never a 500 there. */
-const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 export function orgView(org: OrgEntity): OrgView {
   return {
@@ -44,7 +43,7 @@ export class OrgsService {
         { field: 'id', message: 'invalid org id' },
       ]);
     }
-    if (name !== undefined && (typeof name !== 'string' || !name.trim() || name.length > 128 || UNSTORABLE.test(name))) {
+    if (name !== undefined && (typeof name !== 'string' || name.length > 128 || !optionalText({ name }, 'name', 128))) {
       throw new DomainError('BAD_REQUEST', 'name must be 1 to 128 characters of valid text', [{ field: 'name', message: 'invalid name' }]);
     }
     const key = generateApiKey();
