@@ -40,7 +40,7 @@ function readConfig(env = process.env): GatewayConfig {
     keyCacheTtlMs: readInt(env, 'PLEXUS_KEY_CACHE_TTL_MS', 30_000, 0, 3_600_000),
     trustedProxies: readTrustedProxies(env),
     pairingLimits: {
-      failuresPerAddress: readInt(env, 'PLEXUS_PAIRING_FAILURES_PER_ADDRESS', 10, 1, 10_000),
+      failuresPerAddress: readInt(env, 'PLEXUS_PAIRING_FAILURES_PER_ADDRESS', 10, 1, 1000),
       windowSeconds: readInt(env, 'PLEXUS_PAIRING_FAILURE_WINDOW_SECONDS', 600, 1, 86_400),
       failuresPerMinute: readInt(env, 'PLEXUS_PAIRING_FAILURES_PER_MINUTE', 100, 1, 1_000_000),
     },
