@@ -35,3 +35,4 @@ export * from './metrics/metrics.js';
 export * from './metrics/metrics.module.js';
 export * from './http/correlation.js';
 export * from './messages/orgs.js';
+export * from './app/process-guard.js';

@@ -72,7 +72,7 @@ export async function startApp(options: StartAppOptions): Promise<INestApplicati
   logger.log(`${options.name} listening on http://127.0.0.1:${options.port}`);
   stopGracefully(app, logger);
   // Only once serving: a failure to start must still end the process (the supervisor restarts it).
-  guardProcess(logger);
+  guardProcess();
   return app;
 }
 
