@@ -1,7 +1,8 @@
 /**
  * `npm run ops -- <subject> '<json>'`: one request to a Plexus operations subject over NATS,
- * printing the reply. Uses NATS_URL and PLEXUS_NATS_PREFIX like the apps. Example:
+ * printing the reply. Uses NATS_URL and PLEXUS_NATS_PREFIX like the apps. Examples:
  *   npm run ops -- keys.create '{"org_id":"default","name":"ci","scopes":["write"]}'
+ *   npm run ops -- orgs.create '{"id":"acme","name":"Acme"}'   (prints the org's first admin key, once)
  */
 import { connect } from '@nats-io/transport-node';
 
@@ -26,6 +27,9 @@ try {
     process.exitCode = 1;
   } else {
     console.log(JSON.stringify(packet.response, null, 2));
+    // Keys are stored hashed: this output is the only place the plaintext ever appears.
+    const shown = packet.response as { key?: unknown; admin_key?: unknown } | null;
+    if (shown && (shown.key !== undefined || shown.admin_key !== undefined)) console.error('The key above is shown once and cannot be read again: keep it now.');
   }
 } catch (error) {
   console.error(`no answer on ${prefix}.${subject}: ${(error as Error).message}`);

@@ -1,4 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -204,7 +205,9 @@ describe('plexus CLI messages', () => {
     const help = await plexus(home, ['run', '--help']);
     expect(help.stdout).toMatch(/--simulate/);
     const code = await newCode();
-    await platform.db.query(`UPDATE pairing_codes SET expires_at = now() - interval '1 second' WHERE code_hash = encode(sha256($1::bytea), 'hex')`, [code]);
+    // Codes are stored as HMAC-SHA256 under the secret the pairing app keeps in `settings`.
+    const { rows: [secret] } = await platform.db.query(`SELECT value FROM settings WHERE name = 'pairing_code_secret'`);
+    await platform.db.query(`UPDATE pairing_codes SET expires_at = now() - interval '1 second' WHERE code_hash = $1`, [createHmac('sha256', secret.value).update(code).digest('hex')]);
     const expired = await plexus(home, ['pair', '--code', code, '--endpoint', platform.gateway]);
     expect(expired.code).toBe(4);
     expect(expired.stderr).toMatch(/expired/);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Platform } from './support/platform.js';
@@ -18,7 +18,11 @@ afterAll(async () => {
   await platform?.stop();
 });
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+/** A code as the pairing app stores it: HMAC-SHA256 under the secret it generated and kept in `settings`. */
+async function storedCodeHash(code: string): Promise<string> {
+  const { rows } = await platform.db.query(`SELECT value FROM settings WHERE name = 'pairing_code_secret'`);
+  return createHmac('sha256', rows[0].value).update(code.toUpperCase()).digest('hex');
+}
 
 async function json(response: Response, status: number): Promise<any> {
   const body = await response.json();
@@ -83,7 +87,7 @@ describe('pairing codes', () => {
 
   it('answers 410 for an expired code, in status and on completion', async () => {
     const code = await newCode();
-    await platform.db.query(`UPDATE pairing_codes SET expires_at = now() - interval '1 second' WHERE code_hash = $1`, [sha256(code)]);
+    await platform.db.query(`UPDATE pairing_codes SET expires_at = now() - interval '1 second' WHERE code_hash = $1`, [await storedCodeHash(code)]);
     expect((await json(await platform.api(`/api/sources/pair?code=${code}`), 410)).message).toMatch(/expired/);
     expect((await json(await completePairing({ code }), 410)).message).toMatch(/expired/);
   });

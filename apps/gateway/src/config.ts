@@ -1,4 +1,5 @@
-import { readInt, readOptionalString, readSharedConfig, readUrl, type SharedConfig } from '#common';
+import { isIP } from 'node:net';
+import { ConfigError, readInt, readOptionalString, readSharedConfig, readUrl, type SharedConfig } from '#common';
 
 export interface GatewayConfig extends SharedConfig {
   port: number;
@@ -11,6 +12,16 @@ export interface GatewayConfig extends SharedConfig {
   publicWsUrl: string;
   /** How long a verified API key is trusted without asking the pairing app again. */
   keyCacheTtlMs: number;
+  /** Proxies (IPs or CIDRs) whose X-Forwarded-For is believed; none: the socket's address is the client's. */
+  trustedProxies: string[];
+  /** Pairing guess limits: wrong codes per client address per window, and per minute across all addresses. */
+  pairingLimits: PairingLimits;
+}
+
+export interface PairingLimits {
+  failuresPerAddress: number;
+  windowSeconds: number;
+  failuresPerMinute: number;
 }
 
 function readConfig(env = process.env): GatewayConfig {
@@ -27,7 +38,30 @@ function readConfig(env = process.env): GatewayConfig {
     publicUrlConfigured: Boolean(env.PUBLIC_URL),
     publicWsUrl: readUrl(env, 'PUBLIC_WS_URL', derivedWsUrl, ['ws:', 'wss:']).replace(/\/+$/, ''),
     keyCacheTtlMs: readInt(env, 'PLEXUS_KEY_CACHE_TTL_MS', 30_000, 0, 3_600_000),
+    trustedProxies: readTrustedProxies(env),
+    pairingLimits: {
+      failuresPerAddress: readInt(env, 'PLEXUS_PAIRING_FAILURES_PER_ADDRESS', 10, 1, 1000),
+      windowSeconds: readInt(env, 'PLEXUS_PAIRING_FAILURE_WINDOW_SECONDS', 600, 1, 86_400),
+      failuresPerMinute: readInt(env, 'PLEXUS_PAIRING_FAILURES_PER_MINUTE', 100, 1, 1_000_000),
+    },
   };
+}
+
+/** `PLEXUS_TRUSTED_PROXIES`: comma-separated IPs or CIDRs (`10.0.0.0/8`, `::1`). */
+function readTrustedProxies(env: NodeJS.ProcessEnv): string[] {
+  const entries = (readOptionalString(env, 'PLEXUS_TRUSTED_PROXIES') ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  for (const entry of entries) {
+    const [address, prefix, extra] = entry.split('/');
+    const version = isIP(address);
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 6 ? 128 : 32));
+    if (!version || !prefixOk || extra !== undefined) {
+      throw new ConfigError(`PLEXUS_TRUSTED_PROXIES must be comma-separated IP addresses or CIDRs, got "${entry}"`);
+    }
+  }
+  return entries;
 }
 
 export const config: GatewayConfig = readConfig();

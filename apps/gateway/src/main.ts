@@ -14,6 +14,8 @@ await startApp({
   bodyLimit: INGEST_LIMITS.maxBodyBytes,
   rawBody: true,
   microservice: true,
+  // X-Forwarded-For is believed only from these (the pairing guess limit counts per client address).
+  trustProxy: config.trustedProxies,
   configureApp: serveOpenApi,
   configureFastify: async (fastify) => {
     refuseOversizedBodies(fastify, INGEST_LIMITS.maxBodyBytes);

@@ -7,6 +7,11 @@ export interface PairingConfig extends SharedConfig {
   bootstrapOrgName: string;
   /** How long a pairing code stays valid. */
   pairingCodeTtlSeconds: number;
+  /**
+   * The key pairing codes are hashed with (HMAC-SHA256). Unset: one is generated once and kept
+   * in the database's `settings` table, so every pairing instance uses the same.
+   */
+  pairingSecret?: string;
 }
 
 function readConfig(env = process.env): PairingConfig {
@@ -20,7 +25,17 @@ function readConfig(env = process.env): PairingConfig {
     bootstrapAdminKey,
     bootstrapOrgName: readBootstrapOrgName(env),
     pairingCodeTtlSeconds: readInt(env, 'PLEXUS_PAIRING_CODE_TTL_SECONDS', 600, 1, 86_400),
+    pairingSecret: readPairingSecret(env),
   };
+}
+
+function readPairingSecret(env: NodeJS.ProcessEnv): string | undefined {
+  const secret = readOptionalString(env, 'PLEXUS_PAIRING_SECRET');
+  // A short secret would let anyone holding a stolen table try every code and secret together.
+  if (secret !== undefined && (secret.length < 32 || secret.length > 512)) {
+    throw new ConfigError('PLEXUS_PAIRING_SECRET must be 32 to 512 characters (e.g. `openssl rand -hex 32`)');
+  }
+  return secret;
 }
 
 function readBootstrapOrgName(env: NodeJS.ProcessEnv): string {

@@ -17,3 +17,19 @@ export function requireString(request: unknown, field: string, maxLength = 256):
 export function requireOrg(request: unknown): string {
   return requireString(request, 'org_id', 128);
 }
+
+/** NUL and lone surrogates: PostgreSQL text refuses them, so they are a BAD_REQUEST here, never an INTERNAL there. */
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * An optional free-text field (a name, a platform): absent or blank is undefined, longer than
+ * `maxLength` is cut, anything but a string or text PostgreSQL cannot store is a BAD_REQUEST.
+ */
+export function optionalText(request: unknown, field: string, maxLength: number): string | undefined {
+  const value = (request as Record<string, unknown> | null)?.[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' || UNSTORABLE.test(value)) {
+    throw new DomainError('BAD_REQUEST', `${field} must be text without NUL or unpaired surrogates`, [{ field, message: `invalid ${field}` }]);
+  }
+  return value.trim() ? value.trim().slice(0, maxLength) : undefined;
+}

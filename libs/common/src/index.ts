@@ -34,4 +34,5 @@ export * from './nats/presence.js';
 export * from './metrics/metrics.js';
 export * from './metrics/metrics.module.js';
 export * from './http/correlation.js';
+export * from './messages/orgs.js';
 export * from './app/process-guard.js';

@@ -53,6 +53,14 @@ export const SUBJECTS = {
   devices: {
     verify: `${p}.devices.verify`,
   },
+  /** Tenancy, for operators (`npm run ops`); answered by the pairing app. */
+  orgs: {
+    create: `${p}.orgs.create`,
+    list: `${p}.orgs.list`,
+    disable: `${p}.orgs.disable`,
+    /** Event, broadcast: gateways drop the org's cached keys, realtime closes its sockets. */
+    disabled: `${p}.orgs.disabled`,
+  },
   /** Between realtime instances (core NATS: live, not durable). */
   realtime: {
     /** Request to the instance holding the device; no responder means the device is offline. */

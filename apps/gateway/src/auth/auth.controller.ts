@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Headers, HttpCode, Post } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { DomainError, hashSecret, type KeyRevokedEvent, SUBJECTS, type VerifyDeviceReply } from '#common';
+import { DomainError, hashSecret, type KeyRevokedEvent, type OrgDisabledEvent, SUBJECTS, type VerifyDeviceReply } from '#common';
 import { ServicesClient } from '#common';
 import { VerifyDeviceDto } from '../sources/dto/pairing.dto.js';
 import { apiKeyFrom } from './api-key.guard.js';
@@ -34,5 +34,11 @@ export class AuthController {
   @EventPattern<string>(SUBJECTS.keys.revoked)
   keyRevoked(@Payload() event: KeyRevokedEvent): void {
     this.verifier.dropKey(event.key_id);
+  }
+
+  /** Every gateway instance hears this and forgets the disabled org's keys at once. */
+  @EventPattern<string>(SUBJECTS.orgs.disabled)
+  orgDisabled(@Payload() event: OrgDisabledEvent): void {
+    if (typeof event?.org_id === 'string') this.verifier.dropOrg(event.org_id);
   }
 }

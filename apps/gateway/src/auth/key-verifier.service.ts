@@ -45,6 +45,14 @@ export class KeyVerifier {
     }
   }
 
+  /** A disabled org: none of its keys may be answered from the cache again. */
+  dropOrg(orgId: string): void {
+    this.revocations++;
+    for (const [hash, entry] of this.cache) {
+      if (entry.principal?.org_id === orgId) this.cache.delete(hash);
+    }
+  }
+
   private accept(principal: Principal | null): Principal {
     if (!principal) throw new DomainError('UNAUTHORIZED', 'API key is invalid or revoked');
     return principal;

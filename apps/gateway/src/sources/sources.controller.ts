@@ -44,7 +44,7 @@ export class SourcesController {
   @Post('pair')
   @RequireScope('admin')
   createCode(@CurrentPrincipal() principal: Principal, @Body() dto: CreatePairingCodeDto): Promise<PairingCodeReply> {
-    return this.services.call(SUBJECTS.pairing.createCode, { org_id: principal.org_id, name: dto.name });
+    return this.services.call(SUBJECTS.pairing.createCode, { org_id: principal.org_id, name: dto.name, source_id: dto.source_id });
   }
 
   @Get('pair')
@@ -53,19 +53,27 @@ export class SourcesController {
     return this.services.call(SUBJECTS.pairing.codeStatus, { org_id: principal.org_id, code: query.code });
   }
 
-  /** No credential: the code is the credential. Wrong codes from one address are slowed, then refused. */
+  /**
+   * No credential: the code is the credential. Each attempt takes a slot of the guess limit
+   * before the pairing app is asked, and gives it back only if the code was not wrong.
+   */
   @Post('pair/complete')
   @HttpCode(200)
   async complete(@Body() dto: CompletePairingDto, @Ip() address: string) {
-    await this.attempts.admit(address);
+    const attempt = this.attempts.admit(address);
+    let failed = false;
     try {
+      if (attempt.delayMs) await new Promise((resolve) => setTimeout(resolve, attempt.delayMs));
       const paired = await this.services.call<CompletePairingReply>(SUBJECTS.pairing.complete, dto, 5000);
       return { ...paired, endpoint: config.publicUrl, ws_url: config.publicWsUrl };
     } catch (error) {
-      if (error instanceof DomainError && (error.status === 404 || error.status === 410 || error.status === 400)) {
-        this.attempts.recordFailure(address);
-      }
+      failed = error instanceof DomainError && WRONG_CODE_STATUSES.has(error.status);
       throw error;
+    } finally {
+      this.attempts.settle(attempt, failed);
     }
   }
 }
+
+/** Answers that mean the caller's code (or its use of it) was wrong: they count against its address. */
+const WRONG_CODE_STATUSES = new Set([400, 404, 409, 410]);

@@ -10,7 +10,7 @@ import {
   QUEUES,
   SUBJECTS,
 } from '#common';
-import { requireOrg, requireString } from '../rpc-input.js';
+import { optionalText, requireOrg, requireString } from '../rpc-input.js';
 import { CodesService } from './codes.service.js';
 
 @Controller()
@@ -20,8 +20,7 @@ export class CodesController {
 
   @MessagePattern(SUBJECTS.pairing.createCode, { queue: QUEUES.pairing })
   create(@Payload() request: CreatePairingCodeRequest) {
-    const name = typeof request?.name === 'string' && request.name.trim() ? request.name.trim().slice(0, 256) : undefined;
-    return this.codes.create(requireOrg(request), name);
+    return this.codes.create(requireOrg(request), optionalText(request, 'name', 256), request?.source_id);
   }
 
   @MessagePattern(SUBJECTS.pairing.codeStatus, { queue: QUEUES.pairing })

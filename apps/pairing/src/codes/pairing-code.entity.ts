@@ -1,6 +1,6 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
-/** A pairing code as stored: its SHA-256 (of the upper-cased code) only. */
+/** A pairing code as stored: its HMAC-SHA256 under the pairing secret (of the upper-cased code) only. */
 @Entity('pairing_codes')
 export class PairingCodeEntity {
   @PrimaryGeneratedColumn('uuid')
@@ -24,6 +24,11 @@ export class PairingCodeEntity {
   @Column('timestamptz', { name: 'used_at', nullable: true })
   usedAt: Date | null;
 
+  /** The source this code paired, once used. */
   @Column('text', { name: 'source_id', nullable: true })
   sourceId: string | null;
+
+  /** Set for a code an admin made to re-pair this existing source; such a code pairs nothing else. */
+  @Column('text', { name: 'for_source_id', nullable: true })
+  forSourceId: string | null;
 }

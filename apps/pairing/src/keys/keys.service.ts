@@ -54,7 +54,8 @@ export class KeysService {
   async verify(keyHash: string): Promise<VerifyKeyReply> {
     if (!/^[0-9a-f]{64}$/.test(keyHash)) return { valid: false };
     const key = await this.keys.findOne({ where: { keyHash, revokedAt: IsNull() }, relations: { org: true } });
-    if (!key || !digestsEqual(key.keyHash, keyHash)) {
+    // A disabled org's keys are refused like revoked ones.
+    if (!key || !digestsEqual(key.keyHash, keyHash) || key.org?.disabledAt) {
       METRICS.keyVerifications.inc({ outcome: 'refused' });
       return { valid: false };
     }
@@ -80,6 +81,9 @@ export class KeysService {
         { field: 'scopes', message: `scopes must be a non-empty list of ${SCOPES.join(', ')}` },
       ]);
     }
+    const [org] = await this.keys.query(`SELECT disabled_at FROM orgs WHERE id = $1`, [orgId]);
+    if (!org) throw new DomainError('NOT_FOUND', `org "${orgId}" not found; create it with orgs.create`);
+    if (org.disabled_at) throw new DomainError('CONFLICT', `org "${orgId}" is disabled`);
     const { entity, key } = await this.create(orgId, name.trim(), [...new Set(scopes as Scope[])]);
     return { ...keyView(entity), key };
   }

@@ -79,8 +79,13 @@ export class SourcesService {
 
   async verifyDevice(tokenHash: string): Promise<VerifyDeviceReply> {
     if (!/^[0-9a-f]{64}$/.test(tokenHash)) return { valid: false };
-    const token = await this.tokens.findOneBy({ tokenHash });
-    if (!token || !digestsEqual(token.tokenHash, tokenHash)) return { valid: false };
-    return { valid: true, org_id: token.orgId, source_id: token.sourceId };
+    // A disabled org's device tokens are refused like revoked ones.
+    const [token] = await this.tokens.query(
+      `SELECT t.org_id, t.source_id, t.token_hash FROM device_tokens t JOIN orgs o ON o.id = t.org_id
+        WHERE t.token_hash = $1 AND o.disabled_at IS NULL`,
+      [tokenHash],
+    );
+    if (!token || !digestsEqual(token.token_hash, tokenHash)) return { valid: false };
+    return { valid: true, org_id: token.org_id, source_id: token.source_id };
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Msg, Subscription } from '@nats-io/transport-node';
-import { BrokerConnection, CLOSE_CODES, fromSubjectToken, HEADERS, type KeyRevokedEvent, SUBJECTS } from '#common';
+import { BrokerConnection, CLOSE_CODES, fromSubjectToken, HEADERS, type KeyRevokedEvent, type OrgDisabledEvent, SUBJECTS } from '#common';
 import { guarded } from '../sockets/unexpected.js';
 import type { BrowserConnection } from './browser-connection.js';
 
@@ -13,6 +13,7 @@ import type { BrowserConnection } from './browser-connection.js';
 export class BrowserHub implements OnModuleInit, OnModuleDestroy {
   private readonly orgs = new Map<string, { browsers: Set<BrowserConnection>; subscription: Subscription }>();
   private revocations?: Subscription;
+  private disabledOrgs?: Subscription;
 
   constructor(private readonly broker: BrokerConnection) {}
 
@@ -20,10 +21,14 @@ export class BrowserHub implements OnModuleInit, OnModuleDestroy {
     this.revocations = this.broker.nc.subscribe(SUBJECTS.keys.revoked, {
       callback: guarded('key revoked event', (_, msg) => this.onKeyRevoked(msg.json<KeyRevokedEvent>())),
     });
+    this.disabledOrgs = this.broker.nc.subscribe(SUBJECTS.orgs.disabled, {
+      callback: guarded('org disabled event', (_, msg) => this.onOrgDisabled(msg.json<OrgDisabledEvent>())),
+    });
   }
 
   onModuleDestroy(): void {
     this.revocations?.unsubscribe();
+    this.disabledOrgs?.unsubscribe();
     for (const org of this.orgs.values()) {
       org.subscription.unsubscribe();
       for (const browser of org.browsers) browser.socket.close(1001, 'server shutting down');
@@ -80,6 +85,15 @@ export class BrowserHub implements OnModuleInit, OnModuleDestroy {
       if (browser.principal.key_id !== event.key_id) continue;
       browser.socket.error('FORBIDDEN', 'API key revoked');
       browser.socket.close(CLOSE_CODES.revoked, 'API key revoked');
+    }
+  }
+
+  /** Every browser of a disabled org goes; its keys are refused from now on. */
+  private onOrgDisabled(event: OrgDisabledEvent): void {
+    if (typeof event?.org_id !== 'string') return;
+    for (const browser of [...(this.orgs.get(event.org_id)?.browsers ?? [])]) {
+      browser.socket.error('FORBIDDEN', 'this org is disabled');
+      browser.socket.close(CLOSE_CODES.revoked, 'org disabled');
     }
   }
 }

@@ -7,6 +7,7 @@ import {
   HEADERS,
   type KeyRevokedEvent,
   METRICS,
+  type OrgDisabledEvent,
   type PresenceReply,
   type SourceRevokedEvent,
   type SourceSeenEvent,
@@ -42,6 +43,7 @@ export class DeviceHub implements OnModuleInit, OnModuleDestroy {
         callback: guarded('source revoked event', (_, msg) => this.onSourceRevoked(msg.json<SourceRevokedEvent>())),
       }),
       nc.subscribe(SUBJECTS.keys.revoked, { callback: guarded('key revoked event', (_, msg) => this.onKeyRevoked(msg.json<KeyRevokedEvent>())) }),
+      nc.subscribe(SUBJECTS.orgs.disabled, { callback: guarded('org disabled event', (_, msg) => this.onOrgDisabled(msg.json<OrgDisabledEvent>())) }),
     );
   }
 
@@ -152,6 +154,19 @@ export class DeviceHub implements OnModuleInit, OnModuleDestroy {
       if (device.keyId !== event.key_id) continue;
       device.socket.error('FORBIDDEN', 'API key revoked');
       device.socket.close(CLOSE_CODES.revoked, 'API key revoked');
+    }
+  }
+
+  /** Every device of a disabled org goes; its tokens and keys are refused from now on. */
+  private onOrgDisabled(event: OrgDisabledEvent): void {
+    if (typeof event?.org_id !== 'string') return;
+    for (const device of [...this.devices.values()]) {
+      if (device.orgId !== event.org_id) continue;
+      device.replaced = true;
+      this.devices.delete(keyOf(device.orgId, device.sourceId));
+      device.subscription?.unsubscribe();
+      device.socket.error('FORBIDDEN', 'this org is disabled');
+      device.socket.close(CLOSE_CODES.revoked, 'org disabled');
     }
   }
 }

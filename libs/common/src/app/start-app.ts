@@ -21,6 +21,8 @@ export interface StartAppOptions {
   rawBody?: boolean;
   /** Listen for NATS request/reply and events through @nestjs/microservices. */
   microservice?: boolean;
+  /** Proxies (IPs/CIDRs) whose X-Forwarded-For sets `request.ip`; empty or absent: the socket's address. */
+  trustProxy?: string[];
   /** Runs on the Fastify instance before routes are registered (plugins, parsers). */
   configureFastify?: (fastify: FastifyInstance) => Promise<void> | void;
   /** Runs on the Nest app once its modules are up, before it listens (e.g. to describe its routes). */
@@ -33,7 +35,7 @@ export interface StartAppOptions {
  */
 export async function startApp(options: StartAppOptions): Promise<INestApplication> {
   const logger = new Logger(options.name);
-  const adapter = new FastifyAdapter({ bodyLimit: options.bodyLimit ?? 1024 * 1024 });
+  const adapter = new FastifyAdapter({ bodyLimit: options.bodyLimit ?? 1024 * 1024, ...(options.trustProxy?.length ? { trustProxy: options.trustProxy } : {}) });
   const app = await NestFactory.create<NestFastifyApplication>(options.module as never, adapter, {
     logger: new ConsoleLogger(options.name, {
       json: sharedConfig.logFormat === 'json',

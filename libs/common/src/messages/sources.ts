@@ -25,10 +25,14 @@ export interface SourceView {
 export interface CreatePairingCodeRequest {
   org_id: string;
   name?: string;
+  /** Re-pairs this existing source: the code is bound to it, and its old token is revoked when the code is used. */
+  source_id?: string;
 }
 export interface PairingCodeReply {
   code: string;
   expires_at: string;
+  /** Only for a code that re-pairs an existing source. */
+  source_id?: string;
 }
 
 /** `SUBJECTS.pairing.codeStatus` */

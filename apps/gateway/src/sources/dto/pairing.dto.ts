@@ -1,10 +1,17 @@
-import { IsOptional, IsString, Length } from 'class-validator';
+import { IsOptional, IsString, Length, Matches } from 'class-validator';
+import { SOURCE_ID_PATTERN } from '#common';
 
 export class CreatePairingCodeDto {
   @IsOptional()
   @IsString()
   @Length(1, 256)
   name?: string;
+
+  /** Re-pairs this existing source: the code pairs it and nothing else, and its old token is revoked when the code is used. */
+  @IsOptional()
+  @IsString()
+  @Matches(new RegExp(SOURCE_ID_PATTERN), { message: 'source_id must start with a letter or digit and hold up to 128 letters, digits, ".", "_", ":" or "-"' })
+  source_id?: string;
 }
 
 export class PairingCodeQueryDto {

@@ -2,6 +2,7 @@ import { InitialSchema1732400000000 } from './1732400000000-initial-schema.js';
 import { SourcesAndPairing1732500000000 } from './1732500000000-sources-and-pairing.js';
 import { CommandAudit1732600000000 } from './1732600000000-command-audit.js';
 import { PointsTimeBrin1732700000000 } from './1732700000000-points-time-brin.js';
+import { TenancyAndPairingSecret1732810000000 } from './1732810000000-tenancy-and-pairing-secret.js';
 
 /** Every migration, oldest first. */
-export const MIGRATIONS = [InitialSchema1732400000000, SourcesAndPairing1732500000000, CommandAudit1732600000000, PointsTimeBrin1732700000000];
+export const MIGRATIONS = [InitialSchema1732400000000, SourcesAndPairing1732500000000, CommandAudit1732600000000, PointsTimeBrin1732700000000, TenancyAndPairingSecret1732810000000];
