@@ -1,4 +1,4 @@
-import { readInt, readOptionalString, readSharedConfig, readUrl, type SharedConfig } from '#common';
+import { type HttpLimits, readHttpLimits, readInt, readOptionalString, readSharedConfig, readUrl, type SharedConfig } from '#common';
 
 export interface GatewayConfig extends SharedConfig {
   port: number;
@@ -11,6 +11,8 @@ export interface GatewayConfig extends SharedConfig {
   publicWsUrl: string;
   /** How long a verified API key is trusted without asking the pairing app again. */
   keyCacheTtlMs: number;
+  /** Request/headers/keep-alive/idle timeouts (PLEXUS_HTTP_*_TIMEOUT_MS) and JSON depth. */
+  http: HttpLimits;
 }
 
 function readConfig(env = process.env): GatewayConfig {
@@ -27,6 +29,7 @@ function readConfig(env = process.env): GatewayConfig {
     publicUrlConfigured: Boolean(env.PUBLIC_URL),
     publicWsUrl: readUrl(env, 'PUBLIC_WS_URL', derivedWsUrl, ['ws:', 'wss:']).replace(/\/+$/, ''),
     keyCacheTtlMs: readInt(env, 'PLEXUS_KEY_CACHE_TTL_MS', 30_000, 0, 3_600_000),
+    http: readHttpLimits(env),
   };
 }
 

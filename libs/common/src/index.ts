@@ -34,3 +34,5 @@ export * from './nats/presence.js';
 export * from './metrics/metrics.js';
 export * from './metrics/metrics.module.js';
 export * from './http/correlation.js';
+export * from './validation/index.js';
+export * from './http/http-limits.js';
