@@ -51,6 +51,8 @@ export async function startApp(options: StartAppOptions): Promise<INestApplicati
   });
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
   app.useBodyParser('application/json', { bodyLimit }, depthBoundedJsonParser(fastify, httpLimits.maxJsonDepth));
+  // No route takes plain text: such a body is 415, not a string handed to a DTO.
+  fastify.removeContentTypeParser('text/plain');
   assignCorrelationIds(fastify);
   await options.configureFastify?.(fastify);
   // Nest routes Fastify's own errors (body too large, bad JSON) through this filter too.

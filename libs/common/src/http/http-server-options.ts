@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
-import type { FastifyHttpOptions } from 'fastify';
+import type { FastifyError, FastifyHttpOptions, FastifyReply, FastifyRequest } from 'fastify';
 import { errorBody } from './error-body.js';
 import type { HttpLimits } from './http-limits.js';
 
@@ -19,6 +19,13 @@ export function boundedServerOptions(limits: HttpLimits): FastifyHttpOptions<Ser
       connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_INTERVAL_MS, limits.headersTimeoutMs),
     },
     clientErrorHandler: answerClientError,
+    // The router's own refusals (a malformed percent-encoding, an over-long parameter) are
+    // answered before any error handler exists for them; without this they would quote the path.
+    frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+      const status = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400;
+      const message = status === 414 ? 'a path parameter is too long' : 'the URL is malformed (bad percent-encoding)';
+      void reply.code(status).send(errorBody(status, message, undefined, 'BAD_REQUEST'));
+    },
   };
 }
 
