@@ -314,6 +314,16 @@ describe('error bodies carry a code (finding 14b)', () => {
     await expectError(await post('/api/ingest', many), 413, 'PAYLOAD_TOO_LARGE');
   });
 
+  it('describes the error shape, code included, in the OpenAPI document', async () => {
+    const document = (await (await platform.api('/api/docs', { key: null })).json()) as {
+      components: { schemas: Record<string, { required?: string[]; properties: Record<string, { enum?: string[] }> }> };
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
+    expect(document.components.schemas.Error.required).toEqual(['statusCode', 'error', 'code', 'message']);
+    expect(document.components.schemas.Error.properties.code.enum).toEqual(expect.arrayContaining(['INVALID_BODY', 'SCOPE_MISSING', 'REQUEST_TIMEOUT']));
+    expect(document.paths['/api/ingest'].post.responses.default).toBeDefined();
+  });
+
   it('exports plexus_unexpected_errors_total', async () => {
     const metrics = await (await fetch(`${platform.gateway}/metrics`)).text();
     expect(metrics).toContain('# TYPE plexus_unexpected_errors_total counter');
