@@ -114,6 +114,8 @@ export function mutate(random: () => number, adminKey: string): FuzzRequest {
     .map(([name, value]) => `${encodeURIComponent(name)}=${random() < 0.2 ? pick(['%', '%zz', '%E0%A4', '%00']) : encodeURIComponent(value)}`)
     .join('&');
   if (search) path += `?${search}${random() < 0.1 ? `&${Object.keys(query)[0]}=again` : ''}`;
+  if (random() < 0.1) headers['idempotency-key'] = pick(['', ' ', 'k'.repeat(300), '\t', 'a b', '"quoted"', '🙂'.replace(/[^\x20-\x7e]/g, '?')]);
+  if (random() < 0.05) headers['x-correlation-id'] = pick(['', 'x'.repeat(1000), '../..', 'a b']);
   if (endpoint.method === 'GET' || endpoint.method === 'DELETE') return { method: endpoint.method, path, headers };
 
   let bodyText = JSON.stringify(endpoint.body ?? {});
