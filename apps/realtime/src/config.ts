@@ -14,8 +14,12 @@ export interface RealtimeConfig extends SharedConfig {
   hardMaxFrameBytes: number;
   /** Live telemetry waiting for a slow browser; beyond this the oldest is dropped. */
   browserQueueMessages: number;
-  /** Bytes written to a browser's socket but not yet sent before we start queueing. */
+  /** Bytes written to a socket but not yet sent before we start queueing. */
   browserHighWaterBytes: number;
+  /** Bytes a socket's send queue may hold (every message counted); past it the socket closes with 4013. */
+  sendQueueBytes: number;
+  /** A send queue that makes no progress this long closes the socket with 4013. */
+  sendStallMs: number;
   /** Messages per second (and burst) a device or a browser may send. */
   deviceRatePerSecond: number;
   deviceBurst: number;
@@ -34,6 +38,8 @@ function readConfig(env = process.env): RealtimeConfig {
     hardMaxFrameBytes: 4 * 1024 * 1024,
     browserQueueMessages: readInt(env, 'PLEXUS_WS_BROWSER_QUEUE', 1000, 1, 1_000_000),
     browserHighWaterBytes: 1024 * 1024,
+    sendQueueBytes: readInt(env, 'PLEXUS_WS_SEND_QUEUE_BYTES', 4 * 1024 * 1024, 1024 * 1024, 1024 * 1024 * 1024),
+    sendStallMs: readInt(env, 'PLEXUS_WS_SEND_STALL_MS', 60_000, 1000, 3_600_000),
     deviceRatePerSecond: readInt(env, 'PLEXUS_WS_DEVICE_RATE', 1000, 1, 1_000_000),
     deviceBurst: readInt(env, 'PLEXUS_WS_DEVICE_BURST', 2000, 1, 1_000_000),
     browserRatePerSecond: readInt(env, 'PLEXUS_WS_BROWSER_RATE', 50, 1, 1_000_000),

@@ -36,3 +36,4 @@ export * from './metrics/metrics.module.js';
 export * from './http/correlation.js';
 export * from './validation/index.js';
 export * from './http/http-limits.js';
+export * from './app/process-guard.js';

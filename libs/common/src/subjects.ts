@@ -3,15 +3,19 @@ import { sharedConfig } from './config/shared-config.js';
 const p = sharedConfig.natsPrefix;
 
 /**
- * An id as one NATS subject token: ids may hold '.', which would split the token, so it and
- * any other byte a token cannot carry is written %XX ('%' cannot occur in an id).
+ * An id as one NATS subject token, injectively: every UTF-16 unit outside [A-Za-z0-9_-] (so
+ * '.', '*', '>', whitespace, '%' itself, astral halves and lone surrogates) is written '%' and
+ * exactly four hex digits. Fixed width is what makes it injective: with variable width,
+ * U+02E0 ("%2e0") and ".0" ("%2e" "0") were the same token, and a command for one device
+ * reached another. A 128-char id is at most 640 chars, far below the server's 4 KiB control line.
  */
 export function subjectToken(id: string): string {
-  return id.replace(/[^A-Za-z0-9_:-]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return id.replace(/[^A-Za-z0-9_-]/g, (unit) => `%${unit.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/** The exact inverse of subjectToken on everything it produces. */
 export function fromSubjectToken(token: string): string {
-  return token.replace(/%([0-9a-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  return token.replace(/%([0-9a-f]{4})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
 
 /** Every NATS subject and JetStream name the platform uses, in one place. */
@@ -43,6 +47,8 @@ export const SUBJECTS = {
     revoked: `${p}.sources.revoked`,
     /** Event from realtime: a source connected or is alive, with its description. */
     seen: `${p}.sources.seen`,
+    /** Request from realtime: does the source have a device token? `SourcePairedRequest` → `SourcePairedReply`. */
+    paired: `${p}.sources.paired`,
   },
   devices: {
     verify: `${p}.devices.verify`,

@@ -5,6 +5,8 @@ import {
   type ListSourcesRequest,
   QUEUES,
   type RevokeSourceRequest,
+  type SourcePairedReply,
+  type SourcePairedRequest,
   type SourceSeenEvent,
   SUBJECTS,
   type VerifyDeviceRequest,
@@ -33,6 +35,12 @@ export class SourcesController {
   @MessagePattern(SUBJECTS.sources.revoke, { queue: QUEUES.pairing })
   revoke(@Payload() request: RevokeSourceRequest) {
     return this.sources.revoke(requireOrg(request), requireString(request, 'source_id'));
+  }
+
+  /** Realtime asks before letting an API key sign in as a source: a paired source is its token's alone. */
+  @MessagePattern(SUBJECTS.sources.paired, { queue: QUEUES.pairing })
+  async paired(@Payload() request: SourcePairedRequest): Promise<SourcePairedReply> {
+    return { paired: await this.sources.isPaired(requireOrg(request), requireString(request, 'source_id', 128)) };
   }
 
   @MessagePattern(SUBJECTS.devices.verify, { queue: QUEUES.pairing })

@@ -72,6 +72,11 @@ export class SourcesService {
     }
   }
 
+  /** Whether the source has a device token. */
+  async isPaired(orgId: string, sourceId: string): Promise<boolean> {
+    return this.tokens.existsBy({ orgId, sourceId });
+  }
+
   async verifyDevice(tokenHash: string): Promise<VerifyDeviceReply> {
     if (!/^[0-9a-f]{64}$/.test(tokenHash)) return { valid: false };
     const token = await this.tokens.findOneBy({ tokenHash });

@@ -7,5 +7,7 @@ export interface BrowserConnection {
   socket: ClientSocket;
   principal: Principal;
   watching: Set<string> | null;
+  /** Shell `output` reaches only browsers whose key has `admin`. */
+  admin: boolean;
   rate: TokenBucket;
 }

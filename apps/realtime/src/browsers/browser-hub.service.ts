@@ -1,6 +1,7 @@
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Msg, Subscription } from '@nats-io/transport-node';
 import { BrokerConnection, CLOSE_CODES, fromSubjectToken, HEADERS, type KeyRevokedEvent, SUBJECTS } from '#common';
+import { guarded } from '../sockets/unexpected.js';
 import type { BrowserConnection } from './browser-connection.js';
 
 /**
@@ -17,7 +18,7 @@ export class BrowserHub implements OnModuleInit, OnModuleDestroy {
 
   onModuleInit(): void {
     this.revocations = this.broker.nc.subscribe(SUBJECTS.keys.revoked, {
-      callback: (_, msg) => this.onKeyRevoked(msg.json<KeyRevokedEvent>()),
+      callback: guarded('key revoked event', (_, msg) => this.onKeyRevoked(msg.json<KeyRevokedEvent>())),
     });
   }
 
@@ -41,7 +42,7 @@ export class BrowserHub implements OnModuleInit, OnModuleDestroy {
     if (!org) {
       const browsers = new Set<BrowserConnection>();
       const subscription = this.broker.nc.subscribe(SUBJECTS.realtime.fromDevicesOfOrg(orgId), {
-        callback: (_, msg) => this.dispatch(browsers, msg),
+        callback: guarded('device message to browsers', (_, msg) => this.dispatch(browsers, msg)),
       });
       org = { browsers, subscription };
       this.orgs.set(orgId, org);
@@ -61,18 +62,23 @@ export class BrowserHub implements OnModuleInit, OnModuleDestroy {
 
   private dispatch(browsers: Set<BrowserConnection>, msg: Msg): void {
     const sourceId = fromSubjectToken(msg.subject.slice(msg.subject.lastIndexOf('.') + 1));
-    const droppable = msg.headers?.get(HEADERS.messageType) === 'telemetry';
+    const type = msg.headers?.get(HEADERS.messageType);
+    const droppable = type === 'telemetry';
+    // Shell output is for admins only (the browser that issued the command among them).
+    const adminsOnly = type === 'output';
     const data = msg.string();
     for (const browser of browsers) {
+      if (adminsOnly && !browser.admin) continue;
       if (browser.watching === null || browser.watching.has(sourceId)) browser.socket.send(data, droppable);
     }
   }
 
   private onKeyRevoked(event: KeyRevokedEvent): void {
+    if (typeof event?.org_id !== 'string') return;
     const org = this.orgs.get(event.org_id);
     for (const browser of org?.browsers ?? []) {
       if (browser.principal.key_id !== event.key_id) continue;
-      browser.socket.sendJson({ type: 'error', code: 'FORBIDDEN', message: 'API key revoked' });
+      browser.socket.error('FORBIDDEN', 'API key revoked');
       browser.socket.close(CLOSE_CODES.revoked, 'API key revoked');
     }
   }

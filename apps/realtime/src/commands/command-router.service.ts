@@ -2,12 +2,17 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import {
   BrokerConnection,
+  checkDeviceCommand,
   type CommandStartedRequest,
   DEVICE_COMMANDS,
   type DeviceCommand,
   DomainError,
   hasScope,
+  isPrintable,
+  isSourceId,
   METRICS,
+  quoteInput,
+  REALTIME_LIMITS,
   type Scope,
   ServicesClient,
   SUBJECTS,
@@ -48,11 +53,23 @@ export class CommandRouter {
 
   async route(browser: BrowserConnection, message: Record<string, unknown> & { type: DeviceCommand }): Promise<void> {
     const sourceId = message.source_id;
-    const reference = { ...(typeof sourceId === 'string' ? { source_id: sourceId } : {}), ...(message.id !== undefined ? { id: message.id } : {}) };
+    // Echoed back only when within bounds: an error reply never carries more than a few bytes of input.
+    const reference = {
+      ...(isSourceId(sourceId) ? { source_id: sourceId } : {}),
+      ...(isPrintable(message.id, REALTIME_LIMITS.maxIdLength) ? { id: message.id } : {}),
+    };
     const outcome = (result: string) => METRICS.realtimeCommands.inc({ type: message.type, outcome: result });
-    if (typeof sourceId !== 'string' || !sourceId) {
+    // Checked before it enters a subject: a long id made nats-server drop realtime's connection.
+    if (!isSourceId(sourceId)) {
       outcome('bad_request');
-      browser.socket.error('BAD_REQUEST', `${message.type} needs "source_id" naming the device`, reference);
+      const problem = sourceId === undefined ? 'needs "source_id" naming the device' : `has an invalid "source_id" ${quoteInput(sourceId)}`;
+      browser.socket.error('BAD_REQUEST', `${message.type} ${problem}`, reference);
+      return;
+    }
+    const problem = checkDeviceCommand(message.type, message);
+    if (problem) {
+      outcome('bad_request');
+      browser.socket.error('BAD_REQUEST', `${message.type}: ${problem}`, reference);
       return;
     }
     const scope = REQUIRED_SCOPE[message.type];
@@ -74,23 +91,19 @@ export class CommandRouter {
         });
       }
       if (message.type === 'execute') {
-        if (typeof message.command !== 'string' || !message.command) {
-          browser.socket.error('BAD_REQUEST', 'execute needs "command"', reference);
-          return;
-        }
         message.id = typeof message.id === 'string' && message.id ? message.id : randomUUID();
         const audit: CommandStartedRequest = {
           org_id: orgId,
           key_id: browser.principal.key_id,
           source_id: sourceId,
           command_id: message.id as string,
-          command: message.command,
+          command: message.command as string,
         };
         // Written before the device hears it: no audit log, no command.
         await this.services.call(SUBJECTS.audit.commandStarted, audit);
       }
     } catch (error) {
-      const text = error instanceof DomainError ? error.message : String(error);
+      const text = (error instanceof DomainError ? error.message : String(error)).slice(0, 200);
       outcome('refused');
       browser.socket.error('BAD_REQUEST', `${message.type} refused: ${text}`, reference);
       return;
@@ -100,7 +113,7 @@ export class CommandRouter {
       outcome('delivered');
     } catch {
       outcome('device_offline');
-      browser.socket.error('DEVICE_OFFLINE', `source "${sourceId}" is not connected`, { ...reference, id: message.id });
+      browser.socket.error('DEVICE_OFFLINE', `source ${JSON.stringify(sourceId)} is not connected`, { ...reference, ...(message.id === undefined ? {} : { id: message.id }) });
       if (message.type === 'start_session') {
         // Created for a device that never heard of it: mark it so rather than leave it "active".
         const update = { org_id: orgId, session_id: message.session_id, status: 'aborted' };

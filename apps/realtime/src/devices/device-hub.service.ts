@@ -14,6 +14,7 @@ import {
   type TakeoverEvent,
 } from '#common';
 import { config } from '../config.js';
+import { guarded } from '../sockets/unexpected.js';
 import { type DeviceConnection, onlineSource } from './device-connection.js';
 
 const LAST_SEEN_EVERY_MS = 30_000;
@@ -35,10 +36,12 @@ export class DeviceHub implements OnModuleInit, OnModuleDestroy {
   onModuleInit(): void {
     const nc = this.broker.nc;
     this.subscriptions.push(
-      nc.subscribe(SUBJECTS.realtime.takeoverAll, { callback: (_, msg) => this.onTakeover(msg) }),
-      nc.subscribe(SUBJECTS.realtime.presenceAll, { callback: (_, msg) => this.onPresence(msg) }),
-      nc.subscribe(SUBJECTS.sources.revoked, { callback: (_, msg) => this.onSourceRevoked(msg.json<SourceRevokedEvent>()) }),
-      nc.subscribe(SUBJECTS.keys.revoked, { callback: (_, msg) => this.onKeyRevoked(msg.json<KeyRevokedEvent>()) }),
+      nc.subscribe(SUBJECTS.realtime.takeoverAll, { callback: guarded('takeover event', (_, msg) => this.onTakeover(msg)) }),
+      nc.subscribe(SUBJECTS.realtime.presenceAll, { callback: guarded('presence request', (_, msg) => this.onPresence(msg)) }),
+      nc.subscribe(SUBJECTS.sources.revoked, {
+        callback: guarded('source revoked event', (_, msg) => this.onSourceRevoked(msg.json<SourceRevokedEvent>())),
+      }),
+      nc.subscribe(SUBJECTS.keys.revoked, { callback: guarded('key revoked event', (_, msg) => this.onKeyRevoked(msg.json<KeyRevokedEvent>())) }),
     );
   }
 
@@ -59,11 +62,11 @@ export class DeviceHub implements OnModuleInit, OnModuleDestroy {
     const takeover: TakeoverEvent = { instance_id: config.instanceId, connection_id: device.socket.id };
     this.broker.nc.publish(SUBJECTS.realtime.takeover(device.orgId, device.sourceId), JSON.stringify(takeover));
     device.subscription = this.broker.nc.subscribe(SUBJECTS.realtime.toDevice(device.orgId, device.sourceId), {
-      callback: (_, msg) => {
-        // Control messages to a device are never dropped.
+      callback: guarded('command to device', (_, msg) => {
+        // Control messages to a device are never dropped (a device that does not read is closed with 4013).
         device.socket.send(msg.string());
         msg.respond('ok');
-      },
+      }),
     });
     this.publishStatus(device, 'online');
     this.publishSeen(device);
@@ -116,7 +119,7 @@ export class DeviceHub implements OnModuleInit, OnModuleDestroy {
     const device = this.devices.get(keyOf(fromSubjectToken(orgToken), fromSubjectToken(sourceToken)));
     if (!device) return;
     const event = msg.json<TakeoverEvent>();
-    if (event.connection_id === device.socket.id) return;
+    if (event?.connection_id === device.socket.id) return;
     this.devices.delete(keyOf(device.orgId, device.sourceId));
     device.subscription?.unsubscribe();
     this.replace(device);
@@ -130,6 +133,7 @@ export class DeviceHub implements OnModuleInit, OnModuleDestroy {
   }
 
   private onSourceRevoked(event: SourceRevokedEvent): void {
+    if (typeof event?.org_id !== 'string' || typeof event.source_id !== 'string') return;
     const device = this.devices.get(keyOf(event.org_id, event.source_id));
     if (!device) return;
     this.logger.log(`closing ${event.source_id}: its device token was revoked`);
@@ -138,14 +142,15 @@ export class DeviceHub implements OnModuleInit, OnModuleDestroy {
     this.devices.delete(keyOf(event.org_id, event.source_id));
     device.subscription?.unsubscribe();
     this.publishStatus(device, 'offline');
-    device.socket.sendJson({ type: 'error', message: 'device token revoked' });
+    device.socket.error('FORBIDDEN', 'device token revoked');
     device.socket.close(CLOSE_CODES.revoked, 'device token revoked');
   }
 
   private onKeyRevoked(event: KeyRevokedEvent): void {
+    if (typeof event?.key_id !== 'string') return;
     for (const device of this.devices.values()) {
       if (device.keyId !== event.key_id) continue;
-      device.socket.sendJson({ type: 'error', message: 'API key revoked' });
+      device.socket.error('FORBIDDEN', 'API key revoked');
       device.socket.close(CLOSE_CODES.revoked, 'API key revoked');
     }
   }

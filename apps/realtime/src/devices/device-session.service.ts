@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { type CommandFinishedEvent, DEVICE_EVENTS, type DeviceEvent, BrokerConnection, SUBJECTS } from '#common';
+import { BrokerConnection, checkDeviceEvent, type CommandFinishedEvent, DEVICE_EVENTS, type DeviceEvent, quoteInput, SUBJECTS } from '#common';
 import { withSourceId } from '../sockets/frames.js';
 import type { DeviceConnection } from './device-connection.js';
 import { DeviceHub } from './device-hub.service.js';
@@ -18,18 +18,24 @@ export class DeviceSession {
 
   async handle(device: DeviceConnection, message: Record<string, unknown> & { type: string }, text: string): Promise<void> {
     if (!EVENTS.has(message.type)) {
-      device.socket.sendJson({ type: 'error', code: 'BAD_REQUEST', message: `unknown message type "${message.type}"` });
+      device.socket.error('BAD_REQUEST', `unknown message type ${quoteInput(message.type)}`);
+      return;
+    }
+    // Checked before anything is relayed, recorded or asked of another app.
+    const problem = checkDeviceEvent(message.type as DeviceEvent, message);
+    if (problem) {
+      device.socket.error('BAD_REQUEST', `${message.type}: ${problem}`);
       return;
     }
     this.hub.relay(device, message.type, withSourceId(text, message, device.sourceId));
     switch (message.type as DeviceEvent) {
       case 'telemetry': {
-        const problem = await this.recorder.record(device, message as Parameters<Recorder['record']>[1]);
-        if (problem) device.socket.sendJson({ type: 'error', code: 'BAD_REQUEST', message: problem });
+        const recordProblem = await this.recorder.record(device, message as Parameters<Recorder['record']>[1]);
+        if (recordProblem) device.socket.error('BAD_REQUEST', recordProblem);
         break;
       }
       case 'session_stopped':
-        this.recorder.completeSession(device, message.session_id);
+        this.recorder.completeSession(device, message.session_id as string);
         break;
       case 'output':
         if (message.event === 'exit' || message.event === 'error') this.commandFinished(device, message);

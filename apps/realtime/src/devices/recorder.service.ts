@@ -52,10 +52,10 @@ export class Recorder {
     }
   }
 
-  completeSession(device: DeviceConnection, sessionId: unknown): void {
-    if (typeof sessionId !== 'string' || !sessionId) return;
+  /** `sessionId` is checked by the caller (1–128 printable characters): it goes to the database. */
+  completeSession(device: DeviceConnection, sessionId: string): void {
     this.services
       .call(SUBJECTS.sessions.update, { org_id: device.orgId, session_id: sessionId, status: 'completed' })
-      .catch((error: Error) => this.logger.warn(`could not complete session ${sessionId}: ${error.message}`));
+      .catch((error: Error) => this.logger.warn(`could not complete session ${JSON.stringify(sessionId)}: ${error.message}`));
   }
 }

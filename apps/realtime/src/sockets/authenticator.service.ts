@@ -1,18 +1,22 @@
 import { Injectable } from '@nestjs/common';
 import {
+  checkDeviceDescription,
   DomainError,
   hashSecret,
   hasScope,
+  isSourceId,
   type Principal,
+  quoteInput,
+  REALTIME_LIMITS,
+  type RealtimeErrorCode,
   type SensorDescription,
   ServicesClient,
-  SOURCE_ID_PATTERN,
+  type SourcePairedReply,
+  type SourcePairedRequest,
   SUBJECTS,
   type VerifyDeviceReply,
   type VerifyKeyReply,
 } from '#common';
-
-const SOURCE_ID = new RegExp(SOURCE_ID_PATTERN);
 
 export interface DeviceIdentity {
   orgId: string;
@@ -23,15 +27,23 @@ export interface DeviceIdentity {
   cameras: unknown[];
 }
 
-/** Authentication failures carry the close code the contract gives them. */
+/** Authentication failures carry the error code and the close code the contract gives them. */
 export class AuthFailure extends Error {
   constructor(
     message: string,
-    readonly unavailable = false,
+    readonly code: RealtimeErrorCode = 'FORBIDDEN',
   ) {
     super(message);
   }
+
+  /** The pairing app is unreachable: close 1013, try again later. */
+  get unavailable(): boolean {
+    return this.code === 'UNAVAILABLE';
+  }
 }
+
+/** Any of these lets a browser watch: scopes nest, `control` includes the live view of what it controls. */
+const WATCHING_SCOPES = ['read', 'control', 'admin'];
 
 /** Checks `device_auth` and `browser_auth` frames against the pairing app. */
 @Injectable()
@@ -39,34 +51,41 @@ export class Authenticator {
   constructor(private readonly services: ServicesClient) {}
 
   async device(message: Record<string, unknown>, pathOrg: string | undefined): Promise<DeviceIdentity> {
+    const problem = checkDeviceDescription(message);
+    if (problem) throw new AuthFailure(`device_auth: ${problem}`, 'BAD_REQUEST');
     const description = {
-      platform: typeof message.platform === 'string' ? message.platform.slice(0, 128) : null,
-      sensors: Array.isArray(message.sensors) ? (message.sensors.slice(0, 256) as SensorDescription[]) : [],
-      cameras: Array.isArray(message.cameras) ? message.cameras.slice(0, 64) : [],
+      platform: typeof message.platform === 'string' ? message.platform : null,
+      sensors: Array.isArray(message.sensors) ? (message.sensors as SensorDescription[]) : [],
+      cameras: Array.isArray(message.cameras) ? message.cameras : [],
     };
-    if (typeof message.device_token === 'string' && message.device_token) {
+    if (isCredential(message.device_token)) {
       const reply = await this.ask<VerifyDeviceReply>(SUBJECTS.devices.verify, { token_hash: hashSecret(message.device_token) });
       if (!reply.valid) throw new AuthFailure('device token is invalid or revoked');
       checkOrg(reply.org_id, pathOrg);
       // The token's source is the identity: a device cannot speak for another source.
       return { orgId: reply.org_id, sourceId: reply.source_id, ...description };
     }
-    if (typeof message.api_key === 'string' && message.api_key) {
+    if (isCredential(message.api_key)) {
+      if (!isSourceId(message.source_id)) throw new AuthFailure('device_auth with an API key needs a valid "source_id"', 'BAD_REQUEST');
       const principal = await this.principal(message.api_key);
       if (!hasScope(principal.scopes, 'write')) throw new AuthFailure('a device authenticating with an API key needs the "write" scope');
       checkOrg(principal.org_id, pathOrg);
-      if (typeof message.source_id !== 'string' || !SOURCE_ID.test(message.source_id)) {
-        throw new AuthFailure('device_auth with an API key needs a valid "source_id"');
-      }
+      // A device is its token: an API key may not sign in as a paired source (and knock it off).
+      const request: SourcePairedRequest = { org_id: principal.org_id, source_id: message.source_id };
+      const { paired } = await this.ask<SourcePairedReply>(SUBJECTS.sources.paired, request);
+      if (paired) throw new AuthFailure(`source ${quoteInput(message.source_id)} is paired: only its device token can sign in as it`);
       return { orgId: principal.org_id, sourceId: message.source_id, keyId: principal.key_id, ...description };
     }
-    throw new AuthFailure('device_auth needs "device_token" (or a legacy "api_key")');
+    throw new AuthFailure('device_auth needs "device_token" (or a legacy "api_key")', 'BAD_REQUEST');
   }
 
   async browser(message: Record<string, unknown>, pathOrg: string | undefined): Promise<Principal> {
-    if (typeof message.api_key !== 'string' || !message.api_key) throw new AuthFailure('browser_auth needs "api_key"');
+    if (!isCredential(message.api_key)) throw new AuthFailure('browser_auth needs "api_key"', 'BAD_REQUEST');
     const principal = await this.principal(message.api_key);
-    if (!hasScope(principal.scopes, 'read')) throw new AuthFailure('watching needs an API key with the "read" scope');
+    // hasScope('read') alone would refuse a control-only key; the scopes nest over sockets.
+    if (!principal.scopes.some((scope) => WATCHING_SCOPES.includes(scope))) {
+      throw new AuthFailure('watching needs an API key with the "read", "control" or "admin" scope');
+    }
     checkOrg(principal.org_id, pathOrg);
     return principal;
   }
@@ -81,13 +100,18 @@ export class Authenticator {
     try {
       return await this.services.call<T>(subject, payload);
     } catch (error) {
-      throw new AuthFailure(`cannot check credentials now (${error instanceof DomainError ? error.message : String(error)}); retry later`, true);
+      const reason = error instanceof DomainError ? error.message : String(error);
+      throw new AuthFailure(`cannot check credentials now (${reason.slice(0, 200)}); retry later`, 'UNAVAILABLE');
     }
   }
 }
 
+function isCredential(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= REALTIME_LIMITS.maxCredentialLength;
+}
+
 function checkOrg(credentialOrg: string, pathOrg: string | undefined): void {
   if (pathOrg !== undefined && pathOrg !== credentialOrg) {
-    throw new AuthFailure(`this credential belongs to another org than "${pathOrg}"`);
+    throw new AuthFailure(`this credential belongs to another org than ${quoteInput(pathOrg)}`);
   }
 }

@@ -1,13 +1,19 @@
 import type { RawData } from 'ws';
+import { jsonDepthExceeds, REALTIME_LIMITS } from '#common';
 
 export type ParsedFrame = { ok: true; message: Record<string, unknown> & { type: string }; text: string } | { ok: false; error: string };
 
-/** A frame as the protocol wants it: JSON text, an object with a string `type`, at most `maxBytes`. */
+/**
+ * A frame as the protocol wants it: JSON text, an object with a string `type`, at most
+ * `maxBytes`, nested at most REALTIME_LIMITS.maxDepth deep (so nothing that walks it later,
+ * JSON.stringify included, can run out of stack).
+ */
 export function parseFrame(data: RawData, isBinary: boolean, maxBytes: number): ParsedFrame {
   const size = Array.isArray(data) ? data.reduce((sum, part) => sum + part.length, 0) : (data as Buffer).byteLength;
   if (size > maxBytes) return { ok: false, error: `frame of ${size} bytes is larger than ${maxBytes} bytes` };
   if (isBinary) return { ok: false, error: 'frames must be JSON text, not binary' };
   const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as Buffer).toString('utf8');
+  if (jsonDepthExceeds(text)) return { ok: false, error: `frame nests deeper than ${REALTIME_LIMITS.maxDepth} levels` };
   let message: unknown;
   try {
     message = JSON.parse(text);

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
-import { BrokerConnection, CLOSE_CODES, METRICS, onlineSources, scrapeGauge } from '#common';
+import { BrokerConnection, checkSubscribe, CLOSE_CODES, hasScope, isOrgId, METRICS, onlineSources, quoteInput, scrapeGauge } from '#common';
 import { type BrowserConnection } from '../browsers/browser-connection.js';
 import { BrowserHub } from '../browsers/browser-hub.service.js';
 import { CommandRouter } from '../commands/command-router.service.js';
@@ -12,9 +12,10 @@ import type { DeviceConnection } from '../devices/device-connection.js';
 import { DeviceHub } from '../devices/device-hub.service.js';
 import { DeviceSession } from '../devices/device-session.service.js';
 import { AuthFailure, Authenticator } from './authenticator.service.js';
-import { ClientSocket } from './client-socket.js';
+import { ClientSocket, sendQueueCloses, type SendQueueLimits } from './client-socket.js';
 import { parseFrame } from './frames.js';
 import { TokenBucket } from './token-bucket.js';
+import { guarded, reportUnexpected } from './unexpected.js';
 
 const PATH = /^\/(?:party\/([^/?#]+)|ws)\/?(?:[?#].*)?$/;
 /** A socket that exceeds its rate hears about it at most this often. */
@@ -51,25 +52,29 @@ export class SocketServer implements OnApplicationBootstrap, OnApplicationShutdo
     const server = this.adapterHost.httpAdapter.getHttpServer() as Server;
     this.wss = new WebSocketServer({ noServer: true, maxPayload: config.hardMaxFrameBytes });
     server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-      const match = PATH.exec(request.url ?? '');
-      if (!match) {
-        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
-        return;
+      // Node removes its own listeners from an upgraded socket: without one, a peer's reset would be fatal.
+      socket.on('error', () => undefined);
+      try {
+        this.upgrade(request, socket, head);
+      } catch (error) {
+        reportUnexpected('websocket upgrade', error);
+        refuseUpgrade(socket, 500, 'Internal Server Error');
       }
-      const pathOrg = match[1] === undefined ? undefined : decodeURIComponent(match[1]);
-      this.wss?.handleUpgrade(request, socket, head, (ws) => this.accept(ws, pathOrg));
     });
     // Protocol pings find dead sockets: one that has not answered the previous ping is closed.
-    this.heartbeat = setInterval(() => {
-      for (const client of this.sockets) {
-        if (!client.alive) {
-          client.ws.terminate();
-          continue;
+    this.heartbeat = setInterval(
+      guarded('heartbeat', () => {
+        for (const client of this.sockets) {
+          if (!client.alive) {
+            client.ws.terminate();
+            continue;
+          }
+          client.alive = false;
+          if (client.ws.readyState === WebSocket.OPEN) client.ws.ping();
         }
-        client.alive = false;
-        client.ws.ping();
-      }
-    }, config.pingIntervalMs);
+      }),
+      config.pingIntervalMs,
+    );
   }
 
   onApplicationShutdown(): void {
@@ -78,22 +83,60 @@ export class SocketServer implements OnApplicationBootstrap, OnApplicationShutdo
     this.wss?.close();
   }
 
-  async stats(): Promise<{ devices: number; browsers: number; sockets: number; dropped_telemetry: number }> {
+  async stats(): Promise<{ devices: number; browsers: number; sockets: number; dropped_telemetry: number; send_queue_full_closes: number }> {
     const dropped = (await METRICS.realtimeDropped.get()).values[0]?.value ?? 0;
-    return { devices: this.devices.count, browsers: this.browsers.count, sockets: this.sockets.size, dropped_telemetry: dropped };
+    return {
+      devices: this.devices.count,
+      browsers: this.browsers.count,
+      sockets: this.sockets.size,
+      dropped_telemetry: dropped,
+      send_queue_full_closes: sendQueueCloses.count,
+    };
+  }
+
+  /** `/party/{org_id}` or `/ws`; anything else, or an org id that cannot be one, is refused before the handshake. */
+  private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const match = PATH.exec(request.url ?? '');
+    if (!match) {
+      refuseUpgrade(socket, 404, 'Not Found');
+      return;
+    }
+    let pathOrg: string | undefined;
+    if (match[1] !== undefined) {
+      try {
+        pathOrg = decodeURIComponent(match[1]);
+      } catch {
+        refuseUpgrade(socket, 400, 'Bad Request', 'the org id in the path is not valid percent-encoding');
+        return;
+      }
+      if (!isOrgId(pathOrg)) {
+        refuseUpgrade(socket, 400, 'Bad Request', 'the org id in the path must be 1 to 128 printable characters');
+        return;
+      }
+    }
+    this.wss?.handleUpgrade(request, socket, head, guarded('websocket accept', (ws: WebSocket) => this.accept(ws, pathOrg)));
   }
 
   private accept(ws: WebSocket, pathOrg: string | undefined): void {
-    const client = new ClientSocket(ws, config.browserHighWaterBytes, config.browserQueueMessages);
+    const limits: SendQueueLimits = {
+      highWaterBytes: config.browserHighWaterBytes,
+      maxQueueBytes: config.sendQueueBytes,
+      maxDroppable: config.browserQueueMessages,
+      stallMs: config.sendStallMs,
+    };
+    const client = new ClientSocket(ws, limits);
     this.sockets.add(client);
     let device: DeviceConnection | undefined;
     let browser: BrowserConnection | undefined;
     let authenticating = false;
     let lastRateError = 0;
-    const timer = setTimeout(() => {
-      client.sendJson({ type: 'error', message: `authenticate within ${config.authTimeoutMs / 1000} s` });
-      client.close(CLOSE_CODES.authTimeout, 'authentication timeout');
-    }, config.authTimeoutMs);
+    const timer = setTimeout(
+      guarded('authentication timeout', () => {
+        client.error('BAD_REQUEST', `authenticate within ${config.authTimeoutMs / 1000} s`);
+        client.close(CLOSE_CODES.authTimeout, 'authentication timeout');
+      }),
+      config.authTimeoutMs,
+    );
 
     const rateLimited = (bucket: TokenBucket): boolean => {
       if (bucket.take()) return false;
@@ -125,7 +168,13 @@ export class SocketServer implements OnApplicationBootstrap, OnApplicationShutdo
         } else if (message.type === 'browser_auth') {
           const principal = await this.authenticator.browser(message, pathOrg);
           if (!client.open) return;
-          browser = { socket: client, principal, watching: null, rate: new TokenBucket(config.browserRatePerSecond, config.browserBurst) };
+          browser = {
+            socket: client,
+            principal,
+            watching: null,
+            admin: hasScope(principal.scopes, 'admin'),
+            rate: new TokenBucket(config.browserRatePerSecond, config.browserBurst),
+          };
           // Listen before asking who is online, so no change between the two is missed, but hold
           // what arrives meanwhile: `init` is always the browser's first frame, the changes follow it.
           client.hold();
@@ -133,52 +182,70 @@ export class SocketServer implements OnApplicationBootstrap, OnApplicationShutdo
           const online = await onlineSources(this.broker.nc, principal.org_id);
           client.release(JSON.stringify({ type: 'init', org_id: principal.org_id, online_sources: online }));
         } else {
-          throw new AuthFailure('the first frame must be "device_auth" or "browser_auth"');
+          throw new AuthFailure(`the first frame must be "device_auth" or "browser_auth", not ${quoteInput(message.type)}`, 'BAD_REQUEST');
         }
         clearTimeout(timer);
       } catch (error) {
         clearTimeout(timer);
-        const failure = error instanceof AuthFailure ? error : new AuthFailure(String(error), true);
-        client.sendJson({ type: 'error', message: failure.message });
+        let failure: AuthFailure;
+        if (error instanceof AuthFailure) failure = error;
+        else failure = new AuthFailure(`cannot authenticate now; error id ${reportUnexpected('authentication', error)}`, 'UNAVAILABLE');
+        client.error(failure.code, failure.message);
         client.close(failure.unavailable ? 1013 : CLOSE_CODES.badCredentials, failure.unavailable ? 'try again later' : 'authentication failed');
       } finally {
         authenticating = false;
       }
     };
 
-    ws.on('message', (data: RawData, isBinary: boolean) => {
-      const frame = parseFrame(data, isBinary, config.maxFrameBytes);
-      if (!frame.ok) {
-        client.error('BAD_REQUEST', frame.error);
-        return;
-      }
-      const { message, text } = frame;
-      if (device) {
-        if (rateLimited(device.rate)) return;
-        void this.deviceSession.handle(device, message, text).catch((error: Error) => this.logger.warn(`device message failed: ${error.message}`));
-      } else if (browser) {
-        if (rateLimited(browser.rate)) return;
-        this.onBrowserMessage(browser, message);
-      } else if (!authenticating) {
-        void authenticate(message);
-      } else {
-        client.error('BAD_REQUEST', 'still authenticating; wait for the answer');
-      }
-    });
+    ws.on(
+      'message',
+      guarded('websocket message', (data: RawData, isBinary: boolean) => {
+        const frame = parseFrame(data, isBinary, config.maxFrameBytes);
+        if (!frame.ok) {
+          client.error('BAD_REQUEST', frame.error);
+          // An unauthenticated socket that sends garbage is not kept open.
+          if (!device && !browser) client.close(CLOSE_CODES.badCredentials, 'authentication failed');
+          return;
+        }
+        const { message, text } = frame;
+        if (device) {
+          if (rateLimited(device.rate)) return;
+          const from = device;
+          void this.deviceSession.handle(from, message, text).catch((error: unknown) => {
+            from.socket.error('BAD_REQUEST', `${message.type} failed; error id ${reportUnexpected('device message', error)}`);
+          });
+        } else if (browser) {
+          if (rateLimited(browser.rate)) return;
+          this.onBrowserMessage(browser, message);
+        } else if (!authenticating) {
+          void authenticate(message);
+        } else {
+          client.error('BAD_REQUEST', 'still authenticating; wait for the answer');
+        }
+      }),
+    );
 
-    ws.on('close', () => {
-      clearTimeout(timer);
-      this.sockets.delete(client);
-      if (device) this.devices.unregister(device);
-      if (browser) this.browsers.remove(browser);
-    });
+    ws.on(
+      'close',
+      guarded('websocket close', () => {
+        clearTimeout(timer);
+        this.sockets.delete(client);
+        if (device) this.devices.unregister(device);
+        if (browser) this.browsers.remove(browser);
+      }),
+    );
     ws.on('error', (error) => this.logger.warn(`socket error: ${error.message}`));
   }
 
   private onBrowserMessage(browser: BrowserConnection, message: Record<string, unknown> & { type: string }): void {
     if (message.type === 'subscribe') {
+      const problem = checkSubscribe(message);
+      if (problem) {
+        browser.socket.error('BAD_REQUEST', `subscribe: ${problem}`);
+        return;
+      }
       const ids = message.source_ids;
-      browser.watching = Array.isArray(ids) ? new Set(ids.filter((id): id is string => typeof id === 'string')) : null;
+      browser.watching = Array.isArray(ids) ? new Set(ids as string[]) : null;
       browser.socket.sendJson({ type: 'subscribed', source_ids: browser.watching ? [...browser.watching] : null });
       return;
     }
@@ -187,11 +254,24 @@ export class SocketServer implements OnApplicationBootstrap, OnApplicationShutdo
       return;
     }
     if (this.commands.isCommand(message.type)) {
-      void this.commands.route(browser, message as Parameters<CommandRouter['route']>[1]).catch((error: Error) => {
-        browser.socket.error('BAD_REQUEST', `${message.type} failed: ${error.message}`);
+      void this.commands.route(browser, message as Parameters<CommandRouter['route']>[1]).catch((error: unknown) => {
+        browser.socket.error('BAD_REQUEST', `${message.type} failed; error id ${reportUnexpected('browser command', error)}`);
       });
       return;
     }
-    browser.socket.error('BAD_REQUEST', `unknown message type "${message.type}"`);
+    browser.socket.error('BAD_REQUEST', `unknown message type ${quoteInput(message.type)}`);
   }
+}
+
+/** Answers an upgrade that will not become a WebSocket, then lets the socket go. */
+function refuseUpgrade(socket: Duplex, status: number, statusText: string, reason = statusText): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = `${reason}\n`;
+  socket.once('finish', () => socket.destroy());
+  // A peer that does not read the answer does not keep the socket either.
+  setTimeout(() => socket.destroy(), 2000).unref();
+  socket.end(`HTTP/1.1 ${status} ${statusText}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }

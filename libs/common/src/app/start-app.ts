@@ -13,6 +13,7 @@ import { boundedServerOptions } from '../http/http-server-options.js';
 import { depthBoundedJsonParser } from '../http/json-body-parser.js';
 import { RequestValidationPipe } from '../http/request-validation.pipe.js';
 import { WithStatusInterceptor } from '../http/with-status.js';
+import { guardProcess } from './process-guard.js';
 
 export interface StartAppOptions {
   name: string;
@@ -79,6 +80,8 @@ export async function startApp(options: StartAppOptions): Promise<INestApplicati
   await app.listen(options.port, options.host ?? '0.0.0.0');
   logger.log(`${options.name} listening on http://127.0.0.1:${options.port}`);
   stopGracefully(app, logger);
+  // Only once serving: a failure to start must still end the process (the supervisor restarts it).
+  guardProcess();
   return app;
 }
 

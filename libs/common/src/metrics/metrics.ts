@@ -45,7 +45,11 @@ export const METRICS = {
   realtimeDropped: new Counter({ name: 'plexus_realtime_dropped_telemetry_total', help: 'Live telemetry dropped for slow browsers' }),
   realtimeRateLimited: new Counter({ name: 'plexus_realtime_rate_limited_total', help: 'Messages ignored for exceeding a rate limit', labelNames: ['kind'] }),
   pairings: new Counter({ name: 'plexus_pairings_total', help: 'Pairing attempts by outcome', labelNames: ['outcome'] }),
-  unexpectedErrors: new Counter({ name: 'plexus_unexpected_errors_total', help: 'Unexpected errors caught, by where', labelNames: ['where'] }),
+  unexpectedErrors: new Counter({
+    name: 'plexus_unexpected_errors_total',
+    help: 'Errors no handler expected (each logged with an error id), by where they were caught',
+    labelNames: ['where'],
+  }),
   keyVerifications: new Counter({ name: 'plexus_key_verifications_total', help: 'API key verifications by outcome', labelNames: ['outcome'] }),
 } as const;
 

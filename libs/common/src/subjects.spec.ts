@@ -1,0 +1,74 @@
+import { describe, expect, it } from '@jest/globals';
+import { fromSubjectToken, SUBJECTS, subjectToken } from './subjects.js';
+
+/** mulberry32: a small seeded generator, so a failure names a reproducible case. */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Random strings over what ids can be made of and what an attacker sends: ASCII, Latin-1, BMP, astral pairs, lone surrogates. */
+function randomString(random: () => number): string {
+  const length = Math.floor(random() * 12);
+  let out = '';
+  for (let i = 0; i < length; i++) {
+    const kind = Math.floor(random() * 6);
+    if (kind === 0) out += 'a.0%_-:*> '[Math.floor(random() * 11)] ?? 'a';
+    else if (kind === 1) out += String.fromCharCode(Math.floor(random() * 0x100));
+    else if (kind === 2) out += String.fromCharCode(Math.floor(random() * 0x10000));
+    else if (kind === 3) out += String.fromCodePoint(0x10000 + Math.floor(random() * 0xfffff));
+    else if (kind === 4) out += String.fromCharCode(0xd800 + Math.floor(random() * 0x800));
+    else out += String.fromCharCode(0x20 + Math.floor(random() * 0x5f));
+  }
+  return out;
+}
+
+describe('subjectToken', () => {
+  it('keeps the ids of the ingest rule readable and single tokens', () => {
+    expect(subjectToken('sensor-01_a')).toBe('sensor-01_a');
+    expect(subjectToken('lab.0')).toBe('lab%002e0');
+    expect(subjectToken('a:b')).toBe('a%003ab');
+    for (const id of ['a.b', 'a*', 'a>', 'a b', '%', '\u0000', 'x'.repeat(128)]) {
+      expect(subjectToken(id)).toMatch(/^[A-Za-z0-9_%-]*$/);
+    }
+  });
+
+  it('gives U+02E0 and ".0" different tokens (the collision of issue 10)', () => {
+    expect(subjectToken('lab\u02e0')).not.toBe(subjectToken('lab.0'));
+    expect(SUBJECTS.realtime.toDevice('default', 'lab\u02e0')).not.toBe(SUBJECTS.realtime.toDevice('default', 'lab.0'));
+  });
+
+  it('round-trips every string, astral and lone surrogates included (seeded property test)', () => {
+    const random = seeded(20261201);
+    for (let i = 0; i < 20_000; i++) {
+      const id = randomString(random);
+      expect(fromSubjectToken(subjectToken(id))).toBe(id);
+    }
+  });
+
+  it('is injective: distinct strings never share a token (seeded property test)', () => {
+    const random = seeded(42);
+    const seen = new Map<string, string>();
+    for (let i = 0; i < 20_000; i++) {
+      const id = randomString(random);
+      const token = subjectToken(id);
+      const before = seen.get(token);
+      if (before !== undefined) expect(before).toBe(id);
+      seen.set(token, id);
+    }
+    // Every single UTF-16 unit has its own token.
+    const tokens = new Set<string>();
+    for (let unit = 0; unit < 0x10000; unit++) tokens.add(subjectToken(String.fromCharCode(unit)));
+    expect(tokens.size).toBe(0x10000);
+  });
+
+  it('bounds the token of a 128-char id far below the 4 KiB control line', () => {
+    expect(subjectToken('\u{1F600}'.repeat(64)).length).toBe(128 * 5);
+  });
+});
