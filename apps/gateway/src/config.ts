@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { ConfigError, readInt, readOptionalString, readSharedConfig, readUrl, type SharedConfig } from '#common';
+import { ConfigError, type HttpLimits, readHttpLimits, readInt, readOptionalString, readSharedConfig, readUrl, type SharedConfig } from '#common';
 
 export interface GatewayConfig extends SharedConfig {
   port: number;
@@ -12,6 +12,8 @@ export interface GatewayConfig extends SharedConfig {
   publicWsUrl: string;
   /** How long a verified API key is trusted without asking the pairing app again. */
   keyCacheTtlMs: number;
+  /** Request/headers/keep-alive/idle timeouts (PLEXUS_HTTP_*_TIMEOUT_MS) and JSON depth. */
+  http: HttpLimits;
   /** Proxies (IPs or CIDRs) whose X-Forwarded-For is believed; none: the socket's address is the client's. */
   trustedProxies: string[];
   /** Pairing guess limits: wrong codes per client address per window, and per minute across all addresses. */
@@ -44,6 +46,7 @@ function readConfig(env = process.env): GatewayConfig {
       windowSeconds: readInt(env, 'PLEXUS_PAIRING_FAILURE_WINDOW_SECONDS', 600, 1, 86_400),
       failuresPerMinute: readInt(env, 'PLEXUS_PAIRING_FAILURES_PER_MINUTE', 100, 1, 1_000_000),
     },
+    http: readHttpLimits(env),
   };
 }
 

@@ -20,7 +20,7 @@ export class ApiKeyGuard implements CanActivate {
     if (!apiKey) throw new DomainError('UNAUTHORIZED', 'missing API key: send it in the x-api-key header');
     const principal = await this.verifier.verify(apiKey);
     if (!hasScope(principal.scopes, scope)) {
-      throw new DomainError('FORBIDDEN', `this API key lacks the "${scope}" scope`);
+      throw new DomainError('SCOPE_MISSING', `this API key lacks the "${scope}" scope`);
     }
     request.principal = principal;
     return true;

@@ -46,7 +46,7 @@ export class IngestController {
       ]);
     }
     const result = validateIngestBody(body);
-    if (!result.ok) throw new DomainError(result.tooLarge ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST', result.detail.message, [result.detail]);
+    if (!result.ok) throw new DomainError(result.tooLarge ? 'PAYLOAD_TOO_LARGE' : 'INVALID_BODY', result.detail.message, [result.detail]);
     const rawBody = request.rawBody?.toString('utf8') ?? JSON.stringify(body);
     await this.publisher.publish(
       principal.org_id,

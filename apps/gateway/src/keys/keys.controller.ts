@@ -5,12 +5,12 @@ import { ServicesClient } from '#common';
 import { CreateKeyDto } from './dto/create-key.dto.js';
 
 @Controller('api/keys')
-@RequireScope('admin')
 export class KeysController {
   constructor(private readonly services: ServicesClient) {}
 
   /** 201 with the key, shown this once. */
   @Post()
+  @RequireScope('admin')
   async create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateKeyDto) {
     if (dto.org_id !== undefined && dto.org_id !== principal.org_id) {
       throw new DomainError('FORBIDDEN', 'an API key can only create keys for its own org');
@@ -19,11 +19,13 @@ export class KeysController {
   }
 
   @Get()
+  @RequireScope('admin')
   list(@CurrentPrincipal() principal: Principal): Promise<{ keys: KeyView[] }> {
     return this.services.call(SUBJECTS.keys.list, { org_id: principal.org_id });
   }
 
   @Delete(':keyId')
+  @RequireScope('admin')
   revoke(@CurrentPrincipal() principal: Principal, @Param('keyId') keyId: string) {
     return this.services.call(SUBJECTS.keys.revoke, { org_id: principal.org_id, key_id: keyId });
   }

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { ConsoleLogger, Logger, ValidationPipe, type INestApplication } from '@nestjs/common';
+import { ConsoleLogger, Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -8,6 +8,10 @@ import { LOG_LEVELS, sharedConfig } from '../config/shared-config.js';
 import { ExternalRequestDeserializer } from '../nats/external-requests.js';
 import { assignCorrelationIds } from '../http/correlation.js';
 import { HttpErrorFilter } from '../http/http-exception.filter.js';
+import { HTTP_LIMIT_DEFAULTS, type HttpLimits } from '../http/http-limits.js';
+import { boundedServerOptions } from '../http/http-server-options.js';
+import { depthBoundedJsonParser } from '../http/json-body-parser.js';
+import { RequestValidationPipe } from '../http/request-validation.pipe.js';
 import { WithStatusInterceptor } from '../http/with-status.js';
 import { guardProcess } from './process-guard.js';
 
@@ -17,6 +21,8 @@ export interface StartAppOptions {
   port: number;
   host?: string;
   bodyLimit?: number;
+  /** Timeouts and JSON depth; defaults in HTTP_LIMIT_DEFAULTS. */
+  httpLimits?: HttpLimits;
   /** Keep each request's raw body (`request.rawBody`), for forwarding without re-serialising. */
   rawBody?: boolean;
   /** Listen for NATS request/reply and events through @nestjs/microservices. */
@@ -35,7 +41,13 @@ export interface StartAppOptions {
  */
 export async function startApp(options: StartAppOptions): Promise<INestApplication> {
   const logger = new Logger(options.name);
-  const adapter = new FastifyAdapter({ bodyLimit: options.bodyLimit ?? 1024 * 1024, ...(options.trustProxy?.length ? { trustProxy: options.trustProxy } : {}) });
+  const bodyLimit = options.bodyLimit ?? 1024 * 1024;
+  const httpLimits = options.httpLimits ?? HTTP_LIMIT_DEFAULTS;
+  const adapter = new FastifyAdapter({
+    bodyLimit,
+    ...boundedServerOptions(httpLimits),
+    ...(options.trustProxy?.length ? { trustProxy: options.trustProxy } : {}),
+  });
   const app = await NestFactory.create<NestFastifyApplication>(options.module as never, adapter, {
     logger: new ConsoleLogger(options.name, {
       json: sharedConfig.logFormat === 'json',
@@ -45,12 +57,15 @@ export async function startApp(options: StartAppOptions): Promise<INestApplicati
     rawBody: options.rawBody ?? false,
   });
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
+  app.useBodyParser('application/json', { bodyLimit }, depthBoundedJsonParser(fastify, httpLimits.maxJsonDepth));
+  // No route takes plain text: such a body is 415, not a string handed to a DTO.
+  fastify.removeContentTypeParser('text/plain');
   assignCorrelationIds(fastify);
   await options.configureFastify?.(fastify);
   // Nest routes Fastify's own errors (body too large, bad JSON) through this filter too.
   app.useGlobalFilters(new HttpErrorFilter());
   app.useGlobalInterceptors(new WithStatusInterceptor());
-  app.useGlobalPipes(new ValidationPipe({ whitelist: true, transform: true, forbidUnknownValues: false }));
+  app.useGlobalPipes(new RequestValidationPipe());
   if (options.microservice) {
     app.connectMicroservice<MicroserviceOptions>({
       transport: Transport.NATS,

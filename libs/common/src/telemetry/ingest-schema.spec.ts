@@ -107,6 +107,44 @@ describe('validateIngestBody', () => {
     });
   });
 
+  describe('lone surrogates (PostgreSQL jsonb refuses them)', () => {
+    const NOT_UNICODE = 'must be valid Unicode (no lone surrogates)';
+
+    it.each([
+      ['value', point({ value: '\ud800' }), 'value'],
+      ['value (low half)', point({ value: 'x\udfffy' }), 'value'],
+      ['metric', point({ metric: 'temp\udc00' }), 'metric'],
+      ['session_id', point({ session_id: 's\ud83d' }), 'session_id'],
+      ['a tag value', point({ tags: { k: '\ud800' } }), 'tags.k'],
+    ])('in %s: names the point and field', (_where, bad, field) => {
+      expect(rejection({ points: [point(), point(), point(), bad] }).detail).toEqual({ index: 3, field, message: `points[3].${field} ${NOT_UNICODE}` });
+    });
+
+    it('in a tag key', () => {
+      expect(rejection({ points: [point({ tags: { ['k\ud800']: 1 } })] }).detail).toEqual({
+        index: 0,
+        field: 'tags.k\ud800',
+        message: `points[0].tags.k\ud800 ${NOT_UNICODE}`,
+      });
+    });
+
+    it.each([
+      ['an object string', { note: 'x\ud800y' }],
+      ['an array element', ['ok', '\udbff']],
+      ['an object key', { ['k\udc00']: 1 }],
+      ['a string after an escaped backslash', { note: '\\\ud800' }],
+    ])('inside %s value', (_where, value) => {
+      expect(rejection({ points: [point(), point({ value })] }).detail).toEqual({ index: 1, field: 'value', message: `points[1].value ${NOT_UNICODE}` });
+    });
+
+    it('accepts surrogate pairs (emoji) and the literal escape text', () => {
+      const emoji = 'temp \u{1F600}';
+      const body = { points: [point({ metric: emoji, value: emoji, session_id: emoji, tags: { [emoji]: emoji } }), point({ value: { [emoji]: [emoji] } })] };
+      expect(validateIngestBody(body).ok).toBe(true);
+      expect(validateIngestBody({ points: [point({ value: { note: '\\ud800' } })] }).ok).toBe(true);
+    });
+  });
+
   it('accepts the literal six-character text \\u0000 in strings and inside objects', () => {
     const literal = '\\u0000';
     expect(literal).toHaveLength(6);

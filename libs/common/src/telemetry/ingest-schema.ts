@@ -20,11 +20,19 @@ export const INGEST_LIMITS = {
 } as const;
 
 export const SOURCE_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$';
-const PRINTABLE = '^[^\\u0000-\\u001F\\u007F]*$';
-/** PostgreSQL text and jsonb cannot hold NUL. */
-const NO_NUL = '^[^\\u0000]*$';
+/*
+ * Ajv compiles patterns with the `u` flag, where a surrogate pair is one code point: the
+ * class \uD800-\uDFFF matches exactly the lone surrogates, which PostgreSQL refuses.
+ */
+const PRINTABLE = '^[^\\u0000-\\u001F\\u007F\\uD800-\\uDFFF]*$';
+/** PostgreSQL text and jsonb cannot hold NUL or lone surrogates. */
+const STORABLE = '^[^\\u0000\\uD800-\\uDFFF]*$';
 /** `\u0000` in JSON text, not preceded by an escaped backslash. */
 const ESCAPED_NUL = /(?:^|[^\\])(?:\\\\)*\\u0000/;
+/** A lone surrogate in JSON.stringify's output, which escapes exactly those (`\udXXX`). */
+const ESCAPED_LONE_SURROGATE = /(?:^|[^\\])(?:\\\\)*\\ud[89a-f][0-9a-f]{2}/i;
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+const NOT_UNICODE = 'must be valid Unicode (no lone surrogates)';
 
 const pointSchema = {
   type: 'object',
@@ -34,15 +42,15 @@ const pointSchema = {
     value: {
       type: ['number', 'string', 'boolean', 'object', 'array'],
       maxLength: INGEST_LIMITS.maxStringValueLength,
-      pattern: NO_NUL,
+      pattern: STORABLE,
     },
     timestamp: { type: 'number', minimum: 0, maximum: INGEST_LIMITS.maxTimestampMs },
     source_id: { type: 'string', pattern: SOURCE_ID_PATTERN },
     tags: {
       type: 'object',
       maxProperties: INGEST_LIMITS.maxTags,
-      propertyNames: { minLength: 1, maxLength: INGEST_LIMITS.maxTagKeyLength, pattern: NO_NUL },
-      additionalProperties: { type: ['string', 'number', 'boolean'], maxLength: INGEST_LIMITS.maxTagValueLength, pattern: NO_NUL },
+      propertyNames: { minLength: 1, maxLength: INGEST_LIMITS.maxTagKeyLength, pattern: STORABLE },
+      additionalProperties: { type: ['string', 'number', 'boolean'], maxLength: INGEST_LIMITS.maxTagValueLength, pattern: STORABLE },
     },
     session_id: { type: 'string', minLength: 1, maxLength: INGEST_LIMITS.maxSessionIdLength, pattern: PRINTABLE },
   },
@@ -56,19 +64,21 @@ export const ingestBodySchema = {
   },
 } as const;
 
-const ajv = new Ajv({ allErrors: false, strict: false });
+// verbose: a refused string comes with the error, to tell NUL from a lone surrogate.
+const ajv = new Ajv({ allErrors: false, strict: false, verbose: true });
 const validateBody = ajv.compile<{ points: IncomingPoint[] }>(ingestBodySchema);
 
 const FRIENDLY: Record<string, (e: ErrorObject) => string | undefined> = {
   type: (e) =>
     e.instancePath.endsWith('/value') ? 'must be a number, string, boolean, object or array (not null)' : `must be ${String(e.params.type).replace(/,/g, ' or ')}`,
   required: () => 'is required',
-  pattern: (e) =>
-    e.params.pattern === NO_NUL
-      ? 'must not contain NUL (\\u0000) characters'
-      : e.instancePath.endsWith('/source_id')
-        ? 'must start with a letter or digit and hold up to 128 letters, digits, ".", "_", ":" or "-"'
-        : 'must hold printable characters only',
+  pattern: (e) => {
+    const text = typeof e.data === 'string' ? e.data : '';
+    if (e.params.pattern === STORABLE && text.includes('\u0000')) return 'must not contain NUL (\\u0000) characters';
+    if (LONE_SURROGATE.test(text)) return NOT_UNICODE;
+    if (e.instancePath.endsWith('/source_id')) return 'must start with a letter or digit and hold up to 128 letters, digits, ".", "_", ":" or "-"';
+    return e.params.pattern === STORABLE ? 'must not contain NUL (\\u0000) characters' : 'must hold printable characters only';
+  },
   maxItems: () => `must hold at most ${INGEST_LIMITS.maxPoints} points`,
   minItems: () => 'must hold at least one point',
   maximum: (e) => (e.instancePath.endsWith('/timestamp') ? 'must be Unix seconds or milliseconds before the year 10000' : undefined),
@@ -114,6 +124,9 @@ export function validateIngestBody(body: unknown): IngestValidation {
     }
     if (ESCAPED_NUL.test(json)) {
       return { ok: false, tooLarge: false, detail: { index, field: 'value', message: `points[${index}].value must not contain NUL (\\u0000) characters` } };
+    }
+    if (ESCAPED_LONE_SURROGATE.test(json)) {
+      return { ok: false, tooLarge: false, detail: { index, field: 'value', message: `points[${index}].value ${NOT_UNICODE}` } };
     }
   }
   return { ok: true, points };

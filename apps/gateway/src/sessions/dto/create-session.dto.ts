@@ -1,5 +1,5 @@
-import { IsIn, IsObject, IsOptional, IsString, Length, Matches } from 'class-validator';
-import { SOURCE_ID_PATTERN } from '#common';
+import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { IsBoundedJsonObject, SESSION_JSON_BOUNDS, SOURCE_ID_PATTERN } from '#common';
 
 export const SESSION_ID_PATTERN = /^[^\u0000-\u001F\u007F/]{1,128}$/;
 
@@ -22,11 +22,12 @@ export class CreateSessionDto {
   @IsIn(['active', 'started', 'ended'])
   status?: 'active' | 'started' | 'ended';
 
+  /** null means absent here: the session gets `{}` (the agent may send null). */
   @IsOptional()
-  @IsObject()
+  @IsBoundedJsonObject(SESSION_JSON_BOUNDS)
   tags?: Record<string, unknown>;
 
   @IsOptional()
-  @IsObject()
+  @IsBoundedJsonObject(SESSION_JSON_BOUNDS)
   metadata?: Record<string, unknown>;
 }

@@ -1,0 +1,3 @@
+export * from './bounded-json.js';
+export * from './json-depth.js';
+export * from './text-safety.js';

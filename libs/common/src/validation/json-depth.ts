@@ -1,0 +1,33 @@
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_ARRAY = 0x5b;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_ARRAY = 0x5d;
+const CLOSE_OBJECT = 0x7d;
+
+/**
+ * Whether JSON text nests arrays/objects deeper than `maxDepth`, by one pass over the bytes that
+ * counts `[`/`{` outside strings. It runs before JSON.parse so that a body nested 10,000 deep is
+ * refused before anything recursive (class-transformer, validators, JSON.stringify) meets it.
+ * Scanning UTF-8 bytes is exact: multi-byte sequences never contain ASCII bytes. Invalid JSON is
+ * left to the parser.
+ */
+export function jsonNestsDeeperThan(text: Buffer | string, maxDepth: number): boolean {
+  const bytes = typeof text === 'string' ? Buffer.from(text) : text;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i];
+    if (inString) {
+      if (byte === BACKSLASH) i++;
+      else if (byte === QUOTE) inString = false;
+    } else if (byte === QUOTE) {
+      inString = true;
+    } else if (byte === OPEN_ARRAY || byte === OPEN_OBJECT) {
+      if (++depth > maxDepth) return true;
+    } else if (byte === CLOSE_ARRAY || byte === CLOSE_OBJECT) {
+      depth--;
+    }
+  }
+  return false;
+}
