@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,6 +92,26 @@ describe('NATS credentials and TLS', () => {
     );
     // Without a client certificate the TLS handshake itself fails.
     await expect(connect({ servers: nats.url, user: 'plexus', pass: password, tls: { caFile: clientTls.caFile }, timeout: 2000, reconnect: false })).rejects.toThrow();
+  });
+
+  it('npm run ops signs in with the same settings; without them keys.create cannot be called', async () => {
+    const ops = (env: NodeJS.ProcessEnv, ...args: string[]) =>
+      promisify(execFile)(process.execPath, [join(process.cwd(), 'dist/scripts/ops.js'), ...args], { env, timeout: 30_000 }).then(
+        ({ stdout }) => ({ ok: true, output: stdout }),
+        (error: { stderr?: string }) => ({ ok: false, output: String(error.stderr) }),
+      );
+    const env = { ...platform.env, PLEXUS_NATS_PREFIX: platform.prefix };
+    const keys = () => platform.count(`SELECT count(*) FROM api_keys`);
+    const before = await keys();
+    const request = JSON.stringify({ org_id: 'default', name: 'intruder', scopes: ['admin'] });
+
+    const anonymous = await ops({ ...env, NATS_USER: '', NATS_PASSWORD: '' }, 'keys.create', request);
+    expect(anonymous.ok).toBe(false);
+    expect(anonymous.output).toMatch(/authorization violation|AUTHORIZATION_VIOLATION/i);
+    expect(await keys()).toBe(before);
+
+    const signedIn = await ops(env, 'keys.list', JSON.stringify({ org_id: 'default' }));
+    expect(signedIn).toEqual({ ok: true, output: expect.stringContaining('"keys"') });
   });
 
   it('stops an app at start with a message naming the variable when a credentials file is missing', () => {
