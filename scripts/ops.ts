@@ -1,10 +1,12 @@
 /**
  * `npm run ops -- <subject> '<json>'`: one request to a Plexus operations subject over NATS,
- * printing the reply. Uses NATS_URL and PLEXUS_NATS_PREFIX like the apps. Examples:
+ * printing the reply. Uses the NATS settings and PLEXUS_NATS_PREFIX like the apps. Examples:
  *   npm run ops -- keys.create '{"org_id":"default","name":"ci","scopes":["write"]}'
  *   npm run ops -- orgs.create '{"id":"acme","name":"Acme"}'   (prints the org's first admin key, once)
  */
 import { connect } from '@nats-io/transport-node';
+import { readNatsSettings } from '../libs/common/src/config/nats-config.js';
+import { natsConnectionOptions } from '../libs/common/src/nats/connection-options.js';
 
 const [subject, body = '{}'] = process.argv.slice(2);
 if (!subject) {
@@ -18,7 +20,8 @@ try {
   process.exit(2);
 }
 const prefix = process.env.PLEXUS_NATS_PREFIX || 'plexus';
-const nc = await connect({ servers: process.env.NATS_URL || 'nats://127.0.0.1:4222' });
+// The apps' NATS settings (NATS_URL, NATS_USER/NATS_PASSWORD, NATS_CREDS, NATS_TLS_*…), checked the same way.
+const nc = await connect(natsConnectionOptions(readNatsSettings(), 'plexus-ops'));
 try {
   const reply = await nc.request(`${prefix}.${subject}`, body, { timeout: 5000 });
   const packet = reply.json<{ response?: unknown; err?: unknown }>();

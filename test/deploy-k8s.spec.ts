@@ -15,6 +15,7 @@ import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { Ingress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
@@ -41,6 +42,7 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
   'networking.k8s.io/v1/Ingress': Ingress,
+  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
 };
 
 // The manifests are YAML checked at run time; these are the shapes the checks below read.
@@ -420,6 +422,136 @@ describe('deploy/kubernetes: NATS with JetStream, three servers', () => {
   it('lets voluntary disruptions take at most one server', () => {
     const pdb = all('PodDisruptionBudget').find((candidate) => matches(candidate.spec.selector.matchLabels, nats().spec.template.metadata?.labels));
     expect(pdb?.spec.maxUnavailable).toBe(1);
+  });
+});
+
+describe('deploy/kubernetes: NATS authorization', () => {
+  const natsConf = () => find<{ data: Record<string, string> }>('ConfigMap', 'nats-config').data['nats.conf'];
+  /** `{ user: name, password: $VARIABLE }` entries of nats.conf's authorization block. */
+  const users = () =>
+    new Map([...(/authorization\s*\{([\s\S]*?)\n\s*\}/.exec(natsConf())?.[1] ?? '').matchAll(/\{\s*user:\s*(\w+),\s*password:\s*\$(\w+)\s*\}/g)].map((m) => [m[1], m[2]]));
+
+  it('asks every client for a user: one per app, each password a variable of the NATS pod taken from the Secret', () => {
+    const natsEnv = envOf(find<Workload>('StatefulSet', 'nats').spec.template.spec!.containers[0]);
+    const secretKeys = Object.keys(find<{ stringData: Record<string, string> }>('Secret', 'plexus-secrets').stringData);
+    expect([...users().keys()].sort()).toEqual([...APPS, 'ops'].sort());
+    for (const [user, variable] of users()) {
+      expect({ user, from: natsEnv.find((entry) => entry.name === variable)?.valueFrom?.secretKeyRef }).toEqual({ user, from: { name: 'plexus-secrets', key: variable } });
+      expect(secretKeys).toContain(variable);
+    }
+  });
+
+  it.each(APPS)('%s: signs in to NATS as its own user with the password from the Secret', (app) => {
+    const env = envOf(find<Workload>('Deployment', app).spec.template.spec!.containers[0]);
+    expect(env.find((variable) => variable.name === 'NATS_USER')?.value).toBe(app);
+    const passwordKey = env.find((variable) => variable.name === 'NATS_PASSWORD')?.valueFrom?.secretKeyRef?.key;
+    expect(passwordKey).toBe(users().get(app));
+    expect(config().NATS_URL).not.toMatch(/@/);
+  });
+});
+
+/**
+ * Which connections the NetworkPolicies let through, worked out as Kubernetes does: a pod
+ * selected by no policy of a direction is open in that direction; once selected, only what
+ * some rule allows gets through, and a connection needs both the sender's egress and the
+ * receiver's ingress.
+ */
+describe('deploy/kubernetes: NetworkPolicy', () => {
+  interface Selector {
+    matchLabels?: Record<string, string>;
+    matchExpressions?: { key: string; operator: string; values?: string[] }[];
+  }
+  interface Peer {
+    podSelector?: Selector;
+    namespaceSelector?: Selector;
+    ipBlock?: unknown;
+  }
+  interface Rule {
+    from?: Peer[];
+    to?: Peer[];
+    ports?: { protocol?: string; port?: number | string }[];
+  }
+  interface Pod {
+    namespace: string;
+    labels: Record<string, string>;
+  }
+  const policies = () => all('NetworkPolicy');
+  const selects = (selector: Selector | undefined, labels: Record<string, string>): boolean =>
+    Object.entries(selector?.matchLabels ?? {}).every(([key, value]) => labels[key] === value) &&
+    (selector?.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
+      if (operator === 'In') return values.includes(labels[key]);
+      if (operator === 'NotIn') return !values.includes(labels[key]);
+      if (operator === 'Exists') return key in labels;
+      if (operator === 'DoesNotExist') return !(key in labels);
+      throw new Error(`unknown operator ${operator}`);
+    });
+  const namespaceLabels = (namespace: string) => ({ 'kubernetes.io/metadata.name': namespace });
+  const peerMatches = (peer: Peer, pod: Pod): boolean => {
+    if (peer.ipBlock) return false;
+    if (peer.namespaceSelector) return selects(peer.namespaceSelector, namespaceLabels(pod.namespace)) && selects(peer.podSelector, pod.labels);
+    return pod.namespace === 'plexus' && selects(peer.podSelector, pod.labels);
+  };
+  const portMatches = (rule: Rule, port: number) => !rule.ports || rule.ports.some((candidate) => candidate.port === undefined || candidate.port === port);
+  const allowed = (direction: 'Ingress' | 'Egress', subject: Pod, other: Pod, port: number): boolean => {
+    if (subject.namespace !== 'plexus') return true; // other namespaces have their own policies
+    const selecting = policies().filter(
+      (policy) => (policy.spec.policyTypes as string[]).includes(direction) && selects(policy.spec.podSelector as Selector, subject.labels),
+    );
+    if (selecting.length === 0) return true;
+    const rules = selecting.flatMap((policy) => (direction === 'Ingress' ? policy.spec.ingress : policy.spec.egress) ?? []) as Rule[];
+    return rules.some((rule) => {
+      const peers = direction === 'Ingress' ? rule.from : rule.to;
+      return portMatches(rule, port) && (!peers || peers.some((peer) => peerMatches(peer, other)));
+    });
+  };
+  const canReach = (from: Pod, to: Pod, port: number) => allowed('Egress', from, to, port) && allowed('Ingress', to, from, port);
+  const podOf = (name: string): Pod => {
+    const workload = workloads().find((candidate) => candidate.metadata.name === name);
+    if (!workload) throw new Error(`no workload ${name}`);
+    return { namespace: 'plexus', labels: workload.spec.template.metadata?.labels as Record<string, string> };
+  };
+  const outsider: Pod = { namespace: 'ingress-nginx', labels: { 'app.kubernetes.io/name': 'ingress-nginx' } };
+  const strayPod: Pod = { namespace: 'plexus', labels: { run: 'debug-shell' } };
+  const NATS = 4222;
+  const POSTGRES = 5432;
+
+  it('denies everything in both directions by default for every pod of the namespace', () => {
+    const defaultDeny = policies().find(
+      (policy) => Object.keys(policy.spec.podSelector ?? {}).length === 0 && !policy.spec.ingress && !policy.spec.egress,
+    );
+    expect(defaultDeny?.spec.policyTypes).toEqual(expect.arrayContaining(['Ingress', 'Egress']));
+    // A pod nobody planned for (say a debug shell) may open nothing but DNS, and nothing reaches it.
+    expect(canReach(strayPod, podOf('ingest'), 8082)).toBe(false);
+    expect(canReach(strayPod, podOf('gateway'), 8080)).toBe(false);
+    expect(canReach(strayPod, { namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } }, 53)).toBe(true);
+    expect(canReach(podOf('gateway'), strayPod, 8080)).toBe(false);
+  });
+
+  it('lets only the four apps (and the other NATS servers) reach NATS', () => {
+    for (const app of APPS) expect({ app, reaches: canReach(podOf(app), podOf('nats'), NATS) }).toEqual({ app, reaches: true });
+    expect(canReach(podOf('nats'), podOf('nats'), 6222)).toBe(true);
+    expect(canReach(podOf('timescaledb'), podOf('nats'), NATS)).toBe(false);
+    expect(canReach(strayPod, podOf('nats'), NATS)).toBe(false);
+    expect(canReach(outsider, podOf('nats'), NATS)).toBe(false);
+  });
+
+  it('lets only ingest and pairing reach PostgreSQL', () => {
+    const reaching = [...APPS, 'nats'].filter((name) => canReach(podOf(name), podOf('timescaledb'), POSTGRES));
+    expect(reaching.sort()).toEqual(['ingest', 'pairing']);
+    expect(canReach(strayPod, podOf('timescaledb'), POSTGRES)).toBe(false);
+    expect(canReach(outsider, podOf('timescaledb'), POSTGRES)).toBe(false);
+  });
+
+  it('lets anyone in to the gateway and realtime ports, and to nothing else of the apps', () => {
+    expect(canReach(outsider, podOf('gateway'), Number(config().GATEWAY_PORT))).toBe(true);
+    expect(canReach(outsider, podOf('realtime'), Number(config().REALTIME_PORT))).toBe(true);
+    expect(canReach(outsider, podOf('ingest'), Number(config().INGEST_HTTP_PORT))).toBe(false);
+    expect(canReach(outsider, podOf('pairing'), Number(config().PAIRING_HTTP_PORT))).toBe(false);
+  });
+
+  it('lets every pod resolve names (DNS)', () => {
+    const dns: Pod = { namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } };
+    for (const name of [...APPS, 'nats', 'timescaledb']) expect({ name, dns: canReach(podOf(name), dns, 53) }).toEqual({ name, dns: true });
   });
 });
 

@@ -7,6 +7,7 @@ const root = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname,
 
 interface Service {
   image?: string;
+  ports?: string[];
   build?: unknown;
   command?: string[];
   volumes?: string[];
@@ -39,6 +40,18 @@ describe('docker-compose.yml (parsed here: this machine has no Docker engine)', 
       expect(service.depends_on?.nats.condition).toBe('service_healthy');
     }
     expect(Object.values(compose.services).every((service) => service.healthcheck)).toBe(true);
+  });
+
+  it('makes NATS ask for a user and password, which every app is given; NATS publishes no port', () => {
+    const { nats } = compose.services;
+    const flag = (name: string) => nats.command?.[nats.command.indexOf(name) + 1];
+    expect(flag('--user')).toBeTruthy();
+    expect(flag('--pass')).toBeTruthy();
+    for (const app of ['gateway', 'ingest', 'realtime', 'pairing']) {
+      const environment = compose.services[app].environment ?? {};
+      expect({ app, user: environment.NATS_USER, password: environment.NATS_PASSWORD }).toEqual({ app, user: flag('--user'), password: flag('--pass') });
+    }
+    expect(nats.ports).toBeUndefined();
   });
 });
 

@@ -1,5 +1,7 @@
 export * from './config/env.js';
 export * from './config/shared-config.js';
+export * from './config/nats-config.js';
+export * from './nats/connection-options.js';
 export * from './subjects.js';
 export * from './errors.js';
 export * from './credentials.js';

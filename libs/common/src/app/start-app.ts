@@ -5,6 +5,7 @@ import { type MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
 import { LOG_LEVELS, sharedConfig } from '../config/shared-config.js';
+import { natsConnectionOptions } from '../nats/connection-options.js';
 import { ExternalRequestDeserializer } from '../nats/external-requests.js';
 import { assignCorrelationIds } from '../http/correlation.js';
 import { HttpErrorFilter } from '../http/http-exception.filter.js';
@@ -70,8 +71,7 @@ export async function startApp(options: StartAppOptions): Promise<INestApplicati
     app.connectMicroservice<MicroserviceOptions>({
       transport: Transport.NATS,
       options: {
-        servers: [sharedConfig.natsUrl],
-        name: `plexus-${options.name}-rpc`,
+        ...natsConnectionOptions(sharedConfig.nats, `plexus-${options.name}-rpc`),
         maxReconnectAttempts: -1,
         reconnectTimeWait: 500,
         waitOnFirstConnect: true,

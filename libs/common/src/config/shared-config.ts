@@ -1,8 +1,12 @@
 import { readInt, readPattern, readUrl } from './env.js';
+import { type NatsSettings, readNatsSettings } from './nats-config.js';
 
 /** Settings every app shares: where NATS and PostgreSQL are, and the NATS namespace. */
 export interface SharedConfig {
+  /** NATS_URL without credentials (safe to print); `nats` has everything needed to connect. */
   natsUrl: string;
+  /** Server, credentials (NATS_USER/PASSWORD, TOKEN, CREDS, NKEY_SEED) and TLS files of every NATS connection. */
+  nats: NatsSettings;
   /** Prefix of every NATS subject and JetStream stream; lets several platforms share one NATS. */
   natsPrefix: string;
   databaseUrl: string;
@@ -22,8 +26,10 @@ export const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
 export type LogLevelName = (typeof LOG_LEVELS)[number];
 
 export function readSharedConfig(env: Record<string, string | undefined> = process.env): SharedConfig {
+  const nats = readNatsSettings(env);
   return {
-    natsUrl: readUrl(env, 'NATS_URL', 'nats://127.0.0.1:4222', ['nats:', 'tls:', 'ws:', 'wss:']),
+    natsUrl: nats.servers,
+    nats,
     natsPrefix: readPattern(env, 'PLEXUS_NATS_PREFIX', 'plexus', /^[A-Za-z][A-Za-z0-9_-]{0,31}$/, 'a letter followed by up to 31 letters, digits, _ or -'),
     databaseUrl: readUrl(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/plexus', ['postgres:', 'postgresql:']),
     idempotencyWindowSeconds: readInt(env, 'PLEXUS_IDEMPOTENCY_WINDOW_SECONDS', 600, 1, 7 * 24 * 3600),

@@ -24,7 +24,7 @@ export class BrokerModule {
         {
           provide: BrokerConnection,
           inject: [BROKER_NAME],
-          useFactory: (name: string) => BrokerConnection.open(sharedConfig.natsUrl, `plexus-${name}`),
+          useFactory: (name: string) => BrokerConnection.open(sharedConfig.nats, `plexus-${name}`),
         },
         BrokerCloser,
       ],

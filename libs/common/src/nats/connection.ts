@@ -1,7 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 
+import type { NatsSettings } from '../config/nats-config.js';
 import type { ReadinessCheck } from '../health/readiness.js';
+import { natsConnectionOptions } from './connection-options.js';
 /**
  * A NATS connection that keeps reconnecting forever and tracks whether it is up,
  * so callers can answer 503 at once instead of buffering work for a broker that is away.
@@ -15,10 +17,9 @@ export class BrokerConnection {
     void this.watchStatus();
   }
 
-  static async open(servers: string, name: string): Promise<BrokerConnection> {
+  static async open(settings: NatsSettings, name: string): Promise<BrokerConnection> {
     const nc = await connect({
-      servers,
-      name,
+      ...natsConnectionOptions(settings, name),
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
       waitOnFirstConnect: true,

@@ -1,6 +1,7 @@
 import { Global, Inject, Injectable, Module } from '@nestjs/common';
 import { ClientsModule, Transport, type ClientProxy } from '@nestjs/microservices';
 import { sharedConfig } from '../config/shared-config.js';
+import { natsConnectionOptions } from './connection-options.js';
 import { callService } from './rpc.js';
 
 const SERVICES = 'PLEXUS_SERVICES';
@@ -22,7 +23,7 @@ export class ServicesClient {
       {
         name: SERVICES,
         transport: Transport.NATS,
-        options: { servers: [sharedConfig.natsUrl], name: 'plexus-rpc-client', maxReconnectAttempts: -1, reconnectTimeWait: 500 },
+        options: { ...natsConnectionOptions(sharedConfig.nats, 'plexus-rpc-client'), maxReconnectAttempts: -1, reconnectTimeWait: 500 },
       },
     ]),
   ],
