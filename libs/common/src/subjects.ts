@@ -22,7 +22,7 @@ export function fromSubjectToken(token: string): string {
 export const SUBJECTS = {
   telemetry: {
     /** Durable telemetry, one message per accepted request: `<prefix>.telemetry.<org>`. */
-    forOrg: (orgId: string) => `${p}.telemetry.${orgId}`,
+    forOrg: (orgId: string) => `${p}.telemetry.${subjectToken(orgId)}`,
     all: `${p}.telemetry.>`,
     deadLetter: `${p}.deadletter.telemetry`,
     deadLetterAll: `${p}.deadletter.>`,
