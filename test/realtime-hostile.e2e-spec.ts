@@ -1,6 +1,7 @@
 import { connect as connectTcp } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connect as connectNats } from '@nats-io/transport-node';
+import { seededRandom as seeded } from './support/hostile.js';
 import { Platform } from './support/platform.js';
 import { waitFor } from './support/wait-for.js';
 import { type Frame, TestSocket } from './support/ws-client.js';
@@ -299,17 +300,6 @@ describe('finding 16: ids are bounded before they enter a subject', () => {
   });
 });
 
-/** mulberry32: seeded, so a failing case can be replayed. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const DEEP = '__DEEP__';
 const HOSTILE_VALUES: unknown[] = [null, 0, -1, 1e308, true, [], {}, 'x'.repeat(200_000), '\u0000', '\ud800', 'a\udc00b', 'lab\u02e0', 'Z'.repeat(5000), [DEEP], { nested: DEEP }, DEEP];

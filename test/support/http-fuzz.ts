@@ -5,20 +5,13 @@
  * and encodings). Deterministic for a seed, so a failure can be replayed.
  */
 
+import { seededRandom as seeded } from './hostile.js';
+
+export { seeded };
+
 /** JSON text nested `depth` levels deep, built as text: JSON.stringify would itself overflow. */
 export const deepJson = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
 
-/** mulberry32: a small seeded generator, so a failing fuzz run can be replayed exactly. */
-export function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Endpoint {
   method: string;

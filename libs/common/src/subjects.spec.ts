@@ -1,17 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
+import { seededRandom as seeded } from '../../../test/support/hostile.js';
 import { fromSubjectToken, SUBJECTS, subjectToken } from './subjects.js';
 
-/** mulberry32: a small seeded generator, so a failure names a reproducible case. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Random strings over what ids can be made of and what an attacker sends: ASCII, Latin-1, BMP, astral pairs, lone surrogates. */
 function randomString(random: () => number): string {
