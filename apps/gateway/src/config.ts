@@ -11,6 +11,10 @@ export interface GatewayConfig extends SharedConfig {
   publicWsUrl: string;
   /** How long a verified API key is trusted without asking the pairing app again. */
   keyCacheTtlMs: number;
+  /** Queries and exports one API key may have in flight at once (each holds a database cursor). */
+  queryConcurrencyPerKey: number;
+  /** A query or export answer whose HTTP client takes no data for this long is cut off. */
+  streamStallTimeoutMs: number;
 }
 
 function readConfig(env = process.env): GatewayConfig {
@@ -27,6 +31,8 @@ function readConfig(env = process.env): GatewayConfig {
     publicUrlConfigured: Boolean(env.PUBLIC_URL),
     publicWsUrl: readUrl(env, 'PUBLIC_WS_URL', derivedWsUrl, ['ws:', 'wss:']).replace(/\/+$/, ''),
     keyCacheTtlMs: readInt(env, 'PLEXUS_KEY_CACHE_TTL_MS', 30_000, 0, 3_600_000),
+    queryConcurrencyPerKey: readInt(env, 'PLEXUS_QUERY_CONCURRENCY_PER_KEY', 4, 1, 1000),
+    streamStallTimeoutMs: readInt(env, 'PLEXUS_STREAM_ACK_TIMEOUT_MS', 15_000, 1000, 600_000),
   };
 }
 
