@@ -30,11 +30,15 @@ async function readiness(port: number): Promise<{ status: number; text: string }
   return { status: response.status, text: body.message ?? JSON.stringify(body.checks) };
 }
 
-/** plexus_unexpected_errors_total of an app: an unhandled 'error' event would be counted here. */
-async function unexpectedErrors(port: number): Promise<number> {
+/** The sum of a counter's series in an app's /metrics, e.g. plexus_unexpected_errors_total. */
+async function counter(port: number, name: string, labels = ''): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  return [...text.matchAll(/^plexus_unexpected_errors_total\{[^}]*\} (\d+)/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
+  const series = new RegExp(`^${name}\\{[^}]*${labels}[^}]*\\} (\\d+)`, 'gm');
+  return [...text.matchAll(series)].reduce((sum, match) => sum + Number(match[1]), 0);
 }
+
+/** An unhandled 'error' event (caught only by the last-resort process guard) is counted here. */
+const unexpectedErrors = (port: number) => counter(port, 'plexus_unexpected_errors_total');
 
 describe('PostgreSQL restarts', () => {
   it('under load: every point answered 200 is stored exactly once, no app dies, /health/ready goes 503 then 200', async () => {
@@ -98,6 +102,8 @@ describe('PostgreSQL restarts', () => {
     // The apps survived on their own, not by the last-resort process guard catching an unhandled 'error'.
     expect(await unexpectedErrors(platform.ports.ingest)).toBe(0);
     expect(await unexpectedErrors(platform.ports.pairing)).toBe(0);
+    // The writers did meet the outage (and retried: every point is stored above).
+    expect(await counter(platform.ports.ingest, 'plexus_writer_failures_total', 'kind="database_unavailable"')).toBeGreaterThan(0);
   }, 120_000);
 
   it('an app started while PostgreSQL is down waits for it (logged) and becomes ready when it is back', async () => {
