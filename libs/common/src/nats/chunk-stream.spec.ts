@@ -56,13 +56,28 @@ describe('chunk streams', () => {
     });
     const { createInbox } = await import('@nats-io/transport-node');
     const inbox = createInbox();
-    const sub = nc.subscribe(inbox, { max: 1 });
+    const sub = nc.subscribe(inbox, { max: 2 });
     nc.publish(subject, 'not json', { reply: inbox });
+    const kinds: string[] = [];
     for await (const msg of sub) {
-      expect(msg.headers?.get('Plexus-Chunk')).toBe('error');
-      expect(msg.json()).toMatchObject({ code: 'BAD_REQUEST' });
+      kinds.push(msg.headers?.get('Plexus-Chunk') ?? '');
+      if (kinds.length === 2) expect(msg.json()).toMatchObject({ code: 'BAD_REQUEST' });
       msg.respond();
     }
+    expect(kinds).toEqual(['start', 'error']);
+  });
+
+  it('waits for first data longer than the no-responder timeout once a responder has said start', async () => {
+    const subject = serve('slow', async function* () {
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      yield 'late but fine';
+    });
+    const body = await text(await readableChunks(nc, subject, {}, {}, { firstChunkTimeoutMs: 200 }));
+    expect(body).toBe('late but fine');
+  });
+
+  it('answers 503 quickly when nobody serves the subject', async () => {
+    await expect(readableChunks(nc, `${prefix}.nobody`, {}, {}, { firstChunkTimeoutMs: 200 })).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
   });
 
   it('sends an answer bigger than NATS max_payload in pieces, keeping surrogate pairs whole', async () => {

@@ -5,8 +5,8 @@ import { DomainError } from '../errors.js';
 /**
  * Streams a large answer (an export, a long query) over NATS with flow control.
  * The caller publishes a request whose reply subject is a fresh inbox; the responder
- * sends one chunk at a time as a request to that inbox and waits for the caller's ack,
- * so a slow HTTP client slows the database cursor instead of filling memory.
+ * sends `start` at once, then one chunk at a time as a request to that inbox and waits for
+ * the caller's ack, so a slow HTTP client slows the database cursor instead of filling memory.
  *
  * Every wait is bounded, so a caller that stops reading cannot hold a database cursor:
  * the responder gives up (and closes its cursor) when a chunk is not acked within
@@ -18,13 +18,13 @@ const KIND = 'Plexus-Chunk';
 const MAX_CHUNK_BYTES = 256 * 1024;
 
 export const CHUNK_STREAM_DEFAULTS = {
-  /** No first chunk within this → 503 (no responder, or it is too busy). */
+  /** No responder takes the request within this → 503. */
   firstChunkTimeoutMs: 5_000,
   /** The responder waits this long for the caller to take a chunk, then closes its cursor. */
   ackTimeoutMs: 15_000,
   /** The caller's HTTP client must take data within this, else the answer is cut off. */
   stallTimeoutMs: 15_000,
-  /** The responder must send the next chunk within this (above the read statement timeout). */
+  /** The responder must send the first data, and each next chunk, within this (above the read statement timeout). */
   silenceTimeoutMs: 65_000,
 } as const;
 
@@ -79,7 +79,16 @@ export async function* requestChunks(
       first = false;
       if (result.done) return;
       const msg: Msg = result.value;
+      if (msg.headers?.hasError) {
+        // The server's own status message: 503 "no responders" when nobody serves the subject.
+        throw new DomainError('SERVICE_UNAVAILABLE', `no answer from ${subject}; retry later`);
+      }
       const kind = msg.headers?.get(KIND);
+      if (kind === 'start') {
+        // A responder took the request: its first data may take as long as its query does.
+        msg.respond();
+        continue;
+      }
       if (kind === 'error') {
         msg.respond();
         throw errorFromWire(msg);
@@ -132,7 +141,7 @@ export async function replyChunks(
   options: ChunkStreamOptions = {},
 ): Promise<void> {
   const ackTimeout = options.ackTimeoutMs ?? CHUNK_STREAM_DEFAULTS.ackTimeoutMs;
-  const send = async (kind: 'data' | 'end' | 'error', body: string, timeout = ackTimeout) => {
+  const send = async (kind: 'start' | 'data' | 'end' | 'error', body: string, timeout = ackTimeout) => {
     const h = headers();
     h.set(KIND, kind);
     let ack: Msg;
@@ -140,12 +149,17 @@ export async function replyChunks(
       ack = await nc.request(inbox, body, { timeout, headers: h });
     } catch (error) {
       // A caller that takes no chunk in time is a slow client, not a fault: its cursor is closed.
-      if (kind === 'data') throw new DomainError('SERVICE_UNAVAILABLE', `the caller took no data for ${ackTimeout} ms; the answer was abandoned`);
+      if (kind === 'data' || kind === 'start') {
+        throw new DomainError('SERVICE_UNAVAILABLE', `the caller took no data for ${ackTimeout} ms; the answer was abandoned`);
+      }
       throw error;
     }
     if (kind === 'data' && ack.headers?.get(KIND) === 'cancel') throw new ChunkStreamCancelled();
   };
   try {
+    // At once, before any query runs: the caller knows a responder has its request, and waits
+    // for the first data as long as a query may run rather than its short no-responder timeout.
+    await send('start', '');
     let pending = '';
     // Leaving this loop early (a send timed out: the caller stopped reading) returns the
     // iterator, which closes the database cursor behind it and frees its connection.
