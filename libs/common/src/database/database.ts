@@ -40,8 +40,10 @@ export function createDataSource(databaseUrl: string, entities: Function[], pool
     synchronize: false,
     poolSize,
     applicationName: 'plexus',
-    // Every pooled client keeps an 'error' listener while it is checked out too (connection-guard.ts).
+    // Every pooled client keeps an 'error' listener while it is checked out too (connection-guard.ts);
+    // the pool's own (an idle client cut off) logs here rather than in TypeORM's silenced logger.
     extra: { Client: GuardedClient, keepAlive: true },
+    poolErrorHandler: (error: Error) => logger.warn(`idle database connection lost: ${error.message}`),
   });
 }
 
