@@ -136,4 +136,17 @@ describe('query and export limits', () => {
       expect(body.message).toMatch(/session/);
     },
   );
+
+  it('answers 400, never 500, for session values PostgreSQL cannot store', async () => {
+    const created = await cut.api('/api/sessions', { method: 'POST', body: JSON.stringify({ session_id: 'nul-probe', source_id: 'rig-1' }) });
+    expect(created.status).toBe(201);
+    for (const body of [{ name: null }, { tags: null }]) {
+      const response = await cut.api('/api/sessions/nul-probe', { method: 'PATCH', body: JSON.stringify(body) });
+      expect({ body, status: response.status }).toEqual({ body, status: 400 });
+    }
+    for (const body of [{ session_id: 'nul-probe-2', source_id: 'rig-1', name: 'a\u0000b' }, { session_id: 'nul-probe-3', source_id: 'rig-1', metadata: { k: 'a\u0000b' } }]) {
+      const response = await cut.api('/api/sessions', { method: 'POST', body: JSON.stringify(body) });
+      expect({ body, status: response.status }).toEqual({ body, status: 400 });
+    }
+  });
 });

@@ -18,6 +18,7 @@ import { SessionEntity } from './session.entity.js';
 import { checkSessionId } from './session-id.js';
 
 const ENDED = new Set(['completed', 'failed', 'aborted']);
+const NOT_NULL_VIOLATION = '23502';
 
 export function sessionView(entity: SessionEntity): SessionView {
   return {
@@ -146,7 +147,7 @@ export class SessionsService {
 }
 
 /**
- * A value PostgreSQL refuses (NUL in text or jsonb, a lone surrogate) is the caller's mistake:
+ * A value PostgreSQL refuses (NUL in text or jsonb, a lone surrogate, a null name) is the caller's mistake:
  * 400, not a 500. The gateway refuses most of them first; this is the net under every caller.
  */
 async function refuseBadData<T>(work: Promise<T>): Promise<T> {
@@ -154,7 +155,8 @@ async function refuseBadData<T>(work: Promise<T>): Promise<T> {
     return await work;
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    if (typeof code === 'string' && code.startsWith('22')) {
+    // 22xxx: a value PostgreSQL cannot hold; 23502: null where a value is required (`"name": null`).
+    if (typeof code === 'string' && (code.startsWith('22') || code === NOT_NULL_VIOLATION)) {
       throw new DomainError('BAD_REQUEST', `the session holds a value the database cannot store: ${(error as Error).message.slice(0, 200)}`);
     }
     throw error;
