@@ -49,7 +49,7 @@ const QUERY = '/api/query?source_id=big&metric=blob&limit=100000';
 beforeAll(async () => {
   [held, cut] = await Promise.all([
     Platform.start({ apps: ['pairing', 'ingest', 'gateway'], env: { PLEXUS_STREAM_ACK_TIMEOUT_MS: '120000' } }),
-    Platform.start({ apps: ['pairing', 'ingest', 'gateway'], env: { PLEXUS_STREAM_ACK_TIMEOUT_MS: '5000', PLEXUS_QUERY_CONCURRENCY_PER_KEY: '1' } }),
+    Platform.start({ apps: ['pairing', 'ingest', 'gateway'], env: { PLEXUS_STREAM_ACK_TIMEOUT_MS: '8000', PLEXUS_QUERY_CONCURRENCY_PER_KEY: '1' } }),
   ]);
   await Promise.all([loadBigSeries(held), loadBigSeries(cut)]);
 }, 180_000);
