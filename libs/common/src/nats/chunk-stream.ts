@@ -213,7 +213,7 @@ export function serveChunks<T>(
   });
 }
 
-// eslint-disable-next-line require-yield
+/** An answer that is its error: replyChunks sends it after `start`, like any other failure. */
 async function* failing(error: DomainError): AsyncGenerator<string> {
   throw error;
 }
