@@ -29,6 +29,8 @@ export interface PlatformOptions {
   apps?: AppName[];
   natsUrl?: string;
   env?: Record<string, string>;
+  /** Another PostgreSQL than PG_ROOT (a private cluster of a fault test), as `postgres://user@host:port`. */
+  databaseRoot?: string;
 }
 
 /**
@@ -45,12 +47,17 @@ export class Platform {
   private readonly running = new Map<string, SpawnedApp>();
   readonly db: pg.Pool;
 
-  private constructor(ports: Record<AppName, number>, natsUrl: string, extraEnv: Record<string, string>) {
+  private constructor(
+    ports: Record<AppName, number>,
+    natsUrl: string,
+    extraEnv: Record<string, string>,
+    private readonly databaseRoot = PG_ROOT,
+  ) {
     this.ports = ports;
     this.env = {
       ...process.env,
       NATS_URL: natsUrl,
-      DATABASE_URL: `${PG_ROOT}/${this.database}`,
+      DATABASE_URL: `${databaseRoot}/${this.database}`,
       PLEXUS_NATS_PREFIX: this.prefix,
       PLEXUS_BOOTSTRAP_ADMIN_KEY: this.adminKey,
       GATEWAY_PORT: String(ports.gateway),
@@ -59,7 +66,7 @@ export class Platform {
       PAIRING_HTTP_PORT: String(ports.pairing),
       ...extraEnv,
     };
-    this.db = new pg.Pool({ connectionString: `${PG_ROOT}/${this.database}`, max: 2 });
+    this.db = new pg.Pool({ connectionString: `${databaseRoot}/${this.database}`, max: 2 });
     // An idle client cut off (the database dropped WITH (FORCE) at teardown) must not crash the
     // test process; a failing query still rejects its own promise.
     this.db.on('error', () => undefined);
@@ -68,7 +75,7 @@ export class Platform {
   static async start(options: PlatformOptions = {}): Promise<Platform> {
     const ports = {} as Record<AppName, number>;
     for (const app of APPS) ports[app] = await freePort();
-    const platform = new Platform(ports, options.natsUrl ?? NATS_URL, options.env ?? {});
+    const platform = new Platform(ports, options.natsUrl ?? NATS_URL, options.env ?? {}, options.databaseRoot);
     try {
       for (const app of options.apps ?? APPS) await platform.startApp(app);
     } catch (error) {
@@ -106,6 +113,12 @@ export class Platform {
     });
     this.running.set(label, spawned);
     await waitUntilReady(spawned, port, 60_000);
+  }
+
+  /** Whether an app (or labelled copy) started here is still running. */
+  alive(app: AppName | string): boolean {
+    const spawned = this.running.get(app);
+    return spawned !== undefined && spawned.child.exitCode === null && spawned.child.signalCode === null;
   }
 
   /** Stops one app (or labelled copy) with a signal and waits until the process is gone. */
@@ -173,7 +186,7 @@ export class Platform {
   async stop(): Promise<void> {
     await Promise.all([...this.running.keys()].map((app) => this.stopApp(app)));
     await this.db.end().catch(() => undefined);
-    const admin = new pg.Client({ connectionString: `${PG_ROOT}/postgres` });
+    const admin = new pg.Client({ connectionString: `${this.databaseRoot}/postgres` });
     await admin.connect();
     await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(this.database)} WITH (FORCE)`).catch(() => undefined);
     await admin.end();

@@ -18,6 +18,10 @@ export interface GatewayConfig extends SharedConfig {
   trustedProxies: string[];
   /** Pairing guess limits: wrong codes per client address per window, and per minute across all addresses. */
   pairingLimits: PairingLimits;
+  /** Queries and exports one API key may have in flight at once (each holds a database cursor). */
+  queryConcurrencyPerKey: number;
+  /** A query or export answer whose HTTP client takes no data for this long is cut off. */
+  streamStallTimeoutMs: number;
 }
 
 export interface PairingLimits {
@@ -47,6 +51,8 @@ function readConfig(env = process.env): GatewayConfig {
       failuresPerMinute: readInt(env, 'PLEXUS_PAIRING_FAILURES_PER_MINUTE', 100, 1, 1_000_000),
     },
     http: readHttpLimits(env),
+    queryConcurrencyPerKey: readInt(env, 'PLEXUS_QUERY_CONCURRENCY_PER_KEY', 4, 1, 1000),
+    streamStallTimeoutMs: readInt(env, 'PLEXUS_STREAM_ACK_TIMEOUT_MS', 15_000, 1000, 600_000),
   };
 }
 

@@ -10,7 +10,7 @@ import { WriterModule } from './writer/writer.module.js';
 @Module({
   imports: [
     BrokerModule.forRoot('ingest'),
-    DatabaseModule.forRoot([SessionEntity], config.writers + 6),
+    DatabaseModule.forRoot([SessionEntity], config.writePoolSize),
     MetricsModule.forApp('ingest'),
     HealthModule.forRoot({ database: true, jetstream: true }),
     WriterModule,

@@ -16,6 +16,8 @@ export * from './nats/rpc.js';
 export * from './nats/chunk-stream.js';
 export * from './nats/streams.js';
 export * from './database/database.js';
+export * from './database/connection-guard.js';
+export * from './database/timescale.js';
 export * from './http/error-body.js';
 export * from './http/http-exception.filter.js';
 export * from './health/readiness.js';

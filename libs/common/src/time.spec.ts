@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { isoFromMicros, parseDuration, parseTimeParam } from './time.js';
+import { isoFromMicros, MAX_DURATION_US, MAX_TIME_US, MIN_TIME_US, parseDuration, parseTimeParam } from './time.js';
 
 describe('parseTimeParam', () => {
   it('reads ISO-8601 in UTC', () => {
@@ -42,6 +42,26 @@ describe('parseTimeParam', () => {
 
   it.each(['', '   ', 'yesterday', 'not a time', '2023-13-45T00:00:00Z', '2023-11-13T25:00:00Z', '2023-02-30', 'abc123', '1e12', '1.2.3', 'March 7', 'hello 2020', '1 2', '-5'])('returns undefined for %j', (value) => {
     expect(parseTimeParam(value)).toBeUndefined();
+  });
+});
+
+describe('parseTimeParam bounds (years 0001 to 9999)', () => {
+  it.each(['99999999999999999999999', '10000-01-01', '253402300801000', '253402300800000000', '0000-01-01'])('refuses %j', (value) => {
+    expect(parseTimeParam(value)).toBeUndefined();
+  });
+
+  it('takes the first and the last moment of the range, and years below 100 as written', () => {
+    expect(parseTimeParam('0001-01-01T00:00:00Z')).toBe(MIN_TIME_US);
+    expect(parseTimeParam('9999-12-31T23:59:59.999999Z')).toBe(MAX_TIME_US);
+    expect(parseTimeParam('0050-06-01')).toBe(Date.UTC(2050, 5, 1) * 1000 - 2000 * 365.2425 * 86_400_000_000);
+  });
+});
+
+describe('parseDuration bounds', () => {
+  it('refuses a width above 100 years', () => {
+    expect(parseDuration('999999999999h')).toBeUndefined();
+    expect(parseDuration('36526d')).toBeUndefined();
+    expect(parseDuration('36525d')).toBe(MAX_DURATION_US);
   });
 });
 

@@ -15,12 +15,15 @@ import { ServicesClient } from '#common';
 import type { CreateSessionDto } from './dto/create-session.dto.js';
 import type { ListSessionsDto } from './dto/list-sessions.dto.js';
 import type { UpdateSessionDto } from './dto/update-session.dto.js';
+import { config } from '../config.js';
+import { QueryConcurrency } from '../query/query-concurrency.js';
 
 @Injectable()
 export class SessionsService {
   constructor(
     private readonly services: ServicesClient,
     private readonly broker: BrokerConnection,
+    private readonly concurrency: QueryConcurrency,
   ) {}
 
   create(principal: Principal, dto: CreateSessionDto): Promise<CreateSessionReply> {
@@ -39,8 +42,19 @@ export class SessionsService {
     return this.services.call(SUBJECTS.sessions.get, { org_id: principal.org_id, session_id: sessionId }, 10_000);
   }
 
-  /** The export as a stream; the first chunk is awaited so an unknown session is a 404, not a broken 200. */
+  /**
+   * The export as a stream; the first chunk is awaited so an unknown session is a 404, not a broken
+   * 200. It counts against the key's cap of queries and exports in flight (429 beyond it).
+   */
   async export(principal: Principal, sessionId: string, format: ExportFormat): Promise<Readable> {
-    return readableChunks(this.broker.nc, SUBJECTS.sessions.export, { org_id: principal.org_id, session_id: sessionId, format });
+    return this.concurrency.stream(principal, () =>
+      readableChunks(
+        this.broker.nc,
+        SUBJECTS.sessions.export,
+        { org_id: principal.org_id, session_id: sessionId, format },
+        {},
+        { stallTimeoutMs: config.streamStallTimeoutMs },
+      ),
+    );
   }
 }

@@ -31,6 +31,29 @@ describe('csvField', () => {
   });
 });
 
+describe('csvField against formula injection', () => {
+  it.each([
+    ['=', '=HYPERLINK("http://x")', `"'=HYPERLINK(""http://x"")"`],
+    ['+', '+1+2', "'+1+2"],
+    ['-', '-2+3', "'-2+3"],
+    ['@', '@SUM(A1)', "'@SUM(A1)"],
+    ['a tab', '\t=1', "'\t=1"],
+    ['a carriage return', '\r=1', `"'\r=1"`],
+  ])('prefixes a field starting with %s with a single quote', (_what, input, expected) => {
+    expect(csvField(input)).toBe(expected);
+  });
+
+  it('leaves a formula character that is not first alone', () => {
+    expect(csvField('a=b')).toBe('a=b');
+    expect(csvField('rig-1')).toBe('rig-1');
+  });
+
+  it('keeps a negative numeric value a number, and neutralises text fields of the line', () => {
+    const line = csvLine(row({ value_num: -3.5, metric: '=cmd|calc', session_id: '@run', tags: '{}' }));
+    expect(line).toBe("2023-11-13T18:26:40.123456Z,1699900000.123456,rig-1,'=cmd|calc,-3.5,{},'@run\n");
+  });
+});
+
 describe('valueJson', () => {
   it('writes the number, else the JSON text, else null', () => {
     expect(valueJson({ value_num: 0, value_json: null })).toBe('0');

@@ -39,10 +39,17 @@ export function csvLine(row: PointRow): string {
   return `${isoMicros(row.ts)},${row.ts},${csvField(row.source_id)},${csvField(row.metric)},${value},${csvField(row.tags)},${csvField(row.session_id)}\n`;
 }
 
-/** RFC 4180: quote a field holding a comma, quote or line break; double the quotes. */
+/**
+ * RFC 4180: quote a field holding a comma, quote or line break; double the quotes. A text field
+ * a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, tab or CR) gets a
+ * leading `'` first (OWASP CSV injection). Numbers never pass through here: `-3.5` stays a number.
+ */
 export function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+  const text = FORMULA_START.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
+
+const FORMULA_START = /^[=+\-@\t\r]/;
 
 /** Unix seconds → ISO-8601 with microseconds. */
 export function isoMicros(ts: number): string {

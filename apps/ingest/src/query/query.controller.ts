@@ -1,5 +1,6 @@
 import { Controller, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { BrokerConnection, QUEUES, type QueryPointsRequest, serveChunks, SUBJECTS } from '#common';
+import { config } from '../config.js';
 import { QueryService } from './query.service.js';
 
 /** Answers `/api/query` for the gateway as a chunked stream: large answers never sit whole in memory. */
@@ -20,6 +21,7 @@ export class QueryController implements OnModuleInit, OnModuleDestroy {
       QUEUES.ingest,
       (request) => this.query.points(request),
       (error) => this.logger.error(`query failed: ${(error as Error).message}`),
+      { ackTimeoutMs: config.streamAckTimeoutMs },
     );
   }
 

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { QueryController } from './query.controller.js';
 import { QueryService } from './query.service.js';
+import { ReadPoolModule } from './read-pool.js';
 
-@Module({ controllers: [QueryController], providers: [QueryService] })
+@Module({ imports: [ReadPoolModule], controllers: [QueryController], providers: [QueryService] })
 export class QueryModule {}

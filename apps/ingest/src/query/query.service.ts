@@ -1,8 +1,8 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import type pg from 'pg';
 import { DataSource } from 'typeorm';
-import { type Aggregate, poolOf, type QueryPointsRequest } from '#common';
+import type { Aggregate, QueryPointsRequest } from '#common';
 import { type PointRow, queryPointJson } from './point-format.js';
+import { ReadPool } from './read-pool.js';
 import { cursorRows } from './row-cursor.js';
 
 const TIME_US = (param: string) => `timestamptz 'epoch' + ${param}::bigint * interval '1 microsecond'`;
@@ -23,12 +23,12 @@ const AGGREGATE_SQL: Record<Aggregate, string> = {
  */
 @Injectable()
 export class QueryService implements OnModuleInit {
-  private readonly pool: pg.Pool;
   private bucketFn: 'time_bucket' | 'date_bin' = 'date_bin';
 
-  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {
-    this.pool = poolOf(dataSource);
-  }
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    private readonly pool: ReadPool,
+  ) {}
 
   async onModuleInit(): Promise<void> {
     const [{ timescale }] = await this.dataSource.query(

@@ -1,7 +1,17 @@
-import type pg from 'pg';
+import { Logger } from '@nestjs/common';
+import { readFailure } from './read-failure.js';
+import type { ReadPool } from './read-pool.js';
 
-/** Rows of a query read through a server-side cursor, `batch` at a time, so memory stays flat. */
-export async function* cursorRows<Row>(pool: pg.Pool, sql: string, params: unknown[], batch = 5000): AsyncGenerator<Row[]> {
+const logger = new Logger('RowCursor');
+
+/**
+ * Rows of a query read through a server-side cursor, `batch` at a time, so memory stays flat
+ * (1,000 rows: even of the largest values ingest accepts, a fetch stays within tens of MiB).
+ * The connection comes from the read pool and goes back however the reading ends: done, an
+ * error (as a DomainError), or the consumer stopping early (the caller went away or was too
+ * slow to take a chunk).
+ */
+export async function* cursorRows<Row>(pool: ReadPool, sql: string, params: unknown[], batch = 1000): AsyncGenerator<Row[]> {
   const client = await pool.connect();
   let failed: Error | undefined;
   try {
@@ -15,7 +25,7 @@ export async function* cursorRows<Row>(pool: pg.Pool, sql: string, params: unkno
     await client.query('COMMIT');
   } catch (error) {
     failed = error as Error;
-    throw error;
+    throw readFailure(error, logger);
   } finally {
     if (!failed) {
       // Also reached when the consumer stops early: end the transaction before reuse.

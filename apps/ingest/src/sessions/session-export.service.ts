@@ -1,8 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type pg from 'pg';
-import { DataSource } from 'typeorm';
-import { type ExportSessionRequest, poolOf } from '#common';
+import { Injectable } from '@nestjs/common';
+import type { ExportSessionRequest } from '#common';
 import { CSV_HEADER, csvLine, ndjsonLine, type PointRow } from '../query/point-format.js';
+import { ReadPool } from '../query/read-pool.js';
 import { cursorRows } from '../query/row-cursor.js';
 import { SessionsService } from './sessions.service.js';
 
@@ -15,14 +14,10 @@ const SESSION_POINTS = `
 /** A session's points as CSV or NDJSON, oldest first, read through a cursor. */
 @Injectable()
 export class SessionExportService {
-  private readonly pool: pg.Pool;
-
   constructor(
-    @Inject(DataSource) dataSource: DataSource,
+    private readonly pool: ReadPool,
     private readonly sessions: SessionsService,
-  ) {
-    this.pool = poolOf(dataSource);
-  }
+  ) {}
 
   async *export(request: ExportSessionRequest): AsyncGenerator<string> {
     await this.sessions.find(request.org_id, request.session_id);

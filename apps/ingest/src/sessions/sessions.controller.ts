@@ -12,6 +12,7 @@ import {
   SUBJECTS,
   type UpdateSessionRequest,
 } from '#common';
+import { config } from '../config.js';
 import { SessionExportService } from './session-export.service.js';
 import { SessionsService } from './sessions.service.js';
 
@@ -55,6 +56,7 @@ export class SessionsController implements OnModuleInit, OnModuleDestroy {
       QUEUES.ingest,
       (request) => this.exporter.export(request),
       (error) => this.logger.error(`session export failed: ${(error as Error).message}`),
+      { ackTimeoutMs: config.streamAckTimeoutMs },
     );
   }
 

@@ -13,9 +13,12 @@ import {
   type SessionView,
   type UpdateSessionRequest,
 } from '#common';
+import { ReadPool } from '../query/read-pool.js';
 import { SessionEntity } from './session.entity.js';
+import { checkSessionId } from './session-id.js';
 
 const ENDED = new Set(['completed', 'failed', 'aborted']);
+const NOT_NULL_VIOLATION = '23502';
 
 export function sessionView(entity: SessionEntity): SessionView {
   return {
@@ -37,13 +40,24 @@ export function sessionView(entity: SessionEntity): SessionView {
 export class SessionsService {
   private readonly sessions: Repository<SessionEntity>;
 
-  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {
+  constructor(
+    @Inject(DataSource) dataSource: DataSource,
+    private readonly reads: ReadPool,
+  ) {
     this.sessions = dataSource.getRepository(SessionEntity);
   }
 
   /** Creates the session, or returns the existing one unchanged (`status: "ended"` ends it). */
-  async create(request: CreateSessionRequest): Promise<CreateSessionReply> {
-    const id = request.session_id ?? `session_${Math.floor(Date.now() / 1000)}_${randomBytes(4).toString('hex')}`;
+  create(request: CreateSessionRequest): Promise<CreateSessionReply> {
+    return refuseBadData(this.createSession(request));
+  }
+
+  update(request: UpdateSessionRequest): Promise<SessionView> {
+    return refuseBadData(this.updateSession(request));
+  }
+
+  private async createSession(request: CreateSessionRequest): Promise<CreateSessionReply> {
+    const id = request.session_id === undefined ? `session_${Math.floor(Date.now() / 1000)}_${randomBytes(4).toString('hex')}` : checkSessionId(request.session_id);
     const inserted = await this.sessions
       .createQueryBuilder()
       .insert()
@@ -63,13 +77,13 @@ export class SessionsService {
       .execute();
     const created = inserted.raw.length > 0;
     if (!created && request.status === 'ended') {
-      return { created, session: await this.update({ org_id: request.org_id, session_id: id, status: 'completed' }) };
+      return { created, session: await this.updateSession({ org_id: request.org_id, session_id: id, status: 'completed' }) };
     }
     if (created && request.status === 'ended') await this.sessions.update({ orgId: request.org_id, id }, { status: 'completed' });
     return { created, session: sessionView(await this.find(request.org_id, id)) };
   }
 
-  async update(request: UpdateSessionRequest): Promise<SessionView> {
+  private async updateSession(request: UpdateSessionRequest): Promise<SessionView> {
     const session = await this.find(request.org_id, request.session_id);
     if (request.status) {
       session.status = request.status;
@@ -107,7 +121,8 @@ export class SessionsService {
 
   async detail(request: GetSessionRequest): Promise<SessionDetail> {
     const session = await this.find(request.org_id, request.session_id);
-    const [stats] = await this.dataSource.query(
+    // A large session's statistics scan its points: a read, bounded like queries (read pool).
+    const [stats] = await this.reads.query<{ point_count: string; metrics: string[]; first_point_at: number | null; last_point_at: number | null }>(
       `SELECT count(*)::bigint AS point_count,
               coalesce(array_agg(DISTINCT metric) FILTER (WHERE metric IS NOT NULL), '{}') AS metrics,
               extract(epoch FROM min(time))::float8 AS first_point_at,
@@ -125,9 +140,26 @@ export class SessionsService {
   }
 
   async find(orgId: string, id: string): Promise<SessionEntity> {
-    const session = await this.sessions.findOneBy({ orgId, id });
+    const session = await this.sessions.findOneBy({ orgId, id: checkSessionId(id) });
     if (!session) throw new DomainError('SESSION_NOT_FOUND', `session "${id}" not found`);
     return session;
+  }
+}
+
+/**
+ * A value PostgreSQL refuses (NUL in text or jsonb, a lone surrogate, a null name) is the caller's mistake:
+ * 400, not a 500. The gateway refuses most of them first; this is the net under every caller.
+ */
+async function refuseBadData<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    // 22xxx: a value PostgreSQL cannot hold; 23502: null where a value is required (`"name": null`).
+    if (typeof code === 'string' && (code.startsWith('22') || code === NOT_NULL_VIOLATION)) {
+      throw new DomainError('BAD_REQUEST', `the session holds a value the database cannot store: ${(error as Error).message.slice(0, 200)}`);
+    }
+    throw error;
   }
 }
 

@@ -2,7 +2,7 @@ import { type DynamicModule, Global, Inject, Injectable, Module, type OnApplicat
 import { DataSource } from 'typeorm';
 import { sharedConfig } from '../config/shared-config.js';
 import type { ReadinessCheck } from '../health/readiness.js';
-import { openDatabase } from './database.js';
+import { openDatabaseWhenReachable } from './database.js';
 
 @Injectable()
 class DatabaseCloser implements OnApplicationShutdown {
@@ -12,7 +12,10 @@ class DatabaseCloser implements OnApplicationShutdown {
   }
 }
 
-/** The app's DataSource: database created if missing and migrated (under a lock) before anything uses it. */
+/**
+ * The app's DataSource: database created if missing and migrated (under a lock) before anything
+ * uses it; an app started while PostgreSQL is away waits for it (logged) instead of exiting.
+ */
 @Global()
 @Module({})
 export class DatabaseModule {
@@ -20,7 +23,7 @@ export class DatabaseModule {
     return {
       module: DatabaseModule,
       providers: [
-        { provide: DataSource, useFactory: () => openDatabase(sharedConfig.databaseUrl, entities, poolSize) },
+        { provide: DataSource, useFactory: () => openDatabaseWhenReachable(sharedConfig.databaseUrl, entities, poolSize) },
         DatabaseCloser,
       ],
       exports: [DataSource],

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
+import { GuardedClient, isConnectionFailure } from './connection-guard.js';
 import { MIGRATIONS } from './migrations/index.js';
 
 const logger = new Logger('Database');
@@ -12,7 +13,7 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
   const name = decodeURIComponent(url.pathname.replace(/^\//, '')) || 'postgres';
   const admin = new URL(databaseUrl);
   admin.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: admin.toString() });
+  const client = new GuardedClient({ connectionString: admin.toString(), application_name: 'plexus' });
   await client.connect();
   try {
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
@@ -24,7 +25,7 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
     const code = (error as { code?: string }).code;
     if (code !== '42P04' && code !== '23505') throw error;
   } finally {
-    await client.end();
+    await client.end().catch(() => undefined);
   }
 }
 
@@ -39,6 +40,10 @@ export function createDataSource(databaseUrl: string, entities: Function[], pool
     synchronize: false,
     poolSize,
     applicationName: 'plexus',
+    // Every pooled client keeps an 'error' listener while it is checked out too (connection-guard.ts);
+    // the pool's own (an idle client cut off) logs here rather than in TypeORM's silenced logger.
+    extra: { Client: GuardedClient, keepAlive: true },
+    poolErrorHandler: (error: Error) => logger.warn(`idle database connection lost: ${error.message}`),
   });
 }
 
@@ -60,9 +65,56 @@ export async function migrate(dataSource: DataSource): Promise<void> {
 export async function openDatabase(databaseUrl: string, entities: Function[], poolSize?: number): Promise<DataSource> {
   await ensureDatabase(databaseUrl);
   const dataSource = createDataSource(databaseUrl, entities, poolSize);
-  await dataSource.initialize();
-  await migrate(dataSource);
+  try {
+    await dataSource.initialize();
+    await migrate(dataSource);
+  } catch (error) {
+    if (dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
+    throw error;
+  }
   return dataSource;
+}
+
+export interface WaitOptions {
+  /** First pause between attempts; doubles up to maxDelayMs. */
+  initialDelayMs?: number;
+  maxDelayMs?: number;
+  /** Give up after this long (default: never — an app waits for its database as long as it takes). */
+  deadlineMs?: number;
+}
+
+/**
+ * openDatabase, waiting for PostgreSQL when it is not there yet (down, starting, refusing
+ * connections): an app started before its database waits and says so, instead of exiting.
+ * Anything else (bad credentials, a failing migration) still fails at once.
+ */
+export async function openDatabaseWhenReachable(
+  databaseUrl: string,
+  entities: Function[],
+  poolSize?: number,
+  options: WaitOptions = {},
+): Promise<DataSource> {
+  const started = Date.now();
+  let delay = options.initialDelayMs ?? 500;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const dataSource = await openDatabase(databaseUrl, entities, poolSize);
+      if (attempt > 1) logger.log(`PostgreSQL at ${where(databaseUrl)} reached after ${attempt} attempts`);
+      return dataSource;
+    } catch (error) {
+      const waited = Date.now() - started;
+      if (!isConnectionFailure(error) || (options.deadlineMs !== undefined && waited + delay > options.deadlineMs)) throw error;
+      logger.warn(`waiting for PostgreSQL at ${where(databaseUrl)} (${(error as Error).message}); attempt ${attempt}, retrying in ${delay} ms`);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay = Math.min(delay * 2, options.maxDelayMs ?? 5000);
+    }
+  }
+}
+
+/** host:port/database of a URL, without credentials, for logs. */
+function where(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  return `${url.host}${url.pathname}`;
 }
 
 /** The pg pool under a DataSource, for COPY and other work TypeORM does not do. */

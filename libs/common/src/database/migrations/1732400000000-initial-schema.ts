@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { enableTimescale } from '../timescale.js';
 
 /**
  * Orgs, API keys, sessions and the points table.
@@ -56,11 +57,7 @@ export class InitialSchema1732400000000 implements MigrationInterface {
         tags       jsonb NOT NULL DEFAULT '{}',
         session_id text NOT NULL DEFAULT ''
       )`);
-    const [{ available }] = await db.query(
-      `SELECT count(*)::int > 0 AS available FROM pg_available_extensions WHERE name = 'timescaledb'`,
-    );
-    if (available) {
-      await db.query(`CREATE EXTENSION IF NOT EXISTS timescaledb`);
+    if (await enableTimescale(db)) {
       await db.query(`SELECT create_hypertable('points', 'time', chunk_time_interval => interval '1 day')`);
     }
     await db.query(`CREATE UNIQUE INDEX points_identity ON points (org_id, source_id, metric, time, session_id, md5(tags::text))`);
