@@ -69,9 +69,9 @@ describe('query and export limits', () => {
     const refused = await held.api(QUERY, { key: reader });
     expect(refused.status).toBe(429);
     expect(refused.headers.get('retry-after')).toBe('1');
-    const body = (await refused.json()) as { message: string; code?: string };
+    const body = (await refused.json()) as { message: string; code: string };
     expect(body.message).toMatch(/at most 4 at once/);
-    if (body.code !== undefined) expect(body.code).toBe('RATE_LIMITED');
+    expect(body.code).toBe('RATE_LIMITED');
     // Exports count against the same cap.
     expect((await held.api('/api/sessions/any/export?format=csv', { key: reader })).status).toBe(429);
 
