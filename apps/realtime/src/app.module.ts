@@ -6,6 +6,7 @@ import { DeviceHub } from './devices/device-hub.service.js';
 import { DeviceSession } from './devices/device-session.service.js';
 import { Recorder } from './devices/recorder.service.js';
 import { Authenticator } from './sockets/authenticator.service.js';
+import { DisabledOrgs } from './sockets/disabled-orgs.service.js';
 import { SocketServer } from './sockets/socket-server.service.js';
 import { StatsController } from './sockets/stats.controller.js';
 
@@ -13,6 +14,6 @@ import { StatsController } from './sockets/stats.controller.js';
   imports: [BrokerModule.forRoot('realtime'), ServicesClientModule, MetricsModule.forApp('realtime'),
     HealthModule.forRoot({ database: false })],
   controllers: [StatsController],
-  providers: [TelemetryPublisher, Authenticator, DeviceHub, BrowserHub, DeviceSession, Recorder, CommandRouter, SocketServer],
+  providers: [TelemetryPublisher, Authenticator, DeviceHub, BrowserHub, DeviceSession, Recorder, CommandRouter, DisabledOrgs, SocketServer],
 })
 export class AppModule {}

@@ -12,6 +12,7 @@ import type { DeviceConnection } from '../devices/device-connection.js';
 import { DeviceHub } from '../devices/device-hub.service.js';
 import { DeviceSession } from '../devices/device-session.service.js';
 import { AuthFailure, Authenticator } from './authenticator.service.js';
+import { DisabledOrgs } from './disabled-orgs.service.js';
 import { ClientSocket, sendQueueCloses, type SendQueueLimits } from './client-socket.js';
 import { parseFrame } from './frames.js';
 import { TokenBucket } from './token-bucket.js';
@@ -41,6 +42,7 @@ export class SocketServer implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly browsers: BrowserHub,
     private readonly commands: CommandRouter,
     private readonly broker: BrokerConnection,
+    private readonly disabledOrgs: DisabledOrgs,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -155,6 +157,7 @@ export class SocketServer implements OnApplicationBootstrap, OnApplicationShutdo
         if (message.type === 'device_auth') {
           const identity = await this.authenticator.device(message, pathOrg);
           if (!client.open) return;
+          this.refuseJustDisabled(identity.orgId);
           device = {
             socket: client,
             ...identity,
@@ -168,6 +171,7 @@ export class SocketServer implements OnApplicationBootstrap, OnApplicationShutdo
         } else if (message.type === 'browser_auth') {
           const principal = await this.authenticator.browser(message, pathOrg);
           if (!client.open) return;
+          this.refuseJustDisabled(principal.org_id);
           browser = {
             socket: client,
             principal,
@@ -235,6 +239,11 @@ export class SocketServer implements OnApplicationBootstrap, OnApplicationShutdo
       }),
     );
     ws.on('error', (error) => this.logger.warn(`socket error: ${error.message}`));
+  }
+
+  /** A credential approved just before its org was disabled is refused, like one checked after. */
+  private refuseJustDisabled(orgId: string): void {
+    if (this.disabledOrgs.justDisabled(orgId)) throw new AuthFailure('this org is disabled', 'FORBIDDEN');
   }
 
   private onBrowserMessage(browser: BrowserConnection, message: Record<string, unknown> & { type: string }): void {
