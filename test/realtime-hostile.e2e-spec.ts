@@ -235,6 +235,31 @@ describe('findings 10 and 11: scopes over sockets', () => {
   });
 });
 
+describe('finding 13, WebSocket part: recorded telemetry PostgreSQL cannot store', () => {
+  it('answers BAD_REQUEST naming the point to a lone surrogate and records none of that message, but the next one', async () => {
+    const { device_token: token, source_id: sourceId } = await pairDevice('Unicode');
+    const device = await connectDevice({ device_token: token });
+    const at = Date.now();
+    for (const bad of [
+      { metric: 'm', value: '\ud800', timestamp: at },
+      { metric: 'm', value: { nested: ['ok', 'x\udfff'] }, timestamp: at },
+      { metric: 'm', value: 1, timestamp: at, tags: { ['k\ud800']: 'v' } },
+      { metric: 'm', value: 1, timestamp: at, tags: { k: 'v\udc00' } },
+    ]) {
+      device.send({ type: 'telemetry', session_id: 'unicode-run', points: [{ metric: 'good', value: 1, timestamp: at }, bad] });
+      expect(await device.nextOfType('error')).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/points\[1\].*(surrogate|Unicode)/) });
+    }
+    device.send({ type: 'telemetry', session_id: 'unicode-run', points: [{ metric: 'good', value: 2, timestamp: at + 1 }] });
+    await platform.drained();
+    const stored = await waitFor('the good message to be stored', async () => {
+      const { rows } = await platform.db.query(`SELECT value_num FROM points WHERE source_id = $1 AND session_id = 'unicode-run'`, [sourceId]);
+      return rows.length ? rows.map((row) => Number(row.value_num)) : undefined;
+    });
+    expect(stored).toEqual([2]);
+    expect(await realtimeAlive()).toBe(true);
+  });
+});
+
 describe('finding 14: malformed device frames and first frames', () => {
   it('answers BAD_REQUEST to session frames with a bad session_id', async () => {
     const { device_token: token } = await pairDevice('Sessions');
