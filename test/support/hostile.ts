@@ -106,8 +106,11 @@ function deleteAt(root: unknown, path: Array<string | number>): unknown {
   return copy;
 }
 
+/** JSON text nested `depth` levels deep, built as text: JSON.stringify would itself overflow. */
+export const deepJson = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+
 function deep(depth: number, random: Random): string {
-  return random() < 0.5 ? `${'['.repeat(depth)}${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+  return random() < 0.5 ? deepJson(depth) : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
 }
 
 export interface MutatedBody {
