@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Msg, Subscription } from '@nats-io/transport-node';
 import { BrokerConnection, CLOSE_CODES, fromSubjectToken, HEADERS, type KeyRevokedEvent, type OrgDisabledEvent, SUBJECTS } from '#common';
-import { guarded } from '../sockets/unexpected.js';
+import { eventJson, guarded } from '../sockets/unexpected.js';
 import type { BrowserConnection } from './browser-connection.js';
 
 /**
@@ -19,10 +19,10 @@ export class BrowserHub implements OnModuleInit, OnModuleDestroy {
 
   onModuleInit(): void {
     this.revocations = this.broker.nc.subscribe(SUBJECTS.keys.revoked, {
-      callback: guarded('key revoked event', (_, msg) => this.onKeyRevoked(msg.json<KeyRevokedEvent>())),
+      callback: guarded('key revoked event', (_, msg) => this.onKeyRevoked(eventJson<KeyRevokedEvent>(msg) as KeyRevokedEvent)),
     });
     this.disabledOrgs = this.broker.nc.subscribe(SUBJECTS.orgs.disabled, {
-      callback: guarded('org disabled event', (_, msg) => this.onOrgDisabled(msg.json<OrgDisabledEvent>())),
+      callback: guarded('org disabled event', (_, msg) => this.onOrgDisabled(eventJson<OrgDisabledEvent>(msg) as OrgDisabledEvent)),
     });
   }
 

@@ -15,7 +15,7 @@ import {
   type TakeoverEvent,
 } from '#common';
 import { config } from '../config.js';
-import { guarded } from '../sockets/unexpected.js';
+import { eventJson, guarded } from '../sockets/unexpected.js';
 import { type DeviceConnection, onlineSource } from './device-connection.js';
 
 const LAST_SEEN_EVERY_MS = 30_000;
@@ -40,10 +40,10 @@ export class DeviceHub implements OnModuleInit, OnModuleDestroy {
       nc.subscribe(SUBJECTS.realtime.takeoverAll, { callback: guarded('takeover event', (_, msg) => this.onTakeover(msg)) }),
       nc.subscribe(SUBJECTS.realtime.presenceAll, { callback: guarded('presence request', (_, msg) => this.onPresence(msg)) }),
       nc.subscribe(SUBJECTS.sources.revoked, {
-        callback: guarded('source revoked event', (_, msg) => this.onSourceRevoked(msg.json<SourceRevokedEvent>())),
+        callback: guarded('source revoked event', (_, msg) => this.onSourceRevoked(eventJson<SourceRevokedEvent>(msg) as SourceRevokedEvent)),
       }),
-      nc.subscribe(SUBJECTS.keys.revoked, { callback: guarded('key revoked event', (_, msg) => this.onKeyRevoked(msg.json<KeyRevokedEvent>())) }),
-      nc.subscribe(SUBJECTS.orgs.disabled, { callback: guarded('org disabled event', (_, msg) => this.onOrgDisabled(msg.json<OrgDisabledEvent>())) }),
+      nc.subscribe(SUBJECTS.keys.revoked, { callback: guarded('key revoked event', (_, msg) => this.onKeyRevoked(eventJson<KeyRevokedEvent>(msg) as KeyRevokedEvent)) }),
+      nc.subscribe(SUBJECTS.orgs.disabled, { callback: guarded('org disabled event', (_, msg) => this.onOrgDisabled(eventJson<OrgDisabledEvent>(msg) as OrgDisabledEvent)) }),
     );
   }
 
@@ -120,8 +120,8 @@ export class DeviceHub implements OnModuleInit, OnModuleDestroy {
     const [orgToken, sourceToken] = msg.subject.split('.').slice(-2);
     const device = this.devices.get(keyOf(fromSubjectToken(orgToken), fromSubjectToken(sourceToken)));
     if (!device) return;
-    const event = msg.json<TakeoverEvent>();
-    if (event?.connection_id === device.socket.id) return;
+    const event = eventJson<TakeoverEvent>(msg) as TakeoverEvent;
+    if (typeof event.connection_id !== 'string' || event.connection_id === device.socket.id) return;
     this.devices.delete(keyOf(device.orgId, device.sourceId));
     device.subscription?.unsubscribe();
     this.replace(device);

@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Subscription } from '@nats-io/transport-node';
 import { BrokerConnection, type OrgDisabledEvent, SUBJECTS } from '#common';
-import { guarded } from './unexpected.js';
+import { eventJson, guarded } from './unexpected.js';
 
 /** Long enough to cover a credential check in flight when the event came; short, so a re-enabled org is soon back. */
 const REMEMBER_MS = 5_000;
@@ -22,7 +22,7 @@ export class DisabledOrgs implements OnModuleInit, OnModuleDestroy {
   onModuleInit(): void {
     this.subscription = this.broker.nc.subscribe(SUBJECTS.orgs.disabled, {
       callback: guarded('org disabled event', (_, msg) => {
-        const event = msg.json<OrgDisabledEvent>();
+        const event = eventJson<OrgDisabledEvent>(msg) as OrgDisabledEvent;
         if (typeof event?.org_id === 'string') this.remember(event.org_id);
       }),
     });

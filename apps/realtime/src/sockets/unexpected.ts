@@ -13,3 +13,17 @@ export function guarded<A extends unknown[]>(where: string, callback: (...args: 
     }
   };
 }
+
+/**
+ * An event's JSON body, or an empty object when it is not JSON: a malformed event names nothing
+ * to act on, and each handler checks the fields it uses, so it is ignored rather than reported
+ * as an unexpected error.
+ */
+export function eventJson<T extends object>(msg: { json<V>(): V }): Partial<T> {
+  try {
+    const value = msg.json<unknown>();
+    return value !== null && typeof value === 'object' ? (value as Partial<T>) : {};
+  } catch {
+    return {};
+  }
+}
