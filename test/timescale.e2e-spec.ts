@@ -1,17 +1,97 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Platform } from './support/platform.js';
-import { timescaleAvailable } from './support/timescale.js';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import pg from 'pg';
+import { PG_ROOT, Platform } from './support/platform.js';
+import { createV1Database, describeOnTimescale, dropDatabase } from './support/timescale.js';
 
-// The TimescaleDB path: runs where the test server has the extension, e.g. the compose stack's
-// database (`docker compose up -d timescaledb nats`, then
-// `PLEXUS_TEST_DATABASE_ROOT=postgres://postgres:plexus@127.0.0.1:5432 npm test` with its port
-// published). Debian's PostgreSQL on the CI machine has no TimescaleDB package: skipped there,
-// where test/retention.e2e-spec.ts and the query tests cover the plain path.
-const onTimescale = (await timescaleAvailable()) ? describe : describe.skip;
+// The TimescaleDB path of storage v2 (hypertable `points`, continuous aggregate `points_1m`,
+// compression by series, retention). Runs where the test server has TimescaleDB installed and
+// preloaded: the compose stack's database, or a private cluster built as docs/operations.md
+// ("TimescaleDB") says, e.g. `PLEXUS_TEST_DATABASE_ROOT=postgres://postgres@127.0.0.1:55433`.
+// Debian's PostgreSQL on the CI machine has no TimescaleDB package: skipped there, where
+// test/retention.e2e-spec.ts and the query tests cover the plain path.
+const onTimescale = await describeOnTimescale();
 
-let platform: Platform;
+const MINUTE = 60;
+const HOUR = 3600;
+const AGGREGATES = ['count', 'sum', 'avg', 'min', 'max', 'first', 'last'] as const;
+type Agg = (typeof AGGREGATES)[number];
 
-onTimescale('on TimescaleDB', () => {
+interface Sent {
+  /** Milliseconds since the epoch. */
+  ms: number;
+  value: number | string;
+  tags: Record<string, string>;
+  session_id?: string;
+}
+
+interface Bucket {
+  timestamp: number;
+  value: number | string | null;
+}
+
+/** What `/api/query` must answer, computed from the points sent: [from, to) in ms, buckets epoch-aligned. */
+function expectedBuckets(points: Sent[], fromMs: number, toMs: number, bucketSeconds: number, agg: Agg): Bucket[] {
+  const groups = new Map<number, Sent[]>();
+  for (const point of points) {
+    if (point.ms < fromMs || point.ms >= toMs) continue;
+    const start = Math.floor(point.ms / 1000 / bucketSeconds) * bucketSeconds;
+    groups.set(start, [...(groups.get(start) ?? []), point]);
+  }
+  return [...groups.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([timestamp, members]) => {
+      const byTime = [...members].sort((a, b) => a.ms - b.ms);
+      const nums = members.map((m) => m.value).filter((v): v is number => typeof v === 'number');
+      const sum = nums.reduce((total, v) => total + v, 0);
+      const value = {
+        count: members.length,
+        sum: nums.length ? sum : null,
+        avg: nums.length ? sum / nums.length : null,
+        min: nums.length ? Math.min(...nums) : null,
+        max: nums.length ? Math.max(...nums) : null,
+        first: byTime[0].value,
+        last: byTime[byTime.length - 1].value,
+      }[agg];
+      return { timestamp, value };
+    });
+}
+
+/** Sums and averages of floats differ in the last bits with the order of addition. */
+function rounded(buckets: Bucket[]): Bucket[] {
+  return buckets.map(({ timestamp, value }) => ({ timestamp, value: typeof value === 'number' ? Math.round(value * 1e6) / 1e6 : value }));
+}
+
+async function query(platform: Platform, params: Record<string, string | number>): Promise<Bucket[]> {
+  const search = new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)]));
+  const response = await platform.api(`/api/query?${search}`);
+  const body = await response.text();
+  if (response.status !== 200) throw new Error(`/api/query?${search} answered ${response.status}: ${body}`);
+  return (JSON.parse(body) as { points: Bucket[] }).points;
+}
+
+/** Every bucket width and aggregate over [from, to), answered by the API and computed from `sent`. */
+async function compareWithRaw(platform: Platform, sourceId: string, metric: string, sent: Sent[], fromMs: number, toMs: number): Promise<void> {
+  for (const bucket of ['1m', '1h'] as const) {
+    for (const agg of AGGREGATES) {
+      const answered = await query(platform, { source_id: sourceId, metric, from: fromMs / 1000, to: toMs / 1000, bucket, agg, limit: 10_000 });
+      const expected = expectedBuckets(sent, fromMs, toMs, bucket === '1m' ? MINUTE : HOUR, agg);
+      expect({ bucket, agg, points: rounded(answered) }).toEqual({ bucket, agg, points: rounded(expected) });
+    }
+  }
+}
+
+async function refreshRollups(db: pg.Pool | pg.Client): Promise<void> {
+  await db.query(`CALL refresh_continuous_aggregate('points_1m', NULL, NULL)`);
+}
+
+/** A value of point i: mostly numbers (negative too), every 11th a string. */
+function valueOf(i: number): number | string {
+  return i % 11 === 0 ? `s${i}` : ((i * 7919) % 2001) / 10 - 100;
+}
+
+onTimescale('storage v2 on TimescaleDB', () => {
+  let platform: Platform;
+
   beforeAll(async () => {
     platform = await Platform.start({ apps: ['pairing', 'ingest', 'gateway'], env: { PLEXUS_RETENTION_DAYS: '30', PLEXUS_COMPRESS_AFTER_DAYS: '7' } });
   }, 120_000);
@@ -20,34 +100,251 @@ onTimescale('on TimescaleDB', () => {
     await platform?.stop();
   });
 
-  it('makes points a hypertable and keeps the identity rule: a point sent twice is stored once', async () => {
-    expect(await platform.count(`SELECT count(*) FROM timescaledb_information.hypertables WHERE hypertable_name = 'points'`)).toBe(1);
+  it('makes points a hypertable of 1-day chunks and keeps the identity rule: a point sent twice is stored once', async () => {
+    const { rows } = await platform.db.query(
+      `SELECT d.time_interval::text AS chunk FROM timescaledb_information.hypertables h
+         JOIN timescaledb_information.dimensions d USING (hypertable_schema, hypertable_name)
+        WHERE h.hypertable_name = 'points'`,
+    );
+    expect(rows).toEqual([{ chunk: '1 day' }]);
     const point = { metric: 'm', value: 1, timestamp: 1700000000, source_id: 'ts-dup' };
     expect((await platform.ingest([point])).status).toBe(200);
     expect((await platform.ingest([point])).status).toBe(200);
     await platform.drained();
-    expect(await platform.count(`SELECT count(*) FROM points WHERE source_id = 'ts-dup'`)).toBe(1);
+    expect(await platform.count(`SELECT count(*) FROM telemetry WHERE source_id = 'ts-dup'`)).toBe(1);
+    expect(await platform.count(`SELECT count(*) FROM series WHERE source_id = 'ts-dup'`)).toBe(1);
+    expect(await query(platform, { source_id: 'ts-dup', metric: 'm', bucket: '1m', agg: 'count' })).toEqual([{ timestamp: 1699999980, value: 1 }]);
   });
 
-  it('buckets with time_bucket aligned to the Unix epoch, as on plain PostgreSQL', async () => {
+  it('keeps the identity rule in a compressed chunk: a point sent again is stored once, a new one lands', async () => {
+    const tenDaysAgo = Math.floor(Date.now() / 86_400_000 - 10) * 86_400_000 + 12 * HOUR * 1000;
+    const point = { metric: 'm', value: 5, timestamp: tenDaysAgo, source_id: 'ts-compressed' };
+    expect((await platform.ingest([point])).status).toBe(200);
+    await platform.drained();
+    const { rows } = await platform.db.query(
+      `SELECT compress_chunk(c, if_not_compressed => true)::text AS chunk FROM show_chunks('points', older_than => interval '7 days') c`,
+    );
+    expect(rows.length).toBeGreaterThan(0);
+    const compressed = await platform.count(
+      `SELECT count(*) FROM timescaledb_information.chunks
+        WHERE hypertable_name = 'points' AND is_compressed AND range_start <= to_timestamp($1 / 1000.0) AND range_end > to_timestamp($1 / 1000.0)`,
+      [tenDaysAgo],
+    );
+    expect(compressed).toBe(1);
+
+    expect((await platform.ingest([point, { ...point, timestamp: tenDaysAgo + 1, value: 6 }])).status).toBe(200);
+    await platform.drained();
+    const { rows: stored } = await platform.db.query(
+      `SELECT (extract(epoch FROM time) * 1000)::float8 AS ms, value FROM telemetry WHERE source_id = 'ts-compressed' ORDER BY time`,
+    );
+    expect(stored).toEqual([
+      { ms: tenDaysAgo, value: 5 },
+      { ms: tenDaysAgo + 1, value: 6 },
+    ]);
+  });
+
+  it('buckets aligned to the Unix epoch, as on plain PostgreSQL', async () => {
     // One point a second over three minutes from 1700000020; weekly buckets show the alignment.
     const points = Array.from({ length: 180 }, (_, i) => ({ metric: 'temp', value: i, timestamp: 1700000020 + i, source_id: 'ts-q' }));
     expect((await platform.ingest(points)).status).toBe(200);
     await platform.drained();
-    const minute = (await (await platform.api('/api/query?source_id=ts-q&metric=temp&bucket=1m&agg=count')).json()) as { points: Array<{ timestamp: number; value: number }> };
-    expect(minute.points).toEqual([
+    expect(await query(platform, { source_id: 'ts-q', metric: 'temp', bucket: '1m', agg: 'count' })).toEqual([
       { timestamp: 1699999980, value: 20 },
       { timestamp: 1700000040, value: 60 },
       { timestamp: 1700000100, value: 60 },
       { timestamp: 1700000160, value: 40 },
     ]);
-    const week = (await (await platform.api('/api/query?source_id=ts-q&metric=temp&bucket=1w&agg=max')).json()) as { points: Array<{ timestamp: number; value: number }> };
     // 1700000020 lies in the epoch-aligned week starting 1699488000 (a Thursday, like 1970-01-01).
-    expect(week.points).toEqual([{ timestamp: 1699488000, value: 179 }]);
+    expect(await query(platform, { source_id: 'ts-q', metric: 'temp', bucket: '1w', agg: 'max' })).toEqual([{ timestamp: 1699488000, value: 179 }]);
+    // The same through the rollups once they are materialized.
+    await refreshRollups(platform.db);
+    expect(await query(platform, { source_id: 'ts-q', metric: 'temp', bucket: '1m', agg: 'count' })).toEqual([
+      { timestamp: 1699999980, value: 20 },
+      { timestamp: 1700000040, value: 60 },
+      { timestamp: 1700000100, value: 60 },
+      { timestamp: 1700000160, value: 40 },
+    ]);
   });
 
-  it('installs the retention and compression policies', async () => {
-    const { rows } = await platform.db.query(`SELECT proc_name FROM timescaledb_information.jobs WHERE hypertable_name = 'points' ORDER BY proc_name`);
-    expect(rows.map((row) => row.proc_name)).toEqual(['policy_compression', 'policy_retention']);
+  it('keeps points_1m as a continuous aggregate with real-time aggregation', async () => {
+    const { rows } = await platform.db.query(
+      `SELECT hypertable_name, materialized_only FROM timescaledb_information.continuous_aggregates WHERE view_name = 'points_1m'`,
+    );
+    expect(rows).toEqual([{ hypertable_name: 'points', materialized_only: false }]);
   });
+
+  it('answers 1m and 1h buckets as computed from the raw points, before and after the rollups are materialized, and with late points', async () => {
+    // Four series of one source and metric (three tag sets, one session) over four hours, a point
+    // every 6 s at odd milliseconds; the range starts and ends inside minutes.
+    const base = (Math.floor(Date.now() / 1000 / HOUR) - 5) * HOUR * 1000;
+    const tagSets = [{ dev: 'a' }, { dev: 'b' }, { dev: 'c' }, { dev: 'a' }];
+    const sent: Sent[] = Array.from({ length: 2400 }, (_, i) => ({
+      ms: base + i * 6000 + (i % 5) * 137 + 250,
+      value: valueOf(i),
+      tags: tagSets[i % 4],
+      ...(i % 4 === 3 ? { session_id: 'ts-run-1' } : {}),
+    }));
+    const toIngest = (points: Sent[]) =>
+      points.map(({ ms, value, tags, session_id }) => ({ metric: 'mix', source_id: 'ts-roll', timestamp: ms, value, tags, ...(session_id ? { session_id } : {}) }));
+    expect((await platform.ingest(toIngest(sent))).status).toBe(200);
+    await platform.drained();
+    expect(await platform.count(`SELECT count(*) FROM telemetry WHERE source_id = 'ts-roll'`)).toBe(sent.length);
+    expect(await platform.count(`SELECT count(*) FROM series WHERE source_id = 'ts-roll'`)).toBe(4);
+
+    const fromMs = base + 37_250;
+    const toMs = base + 3 * HOUR * 1000 + 20 * 60_000 + 13_500;
+    // Whatever the refresh policy has materialized so far: real-time aggregation answers the rest.
+    await compareWithRaw(platform, 'ts-roll', 'mix', sent, fromMs, toMs);
+    // Everything materialized.
+    await refreshRollups(platform.db);
+    await compareWithRaw(platform, 'ts-roll', 'mix', sent, fromMs, toMs);
+    // Whole range, no edges.
+    const all = await query(platform, { source_id: 'ts-roll', metric: 'mix', bucket: '1h', agg: 'count' });
+    expect(all).toEqual(expectedBuckets(sent, 0, Number.MAX_SAFE_INTEGER, HOUR, 'count'));
+
+    // Late points into minutes already materialized (a device uploading what it buffered
+    // offline, a batch redelivered after a database outage): a new first, a new last, new
+    // extremes and a string, at the edges and in the middle of the range.
+    const late: Sent[] = [
+      { ms: base + 37_300, value: 9999, tags: { dev: 'late' } },
+      { ms: base + 60_000, value: -9999, tags: { dev: 'late' } },
+      { ms: base + HOUR * 1000 + 30_001, value: 'late-string', tags: { dev: 'a' } },
+      { ms: base + 2 * HOUR * 1000 - 1, value: 12345.5, tags: { dev: 'b' } },
+      { ms: toMs - 1, value: -0.5, tags: { dev: 'late' } },
+    ];
+    expect((await platform.ingest(toIngest(late))).status).toBe(200);
+    await platform.drained();
+    await compareWithRaw(platform, 'ts-roll', 'mix', [...sent, ...late], fromMs, toMs);
+  }, 120_000);
+
+  it('compresses points segmented by series and ordered by time', async () => {
+    const { rows } = await platform.db.query(
+      `SELECT attname, segmentby_column_index, orderby_column_index, orderby_asc
+         FROM timescaledb_information.compression_settings WHERE hypertable_name = 'points'
+        ORDER BY segmentby_column_index NULLS LAST, orderby_column_index`,
+    );
+    expect(rows).toEqual([
+      { attname: 'series_id', segmentby_column_index: 1, orderby_column_index: null, orderby_asc: null },
+      { attname: 'time', segmentby_column_index: null, orderby_column_index: 1, orderby_asc: true },
+    ]);
+  });
+
+  it('installs retention and compression policies on points, retention and refresh on points_1m', async () => {
+    const { rows } = await platform.db.query(
+      `SELECT hypertable_name, proc_name, coalesce(config->>'drop_after', config->>'compress_after') AS after
+         FROM timescaledb_information.jobs WHERE hypertable_name IN ('points', 'points_1m') ORDER BY 1, 2`,
+    );
+    expect(rows).toEqual([
+      { hypertable_name: 'points', proc_name: 'policy_compression', after: '7 days' },
+      { hypertable_name: 'points', proc_name: 'policy_retention', after: '30 days' },
+      { hypertable_name: 'points_1m', proc_name: 'policy_refresh_continuous_aggregate', after: null },
+      { hypertable_name: 'points_1m', proc_name: 'policy_retention', after: '30 days' },
+    ]);
+  });
+});
+
+onTimescale('upgrading a v1 database on TimescaleDB to storage v2', () => {
+  const database = `plexus_test_v1_${process.pid}_${Date.now().toString(36)}`;
+  const base = (Math.floor(Date.now() / 1000 / HOUR) - 10 * 24) * HOUR * 1000;
+  let db: pg.Client;
+  let platform: Platform | undefined;
+  /** v1's rows as JSON text (time in µs), sorted. */
+  let v1Rows: string[];
+  /** The default org's points of source v1-rig, metric temp. */
+  let temps: Sent[];
+
+  const ROWS_SQL = (table: string) =>
+    `SELECT json_build_array((extract(epoch FROM time) * 1e6)::bigint, org_id, source_id, metric, value_num, value_json, tags, session_id)::text AS row FROM ${table}`;
+
+  beforeAll(async () => {
+    const url = await createV1Database(database);
+    db = new pg.Client({ connectionString: url });
+    await db.connect();
+    expect(await db.query(`SELECT 1 FROM timescaledb_information.hypertables WHERE hypertable_name = 'points'`).then((r) => r.rowCount)).toBe(1);
+
+    // v1 rows as v1's writer stored them: a point every 30 s for 10 days in two orgs, several
+    // series (tag sets, a session), numbers and JSON values.
+    temps = [];
+    const rows: Array<[number, string, string, string, number | null, string | null, string, string]> = [];
+    for (let i = 0; i < 28_800; i++) {
+      const ms = base + i * 30_000 + (i % 7);
+      const value = valueOf(i);
+      const org = i % 10 === 9 ? 'acme' : 'default';
+      const [source, metric] = i % 3 === 2 ? ['v1-rig', 'state'] : ['v1-rig', 'temp'];
+      const tags = JSON.stringify(i % 2 ? { room: 'a', floor: '1' } : {});
+      const session = i % 5 === 0 ? 'v1-run' : '';
+      const json = typeof value === 'number' ? (metric === 'state' && i % 4 === 0 ? JSON.stringify({ on: i % 8 === 0, at: i }) : null) : JSON.stringify(value);
+      const num = typeof value === 'number' && json === null ? value : null;
+      rows.push([ms * 1000, org, source, metric, num, json, tags, session]);
+      if (org === 'default' && metric === 'temp') temps.push({ ms, value: num ?? (JSON.parse(json as string) as string), tags: JSON.parse(tags) });
+    }
+    for (let at = 0; at < rows.length; at += 5000) {
+      const chunk = rows.slice(at, at + 5000);
+      await db.query(
+        `INSERT INTO points (time, org_id, source_id, metric, value_num, value_json, tags, session_id)
+         SELECT timestamptz 'epoch' + t * interval '1 microsecond', o, s, m, n, j::jsonb, g::jsonb, e
+           FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::text[], $7::text[], $8::text[]) AS u(t, o, s, m, n, j, g, e)`,
+        chunk[0].map((_, column) => chunk.map((row) => row[column])),
+      );
+    }
+    // What v1's ingest app set up on TimescaleDB, and a compressed chunk as its policy leaves them.
+    await db.query(
+      `ALTER TABLE points SET (timescaledb.compress, timescaledb.compress_segmentby = 'org_id, source_id, metric', timescaledb.compress_orderby = 'time')`,
+    );
+    await db.query(`SELECT add_compression_policy('points', interval '7 days')`);
+    await db.query(`SELECT add_retention_policy('points', interval '30 days')`);
+    const { rowCount } = await db.query(`SELECT compress_chunk(c) FROM show_chunks('points', older_than => interval '7 days') c`);
+    expect(rowCount).toBeGreaterThan(0);
+    v1Rows = (await db.query(ROWS_SQL('points'))).rows.map((r) => r.row as string).sort();
+    expect(v1Rows).toHaveLength(rows.length);
+
+    // The v2 apps, started on the v1 database, migrate it.
+    platform = await Platform.start({
+      apps: ['pairing', 'ingest', 'gateway'],
+      env: { DATABASE_URL: url, PLEXUS_RETENTION_DAYS: '30', PLEXUS_COMPRESS_AFTER_DAYS: '7' },
+    });
+  }, 300_000);
+
+  afterAll(async () => {
+    await platform?.stop();
+    await db?.end().catch(() => undefined);
+    await dropDatabase(database, PG_ROOT);
+  });
+
+  it('moves every v1 point into series and points, seen unchanged through the telemetry view', async () => {
+    const { rows } = await db.query(`SELECT name FROM plexus_migrations ORDER BY id DESC LIMIT 1`);
+    expect(rows[0].name).toMatch(/^StorageV2/);
+    expect((await db.query(`SELECT to_regclass('points_v1') AS left_over`)).rows).toEqual([{ left_over: null }]);
+    const after = (await db.query(ROWS_SQL('telemetry'))).rows.map((r) => r.row as string).sort();
+    expect(after.length).toBe(v1Rows.length);
+    expect(after).toEqual(v1Rows);
+    const series = await db.query(`SELECT count(*)::int AS n FROM (SELECT DISTINCT org_id, source_id, metric, session_id, tags FROM telemetry) s`);
+    expect(await db.query(`SELECT count(*)::int AS n FROM series`).then((r) => r.rows)).toEqual(series.rows);
+  });
+
+  it('gives the v2 shape on TimescaleDB: points a hypertable, points_1m a continuous aggregate, v1 policies gone with v1 table', async () => {
+    expect(await db.query(`SELECT 1 FROM timescaledb_information.hypertables WHERE hypertable_name = 'points'`).then((r) => r.rowCount)).toBe(1);
+    expect(await db.query(`SELECT 1 FROM timescaledb_information.continuous_aggregates WHERE view_name = 'points_1m'`).then((r) => r.rowCount)).toBe(1);
+    const { rows } = await db.query(
+      `SELECT hypertable_name, proc_name FROM timescaledb_information.jobs WHERE proc_name LIKE 'policy_%' ORDER BY 1, 2`,
+    );
+    expect(rows).toEqual([
+      { hypertable_name: 'points', proc_name: 'policy_compression' },
+      { hypertable_name: 'points', proc_name: 'policy_retention' },
+      { hypertable_name: 'points_1m', proc_name: 'policy_refresh_continuous_aggregate' },
+      { hypertable_name: 'points_1m', proc_name: 'policy_retention' },
+    ]);
+  });
+
+  it('answers queries over the migrated points from points_1m as from the raw points, before and after materializing', async () => {
+    if (!platform) throw new Error('platform did not start');
+    const fromMs = base + 2 * 86_400_000 + 12_345;
+    const toMs = base + 9 * 86_400_000 + 3 * HOUR * 1000 + 59_999;
+    await compareWithRaw(platform, 'v1-rig', 'temp', temps, fromMs, toMs);
+    await refreshRollups(db);
+    await compareWithRaw(platform, 'v1-rig', 'temp', temps, fromMs, toMs);
+    expect(await query(platform, { source_id: 'v1-rig', metric: 'temp', bucket: '1d', agg: 'count', limit: 100 })).toEqual(
+      expectedBuckets(temps, 0, Number.MAX_SAFE_INTEGER, 86_400, 'count'),
+    );
+  }, 180_000);
 });
