@@ -3,7 +3,7 @@
 --
 -- Run it in the Plexus database after Plexus has migrated it, as a role that owns those tables
 -- (or a superuser) and may create roles, e.g.
---   psql "postgres://postgres@127.0.0.1:5432/plexus" -f deploy/grafana/readonly-role.sql
+--   psql "postgres://postgres@127.0.0.1:5432/plexus" -v ON_ERROR_STOP=1 -f deploy/grafana/readonly-role.sql
 -- then give the role a password: psql … -c '\password plexus_grafana'
 -- It can be run again (after a Plexus upgrade, say): it changes nothing that is already so.
 --
