@@ -144,7 +144,7 @@ describe('plexus pair and run, against the real stack', () => {
   it('keeps a recorded session complete across a cut connection', async () => {
     dashboard.send({ type: 'start_session', source_id: sourceId, session_id: 'agent-rec-1', session_name: 'Cut test', metrics: [`${sourceId}:accel_x`], interval_ms: 100 });
     await dashboard.next((f) => f.type === 'session_started' && f.session_id === 'agent-rec-1', 5000);
-    await waitFor('recorded points', async () => (await platform.count(`SELECT count(*) FROM points WHERE session_id = 'agent-rec-1'`)) > 20, 15_000);
+    await waitFor('recorded points', async () => (await platform.count(`SELECT count(*) FROM telemetry WHERE session_id = 'agent-rec-1'`)) > 20, 15_000);
     // Cut: the realtime app dies; the agent keeps recording to its disk queue.
     await platform.stopApp('realtime', 'SIGKILL');
     const queueDir = join(home, '.plexus', 'queue');
@@ -162,7 +162,7 @@ describe('plexus pair and run, against the real stack', () => {
     await dashboard.next((f) => f.type === 'session_stopped' && f.session_id === 'agent-rec-1', 5000).catch(withAgentLog);
     await waitFor('the session completed', async () => ((await (await platform.api('/api/sessions/agent-rec-1')).json()) as { status: string }).status === 'completed');
     await platform.drained();
-    const { rows } = await platform.db.query(`SELECT extract(epoch FROM time)::float8 AS t FROM points WHERE session_id = 'agent-rec-1' AND metric = 'accel_x' ORDER BY time`);
+    const { rows } = await platform.db.query(`SELECT extract(epoch FROM time)::float8 AS t FROM telemetry WHERE session_id = 'agent-rec-1' AND metric = 'accel_x' ORDER BY time`);
     const times = rows.map((row) => row.t as number);
     expect(times.length).toBeGreaterThan(50);
     const largestGap = Math.max(...times.slice(1).map((t, i) => t - times[i]));
@@ -173,7 +173,7 @@ describe('plexus pair and run, against the real stack', () => {
   it('goes on recording a session after the agent itself restarts', async () => {
     dashboard.send({ type: 'start_session', source_id: sourceId, session_id: 'agent-rec-2', session_name: 'Restart test', metrics: [], interval_ms: 100 });
     await dashboard.next((f) => f.type === 'session_started' && f.session_id === 'agent-rec-2', 5000).catch(withAgentLog);
-    const count = () => platform.count(`SELECT count(*) FROM points WHERE session_id = 'agent-rec-2'`);
+    const count = () => platform.count(`SELECT count(*) FROM telemetry WHERE session_id = 'agent-rec-2'`);
     await waitFor('points before the restart', async () => (await count()) > 10, 15_000);
     const agent = agents[agents.length - 1];
     const exited = new Promise((resolve) => agent.once('exit', resolve));
@@ -221,7 +221,7 @@ describe('plexus CLI messages', () => {
     const sent = await plexus(home, ['send', 'cli.temp', '21.5', '-t', 'room=lab'], { PLEXUS_API_KEY: platform.adminKey, PLEXUS_ENDPOINT: platform.gateway });
     expect(sent).toMatchObject({ code: 0 });
     await platform.drained();
-    const { rows } = await platform.db.query(`SELECT value_num, tags FROM points WHERE metric = 'cli.temp'`);
+    const { rows } = await platform.db.query(`SELECT value_num, tags FROM telemetry WHERE metric = 'cli.temp'`);
     expect(rows).toEqual([{ value_num: 21.5, tags: { room: 'lab' } }]);
   });
 });

@@ -76,7 +76,7 @@ describe('app faults under load', () => {
     }
     await platform.drained(60_000);
     const { rows } = await platform.db.query<{ value: number; copies: number }>(
-      `SELECT value_num AS value, count(*)::int AS copies FROM points WHERE source_id = $1 GROUP BY value_num`,
+      `SELECT value_num AS value, count(*)::int AS copies FROM telemetry WHERE source_id = $1 GROUP BY value_num`,
       [SOURCE],
     );
     const copies = new Map(rows.map((row) => [Number(row.value), row.copies]));

@@ -117,7 +117,7 @@ describe('the dashboard explorer, session filters and empty states', () => {
     }
     points.push({ metric: 'voltage', value: 5, timestamp: from, source_id: 'aa-spare-rig' });
     await expectOk(platform.ingest(points));
-    await waitFor('the seeded points stored', async () => (await platform.count(`SELECT count(*) FROM points WHERE source_id = 'bench-rig'`)) === 7200);
+    await waitFor('the seeded points stored', async () => (await platform.count(`SELECT count(*) FROM telemetry WHERE source_id = 'bench-rig'`)) === 7200);
 
     await page.getByRole('link', { name: 'Explorer', exact: true }).click();
     await page.getByRole('heading', { name: 'Explorer' }).waitFor();

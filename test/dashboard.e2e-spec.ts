@@ -157,7 +157,7 @@ describe('the web dashboard', () => {
     const sessionHref = (await page.getByRole('link', { name: 'open session' }).getAttribute('href')) as string;
     const sessionId = decodeURIComponent(sessionHref.split('/').pop() as string);
     // A second or two of recording: the simulated IMU gives 300 points a second.
-    await waitFor('recorded points', async () => (await platform.count(`SELECT count(*) FROM points WHERE session_id = $1`, [sessionId])) > 500, 20_000);
+    await waitFor('recorded points', async () => (await platform.count(`SELECT count(*) FROM telemetry WHERE session_id = $1`, [sessionId])) > 500, 20_000);
 
     await page.getByRole('button', { name: 'Stop recording' }).click();
     await page.locator(`[data-saved-session="${sessionId}"]`).waitFor();

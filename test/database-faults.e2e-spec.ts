@@ -58,7 +58,7 @@ describe('PostgreSQL restarts', () => {
     };
     const load = [client(), client(), client(), client()];
     try {
-      await waitFor('points committed before the restart', async () => (await platform.count(`SELECT count(*) FROM points WHERE source_id = 'pg-fault'`)) > 200);
+      await waitFor('points committed before the restart', async () => (await platform.count(`SELECT count(*) FROM telemetry WHERE source_id = 'pg-fault'`)) > 200);
 
       await postgres.stop('immediate');
       const down = await waitFor('ingest to say the database is down', async () => {
@@ -88,7 +88,7 @@ describe('PostgreSQL restarts', () => {
     expect(failures).toEqual([]);
     await platform.drained(60_000);
     const { rows } = await platform.db.query<{ value: number; copies: number }>(
-      `SELECT value_num AS value, count(*)::int AS copies FROM points WHERE source_id = 'pg-fault' GROUP BY 1`,
+      `SELECT value_num AS value, count(*)::int AS copies FROM telemetry WHERE source_id = 'pg-fault' GROUP BY 1`,
     );
     const stored = new Map(rows.map((row) => [row.value, row.copies]));
     const missing = [...accepted].filter((value) => !stored.has(value));

@@ -10,14 +10,14 @@ let nc: NatsConnection;
 beforeAll(async () => {
   platform = await Platform.start({ apps: ['pairing', 'ingest', 'gateway'], env: { PLEXUS_INGEST_MAX_ATTEMPTS: '3' } });
   nc = await connect({ servers: platform.env.NATS_URL });
-  // A fault only the database sees: rows of the metric "explode" make the insert fail every time.
+  // A fault only the database sees: the series of the metric "explode" cannot be created, every time.
   await platform.db.query(`
     CREATE FUNCTION explode() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
       IF NEW.metric = 'explode' THEN RAISE EXCEPTION 'metric explode is refused' USING ERRCODE = '22023'; END IF;
       RETURN NEW;
     END $$`);
-  await platform.db.query(`CREATE TRIGGER explode BEFORE INSERT ON points FOR EACH ROW EXECUTE FUNCTION explode()`);
+  await platform.db.query(`CREATE TRIGGER explode BEFORE INSERT ON series FOR EACH ROW EXECUTE FUNCTION explode()`);
 }, 120_000);
 
 afterAll(async () => {
@@ -46,8 +46,8 @@ describe('dead letters', () => {
     const letter = await waitFor('a dead letter', async () => (await deadLetters()).find((l) => l.data.includes('explode')), 30_000);
     expect(letter.reason).toMatch(/failed 3 times: metric explode is refused/);
     await platform.drained();
-    expect(await platform.count(`SELECT count(*) FROM points WHERE source_id = 'dl-1' AND metric = 'fine'`)).toBe(1);
-    expect(await platform.count(`SELECT count(*) FROM points WHERE metric = 'explode'`)).toBe(0);
+    expect(await platform.count(`SELECT count(*) FROM telemetry WHERE source_id = 'dl-1' AND metric = 'fine'`)).toBe(1);
+    expect(await platform.count(`SELECT count(*) FROM telemetry WHERE metric = 'explode'`)).toBe(0);
   });
 
   it('dead-letters a malformed message at once without holding up the next one', async () => {
@@ -57,6 +57,6 @@ describe('dead letters', () => {
     const letter = await waitFor('the malformed message dead-lettered', async () => (await deadLetters()).find((l) => l.data === 'this is not json'));
     expect(letter.reason).toMatch(/^rejected: message is not JSON/);
     await platform.drained();
-    expect(await platform.count(`SELECT count(*) FROM points WHERE source_id = 'dl-2'`)).toBe(1);
+    expect(await platform.count(`SELECT count(*) FROM telemetry WHERE source_id = 'dl-2'`)).toBe(1);
   });
 });

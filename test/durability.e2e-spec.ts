@@ -40,7 +40,7 @@ describe('durability', () => {
         if (n === Math.floor(requests / 3) && !killed) {
           killed = true;
           // Mid-stream: it has committed some of what came before.
-          await waitFor('some points committed', async () => (await platform.count(`SELECT count(*) FROM points WHERE source_id = 'crash-1'`)) > 0);
+          await waitFor('some points committed', async () => (await platform.count(`SELECT count(*) FROM telemetry WHERE source_id = 'crash-1'`)) > 0);
           await platform.stopApp('ingest', 'SIGKILL');
         }
         await send(n);
@@ -52,8 +52,8 @@ describe('durability', () => {
 
     await platform.startApp('ingest');
     await platform.drained(60_000);
-    expect(await platform.count(`SELECT count(*) FROM points WHERE source_id = 'crash-1'`)).toBe(acknowledged);
-    expect(await platform.count(`SELECT count(DISTINCT value_num) FROM points WHERE source_id = 'crash-1'`)).toBe(acknowledged);
+    expect(await platform.count(`SELECT count(*) FROM telemetry WHERE source_id = 'crash-1'`)).toBe(acknowledged);
+    expect(await platform.count(`SELECT count(DISTINCT value_num) FROM telemetry WHERE source_id = 'crash-1'`)).toBe(acknowledged);
   }, 180_000);
 
   it('answers 503 (never 200) while NATS is down, and accepts again once it is back', async () => {
@@ -77,6 +77,6 @@ describe('durability', () => {
     await nats.resume();
     await waitFor('a 200 once NATS is back', async () => (await platform.ingest([{ ...point[0], value: 2, timestamp: 1700000001 }])).status === 200, 30_000);
     await platform.drained();
-    expect(await platform.count(`SELECT count(*) FROM points WHERE source_id = 'nats-down'`)).toBe(2);
+    expect(await platform.count(`SELECT count(*) FROM telemetry WHERE source_id = 'nats-down'`)).toBe(2);
   }, 120_000);
 });

@@ -201,7 +201,7 @@ describe('lone surrogates in ingest (finding 13)', () => {
     const accepted = await post('/api/ingest', `{"points":[${good(11)},{"metric":"uni","value":${emoji},"timestamp":1700000012,"source_id":"uni-good","tags":{${emoji}:${emoji}}}]}`);
     expect(accepted.status).toBe(200);
     await platform.drained();
-    const stored = await platform.db.query(`SELECT value_num, value_json FROM points WHERE source_id = 'uni-good' ORDER BY time`);
+    const stored = await platform.db.query(`SELECT value_num, value_json FROM telemetry WHERE source_id = 'uni-good' ORDER BY time`);
     expect(stored.rows.map((row: { value_num: number | null; value_json: unknown }) => row.value_num ?? row.value_json)).toEqual([11, 'temp \u{1F600}']);
   });
 });

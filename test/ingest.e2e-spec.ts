@@ -172,8 +172,8 @@ describe('validation and limits', () => {
     await expectError(response, 400, 1, 'value');
     expect((await platform.ingest([{ metric: 'whole', value: 9, timestamp: 1699900009, source_id: 'whole-2' }])).status).toBe(200);
     await platform.drained();
-    expect(await platform.count(`SELECT count(*) FROM points WHERE source_id = 'whole-1'`)).toBe(0);
-    expect(await platform.count(`SELECT count(*) FROM points WHERE source_id = 'whole-2'`)).toBe(1);
+    expect(await platform.count(`SELECT count(*) FROM telemetry WHERE source_id = 'whole-1'`)).toBe(0);
+    expect(await platform.count(`SELECT count(*) FROM telemetry WHERE source_id = 'whole-2'`)).toBe(1);
   });
 
   it('answers 413 for more than 10,000 points and for a body over 5 MiB', async () => {
@@ -220,7 +220,7 @@ describe('exactly once', () => {
     expect((await platform.ingest(points, { headers })).status).toBe(200);
     expect((await platform.ingest(points, { headers: { 'idempotency-key': 'retry-43' } })).status).toBe(200);
     await platform.drained();
-    expect(await platform.count(`SELECT count(*) FROM points WHERE source_id = 'idem-1'`)).toBe(2);
+    expect(await platform.count(`SELECT count(*) FROM telemetry WHERE source_id = 'idem-1'`)).toBe(2);
   });
 
   it('stores the same point (org, source, metric, time, tags, session) sent twice once', async () => {
@@ -229,7 +229,7 @@ describe('exactly once', () => {
     expect((await platform.ingest([{ ...point, tags: { b: 2, a: 'x' } }])).status).toBe(200);
     expect((await platform.ingest([{ ...point, tags: { a: 'y', b: 2 } }])).status).toBe(200);
     await platform.drained();
-    expect(await platform.count(`SELECT count(*) FROM points WHERE source_id = 'dup-1'`)).toBe(2);
+    expect(await platform.count(`SELECT count(*) FROM telemetry WHERE source_id = 'dup-1'`)).toBe(2);
   });
 });
 
@@ -250,14 +250,14 @@ describe('large requests', () => {
     expect(await response.json()).toEqual({ success: true, accepted: 9000 });
     expect((await platform.api('/api/ingest', { method: 'POST', body, headers: { 'idempotency-key': 'large-1' } })).status).toBe(200);
     await platform.drained();
-    expect(await platform.count(`SELECT count(*) FROM points WHERE source_id = 'large-1'`)).toBe(9000);
-    expect(await platform.count(`SELECT count(DISTINCT value_json) FROM points WHERE source_id = 'large-1'`)).toBe(9000);
+    expect(await platform.count(`SELECT count(*) FROM telemetry WHERE source_id = 'large-1'`)).toBe(9000);
+    expect(await platform.count(`SELECT count(DISTINCT value_json) FROM telemetry WHERE source_id = 'large-1'`)).toBe(9000);
   });
 
   it('stores a compressible request of a few MiB as one compressed message', async () => {
     const points = Array.from({ length: 10_000 }, (_, i) => ({ metric: 'wave', value: [i, i + 1, i + 2, 'x'.repeat(200)], timestamp: 1700000000 + i / 1000, source_id: 'large-2' }));
     expect((await platform.ingest(points)).status).toBe(200);
     await platform.drained();
-    expect(await platform.count(`SELECT count(*) FROM points WHERE source_id = 'large-2'`)).toBe(10_000);
+    expect(await platform.count(`SELECT count(*) FROM telemetry WHERE source_id = 'large-2'`)).toBe(10_000);
   });
 });

@@ -62,7 +62,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const stored = (sourceId: string) => platform.count(`SELECT count(*) FROM points WHERE source_id = $1`, [sourceId]);
+const stored = (sourceId: string) => platform.count(`SELECT count(*) FROM telemetry WHERE source_id = $1`, [sourceId]);
 
 describe('NATS credentials and TLS', () => {
   it('runs the whole platform over TLS with NATS_USER/NATS_PASSWORD: ingest answers 200 and the point is stored', async () => {

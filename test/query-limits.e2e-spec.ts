@@ -87,7 +87,7 @@ describe('query and export limits', () => {
     const points = Array.from({ length: 50 }, (_, i) => ({ source_id: 'w', metric: 'm', value: i, timestamp: 1_700_000_000 + i }));
     expect((await held.ingest(points, { key: writer })).status).toBe(200);
     await held.drained(20_000);
-    expect(await held.count(`SELECT count(*) FROM points WHERE org_id = 'other-org'`)).toBe(50);
+    expect(await held.count(`SELECT count(*) FROM telemetry WHERE org_id = 'other-org'`)).toBe(50);
 
     // Readers that go away give their slots and connections back at once.
     for (const r of readers) r.request.destroy();

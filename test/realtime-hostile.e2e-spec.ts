@@ -252,7 +252,7 @@ describe('finding 13, WebSocket part: recorded telemetry PostgreSQL cannot store
     device.send({ type: 'telemetry', session_id: 'unicode-run', points: [{ metric: 'good', value: 2, timestamp: at + 1 }] });
     await platform.drained();
     const stored = await waitFor('the good message to be stored', async () => {
-      const { rows } = await platform.db.query(`SELECT value_num FROM points WHERE source_id = $1 AND session_id = 'unicode-run'`, [sourceId]);
+      const { rows } = await platform.db.query(`SELECT value_num FROM telemetry WHERE source_id = $1 AND session_id = 'unicode-run'`, [sourceId]);
       return rows.length ? rows.map((row) => Number(row.value_num)) : undefined;
     });
     expect(stored).toEqual([2]);

@@ -80,8 +80,8 @@ describe('two gateways, two ingest apps and two realtime apps', () => {
 
     // Drained well within the redelivery time (30 s): the stopped ingest app acked what it had committed.
     await platform.drained(25_000);
-    expect(await platform.count(`SELECT count(*) FROM points WHERE source_id = 'scale-1'`)).toBe(acknowledged);
-    expect(await platform.count(`SELECT count(DISTINCT value_num) FROM points WHERE source_id = 'scale-1'`)).toBe(acknowledged);
+    expect(await platform.count(`SELECT count(*) FROM telemetry WHERE source_id = 'scale-1'`)).toBe(acknowledged);
+    expect(await platform.count(`SELECT count(DISTINCT value_num) FROM telemetry WHERE source_id = 'scale-1'`)).toBe(acknowledged);
     expect(await pointsWritten(platform.ports.ingest)).toBeGreaterThan(0);
 
     // The device reconnects to the remaining realtime instance.

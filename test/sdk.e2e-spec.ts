@@ -34,7 +34,7 @@ describe('the SDK against the real stack', () => {
     expect(await pending).toEqual({ accepted: 1 });
 
     await platform.drained();
-    const { rows } = await platform.db.query(`SELECT metric, value_num, value_json, tags FROM points WHERE source_id = 'sdk-1' ORDER BY metric`);
+    const { rows } = await platform.db.query(`SELECT metric, value_num, value_json, tags FROM telemetry WHERE source_id = 'sdk-1' ORDER BY metric`);
     expect(rows).toEqual([
       { metric: 'after-outage', value_num: 1, value_json: null, tags: {} },
       { metric: 'humidity', value_num: 40, value_json: null, tags: {} },

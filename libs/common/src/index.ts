@@ -18,6 +18,7 @@ export * from './nats/streams.js';
 export * from './database/database.js';
 export * from './database/connection-guard.js';
 export * from './database/timescale.js';
+export * from './database/rollup-sql.js';
 export * from './http/error-body.js';
 export * from './http/http-exception.filter.js';
 export * from './health/readiness.js';

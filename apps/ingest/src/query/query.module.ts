@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
+import { PointsModule } from '../points/points.module.js';
 import { QueryController } from './query.controller.js';
 import { QueryService } from './query.service.js';
-import { ReadPoolModule } from './read-pool.js';
 
-@Module({ imports: [ReadPoolModule], controllers: [QueryController], providers: [QueryService] })
+@Module({ imports: [PointsModule], controllers: [QueryController], providers: [QueryService] })
 export class QueryModule {}

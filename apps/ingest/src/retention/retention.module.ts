@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { PointsModule } from '../points/points.module.js';
 import { RetentionService } from './retention.service.js';
 
-@Module({ providers: [RetentionService] })
+@Module({ imports: [PointsModule], providers: [RetentionService] })
 export class RetentionModule {}

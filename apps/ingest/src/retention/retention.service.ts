@@ -1,15 +1,17 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { config } from '../config.js';
+import { PointsRepository } from '../points/points.repository.js';
 
 const BATCH = 5000;
 const LOCK = 'plexus.retention';
 
 /**
- * Keeps `points` within PLEXUS_RETENTION_DAYS. On TimescaleDB: a retention policy (whole chunks
- * dropped by TimescaleDB's scheduler) and a compression policy. On plain PostgreSQL: a
- * scheduled deletion in batches of 5,000 rows, each its own short transaction, so ingest never
- * waits on it; one ingest instance at a time (advisory lock).
+ * Keeps points and their rollups within PLEXUS_RETENTION_DAYS. On TimescaleDB: retention
+ * policies (whole chunks dropped by TimescaleDB's scheduler) and a compression policy. On plain
+ * PostgreSQL: a scheduled deletion in batches of 5,000 rows, each its own short transaction, so
+ * ingest never waits on it; one ingest instance at a time (advisory lock). Series stay: they are
+ * a few rows per stream, and an ingest instance may still hold their ids.
  */
 @Injectable()
 export class RetentionService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -17,11 +19,13 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
   private timer?: NodeJS.Timeout;
   private running?: Promise<number>;
 
-  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    private readonly points: PointsRepository,
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const [{ timescale }] = await this.dataSource.query(`SELECT count(*)::int > 0 AS timescale FROM pg_extension WHERE extname = 'timescaledb'`);
-    if (timescale) {
+    if (this.points.timescale) {
       await this.applyTimescalePolicies();
       return;
     }
@@ -52,11 +56,7 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
       if (!locked) return 0;
       try {
         for (;;) {
-          const result = await runner.query(
-            `DELETE FROM points WHERE ctid = ANY (ARRAY(SELECT ctid FROM points WHERE time < now() - make_interval(days => $1) LIMIT $2))`,
-            [config.retentionDays, BATCH],
-          );
-          const count = Array.isArray(result) ? Number(result[1] ?? 0) : 0;
+          const count = await this.points.deleteOlderThan(runner, config.retentionDays, BATCH);
           deleted += count;
           if (count < BATCH) break;
         }
@@ -75,16 +75,7 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
 
   private async applyTimescalePolicies(): Promise<void> {
     try {
-      await this.dataSource.query(`SELECT remove_retention_policy('points', if_exists => true)`);
-      if (config.retentionDays) {
-        await this.dataSource.query(`SELECT add_retention_policy('points', make_interval(days => $1))`, [config.retentionDays]);
-      }
-      if (config.compressAfterDays) {
-        await this.dataSource.query(
-          `ALTER TABLE points SET (timescaledb.compress, timescaledb.compress_segmentby = 'org_id, source_id, metric', timescaledb.compress_orderby = 'time')`,
-        );
-        await this.dataSource.query(`SELECT add_compression_policy('points', make_interval(days => $1), if_not_exists => true)`, [config.compressAfterDays]);
-      }
+      await this.points.applyTimescalePolicies(config.retentionDays, config.compressAfterDays);
     } catch (error) {
       this.logger.warn(`could not apply TimescaleDB retention/compression policies: ${(error as Error).message}`);
     }

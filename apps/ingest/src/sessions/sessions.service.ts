@@ -13,7 +13,7 @@ import {
   type SessionView,
   type UpdateSessionRequest,
 } from '#common';
-import { ReadPool } from '../query/read-pool.js';
+import { PointsRepository } from '../points/points.repository.js';
 import { SessionEntity } from './session.entity.js';
 import { checkSessionId } from './session-id.js';
 
@@ -42,7 +42,7 @@ export class SessionsService {
 
   constructor(
     @Inject(DataSource) dataSource: DataSource,
-    private readonly reads: ReadPool,
+    private readonly points: PointsRepository,
   ) {
     this.sessions = dataSource.getRepository(SessionEntity);
   }
@@ -122,20 +122,13 @@ export class SessionsService {
   async detail(request: GetSessionRequest): Promise<SessionDetail> {
     const session = await this.find(request.org_id, request.session_id);
     // A large session's statistics scan its points: a read, bounded like queries (read pool).
-    const [stats] = await this.reads.query<{ point_count: string; metrics: string[]; first_point_at: number | null; last_point_at: number | null }>(
-      `SELECT count(*)::bigint AS point_count,
-              coalesce(array_agg(DISTINCT metric) FILTER (WHERE metric IS NOT NULL), '{}') AS metrics,
-              extract(epoch FROM min(time))::float8 AS first_point_at,
-              extract(epoch FROM max(time))::float8 AS last_point_at
-         FROM points WHERE org_id = $1 AND session_id = $2`,
-      [request.org_id, request.session_id],
-    );
+    const stats = await this.points.sessionStats(request.org_id, request.session_id);
     return {
       ...sessionView(session),
-      point_count: Number(stats.point_count),
-      metrics: [...stats.metrics].sort(),
-      first_point_at: stats.first_point_at,
-      last_point_at: stats.last_point_at,
+      point_count: stats.pointCount,
+      metrics: stats.metrics,
+      first_point_at: stats.first,
+      last_point_at: stats.last,
     };
   }
 

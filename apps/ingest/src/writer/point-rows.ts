@@ -1,30 +1,28 @@
-import { isoFromMicros, pointTimeMicros, type TelemetryMessage, validateIngestBody } from '#common';
-import { COPY_NULL, copyText } from './copy-text.js';
+import { pointTimeMicros, type TelemetryMessage, validateIngestBody } from '#common';
+import { canonicalTags, type SeriesIdentity, seriesKey } from '../points/series-key.js';
 
 /** A message that can never be written, whatever the retries: it goes to the dead-letter subject. */
 export class PoisonMessageError extends Error {}
 
-export interface SourceSeen {
-  orgId: string;
-  sourceId: string;
-}
+/** The points of a batch of messages, column by column, ready for series resolution and COPY. */
+export class ParsedPoints {
+  readonly identities: SeriesIdentity[] = [];
+  readonly keys: string[] = [];
+  readonly timesUs: number[] = [];
+  readonly nums: Array<number | null> = [];
+  /** JSON text of every value that is not a number. */
+  readonly jsons: Array<string | null> = [];
 
-export interface SessionSeen {
-  orgId: string;
-  sessionId: string;
-  sourceId: string;
+  get count(): number {
+    return this.keys.length;
+  }
 }
 
 /**
- * Turns one JetStream telemetry message into COPY lines for the points table
- * (time, org_id, source_id, metric, value_num, value_json, tags, session_id).
- * Numbers go to the float column, every other value to JSON.
+ * Adds the points of one JetStream telemetry message. Numbers go to value_num, every other value
+ * to value_json; a point without a timestamp gets the time the gateway received it.
  */
-export function messageToCopyLines(
-  data: Uint8Array | string,
-  sessions: Map<string, SessionSeen>,
-  sources: Map<string, SourceSeen> = new Map(),
-): { lines: string; count: number } {
+export function addMessagePoints(data: Uint8Array | string, into: ParsedPoints): number {
   let message: TelemetryMessage;
   try {
     message = JSON.parse(typeof data === 'string' ? data : Buffer.from(data).toString('utf8')) as TelemetryMessage;
@@ -37,22 +35,20 @@ export function messageToCopyLines(
   }
   const checked = validateIngestBody(message.request);
   if (!checked.ok) throw new PoisonMessageError(`invalid points: ${checked.detail.message}`);
-  const org = copyText(orgId);
-  let lines = '';
   for (const point of checked.points) {
     const value = point.value;
-    const numeric = typeof value === 'number';
     const sessionId = point.session_id ?? '';
-    const sourceKey = `${orgId}\u0000${point.source_id}`;
-    if (!sources.has(sourceKey)) sources.set(sourceKey, { orgId, sourceId: point.source_id });
-    if (sessionId) {
-      const key = `${orgId}\u0000${sessionId}`;
-      if (!sessions.has(key)) sessions.set(key, { orgId, sessionId, sourceId: point.source_id });
+    const tags = canonicalTags(point.tags);
+    into.identities.push({ orgId, sourceId: point.source_id, metric: point.metric, sessionId, tags });
+    into.keys.push(seriesKey(orgId, point.source_id, point.metric, sessionId, tags));
+    into.timesUs.push(pointTimeMicros(point.timestamp, message.received_at_us));
+    if (typeof value === 'number') {
+      into.nums.push(value);
+      into.jsons.push(null);
+    } else {
+      into.nums.push(null);
+      into.jsons.push(JSON.stringify(value));
     }
-    lines +=
-      `${isoFromMicros(pointTimeMicros(point.timestamp, message.received_at_us))}\t${org}\t${copyText(point.source_id)}\t${copyText(point.metric)}\t` +
-      `${numeric ? String(value) : COPY_NULL}\t${numeric ? COPY_NULL : copyText(JSON.stringify(value))}\t` +
-      `${point.tags ? copyText(JSON.stringify(point.tags)) : '{}'}\t${copyText(sessionId)}\n`;
   }
-  return { lines, count: checked.points.length };
+  return checked.points.length;
 }

@@ -5,6 +5,9 @@ import type { DataSource } from 'typeorm';
 import { openDatabase } from '#common';
 import { isTransientFailure } from './failure.js';
 import { PointsWriter } from './points-writer.service.js';
+import { PointsRepository } from '../points/points.repository.js';
+import { SeriesRepository } from '../points/series.repository.js';
+import type { ReadPool } from '../query/read-pool.js';
 
 // Medium test against the real PostgreSQL: the writer's connection is cut in the middle of its
 // COPY (as a PostgreSQL restart cuts it). The batch must fail as a transient failure (the
@@ -51,7 +54,10 @@ async function copyBackend(): Promise<number | undefined> {
 
 describe('PointsWriter when its connection is cut mid-COPY', () => {
   it('fails the batch as transient, stores none of it, and writes it whole on the retry', async () => {
-    const writer = new PointsWriter(dataSource);
+    // Writing never reads through the read pool.
+    const points = new PointsRepository(dataSource, undefined as unknown as ReadPool);
+    await points.onModuleInit();
+    const writer = new PointsWriter(new SeriesRepository(dataSource), points);
     const batch = messages(10, 100);
     // Hold the COPY at its lock so the cut lands while it is in progress, not before or after.
     await admin.query('BEGIN');

@@ -3,6 +3,7 @@ import { SourcesAndPairing1732500000000 } from './1732500000000-sources-and-pair
 import { CommandAudit1732600000000 } from './1732600000000-command-audit.js';
 import { PointsTimeBrin1732700000000 } from './1732700000000-points-time-brin.js';
 import { TenancyAndPairingSecret1732810000000 } from './1732810000000-tenancy-and-pairing-secret.js';
+import { StorageV21732900000000 } from './1732900000000-storage-v2.js';
 
 /** Every migration, oldest first. */
-export const MIGRATIONS = [InitialSchema1732400000000, SourcesAndPairing1732500000000, CommandAudit1732600000000, PointsTimeBrin1732700000000, TenancyAndPairingSecret1732810000000];
+export const MIGRATIONS = [InitialSchema1732400000000, SourcesAndPairing1732500000000, CommandAudit1732600000000, PointsTimeBrin1732700000000, TenancyAndPairingSecret1732810000000, StorageV21732900000000];
