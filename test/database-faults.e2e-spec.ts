@@ -95,6 +95,7 @@ describe('PostgreSQL restarts', () => {
     expect(missing).toEqual([]);
     expect(rows.filter((row) => row.copies !== 1)).toEqual([]);
     expect(stored.size).toBe(accepted.size);
+    expect(await platform.count(`SELECT sum(r.n) FROM points_1m r JOIN series s ON s.id = r.series_id WHERE s.source_id = 'pg-fault'`)).toBe(accepted.size);
 
     expect(platform.alive('ingest')).toBe(true);
     expect(platform.alive('pairing')).toBe(true);

@@ -172,7 +172,7 @@ describe('PointsRepository (real PostgreSQL)', () => {
     const identities = Array.from({ length: 50 }, (_, i) => ({ orgId: 'org-1', sourceId: `race-${i % 5}`, metric: `m${i}`, sessionId: '', tags: i % 2 ? '{"k":"v"}' : '' }));
     const keys = identities.map((s) => Object.values(s).join('\u0000'));
     const instances = Array.from({ length: 4 }, () => new SeriesRepository(dataSource));
-    const answers = await Promise.all(instances.map((series, n) => series.resolve(n % 2 ? [...identities].reverse() : identities, n % 2 ? [...keys].reverse() : keys)));
+    const answers = await Promise.all(instances.map((series, n) => series.resolve(n % 2 ? [...keys].reverse() : keys, (i) => (n % 2 ? [...identities].reverse() : identities)[i])));
     const [first, second, third, fourth] = answers;
     expect(second.reverse()).toEqual(first);
     expect(third).toEqual(first);

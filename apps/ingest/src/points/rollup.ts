@@ -24,29 +24,40 @@ export interface MinuteRollup {
 }
 
 export class RollupBuilder {
-  private readonly minutes = new Map<string, MinuteRollup>();
+  /** Series id → minute (Unix microseconds) → rollup: numeric keys, nothing allocated per point. */
+  private readonly series = new Map<number, Map<number, MinuteRollup>>();
+  private last?: MinuteRollup;
+  size = 0;
 
   add(seriesId: number, timeUs: number, num: number | null, json: string | null): void {
     const bucketUs = Math.floor(timeUs / MINUTE_US) * MINUTE_US;
-    const key = `${seriesId}:${bucketUs}`;
-    const r = this.minutes.get(key);
-    if (!r) {
-      this.minutes.set(key, {
-        seriesId,
-        bucketUs,
-        n: 1,
-        nNum: num === null ? 0 : 1,
-        sum: num,
-        min: num,
-        max: num,
-        firstUs: timeUs,
-        firstNum: num,
-        firstJson: json,
-        lastUs: timeUs,
-        lastNum: num,
-        lastJson: json,
-      });
-      return;
+    let r = this.last;
+    if (!r || r.seriesId !== seriesId || r.bucketUs !== bucketUs) {
+      let minutes = this.series.get(seriesId);
+      if (!minutes) this.series.set(seriesId, (minutes = new Map()));
+      r = minutes.get(bucketUs);
+      if (!r) {
+        const created: MinuteRollup = {
+          seriesId,
+          bucketUs,
+          n: 1,
+          nNum: num === null ? 0 : 1,
+          sum: num,
+          min: num,
+          max: num,
+          firstUs: timeUs,
+          firstNum: num,
+          firstJson: json,
+          lastUs: timeUs,
+          lastNum: num,
+          lastJson: json,
+        };
+        minutes.set(bucketUs, created);
+        this.last = created;
+        this.size++;
+        return;
+      }
+      this.last = r;
     }
     r.n++;
     if (num !== null) {
@@ -67,13 +78,9 @@ export class RollupBuilder {
     }
   }
 
-  get size(): number {
-    return this.minutes.size;
-  }
-
   /** Parameters of UPSERT_ROLLUPS, ordered by (series, minute) so parallel writers lock rows in one order. */
   parameters(): unknown[][] {
-    const rows = [...this.minutes.values()].sort((a, b) => a.seriesId - b.seriesId || a.bucketUs - b.bucketUs);
+    const rows = [...this.series.values()].flatMap((minutes) => [...minutes.values()]).sort((a, b) => a.seriesId - b.seriesId || a.bucketUs - b.bucketUs);
     return [
       rows.map((r) => r.seriesId),
       rows.map((r) => r.bucketUs),

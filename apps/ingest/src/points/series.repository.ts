@@ -67,15 +67,15 @@ export class SeriesRepository {
    * The id of each identity, in order; creates the series not stored yet. Series (and their
    * sources) not marked as seen for a while are remembered for markSeen.
    */
-  async resolve(identities: SeriesIdentity[], keys: string[]): Promise<number[]> {
+  async resolve(keys: string[], identity: (i: number) => SeriesIdentity): Promise<number[]> {
     const now = Date.now();
-    const ids = new Array<number>(identities.length);
+    const ids = new Array<number>(keys.length);
     const missing = new Map<string, SeriesIdentity>();
     const missingAt: number[] = [];
-    for (let i = 0; i < identities.length; i++) {
+    for (let i = 0; i < keys.length; i++) {
       const cached = this.cache.get(keys[i]);
       if (!cached) {
-        missing.set(keys[i], identities[i]);
+        if (!missing.has(keys[i])) missing.set(keys[i], identity(i));
         missingAt.push(i);
         continue;
       }
@@ -89,7 +89,7 @@ export class SeriesRepository {
     await this.create([...missing.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, identity]) => identity));
     for (const i of missingAt) {
       const cached = this.cache.get(keys[i]);
-      if (!cached) throw new Error(`series of metric ${JSON.stringify(identities[i].metric)} was not resolved`);
+      if (!cached) throw new Error(`series of metric ${JSON.stringify(missing.get(keys[i])?.metric)} was not resolved`);
       ids[i] = cached.id;
     }
     return ids;

@@ -32,7 +32,7 @@ describe('addMessagePoints', () => {
       ]),
     );
     expect(parsed.count).toBe(2);
-    expect(parsed.identities).toEqual([
+    expect([0, 1].map((i) => parsed.identity(i))).toEqual([
       { orgId: 'org-1', sourceId: 'rig-1', metric: 'temp', sessionId: 'run-7', tags: '{"room":"a"}' },
       { orgId: 'org-1', sourceId: 'rig-2', metric: 'state', sessionId: '', tags: '' },
     ]);
@@ -66,7 +66,7 @@ describe('addMessagePoints', () => {
     expect(reordered).toBe(ordered);
     expect(empty).toBe(none);
     expect(new Set([ordered, none, other]).size).toBe(3);
-    expect(parsed.identities[0].tags).toBe('{"a":"1","b":"2"}');
+    expect(parsed.identity(0).tags).toBe('{"a":"1","b":"2"}');
   });
 
   it('keeps apart series that differ only in org, session, source or metric', () => {

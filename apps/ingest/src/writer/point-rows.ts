@@ -1,4 +1,4 @@
-import { pointTimeMicros, type TelemetryMessage, validateIngestBody } from '#common';
+import { type IncomingPoint, pointTimeMicros, type TelemetryMessage, validateIngestBody } from '#common';
 import { canonicalTags, type SeriesIdentity, seriesKey } from '../points/series-key.js';
 
 /** A message that can never be written, whatever the retries: it goes to the dead-letter subject. */
@@ -6,8 +6,10 @@ export class PoisonMessageError extends Error {}
 
 /** The points of a batch of messages, column by column, ready for series resolution and COPY. */
 export class ParsedPoints {
-  readonly identities: SeriesIdentity[] = [];
   readonly keys: string[] = [];
+  /** The point and its org, to build a series identity from when its key is not cached. */
+  readonly points: IncomingPoint[] = [];
+  readonly orgs: string[] = [];
   readonly timesUs: number[] = [];
   readonly nums: Array<number | null> = [];
   /** JSON text of every value that is not a number. */
@@ -15,6 +17,11 @@ export class ParsedPoints {
 
   get count(): number {
     return this.keys.length;
+  }
+
+  identity(i: number): SeriesIdentity {
+    const point = this.points[i];
+    return { orgId: this.orgs[i], sourceId: point.source_id, metric: point.metric, sessionId: point.session_id ?? '', tags: canonicalTags(point.tags) };
   }
 }
 
@@ -37,10 +44,9 @@ export function addMessagePoints(data: Uint8Array | string, into: ParsedPoints):
   if (!checked.ok) throw new PoisonMessageError(`invalid points: ${checked.detail.message}`);
   for (const point of checked.points) {
     const value = point.value;
-    const sessionId = point.session_id ?? '';
-    const tags = canonicalTags(point.tags);
-    into.identities.push({ orgId, sourceId: point.source_id, metric: point.metric, sessionId, tags });
-    into.keys.push(seriesKey(orgId, point.source_id, point.metric, sessionId, tags));
+    into.keys.push(seriesKey(orgId, point.source_id, point.metric, point.session_id ?? '', canonicalTags(point.tags)));
+    into.points.push(point);
+    into.orgs.push(orgId);
     into.timesUs.push(pointTimeMicros(point.timestamp, message.received_at_us));
     if (typeof value === 'number') {
       into.nums.push(value);

@@ -18,7 +18,7 @@ export class PointsWriter {
   async write(messages: Array<string | Uint8Array>): Promise<number> {
     const parsed = new ParsedPoints();
     for (const data of messages) addMessagePoints(data, parsed);
-    const seriesIds = await this.series.resolve(parsed.identities, parsed.keys);
+    const seriesIds = await this.series.resolve(parsed.keys, (i) => parsed.identity(i));
     await this.points.write({ seriesIds, timesUs: parsed.timesUs, nums: parsed.nums, jsons: parsed.jsons });
     // After the commit and outside it: the points are safe; this only keeps the fleet current.
     await this.series.markSeen();
