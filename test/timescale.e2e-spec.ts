@@ -3,7 +3,7 @@ import pg from 'pg';
 import { PG_ROOT, Platform } from './support/platform.js';
 import { waitFor } from './support/wait-for.js';
 import { openDatabase } from '../libs/common/src/database/database.js';
-import { createV1Database, describeOnTimescale, dropDatabase } from './support/timescale.js';
+import { AGGREGATES, type Bucket, createV1Database, describeOnTimescale, dropDatabase, expectedBuckets, rounded, type Sent } from './support/timescale.js';
 
 // The TimescaleDB path of storage v2 (hypertable `points`, continuous aggregate `points_1m`,
 // compression by series, retention). Runs where the test server has TimescaleDB installed and
@@ -15,56 +15,6 @@ const onTimescale = await describeOnTimescale();
 
 const MINUTE = 60;
 const HOUR = 3600;
-const AGGREGATES = ['count', 'sum', 'avg', 'min', 'max', 'first', 'last'] as const;
-type Agg = (typeof AGGREGATES)[number];
-
-interface Sent {
-  /** Milliseconds since the epoch. */
-  ms: number;
-  value: number | string;
-  tags: Record<string, string>;
-  session_id?: string;
-}
-
-interface Bucket {
-  timestamp: number;
-  value: number | string | null;
-}
-
-/** What `/api/query` must answer, computed from the points sent: [from, to) in ms, buckets epoch-aligned. */
-function expectedBuckets(points: Sent[], fromMs: number, toMs: number, bucketSeconds: number, agg: Agg): Bucket[] {
-  const groups = new Map<number, Sent[]>();
-  for (const point of points) {
-    if (point.ms < fromMs || point.ms >= toMs) continue;
-    const start = Math.floor(point.ms / 1000 / bucketSeconds) * bucketSeconds;
-    const group = groups.get(start);
-    if (group) group.push(point);
-    else groups.set(start, [point]);
-  }
-  return [...groups.entries()]
-    .sort(([a], [b]) => a - b)
-    .map(([timestamp, members]) => {
-      const byTime = [...members].sort((a, b) => a.ms - b.ms);
-      const nums = members.map((m) => m.value).filter((v): v is number => typeof v === 'number');
-      const sum = nums.reduce((total, v) => total + v, 0);
-      const value = {
-        count: members.length,
-        sum: nums.length ? sum : null,
-        avg: nums.length ? sum / nums.length : null,
-        min: nums.length ? Math.min(...nums) : null,
-        max: nums.length ? Math.max(...nums) : null,
-        first: byTime[0].value,
-        last: byTime[byTime.length - 1].value,
-      }[agg];
-      return { timestamp, value };
-    });
-}
-
-/** Sums and averages of floats differ in the last bits with the order of addition. */
-function rounded(buckets: Bucket[]): Bucket[] {
-  return buckets.map(({ timestamp, value }) => ({ timestamp, value: typeof value === 'number' ? Math.round(value * 1e6) / 1e6 : value }));
-}
-
 async function query(platform: Platform, params: Record<string, string | number>): Promise<Bucket[]> {
   const search = new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)]));
   const response = await platform.api(`/api/query?${search}`);

@@ -106,6 +106,58 @@ export async function dropDatabase(name: string, root = PG_ROOT): Promise<void> 
   }
 }
 
+/** The aggregates of `/api/query`, each compared with its value computed from raw points. */
+export const AGGREGATES = ['count', 'sum', 'avg', 'min', 'max', 'first', 'last'] as const;
+export type Agg = (typeof AGGREGATES)[number];
+
+/** A point as a test sent it, to compute the answers expected of `/api/query`. */
+export interface Sent {
+  /** Milliseconds since the epoch. */
+  ms: number;
+  value: number | string;
+  tags: Record<string, string>;
+  session_id?: string;
+}
+
+export interface Bucket {
+  timestamp: number;
+  value: number | string | null;
+}
+
+/** What `/api/query` must answer (v1's aggregates over raw points), computed from the points sent: [from, to) in ms, buckets epoch-aligned. */
+export function expectedBuckets(points: Sent[], fromMs: number, toMs: number, bucketSeconds: number, agg: Agg): Bucket[] {
+  const groups = new Map<number, Sent[]>();
+  for (const point of points) {
+    if (point.ms < fromMs || point.ms >= toMs) continue;
+    const start = Math.floor(point.ms / 1000 / bucketSeconds) * bucketSeconds;
+    const group = groups.get(start);
+    if (group) group.push(point);
+    else groups.set(start, [point]);
+  }
+  return [...groups.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([timestamp, members]) => {
+      const byTime = [...members].sort((a, b) => a.ms - b.ms);
+      const nums = members.map((m) => m.value).filter((v): v is number => typeof v === 'number');
+      const sum = nums.reduce((total, v) => total + v, 0);
+      const value = {
+        count: members.length,
+        sum: nums.length ? sum : null,
+        avg: nums.length ? sum / nums.length : null,
+        min: nums.length ? Math.min(...nums) : null,
+        max: nums.length ? Math.max(...nums) : null,
+        first: byTime[0].value,
+        last: byTime[byTime.length - 1].value,
+      }[agg];
+      return { timestamp, value };
+    });
+}
+
+/** Sums and averages of floats differ in the last bits with the order of addition. */
+export function rounded(buckets: Bucket[]): Bucket[] {
+  return buckets.map(({ timestamp, value }) => ({ timestamp, value: typeof value === 'number' ? Math.round(value * 1e6) / 1e6 : value }));
+}
+
 /** host:port of a URL, without credentials. */
 function where(root: string): string {
   return new URL(root).host;
