@@ -5,8 +5,8 @@ import { waitFor } from './support/wait-for.js';
 import { openDatabase } from '../libs/common/src/database/database.js';
 import { AGGREGATES, type Bucket, createV1Database, describeOnTimescale, dropDatabase, expectedBuckets, rounded, type Sent } from './support/timescale.js';
 
-// The TimescaleDB path of storage v2 (hypertable `points`, continuous aggregate `points_1m`,
-// compression by series, retention). Runs where the test server has TimescaleDB installed and
+// The TimescaleDB path of storage v2 (hypertables `points` and `points_1m`, the rollups kept by
+// the writer in the points' transaction, compression by series, retention). Runs where the test server has TimescaleDB installed and
 // preloaded: the compose stack's database, or a private cluster built as docs/operations.md
 // ("TimescaleDB") says, e.g. `PLEXUS_TEST_DATABASE_ROOT=postgres://postgres@127.0.0.1:55433`.
 // Debian's PostgreSQL on the CI machine has no TimescaleDB package: skipped there, where
@@ -39,10 +39,6 @@ async function compareWithRaw(platform: Platform, sourceId: string, metric: stri
       expect({ bucket, agg, points: rounded(answered) }).toEqual({ bucket, agg, points: rounded(expected) });
     }
   }
-}
-
-async function refreshRollups(db: pg.Pool | pg.Client): Promise<void> {
-  await db.query(`CALL refresh_continuous_aggregate('points_1m', NULL, NULL)`);
 }
 
 /** A value of point i: mostly numbers (negative too), every 11th a string. */
@@ -126,21 +122,14 @@ onTimescale('storage v2 on TimescaleDB', () => {
     ]);
     // 1700000020 lies in the epoch-aligned week starting 1699488000 (a Thursday, like 1970-01-01).
     expect(await query(platform, { source_id: 'ts-q', metric: 'temp', bucket: '1w', agg: 'max' })).toEqual([{ timestamp: 1699488000, value: 179 }]);
-    // The same through the rollups once they are materialized.
-    await refreshRollups(platform.db);
-    expect(await query(platform, { source_id: 'ts-q', metric: 'temp', bucket: '1m', agg: 'count' })).toEqual([
-      { timestamp: 1699999980, value: 20 },
-      { timestamp: 1700000040, value: 60 },
-      { timestamp: 1700000100, value: 60 },
-      { timestamp: 1700000160, value: 40 },
-    ]);
   });
 
-  it('keeps points_1m as a continuous aggregate with real-time aggregation', async () => {
+  it('keeps points_1m as a hypertable of 7-day chunks, holding every point written', async () => {
     const { rows } = await platform.db.query(
-      `SELECT hypertable_name, materialized_only FROM timescaledb_information.continuous_aggregates WHERE view_name = 'points_1m'`,
+      `SELECT d.time_interval::text AS chunk FROM timescaledb_information.dimensions d WHERE d.hypertable_name = 'points_1m'`,
     );
-    expect(rows).toEqual([{ hypertable_name: 'points', materialized_only: false }]);
+    expect(rows).toEqual([{ chunk: '7 days' }]);
+    expect(await platform.count(`SELECT coalesce(sum(n), 0) FROM points_1m`)).toBe(await platform.count(`SELECT count(*) FROM points`));
   });
 
   // Four series of one source and metric (three tag sets, one session) over four hours, a point
@@ -162,30 +151,24 @@ onTimescale('storage v2 on TimescaleDB', () => {
   const toIngest = (points: Sent[]) =>
     points.map(({ ms, value, tags, session_id }) => ({ metric: 'mix', source_id: 'ts-roll', timestamp: ms, value, tags, ...(session_id ? { session_id } : {}) }));
 
-  it('answers 1m and 1h buckets as computed from the raw points, before and after the rollups are materialized', async () => {
+  it('answers 1m and 1h buckets as computed from the raw points', async () => {
     expect((await platform.ingest(toIngest(sent))).status).toBe(200);
     await platform.drained();
     expect(await platform.count(`SELECT count(*) FROM telemetry WHERE source_id = 'ts-roll'`)).toBe(sent.length);
     expect(await platform.count(`SELECT count(*) FROM series WHERE source_id = 'ts-roll'`)).toBe(4);
 
-    // Whatever the refresh policy has materialized so far: real-time aggregation answers the rest.
-    await compareWithRaw(platform, 'ts-roll', 'mix', sent, ranges);
-    // Everything materialized.
-    await refreshRollups(platform.db);
     await compareWithRaw(platform, 'ts-roll', 'mix', sent, ranges);
     // Whole range, no edges.
     const all = await query(platform, { source_id: 'ts-roll', metric: 'mix', bucket: '1h', agg: 'count' });
     expect(all).toEqual(expectedBuckets(sent, 0, Number.MAX_SAFE_INTEGER, HOUR, 'count'));
   }, 120_000);
 
-  it('answers late points at once, in minutes the rollups have already materialized, as plain PostgreSQL does', async () => {
+  it('answers late points at once, in minutes the rollups already hold', async () => {
     // A device uploading what it buffered offline, a batch redelivered after a database outage:
     // a new first, a new last, new extremes and a string, at the edges and in the middle of the
-    // range of the previous test (its points are the rest of the data), all materialized now.
-    // TimescaleDB's refresh policy would take them in within a minute or two; plain PostgreSQL's
-    // writer updates points_1m in the transaction that stores them, and the API must not answer
-    // differently on the two.
-    await refreshRollups(platform.db);
+    // range of the previous test (its points are the rest of the data). A continuous aggregate
+    // would take them in only at its next refresh; the writer merges them in the transaction
+    // that stores them.
     const late: Sent[] = [
       { ms: base + 37_300, value: 9999, tags: { dev: 'late' } },
       { ms: base + 60_000, value: -9999, tags: { dev: 'late' } },
@@ -210,7 +193,7 @@ onTimescale('storage v2 on TimescaleDB', () => {
     ]);
   });
 
-  it('installs retention and compression policies on points, retention and refresh on points_1m', async () => {
+  it('installs retention and compression policies on points, retention on points_1m', async () => {
     const { rows } = await platform.db.query(
       `SELECT hypertable_name, proc_name, coalesce(config->>'drop_after', config->>'compress_after') AS after
          FROM timescaledb_information.jobs WHERE hypertable_name IN ('points', 'points_1m') ORDER BY 1, 2`,
@@ -218,7 +201,6 @@ onTimescale('storage v2 on TimescaleDB', () => {
     expect(rows).toEqual([
       { hypertable_name: 'points', proc_name: 'policy_compression', after: '7 days' },
       { hypertable_name: 'points', proc_name: 'policy_retention', after: '30 days' },
-      { hypertable_name: 'points_1m', proc_name: 'policy_refresh_continuous_aggregate', after: null },
       { hypertable_name: 'points_1m', proc_name: 'policy_retention', after: '30 days' },
     ]);
   });
@@ -302,37 +284,9 @@ onTimescale('upgrading a v1 database on TimescaleDB to storage v2', () => {
     if (!process.env.PLEXUS_TEST_KEEP_DATABASE) await dropDatabase(database, PG_ROOT);
   });
 
-  it('keeps points_1m whole while its refresh policy first materializes the migrated points', async () => {
-    // The migration creates points_1m empty (WITH NO DATA) and its refresh policy; real-time
-    // aggregation answers from points until the policy has materialized them. Every answer in
-    // between must count every point, whatever the policy has done so far.
-    const answers = new Map<string, number>();
-    const policyDone = async () =>
-      (
-        await db.query(
-          `SELECT count(*)::int AS done FROM timescaledb_information.jobs j JOIN timescaledb_information.job_stats s ON s.job_id = j.job_id
-            WHERE j.proc_name = 'policy_refresh_continuous_aggregate' AND j.hypertable_name = 'points_1m' AND s.total_successes + s.total_failures > 0`,
-        )
-      ).rows[0].done === 1;
-    await waitFor(
-      'the first run of the refresh policy of points_1m',
-      async () => {
-        const done = await policyDone();
-        const { rows } = await db.query(`SELECT coalesce(sum(n), 0)::int AS n FROM points_1m`);
-        answers.set(String(rows[0].n), (answers.get(String(rows[0].n)) ?? 0) + 1);
-        return done;
-      },
-      120_000,
-    );
-    expect(Object.fromEntries(answers)).toEqual({ [String(POINTS)]: answers.get(String(POINTS)) });
-    // And once it is done, the materialized rollups alone hold every point.
-    const materialized = await db.query(
-      `SELECT sum(n)::int AS n FROM ${await db
-        .query(`SELECT format('%I.%I', materialization_hypertable_schema, materialization_hypertable_name) AS t FROM timescaledb_information.continuous_aggregates WHERE view_name = 'points_1m'`)
-        .then((r) => r.rows[0].t as string)}`,
-    );
-    expect(materialized.rows).toEqual([{ n: POINTS }]);
-  }, 150_000);
+  it('rolls the migrated points up into points_1m', async () => {
+    expect((await db.query(`SELECT sum(n)::int AS n FROM points_1m`)).rows).toEqual([{ n: POINTS }]);
+  });
 
   it('moves every v1 point into series and points, seen unchanged through the telemetry view', async () => {
     const { rows } = await db.query(`SELECT name FROM plexus_migrations ORDER BY id DESC LIMIT 1`);
@@ -346,17 +300,16 @@ onTimescale('upgrading a v1 database on TimescaleDB to storage v2', () => {
     expect(await db.query(`SELECT count(*)::int AS n FROM series`).then((r) => r.rows)).toEqual(series.rows);
   });
 
-  it('gives the v2 shape on TimescaleDB once the apps run: points a hypertable, points_1m a continuous aggregate, v1 policies gone with v1 table', async () => {
+  it('gives the v2 shape on TimescaleDB once the apps run: points and points_1m hypertables, v1 policies gone with v1 table', async () => {
     await startPlatform();
-    expect(await db.query(`SELECT 1 FROM timescaledb_information.hypertables WHERE hypertable_name = 'points'`).then((r) => r.rowCount)).toBe(1);
-    expect(await db.query(`SELECT 1 FROM timescaledb_information.continuous_aggregates WHERE view_name = 'points_1m'`).then((r) => r.rowCount)).toBe(1);
+    const { rows: tables } = await db.query(`SELECT hypertable_name FROM timescaledb_information.hypertables ORDER BY 1`);
+    expect(tables).toEqual([{ hypertable_name: 'points' }, { hypertable_name: 'points_1m' }]);
     const { rows } = await db.query(
       `SELECT hypertable_name, proc_name FROM timescaledb_information.jobs WHERE hypertable_name IS NOT NULL ORDER BY 1, 2`,
     );
     expect(rows).toEqual([
       { hypertable_name: 'points', proc_name: 'policy_compression' },
       { hypertable_name: 'points', proc_name: 'policy_retention' },
-      { hypertable_name: 'points_1m', proc_name: 'policy_refresh_continuous_aggregate' },
       { hypertable_name: 'points_1m', proc_name: 'policy_retention' },
     ]);
   }, 120_000);

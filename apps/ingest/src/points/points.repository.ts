@@ -79,7 +79,7 @@ export class PointsRepository implements OnModuleInit {
     this.timescaleDb = timescale;
   }
 
-  /** Whether `points` is a TimescaleDB hypertable (and points_1m a continuous aggregate). */
+  /** Whether `points` and `points_1m` are TimescaleDB hypertables. */
   get timescale(): boolean {
     return this.timescaleDb;
   }
@@ -88,16 +88,16 @@ export class PointsRepository implements OnModuleInit {
    * Writes points in one transaction. Fast path: binary COPY straight into points. If that meets
    * a point already stored (a redelivered message, a re-sent point), it rolls back to a savepoint
    * and takes the careful path: COPY into a session-local staging table, then INSERT … ON
-   * CONFLICT DO NOTHING, so every point is stored once. On plain PostgreSQL the 1-minute rollups
-   * of exactly the points inserted are merged in the same transaction.
+   * CONFLICT DO NOTHING, so every point is stored once. The 1-minute rollups of exactly the
+   * points inserted are merged in the same transaction.
    */
   async write(points: PointColumns): Promise<void> {
     const { seriesIds, timesUs, nums, jsons } = points;
     const encoder = new PointsCopyEncoder(seriesIds.length * 40 + 64);
-    const rollups = this.timescaleDb ? undefined : new RollupBuilder();
+    const rollups = new RollupBuilder();
     for (let i = 0; i < seriesIds.length; i++) {
       encoder.add(seriesIds[i], timesUs[i], nums[i], jsons[i]);
-      rollups?.add(seriesIds[i], timesUs[i], nums[i], jsons[i]);
+      rollups.add(seriesIds[i], timesUs[i], nums[i], jsons[i]);
     }
     const copy = encoder.finish();
     const client = await this.pool.connect();
@@ -110,12 +110,12 @@ export class PointsRepository implements OnModuleInit {
       await client.query('SAVEPOINT direct');
       try {
         await copyInto(client, 'points', copy);
-        if (rollups?.size) await client.query(UPSERT_ROLLUPS, rollups.parameters());
+        if (rollups.size) await client.query(UPSERT_ROLLUPS, rollups.parameters());
       } catch (error) {
         if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
         await client.query('ROLLBACK TO SAVEPOINT direct');
         await copyInto(client, 'points_staging', copy);
-        await client.query(rollups ? MOVE_STAGED_AND_ROLL_UP : MOVE_STAGED);
+        await client.query(MOVE_STAGED_AND_ROLL_UP);
       }
       await client.query('COMMIT');
       client.release();
@@ -206,17 +206,21 @@ export class PointsRepository implements OnModuleInit {
     return count;
   }
 
-  /** TimescaleDB: retention on points and their rollups, compression of points by series. */
+  /**
+   * TimescaleDB: retention on points and their rollups, compression of points by series. Both
+   * policies are replaced at every start, so a changed setting (or 0: none) takes effect.
+   */
   async applyTimescalePolicies(retentionDays: number, compressAfterDays: number): Promise<void> {
     await this.dataSource.query(`SELECT remove_retention_policy('points', if_exists => true)`);
     await this.dataSource.query(`SELECT remove_retention_policy('points_1m', if_exists => true)`);
+    await this.dataSource.query(`SELECT remove_compression_policy('points', if_exists => true)`);
     if (retentionDays) {
       await this.dataSource.query(`SELECT add_retention_policy('points', make_interval(days => $1))`, [retentionDays]);
       await this.dataSource.query(`SELECT add_retention_policy('points_1m', make_interval(days => $1))`, [retentionDays]);
     }
     if (compressAfterDays) {
       await this.dataSource.query(`ALTER TABLE points SET (timescaledb.compress, timescaledb.compress_segmentby = 'series_id', timescaledb.compress_orderby = 'time')`);
-      await this.dataSource.query(`SELECT add_compression_policy('points', make_interval(days => $1), if_not_exists => true)`, [compressAfterDays]);
+      await this.dataSource.query(`SELECT add_compression_policy('points', make_interval(days => $1))`, [compressAfterDays]);
     }
   }
 }

@@ -1,6 +1,5 @@
 /**
- * 1-minute rollups (`points_1m`) on plain PostgreSQL, kept by the writer in the transaction
- * that stores the points. A batch written straight by COPY is summed up here; a batch that met
+ * 1-minute rollups (`points_1m`), kept by the writer in the transaction that stores the points. A batch written straight by COPY is summed up here; a batch that met
  * points already stored is summed up by SQL from the rows actually inserted (points.repository),
  * so a re-sent point is never counted twice. Either way one upsert merges the minute into what
  * is stored (counts and sums added, extremes and first/last kept by time).

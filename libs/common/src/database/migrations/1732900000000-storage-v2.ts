@@ -5,9 +5,10 @@ import { ROLLUP_SELECT } from '../rollup-sql.js';
  * Storage v2: the series is factored out of the row. `series` holds what identifies a stream of
  * values (org, source, metric, session, tags) once; `points` holds (series_id, time, value) with
  * the identity (series_id, time), so a re-sent point still lands once. `points_1m` keeps
- * 1-minute rollups for long ranges: a table the writer maintains on plain PostgreSQL, a
- * continuous aggregate on TimescaleDB. `telemetry` shows the points as v1's table did, for
- * people and Grafana. Existing rows move over in this migration's transaction.
+ * 1-minute rollups for long ranges, maintained by the writer in the points' own transaction (a
+ * hypertable on TimescaleDB too: a continuous aggregate would take a late point into a minute
+ * it already materialized only at its next refresh). `telemetry` shows the points as v1's table
+ * did, for people and Grafana. Existing rows move over in this migration's transaction.
  */
 export class StorageV21732900000000 implements MigrationInterface {
   name = 'StorageV21732900000000';
@@ -57,32 +58,29 @@ export class StorageV21732900000000 implements MigrationInterface {
                      AND s.session_id = p.session_id AND md5(s.tags::text) = md5(p.tags::text)
       ON CONFLICT DO NOTHING`);
     await db.query(`DROP TABLE points_v1`);
+    await db.query(`
+      CREATE TABLE points_1m (
+        series_id  integer NOT NULL,
+        bucket     timestamptz NOT NULL,
+        n          bigint NOT NULL,
+        n_num      bigint NOT NULL,
+        sum_num    double precision,
+        min_num    double precision,
+        max_num    double precision,
+        first_time timestamptz NOT NULL,
+        first_num  double precision,
+        first_json jsonb,
+        last_time  timestamptz NOT NULL,
+        last_num   double precision,
+        last_json  jsonb,
+        PRIMARY KEY (series_id, bucket)
+      )`);
     if (timescale) {
-      await db.query(ROLLUP_AGGREGATE);
-      await db.query(
-        `SELECT add_continuous_aggregate_policy('points_1m', start_offset => NULL, end_offset => interval '1 minute', schedule_interval => interval '1 minute')`,
-      );
+      await db.query(`SELECT create_hypertable('points_1m', 'bucket', chunk_time_interval => interval '7 days')`);
     } else {
-      await db.query(`
-        CREATE TABLE points_1m (
-          series_id  integer NOT NULL,
-          bucket     timestamptz NOT NULL,
-          n          bigint NOT NULL,
-          n_num      bigint NOT NULL,
-          sum_num    double precision,
-          min_num    double precision,
-          max_num    double precision,
-          first_time timestamptz NOT NULL,
-          first_num  double precision,
-          first_json jsonb,
-          last_time  timestamptz NOT NULL,
-          last_num   double precision,
-          last_json  jsonb,
-          PRIMARY KEY (series_id, bucket)
-        )`);
       await db.query(`CREATE INDEX points_1m_bucket_brin ON points_1m USING brin (bucket)`);
-      await db.query(`INSERT INTO points_1m ${ROLLUP_SELECT} FROM points GROUP BY 1, 2`);
     }
+    await db.query(`INSERT INTO points_1m ${ROLLUP_SELECT} FROM points GROUP BY 1, 2`);
     await db.query(`
       CREATE VIEW telemetry AS
       SELECT p.time, s.org_id, s.source_id, s.metric, s.tags, s.session_id,
@@ -99,17 +97,3 @@ async function hasTimescale(db: QueryRunner): Promise<boolean> {
   const [{ timescale }] = await db.query(`SELECT count(*)::int > 0 AS timescale FROM pg_extension WHERE extname = 'timescaledb'`);
   return timescale as boolean;
 }
-
-/**
- * TimescaleDB keeps the same rollup as a continuous aggregate. Real-time aggregation
- * (materialized_only = false) answers the minutes not yet materialized from `points`, so a
- * query never reads a stale rollup.
- */
-const ROLLUP_AGGREGATE = `
-  CREATE MATERIALIZED VIEW points_1m WITH (timescaledb.continuous, timescaledb.materialized_only = false) AS
-  SELECT series_id, time_bucket(interval '1 minute', time) AS bucket,
-         count(*) AS n, count(value_num) AS n_num, sum(value_num) AS sum_num, min(value_num) AS min_num, max(value_num) AS max_num,
-         min(time) AS first_time, first(value_num, time) AS first_num, first(value_json, time) AS first_json,
-         max(time) AS last_time, last(value_num, time) AS last_num, last(value_json, time) AS last_json
-    FROM points GROUP BY series_id, bucket
-  WITH NO DATA`;
