@@ -1,143 +1,215 @@
 /**
- * `npm run bench:ingest`: end-to-end ingest throughput of the running stack against raw COPY.
+ * `npm run bench:ingest`: end-to-end ingest throughput of the running stack against its peers.
  *
- * Starts the platform (pairing, ingest, gateway as separate processes, in a fresh database and
- * NATS prefix), drives POST /api/ingest over HTTP with concurrent clients in batches of 100 and
- * 1000 points, and measures points per second from the first request until the last point is
- * committed in PostgreSQL. Then COPYs the same number of rows into an identical table (same
- * columns and indexes) in the same database and prints both rates and their ratio.
+ * For each scenario the same points (built before any timing) go three ways:
+ * - Plexus: pairing, ingest and gateway as separate processes (fresh database and NATS prefix),
+ *   POST /api/ingest with N keep-alive clients; timed from the first request until all points are
+ *   committed (counted in PostgreSQL's `points` over the scenario's own time range).
+ * - InfluxDB 1.x, when `influxd` is installed: a private influxd in a temporary directory,
+ *   line protocol to /write with the same batch size and client count; timed from the first
+ *   request until `SELECT count(value)` sees every point.
+ * - The raw ceiling: `COPY … FROM STDIN (FORMAT binary)` of the same rows into a scratch table
+ *   shaped like storage v2's `points` (primary key (series_id, time), BRIN on time); only the
+ *   COPY is timed.
  *
- * Options (environment): BENCH_POINTS (per scenario, default 200000), BENCH_SCENARIOS like
- * "100x8,1000x4" (batch x clients).
+ * Options (environment): BENCH_POINTS (per scenario, default 300000), BENCH_SCENARIOS
+ * (default "1000x8,100x8,1000x8+sessions": batch x clients, "+sessions" = every point carries
+ * a session_id and three tags), BENCH_INFLUXD (path of influxd; "off" skips the peer).
  */
+import { cpus } from 'node:os';
 import { Agent, request } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { findInfluxd, InfluxPeer } from './influx.js';
 import { Platform } from './platform.js';
+import { binaryCopyChunks, lineProtocolBodies, parseScenarios, plexusBodies, type Scenario, scenarioName, timeRangeMs } from './scenarios.js';
 
-const TOTAL = Number(process.env.BENCH_POINTS || 200_000);
-const SCENARIOS = (process.env.BENCH_SCENARIOS || '100x8,1000x4').split(',').map((s) => {
-  const [batch, clients] = s.split('x').map(Number);
-  return { batch, clients };
-});
+const TOTAL = Number(process.env.BENCH_POINTS || 300_000);
+const SCENARIOS = parseScenarios(process.env.BENCH_SCENARIOS || '1000x8,100x8,1000x8+sessions');
+const WARM_UP: Scenario = { run: 99, batch: 1000, clients: 8, sessions: true };
+const WARM_UP_POINTS = Math.min(TOTAL, 30_000);
+/** How long "all committed" may take after the last request is accepted before the bench gives up. */
+const COMMIT_DEADLINE_MS = 300_000;
+const POLL_MS = 20;
 
-interface Result {
-  scenario: string;
-  points: number;
-  seconds: number;
-  pointsPerSecond: number;
-  requestsPerSecond: number;
+interface Timing {
+  /** First request → every request answered. */
   acceptedSeconds: number;
+  /** First request → every point counted where it is stored. */
+  seconds: number;
 }
 
-function bodies(run: number, batch: number, total: number): string[] {
-  const out: string[] = [];
-  const base = 1_700_000_000 + run * 10_000_000;
-  for (let start = 0; start < total; start += batch) {
-    const points = [];
-    for (let i = start; i < Math.min(start + batch, total); i++) {
-      points.push({ metric: `m${i % 10}`, value: i * 0.5, timestamp: base + i / 1000, source_id: `bench-${i % 20}`, tags: { rig: 'a' } });
-    }
-    out.push(JSON.stringify({ points }));
-  }
-  return out;
+interface Prepared {
+  scenario: Scenario;
+  plexus: string[];
+  lineProtocol: string[];
+  copy: { chunks: Buffer[]; series: number };
 }
 
-function post(url: URL, agent: Agent, key: string, body: string): Promise<number> {
+interface Row {
+  prepared: Prepared;
+  plexus: Timing;
+  influx?: Timing;
+  copySeconds: number;
+}
+
+function post(url: URL, agent: Agent, headers: Record<string, string>, body: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-api-key': key } },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
+    const req = request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
     req.on('error', reject);
     req.end(body);
   });
 }
 
-async function pointCount(db: pg.Pool, table: string): Promise<number> {
-  const { rows } = await db.query(`SELECT count(*)::int AS n FROM ${table}`);
-  return rows[0].n;
-}
-
-async function driveHttp(platform: Platform, run: number, batch: number, clients: number): Promise<Result> {
-  const payloads = bodies(run, batch, TOTAL);
-  const url = new URL(`${platform.gateway}/api/ingest`);
+/**
+ * Sends every body with `clients` concurrent keep-alive connections, then polls `stored()` until
+ * it reaches `total`. Both times count from the first request.
+ */
+async function drive(
+  bodies: string[],
+  clients: number,
+  target: { url: URL; headers: Record<string, string>; okStatus: number },
+  total: number,
+  stored: () => Promise<number>,
+): Promise<Timing> {
   const agent = new Agent({ keepAlive: true, maxSockets: clients });
-  const before = await pointCount(platform.db, 'points');
   let next = 0;
   const started = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: clients }, async () => {
-      while (next < payloads.length) {
-        const status = await post(url, agent, platform.adminKey, payloads[next++]);
-        if (status !== 200) throw new Error(`ingest answered ${status}`);
-      }
-    }),
-  );
-  const accepted = Number(process.hrtime.bigint() - started) / 1e9;
-  while ((await pointCount(platform.db, 'points')) - before < TOTAL) await new Promise((r) => setTimeout(r, 20));
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  agent.destroy();
-  return {
-    scenario: `HTTP batch ${batch} x ${clients} clients`,
-    points: TOTAL,
-    seconds,
-    pointsPerSecond: TOTAL / seconds,
-    requestsPerSecond: payloads.length / seconds,
-    acceptedSeconds: accepted,
-  };
+  const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
+  try {
+    await Promise.all(
+      Array.from({ length: clients }, async () => {
+        while (next < bodies.length) {
+          const status = await post(target.url, agent, target.headers, bodies[next++]);
+          if (status !== target.okStatus) throw new Error(`${target.url} answered ${status}`);
+        }
+      }),
+    );
+    const acceptedSeconds = elapsed();
+    const deadline = Date.now() + COMMIT_DEADLINE_MS;
+    let seen = 0;
+    while ((seen = await stored()) < total) {
+      if (Date.now() > deadline) throw new Error(`only ${seen} of ${total} points stored ${COMMIT_DEADLINE_MS / 1000} s after the last request`);
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+    if (seen > total) throw new Error(`${seen} points stored, ${total} sent: the count is not of this scenario alone`);
+    return { acceptedSeconds, seconds: elapsed() };
+  } finally {
+    agent.destroy();
+  }
 }
 
-/** Raw COPY of the same rows into a table with the same columns and indexes as points. */
-async function rawCopy(db: pg.Pool, run: number): Promise<number> {
-  await db.query('DROP TABLE IF EXISTS points_copy_bench');
-  await db.query('CREATE TABLE points_copy_bench (LIKE points INCLUDING ALL)');
-  const base = 1_700_000_000 + run * 10_000_000;
-  let text = '';
-  for (let i = 0; i < TOTAL; i++) {
-    const time = new Date((base + i / 1000) * 1000).toISOString();
-    text += `${time}\tdefault\tbench-${i % 20}\tm${i % 10}\t${i * 0.5}\t\\N\t{"rig": "a"}\t\n`;
-  }
+function drivePlexus(platform: Platform, scenario: Scenario, bodies: string[], total: number): Promise<Timing> {
+  const [fromMs, toMs] = timeRangeMs(scenario, total);
+  // count(*) over the scenario's time range: the same SQL for v1's wide `points` and v2's narrow one.
+  const stored = async () => {
+    const { rows } = await platform.db.query(
+      'SELECT count(*)::int AS n FROM points WHERE time >= to_timestamp($1::float8 / 1000) AND time < to_timestamp($2::float8 / 1000)',
+      [fromMs, toMs],
+    );
+    return rows[0].n as number;
+  };
+  const target = {
+    url: new URL(`${platform.gateway}/api/ingest`),
+    headers: { 'content-type': 'application/json', 'x-api-key': platform.adminKey },
+    okStatus: 200,
+  };
+  return drive(bodies, scenario.clients, target, total, stored);
+}
+
+async function driveInflux(influx: InfluxPeer, scenario: Scenario, bodies: string[], total: number): Promise<Timing> {
+  const db = `bench_${scenario.run}`;
+  await influx.createDatabase(db);
+  const target = { url: new URL(`${influx.url}/write?db=${db}&precision=ms`), headers: { 'content-type': 'text/plain' }, okStatus: 204 };
+  return drive(bodies, scenario.clients, target, total, () => influx.count(db));
+}
+
+/** Raw binary COPY of the scenario's rows into an empty scratch table shaped like v2's `points`; answers seconds. */
+async function binaryCopy(db: pg.Pool, chunks: Buffer[]): Promise<number> {
+  await db.query('DROP TABLE IF EXISTS points_copy_ceiling');
+  await db.query(`CREATE TABLE points_copy_ceiling (
+                    series_id integer NOT NULL, time timestamptz NOT NULL,
+                    value_num double precision, value_json jsonb,
+                    PRIMARY KEY (series_id, time))`);
+  await db.query('CREATE INDEX points_copy_ceiling_time_brin ON points_copy_ceiling USING brin (time)');
   const client = await db.connect();
   try {
     const started = process.hrtime.bigint();
-    await pipeline(
-      Readable.from([text]),
-      client.query(copyFrom('COPY points_copy_bench (time, org_id, source_id, metric, value_num, value_json, tags, session_id) FROM STDIN')),
-    );
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    return TOTAL / seconds;
+    await pipeline(Readable.from(chunks), client.query(copyFrom('COPY points_copy_ceiling FROM STDIN (FORMAT binary)')));
+    return Number(process.hrtime.bigint() - started) / 1e9;
   } finally {
     client.release();
-    await db.query('DROP TABLE points_copy_bench');
+    await db.query('DROP TABLE points_copy_ceiling');
   }
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
+console.log(`building ${SCENARIOS.length} × ${TOTAL.toLocaleString('en-US')} points as JSON, line protocol and binary COPY rows…`);
+const prepared: Prepared[] = SCENARIOS.map((scenario) => ({
+  scenario,
+  plexus: plexusBodies(scenario, TOTAL),
+  lineProtocol: lineProtocolBodies(scenario, TOTAL),
+  copy: binaryCopyChunks(scenario, TOTAL),
+}));
+const warmUpPlexus = plexusBodies(WARM_UP, WARM_UP_POINTS);
+const warmUpInflux = lineProtocolBodies(WARM_UP, WARM_UP_POINTS);
+
+const rows: Row[] = [];
+let postgresVersion = '?';
 const platform = await Platform.start({ apps: ['pairing', 'ingest', 'gateway'] });
 try {
-  // Warm up: JIT, connection pools, key cache.
-  await driveHttp(platform, 99, 100, 2).catch(() => undefined);
-  const results: Result[] = [];
-  for (const [index, { batch, clients }] of SCENARIOS.entries()) results.push(await driveHttp(platform, index, batch, clients));
-  const copyRate = await rawCopy(platform.db, 50);
-  console.log(`\nPlexus ingest benchmark — ${TOTAL.toLocaleString('en-US')} points per scenario, ${new Date().toISOString()}`);
-  console.log(`machine: ${(await import('node:os')).cpus().length} cores, node ${process.version}\n`);
-  console.log('| scenario | points/s committed | requests/s | all accepted after | all committed after | ratio to raw COPY |');
-  console.log('|---|---|---|---|---|---|');
-  for (const r of results) {
-    console.log(
-      `| ${r.scenario} | ${fmt(r.pointsPerSecond)} | ${fmt(r.requestsPerSecond)} | ${r.acceptedSeconds.toFixed(2)} s | ${r.seconds.toFixed(2)} s | ${(r.pointsPerSecond / copyRate).toFixed(2)} |`,
-    );
+  postgresVersion = (await platform.db.query('SHOW server_version')).rows[0].server_version;
+  // Warm up: JIT, connection pools, key cache, session path.
+  await drivePlexus(platform, WARM_UP, warmUpPlexus, WARM_UP_POINTS);
+  for (const p of prepared) {
+    console.log(`Plexus: ${scenarioName(p.scenario)}…`);
+    const plexus = await drivePlexus(platform, p.scenario, p.plexus, TOTAL);
+    const copySeconds = await binaryCopy(platform.db, p.copy.chunks);
+    rows.push({ prepared: p, plexus, copySeconds });
   }
-  console.log(`| raw COPY into an identical table | ${fmt(copyRate)} rows/s | | | | 1.00 |`);
 } finally {
   await platform.stop();
+}
+
+let influxVersion = 'not run';
+const influxd = process.env.BENCH_INFLUXD === 'off' ? undefined : process.env.BENCH_INFLUXD || (await findInfluxd());
+if (!influxd) {
+  influxVersion =
+    process.env.BENCH_INFLUXD === 'off'
+      ? 'skipped (BENCH_INFLUXD=off)'
+      : 'skipped: no influxd on PATH or at /usr/bin/influxd (Debian: apt-get install influxdb; the bench starts its own, not the service)';
+} else {
+  const influx = await InfluxPeer.start(influxd);
+  influxVersion = influx.version;
+  try {
+    await driveInflux(influx, WARM_UP, warmUpInflux, WARM_UP_POINTS);
+    for (const [index, p] of prepared.entries()) {
+      console.log(`InfluxDB: ${scenarioName(p.scenario)}…`);
+      rows[index].influx = await driveInflux(influx, p.scenario, p.lineProtocol, TOTAL);
+    }
+  } finally {
+    await influx.stop();
+  }
+}
+
+console.log(`\nPlexus ingest benchmark — ${TOTAL.toLocaleString('en-US')} points per scenario, ${new Date().toISOString()}`);
+console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), node ${process.version}, PostgreSQL ${postgresVersion}, influxd: ${influxVersion}`);
+console.log('rates: points from the first request until all are stored and countable; raw COPY: the COPY statement alone\n');
+console.log('| scenario | series | Plexus points/s (all accepted after) | InfluxDB points/s (all accepted after) | Plexus / InfluxDB | raw binary COPY rows/s | Plexus / raw COPY |');
+console.log('|---|---|---|---|---|---|---|');
+for (const { prepared: p, plexus, influx, copySeconds } of rows) {
+  const plexusRate = TOTAL / plexus.seconds;
+  const influxRate = influx ? TOTAL / influx.seconds : undefined;
+  const copyRate = TOTAL / copySeconds;
+  console.log(
+    `| ${scenarioName(p.scenario)} | ${p.copy.series} | ${fmt(plexusRate)} (${plexus.acceptedSeconds.toFixed(2)} s) | ` +
+      `${influxRate === undefined || !influx ? '—' : `${fmt(influxRate)} (${influx.acceptedSeconds.toFixed(2)} s)`} | ` +
+      `${influxRate === undefined ? '—' : (plexusRate / influxRate).toFixed(2)} | ${fmt(copyRate)} | ${(plexusRate / copyRate).toFixed(2)} |`,
+  );
 }
