@@ -1,0 +1,92 @@
+/**
+ * Fills one storage v2 series with many points by binary COPY straight into `points`, then
+ * computes its `points_1m` rollups with SQL, as the writer would have kept them. For the query
+ * bench (bench/ingest/query.ts): loading ten million points through HTTP would take minutes and
+ * measure ingest, not queries.
+ */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { encodeNarrowRows, type NarrowRow } from './binary-copy.js';
+
+export interface SeriesFill {
+  seriesId: number;
+  points: number;
+  /** Unix microseconds of the first point; points are evenly spaced. */
+  fromUs: number;
+  stepUs: number;
+}
+
+/** A daily cycle plus deterministic noise: every bucket has a distinct avg and max. */
+export function valueAt(i: number, pointsPerDay: number): number {
+  return 20 + 5 * Math.sin((2 * Math.PI * i) / pointsPerDay) + (((i * 7919) % 1000) - 500) / 1000;
+}
+
+function* rows(fill: SeriesFill): Generator<NarrowRow> {
+  const pointsPerDay = (86_400_000_000 / fill.stepUs);
+  const row: NarrowRow = { seriesId: fill.seriesId, timeUs: 0, valueNum: 0, valueJson: null };
+  for (let i = 0; i < fill.points; i++) {
+    // One object reused: the encoder copies it into the buffer at once.
+    row.timeUs = fill.fromUs + i * fill.stepUs;
+    row.valueNum = valueAt(i, pointsPerDay);
+    yield row;
+  }
+}
+
+/** COPY of the points (binary); answers seconds, encoding included (it streams). */
+export async function copyPoints(db: pg.Pool, fill: SeriesFill): Promise<number> {
+  const client = await db.connect();
+  try {
+    const started = process.hrtime.bigint();
+    await pipeline(
+      Readable.from(encodeNarrowRows(rows(fill), 4 << 20)),
+      client.query(copyFrom('COPY points (series_id, time, value_num, value_json) FROM STDIN (FORMAT binary)')),
+    );
+    return Number(process.hrtime.bigint() - started) / 1e9;
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * The series' 1-minute rollups, columns as the spec defines them. A table (plain PostgreSQL) is
+ * filled by INSERT … SELECT; a TimescaleDB continuous aggregate of that name is refreshed instead.
+ * Answers seconds.
+ */
+export async function buildRollups(db: pg.Pool, seriesId: number): Promise<number> {
+  const started = process.hrtime.bigint();
+  const { rows: kind } = await db.query(`SELECT relkind FROM pg_class WHERE oid = to_regclass('points_1m')`);
+  if (kind[0]?.relkind === 'r') {
+    await db.query(
+      `INSERT INTO points_1m (series_id, bucket, n, n_num, sum_num, min_num, max_num,
+                              first_time, first_num, first_json, last_time, last_num, last_json)
+       SELECT series_id, date_bin('1 minute', time, timestamptz 'epoch'), count(*), count(value_num),
+              sum(value_num), min(value_num), max(value_num),
+              min(time), (array_agg(value_num ORDER BY time))[1], (array_agg(value_json ORDER BY time))[1],
+              max(time), (array_agg(value_num ORDER BY time DESC))[1], (array_agg(value_json ORDER BY time DESC))[1]
+         FROM points WHERE series_id = $1 GROUP BY 1, 2`,
+      [seriesId],
+    );
+  } else {
+    await db.query(`CALL refresh_continuous_aggregate('points_1m', NULL, NULL)`);
+  }
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+export type SqlAggregate = 'avg' | 'max';
+
+/** v1's way ("before"): the hourly aggregate straight from raw points. */
+export function rawBucketsSql(agg: SqlAggregate): string {
+  return `SELECT extract(epoch FROM date_bin('1 hour', time, timestamptz 'epoch'))::float8 AS ts, ${agg}(value_num) AS v
+            FROM points WHERE series_id = $1 AND time >= to_timestamp($2::float8 / 1e6) AND time < to_timestamp($3::float8 / 1e6)
+           GROUP BY 1 ORDER BY 1`;
+}
+
+/** The same answer from the 1-minute rollups alone (what the API reads for whole minutes). */
+export function rollupBucketsSql(agg: SqlAggregate): string {
+  const value = agg === 'avg' ? 'sum(sum_num) / nullif(sum(n_num), 0)' : 'max(max_num)';
+  return `SELECT extract(epoch FROM date_bin('1 hour', bucket, timestamptz 'epoch'))::float8 AS ts, ${value} AS v
+            FROM points_1m WHERE series_id = $1 AND bucket >= to_timestamp($2::float8 / 1e6) AND bucket < to_timestamp($3::float8 / 1e6)
+           GROUP BY 1 ORDER BY 1`;
+}
