@@ -16,7 +16,7 @@
  * (default "1000x8,100x8,1000x8+sessions": batch x clients, "+sessions" = every point carries
  * a session_id and three tags), BENCH_INFLUXD (path of influxd; "off" skips the peer).
  */
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { Agent, request } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -160,6 +160,7 @@ const prepared: Prepared[] = SCENARIOS.map((scenario) => ({
 const warmUpPlexus = plexusBodies(WARM_UP, WARM_UP_POINTS);
 const warmUpInflux = lineProtocolBodies(WARM_UP, WARM_UP_POINTS);
 
+const loadBefore = loadavg()[0];
 const rows: Row[] = [];
 let postgresVersion = '?';
 const platform = await Platform.start({ apps: ['pairing', 'ingest', 'gateway'] });
@@ -200,6 +201,11 @@ if (!influxd) {
 
 console.log(`\nPlexus ingest benchmark — ${TOTAL.toLocaleString('en-US')} points per scenario, ${new Date().toISOString()}`);
 console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), node ${process.version}, PostgreSQL ${postgresVersion}, influxd: ${influxVersion}`);
+const loadAfter = loadavg()[0];
+console.log(
+  `load average (1 min) at start / end: ${loadBefore.toFixed(1)} / ${loadAfter.toFixed(1)}` +
+    (Math.max(loadBefore, loadAfter) > cpus().length ? ' — MORE THAN THE CORES: other work shared the machine, figures are low and noisy' : ''),
+);
 console.log('rates: points from the first request until all are stored and countable; raw COPY: the COPY statement alone\n');
 console.log('| scenario | series | Plexus points/s (all accepted after) | InfluxDB points/s (all accepted after) | Plexus / InfluxDB | raw binary COPY rows/s | Plexus / raw COPY |');
 console.log('|---|---|---|---|---|---|---|');

@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { ROLLUP_SELECT } from '#common';
 import { encodeNarrowRows, type NarrowRow } from './binary-copy.js';
 
 export interface SeriesFill {
@@ -50,24 +51,16 @@ export async function copyPoints(db: pg.Pool, fill: SeriesFill): Promise<number>
 }
 
 /**
- * The series' 1-minute rollups, columns as the spec defines them. A table (plain PostgreSQL) is
- * filled by INSERT … SELECT; a TimescaleDB continuous aggregate of that name is refreshed instead.
+ * The series' 1-minute rollups. A table (plain PostgreSQL) is filled by INSERT … SELECT with the
+ * migration's ROLLUP_SELECT; a TimescaleDB continuous aggregate of that name is refreshed instead.
  * Answers seconds.
  */
 export async function buildRollups(db: pg.Pool, seriesId: number): Promise<number> {
   const started = process.hrtime.bigint();
   const { rows: kind } = await db.query(`SELECT relkind FROM pg_class WHERE oid = to_regclass('points_1m')`);
   if (kind[0]?.relkind === 'r') {
-    await db.query(
-      `INSERT INTO points_1m (series_id, bucket, n, n_num, sum_num, min_num, max_num,
-                              first_time, first_num, first_json, last_time, last_num, last_json)
-       SELECT series_id, date_bin('1 minute', time, timestamptz 'epoch'), count(*), count(value_num),
-              sum(value_num), min(value_num), max(value_num),
-              min(time), (array_agg(value_num ORDER BY time))[1], (array_agg(value_json ORDER BY time))[1],
-              max(time), (array_agg(value_num ORDER BY time DESC))[1], (array_agg(value_json ORDER BY time DESC))[1]
-         FROM points WHERE series_id = $1 GROUP BY 1, 2`,
-      [seriesId],
-    );
+    // The migration's own rollup SQL, so these rows are what the writer would have kept.
+    await db.query(`INSERT INTO points_1m ${ROLLUP_SELECT} FROM points WHERE series_id = $1 GROUP BY 1, 2`, [seriesId]);
   } else {
     await db.query(`CALL refresh_continuous_aggregate('points_1m', NULL, NULL)`);
   }

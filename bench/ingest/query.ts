@@ -11,7 +11,7 @@
  * Each BENCH_QUERY_RUNS times (default 5) after one untimed warm-up; medians printed. The
  * API's answer is checked against the raw SQL's, bucket by bucket.
  */
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import pg from 'pg';
 import { Platform } from './platform.js';
 import { buildRollups, copyPoints, rawBucketsSql, rollupBucketsSql, type SeriesFill, type SqlAggregate } from './query-fill.js';
@@ -86,6 +86,7 @@ function compare(label: string, api: Bucket[], raw: Bucket[], relative: number):
   return undefined;
 }
 
+const loadBefore = loadavg()[0];
 const platform = await Platform.start({ apps: ['pairing', 'ingest', 'gateway'] });
 let failed = false;
 try {
@@ -135,6 +136,11 @@ try {
   const postgresVersion = (await platform.db.query('SHOW server_version')).rows[0].server_version;
   console.log(`\nPlexus query benchmark — one series, ${POINTS.toLocaleString('en-US')} points over 30 days, bucket 1h (${buckets} buckets), ${new Date().toISOString()}`);
   console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), node ${process.version}, PostgreSQL ${postgresVersion}`);
+  const loadAfter = loadavg()[0];
+  console.log(
+    `load average (1 min) at start / end: ${loadBefore.toFixed(1)} / ${loadAfter.toFixed(1)}` +
+      (Math.max(loadBefore, loadAfter) > cpus().length ? ' — MORE THAN THE CORES: other work shared the machine, times are high and noisy' : ''),
+  );
   console.log(`median of ${RUNS} runs after one warm-up (min–max); target for the API: under 100 ms\n`);
   console.log('| query | agg=avg | agg=max |');
   console.log('|---|---|---|');
