@@ -188,16 +188,22 @@ if (!influxd) {
       ? 'skipped (BENCH_INFLUXD=off)'
       : 'skipped: no influxd on PATH or at /usr/bin/influxd (Debian: apt-get install influxdb; the bench starts its own, not the service)';
 } else {
-  const influx = await InfluxPeer.start(influxd);
-  influxVersion = influx.version;
+  // A peer that fails must not lose the Plexus figures already measured: the table says why.
   try {
-    await driveInflux(influx, WARM_UP, warmUpInflux, WARM_UP_POINTS);
-    for (const [index, p] of prepared.entries()) {
-      console.log(`InfluxDB: ${scenarioName(p.scenario)}…`);
-      rows[index].influx = await driveInflux(influx, p.scenario, p.lineProtocol, TOTAL);
+    const influx = await InfluxPeer.start(influxd);
+    influxVersion = influx.version;
+    try {
+      await driveInflux(influx, WARM_UP, warmUpInflux, WARM_UP_POINTS);
+      for (const [index, p] of prepared.entries()) {
+        console.log(`InfluxDB: ${scenarioName(p.scenario)}…`);
+        rows[index].influx = await driveInflux(influx, p.scenario, p.lineProtocol, TOTAL);
+      }
+    } finally {
+      await influx.stop();
     }
-  } finally {
-    await influx.stop();
+  } catch (error) {
+    influxVersion = `${influxVersion === 'not run' ? influxd : influxVersion} — FAILED: ${(error as Error).message.split('\n')[0]}`;
+    process.exitCode = 1;
   }
 }
 
