@@ -51,19 +51,13 @@ export async function copyPoints(db: pg.Pool, fill: SeriesFill): Promise<number>
 }
 
 /**
- * The series' 1-minute rollups. A table (plain PostgreSQL) is filled by INSERT … SELECT with the
- * migration's ROLLUP_SELECT; a TimescaleDB continuous aggregate of that name is refreshed instead.
- * Answers seconds.
+ * The series' 1-minute rollups, by INSERT … SELECT with the migration's own ROLLUP_SELECT, so the
+ * rows are what the writer would have kept (points_1m is a table the writer keeps, a hypertable
+ * on TimescaleDB). Answers seconds.
  */
 export async function buildRollups(db: pg.Pool, seriesId: number): Promise<number> {
   const started = process.hrtime.bigint();
-  const { rows: kind } = await db.query(`SELECT relkind FROM pg_class WHERE oid = to_regclass('points_1m')`);
-  if (kind[0]?.relkind === 'r') {
-    // The migration's own rollup SQL, so these rows are what the writer would have kept.
-    await db.query(`INSERT INTO points_1m ${ROLLUP_SELECT} FROM points WHERE series_id = $1 GROUP BY 1, 2`, [seriesId]);
-  } else {
-    await db.query(`CALL refresh_continuous_aggregate('points_1m', NULL, NULL)`);
-  }
+  await db.query(`INSERT INTO points_1m ${ROLLUP_SELECT} FROM points WHERE series_id = $1 GROUP BY 1, 2`, [seriesId]);
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
