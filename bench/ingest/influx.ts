@@ -133,12 +133,22 @@ export class InfluxPeer {
     await this.query(`CREATE DATABASE "${name}"`, undefined, 'POST');
   }
 
-  /** Points stored in a database, summed over its measurements. */
-  async count(db: string): Promise<number> {
-    const answer = await this.query('SELECT count(value) FROM /.*/', db);
-    let total = 0;
-    for (const series of answer.results?.[0]?.series ?? []) for (const row of series.values) total += Number(row[1]);
-    return total;
+  /** Points stored from fromMs to toMs, by GROUP BY time(everyMs) bucket start (Unix ms), summed over measurements. */
+  async countByTime(db: string, fromMs: number, toMs: number, everyMs: number): Promise<Map<number, number>> {
+    const params = new URLSearchParams({
+      db,
+      epoch: 'ms',
+      q: `SELECT count(value) FROM /.*/ WHERE time >= ${fromMs}ms AND time < ${toMs}ms GROUP BY time(${everyMs}ms)`,
+    });
+    const response = await fetch(`${this.url}/query?${params}`);
+    const answer = (await response.json()) as InfluxAnswer;
+    const error = answer.error ?? answer.results?.find((r) => r.error)?.error;
+    if (!response.ok || error) throw new Error(`influxd count: ${response.status} ${error ?? ''}`);
+    const counts = new Map<number, number>();
+    for (const series of answer.results?.[0]?.series ?? []) {
+      for (const [time, n] of series.values) counts.set(Number(time), (counts.get(Number(time)) ?? 0) + Number(n ?? 0));
+    }
+    return counts;
   }
 
   async stop(): Promise<void> {

@@ -33,6 +33,8 @@ const WARM_UP_POINTS = Math.min(TOTAL, 30_000);
 /** How long "all committed" may take after the last request is accepted before the bench gives up. */
 const COMMIT_DEADLINE_MS = 300_000;
 const POLL_MS = 20;
+/** Points (= milliseconds: one point per ms) per chunk of the "all stored?" count. */
+const CHUNK = 10_000;
 
 interface Timing {
   /** First request → every request answered. */
@@ -104,16 +106,53 @@ async function drive(
   }
 }
 
+/**
+ * "How many of this scenario's points are stored?", cheap enough to ask every 20 ms: counting the
+ * whole scenario each time would keep a core busy (up to 300,000 rows per poll, in parallel
+ * workers) and slow the system it measures. Points are one per millisecond; the range is cut into
+ * chunks of CHUNK ms, and once the leading chunks are complete they are not counted again.
+ */
+class ChunkedCount {
+  private doneMs: number;
+  private doneCount = 0;
+
+  /** `countChunks(fromMs, toMs)`: stored points from fromMs (a chunk boundary) to toMs, by chunk index from the scenario's start. */
+  constructor(
+    private readonly startMs: number,
+    private readonly endMs: number,
+    private readonly countChunks: (fromMs: number, toMs: number) => Promise<Map<number, number>>,
+  ) {
+    this.doneMs = startMs;
+  }
+
+  async stored(): Promise<number> {
+    const counts = await this.countChunks(this.doneMs, this.endMs);
+    let total = this.doneCount;
+    for (const n of counts.values()) total += n;
+    for (;;) {
+      const expected = Math.min(CHUNK, this.endMs - this.doneMs);
+      if (expected <= 0 || counts.get((this.doneMs - this.startMs) / CHUNK) !== expected) break;
+      this.doneCount += expected;
+      this.doneMs += expected;
+    }
+    return total;
+  }
+}
+
 function drivePlexus(platform: Platform, scenario: Scenario, bodies: string[], total: number): Promise<Timing> {
   const [fromMs, toMs] = timeRangeMs(scenario, total);
-  // count(*) over the scenario's time range: the same SQL for v1's wide `points` and v2's narrow one.
-  const stored = async () => {
-    const { rows } = await platform.db.query(
-      'SELECT count(*)::int AS n FROM points WHERE time >= to_timestamp($1::float8 / 1000) AND time < to_timestamp($2::float8 / 1000)',
-      [fromMs, toMs],
+  // The same SQL for v1's wide `points` and v2's narrow one. Chunk bounds sit half a millisecond
+  // before each point's time, so a time rounded to the microsecond cannot fall on the wrong side.
+  const counter = new ChunkedCount(fromMs, toMs, async (chunkFromMs, chunkToMs) => {
+    const { rows } = await platform.db.query<{ chunk: number; n: number }>(
+      `SELECT floor((extract(epoch FROM time) * 1000 - $1 + 0.5) / $2)::int AS chunk, count(*)::int AS n
+         FROM points WHERE time >= to_timestamp(($3::float8 - 0.5) / 1000) AND time < to_timestamp(($4::float8 - 0.5) / 1000)
+        GROUP BY 1`,
+      [fromMs, CHUNK, chunkFromMs, chunkToMs],
     );
-    return rows[0].n as number;
-  };
+    return new Map(rows.map((row) => [row.chunk, row.n]));
+  });
+  const stored = () => counter.stored();
   const target = {
     url: new URL(`${platform.gateway}/api/ingest`),
     headers: { 'content-type': 'application/json', 'x-api-key': platform.adminKey },
@@ -126,7 +165,13 @@ async function driveInflux(influx: InfluxPeer, scenario: Scenario, bodies: strin
   const db = `bench_${scenario.run}`;
   await influx.createDatabase(db);
   const target = { url: new URL(`${influx.url}/write?db=${db}&precision=ms`), headers: { 'content-type': 'text/plain' }, okStatus: 204 };
-  return drive(bodies, scenario.clients, target, total, () => influx.count(db));
+  const [fromMs, toMs] = timeRangeMs(scenario, total);
+  // Chunks are whole multiples of CHUNK ms from the epoch (every scenario starts on one), as GROUP BY time() cuts them.
+  const counter = new ChunkedCount(fromMs, toMs, async (chunkFromMs, chunkToMs) => {
+    const byTime = await influx.countByTime(db, chunkFromMs, chunkToMs, CHUNK);
+    return new Map([...byTime].map(([timeMs, n]) => [(timeMs - fromMs) / CHUNK, n]));
+  });
+  return drive(bodies, scenario.clients, target, total, () => counter.stored());
 }
 
 /** Raw binary COPY of the scenario's rows into an empty scratch table shaped like v2's `points`; answers seconds. */
