@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { IncomingPoint } from '../messages/telemetry.js';
-import { parseLineProtocol, type LineProtocolOptions, type ParsedLines } from './line-protocol.js';
+import { parseLineProtocol, type LineProtocolOptions, type ParsedLines, type Precision } from './line-protocol.js';
 
 const NS: LineProtocolOptions = { precision: 'ns' };
 
@@ -145,7 +145,7 @@ describe('parseLineProtocol: the InfluxDB line protocol reference', () => {
     ['s', '1700000000', 1700000000],
     ['s', '-1', -1],
     ['s', '0001700000000', 1700000000],
-  ] as const)('reads a %s timestamp %s as Unix seconds', (precision, text, seconds) => {
+  ] as [Precision, string, number][])('reads a %s timestamp %s as Unix seconds', (precision, text, seconds) => {
     const [point] = points(`m f=1 ${text}`, { precision });
     expect(point.timestamp).toBe(seconds);
   });

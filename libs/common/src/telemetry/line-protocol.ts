@@ -461,9 +461,12 @@ class Scanner {
     let micros: number;
     switch (precision) {
       case 'ns': {
-        const head = digits.length > 3 ? Number(digits.slice(0, digits.length - 3)) : 0;
+        const headDigits = digits.length > 3 ? digits.slice(0, digits.length - 3) : '0';
         const restNonZero = digits.length > 3 ? !allZeros(digits, digits.length - 3) : digits !== '0';
-        micros = negative ? 0 - head - (restNonZero ? 1 : 0) : head;
+        if (!negative) micros = Number(headDigits);
+        else if (!restNonZero) micros = 0 - Number(headDigits);
+        // head + 1 must be rounded once: past 2^53 µs (before 1685), Number(head) + 1 would round twice.
+        else micros = headDigits.length < 16 ? -1 - Number(headDigits) : Number(-1n - BigInt(headDigits));
         break;
       }
       case 'us':
