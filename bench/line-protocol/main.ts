@@ -1,0 +1,147 @@
+/**
+ * Line protocol parser micro-benchmark: `npx tsc -p tsconfig.build.json && node dist/bench/line-protocol/main.js`.
+ *
+ * Builds the same points as JSON ingest bodies of 1000 points and as line protocol bodies of
+ * 1000 lines, then measures, in one process and on one core, points per second for
+ *   JSON.parse + validateIngestBody        (what POST /api/ingest does with a body)
+ *   parseLineProtocol + validateIngestBody (what the InfluxDB write endpoints do)
+ * and each step alone. Several rounds after a warm-up; medians printed.
+ *
+ * Scenarios: Telegraf-shaped lines with two fields (`cpu,host=rig-1,region=a usage_user=12.5,
+ * usage_system=3.1 1700000000000000000`, so 2000 points per 1000-line body), and one field per
+ * line named `value` (Home Assistant's shape, 1000 points per body).
+ *
+ * Options (environment): BENCH_POINTS (default 300000), BENCH_ROUNDS (default 7).
+ */
+import type { IncomingPoint } from '../../libs/common/src/messages/telemetry.js';
+import { validateIngestBody } from '../../libs/common/src/telemetry/ingest-schema.js';
+import { parseLineProtocol } from '../../libs/common/src/telemetry/line-protocol.js';
+
+const TOTAL = Number(process.env.BENCH_POINTS || 300_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 7);
+const LINES_PER_BODY = 1000;
+const POINTS_PER_JSON_BODY = 1000;
+
+interface Scenario {
+  name: string;
+  fieldsPerLine: number;
+  line(i: number): string;
+  points(i: number): IncomingPoint[];
+}
+
+const BASE_NS = 1_700_000_000_000_000_000n;
+
+function timeOf(i: number): { ns: bigint; seconds: number } {
+  // 10 ms apart, with a microsecond part, so timestamps are not all alike.
+  const micros = 1_700_000_000_000_000 + i * 10_000 + (i % 1000);
+  return { ns: BigInt(micros) * 1000n, seconds: micros / 1e6 };
+}
+
+const scenarios: Scenario[] = [
+  {
+    name: 'telegraf cpu, 2 fields/line',
+    fieldsPerLine: 2,
+    line(i) {
+      const user = ((i * 37) % 10000) / 100;
+      const system = ((i * 11) % 1000) / 100;
+      return `cpu,host=rig-${i % 50},region=${i % 2 ? 'a' : 'b'} usage_user=${user},usage_system=${system} ${timeOf(i).ns}`;
+    },
+    points(i) {
+      const source = `rig-${i % 50}`;
+      const tags = { region: i % 2 ? 'a' : 'b' };
+      const timestamp = timeOf(i).seconds;
+      return [
+        { metric: 'cpu.usage_user', value: ((i * 37) % 10000) / 100, source_id: source, tags, timestamp },
+        { metric: 'cpu.usage_system', value: ((i * 11) % 1000) / 100, source_id: source, tags, timestamp },
+      ];
+    },
+  },
+  {
+    name: 'one value/line',
+    fieldsPerLine: 1,
+    line(i) {
+      return `temperature,host=rig-${i % 50} value=${((i * 37) % 10000) / 100} ${timeOf(i).ns}`;
+    },
+    points(i) {
+      return [{ metric: 'temperature', value: ((i * 37) % 10000) / 100, source_id: `rig-${i % 50}`, timestamp: timeOf(i).seconds }];
+    },
+  },
+];
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+function measure(run: () => number): number[] {
+  const rates: number[] = [];
+  for (let round = 0; round <= ROUNDS; round++) {
+    const started = process.hrtime.bigint();
+    const points = run();
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    if (round > 0) rates.push(points / seconds); // round 0 warms up
+  }
+  return rates;
+}
+
+function format(rate: number): string {
+  return `${(rate / 1000).toFixed(0).padStart(6)}k points/s`;
+}
+
+for (const scenario of scenarios) {
+  const lineCount = TOTAL / scenario.fieldsPerLine;
+  const lpBodies: string[] = [];
+  for (let start = 0; start < lineCount; start += LINES_PER_BODY) {
+    const lines: string[] = [];
+    for (let i = start; i < Math.min(start + LINES_PER_BODY, lineCount); i++) lines.push(scenario.line(i));
+    lpBodies.push(lines.join('\n'));
+  }
+  const allPoints: IncomingPoint[] = [];
+  for (let i = 0; i < lineCount; i++) allPoints.push(...scenario.points(i));
+  const jsonBodies: string[] = [];
+  for (let start = 0; start < allPoints.length; start += POINTS_PER_JSON_BODY) {
+    jsonBodies.push(JSON.stringify({ points: allPoints.slice(start, start + POINTS_PER_JSON_BODY) }));
+  }
+
+  // Same points either way: checked once before timing.
+  const fromLp = lpBodies.flatMap((body) => parseLineProtocol(body, { precision: 'ns' }).points);
+  if (JSON.stringify(fromLp) !== JSON.stringify(allPoints)) throw new Error(`${scenario.name}: line protocol and JSON bodies differ`);
+
+  const jsonFull = measure(() => {
+    let n = 0;
+    for (const body of jsonBodies) {
+      const result = validateIngestBody(JSON.parse(body));
+      if (!result.ok) throw new Error(result.detail.message);
+      n += result.points.length;
+    }
+    return n;
+  });
+  const lpFull = measure(() => {
+    let n = 0;
+    for (const body of lpBodies) {
+      const parsed = parseLineProtocol(body, { precision: 'ns' });
+      if (parsed.errors.length > 0) throw new Error(parsed.errors[0].message);
+      const result = validateIngestBody({ points: parsed.points });
+      if (!result.ok) throw new Error(result.detail.message);
+      n += result.points.length;
+    }
+    return n;
+  });
+  const jsonParseOnly = measure(() => {
+    let n = 0;
+    for (const body of jsonBodies) n += (JSON.parse(body) as { points: unknown[] }).points.length;
+    return n;
+  });
+  const lpParseOnly = measure(() => {
+    let n = 0;
+    for (const body of lpBodies) n += parseLineProtocol(body, { precision: 'ns' }).points.length;
+    return n;
+  });
+
+  const bytes = (bodies: string[]) => (bodies.reduce((sum, b) => sum + Buffer.byteLength(b), 0) / allPoints.length).toFixed(0);
+  console.log(`\n${scenario.name}: ${allPoints.length} points; JSON ${jsonBodies.length} bodies of ${POINTS_PER_JSON_BODY} points (${bytes(jsonBodies)} B/point), line protocol ${lpBodies.length} bodies of ${LINES_PER_BODY} lines (${bytes(lpBodies)} B/point); medians of ${ROUNDS} rounds`);
+  console.log(`  JSON.parse + validateIngestBody         ${format(median(jsonFull))}`);
+  console.log(`  parseLineProtocol + validateIngestBody  ${format(median(lpFull))}   (${(median(lpFull) / median(jsonFull)).toFixed(2)}× JSON)`);
+  console.log(`  JSON.parse alone                        ${format(median(jsonParseOnly))}`);
+  console.log(`  parseLineProtocol alone                 ${format(median(lpParseOnly))}   (${(median(lpParseOnly) / median(jsonParseOnly)).toFixed(2)}× JSON.parse)`);
+}
