@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { WebSocket } from 'ws';
-import { HOSTILE_STRINGS, hostileQueryValue, hostileSegment, mutateJson, pick, type Random, seededRandom } from './support/hostile.js';
+import { HOSTILE_STRINGS, hostileQueryValue, hostileSegment, mutateJson, mutateText, pick, type Random, seededRandom } from './support/hostile.js';
 import { Platform } from './support/platform.js';
 import { waitFor } from './support/wait-for.js';
 
@@ -70,7 +70,11 @@ interface Endpoint {
   path: string;
   scope: Scope;
   valid?: (n: number) => unknown;
+  /** A valid text body (line protocol), mutated as text. */
+  validText?: (n: number) => string;
   query?: Record<string, string>;
+  /** Answers errors in InfluxDB's shapes (`{"code":"invalid"}`, `{"error"}`), not Plexus's. */
+  influx?: boolean;
 }
 
 const ENDPOINTS: Endpoint[] = [
@@ -94,6 +98,22 @@ const ENDPOINTS: Endpoint[] = [
   },
   { method: 'PATCH', path: '/api/sessions/{id}', scope: 'write', valid: () => ({ status: 'completed', ended_at: '2026-01-01T00:00:00Z', name: 'n', tags: { b: 2 } }) },
   { method: 'GET', path: '/api/sessions', scope: 'read', query: { source_id: 'fuzz-1', status: 'active', limit: '10', cursor: 'abc' } },
+  {
+    method: 'POST',
+    path: '/api/v2/write',
+    scope: 'write',
+    query: { org: 'o', bucket: 'fuzz-bucket', precision: 'ns', source_tag: 'host' },
+    validText: (n) => `weather,host=fuzz-lp-${n},room=lab temp=21.5,count=3i,ok=true,state="open \\"x\\"" ${1_700_000_000_000_000_000n + BigInt(n)}\ncpu,host=fuzz-lp-${n} value=1.5`,
+    influx: true,
+  },
+  {
+    method: 'POST',
+    path: '/write',
+    scope: 'write',
+    query: { db: 'fuzz-db', precision: 's' },
+    validText: (n) => `mem,host=fuzz-v1-${n} used=41.2,free=123u ${1_700_000_000 + n}`,
+    influx: true,
+  },
   { method: 'GET', path: '/api/sessions/{id}', scope: 'read' },
   { method: 'GET', path: '/api/sessions/{id}/export', scope: 'read', query: { format: 'csv' } },
   {
@@ -148,6 +168,16 @@ function hostileRequest(random: Random, n: number): { endpoint: Endpoint; method
     labels.push(mutated.label);
     body = mutated.bytes;
     headers['content-type'] = random() < 0.85 ? 'application/json' : pick(random, CONTENT_TYPES);
+    if (random() < 0.08) {
+      headers['content-encoding'] = 'gzip';
+      body = random() < 0.5 ? gzipSync(body) : body;
+      labels.push('gzip');
+    }
+  } else if (endpoint.validText && method === 'POST') {
+    const mutated = random() < 0.15 ? { bytes: Buffer.from(endpoint.validText(n)), label: 'valid line protocol' } : mutateText(endpoint.validText(n), random);
+    labels.push(mutated.label);
+    body = mutated.bytes;
+    if (random() < 0.3) headers['content-type'] = pick(random, CONTENT_TYPES);
     if (random() < 0.08) {
       headers['content-encoding'] = 'gzip';
       body = random() < 0.5 ? gzipSync(body) : body;
@@ -212,6 +242,7 @@ describe('hostile input corpus', () => {
     const failures: string[] = [];
     const byStatus = new Map<number, number>();
     let acknowledgedIngests = 0;
+    let acknowledgedLineProtocol = 0;
     let closedWhileWriting = 0;
     let next = 0;
     const worker = async () => {
@@ -226,11 +257,14 @@ describe('hostile input corpus', () => {
           closedWhileWriting++;
           continue;
         }
-        const uncoded = answer.status >= 400 && !/"code":"[A-Z_]+"/.test(answer.body);
+        // The write routes answer in InfluxDB's shapes; another method on their path is no route (Plexus's shape).
+        const coded = /"code":"[A-Z_]+"/.test(answer.body) || (request.endpoint.influx === true && /^\{"(code":"[a-z ]+"|error":")/.test(answer.body));
+        const uncoded = answer.status >= 400 && !coded;
         if (answer.status >= 500 || answer.status === -1 || answer.status === 0 || uncoded) {
           failures.push(`#${n} ${request.method} ${request.path.slice(0, 120)} [${request.label}] ${JSON.stringify(request.headers).slice(0, 200)} body ${request.body?.length ?? 0} B → ${answer.status} ${answer.body.slice(0, 300)}`);
         }
         if (request.endpoint.path === '/api/ingest' && answer.status === 200) acknowledgedIngests++;
+        if (request.endpoint.influx && answer.status === 204) acknowledgedLineProtocol++;
       }
     };
     await Promise.all(Array.from({ length: 8 }, worker));
@@ -242,6 +276,7 @@ describe('hostile input corpus', () => {
 
     // Whatever was acknowledged reaches the database: nothing waits, nothing was dead-lettered.
     expect(acknowledgedIngests).toBeGreaterThan(0);
+    expect(acknowledgedLineProtocol).toBeGreaterThan(0);
     await platform.drained(60_000);
     const nc = await connect({ servers: platform.env.NATS_URL as string });
     try {

@@ -209,3 +209,32 @@ export function hostileQueryValue(random: Random): string {
     'avg%00',
   ]);
 }
+
+/** Characters that mean something in InfluxDB line protocol, or nothing at all. */
+const LINE_PROTOCOL_BITS = [',', ' ', '=', '"', '\\', '\n', '\r\n', '#', 'i', 'u', 'e999', '9'.repeat(40), '-', 't', '\u0000', '\ud800', 'é', '\t'];
+
+/** One mutation of valid line protocol text: inserted special characters or hostile strings, a cut, a flipped byte, a huge line. */
+export function mutateText(valid: string, random: Random): MutatedBody {
+  const at = Math.floor(random() * (valid.length + 1));
+  const strategy = Math.floor(random() * 6);
+  switch (strategy) {
+    case 0:
+    case 1: {
+      const inserted = Array.from({ length: 1 + Math.floor(random() * 4) }, () => pick(random, LINE_PROTOCOL_BITS)).join('');
+      return { bytes: Buffer.from(valid.slice(0, at) + inserted + valid.slice(at)), label: `inserted ${JSON.stringify(inserted)} at ${at}` };
+    }
+    case 2:
+      return { bytes: Buffer.from(valid.slice(0, at) + pick(random, HOSTILE_STRINGS) + valid.slice(at)), label: `hostile string at ${at}` };
+    case 3:
+      return { bytes: Buffer.from(valid.slice(0, at)), label: `cut at ${at}` };
+    case 4: {
+      const bytes = Buffer.from(valid);
+      if (bytes.length) bytes[Math.min(at, bytes.length - 1)] = Math.floor(random() * 256);
+      return { bytes, label: `byte flipped at ${at}` };
+    }
+    default: {
+      const size = pick(random, [10_000, 100_000, 1_000_000]);
+      return { bytes: Buffer.from(`m,host=h f="${'x'.repeat(size)}"\n${valid}`), label: `a ${size}-character string field` };
+    }
+  }
+}

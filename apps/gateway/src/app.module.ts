@@ -4,6 +4,7 @@ import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { IngestModule } from './ingest/ingest.module.js';
 import { KeysModule } from './keys/keys.module.js';
+import { LineProtocolModule } from './line-protocol/line-protocol.module.js';
 import { PlatformConfigModule } from './platform-config/platform-config.module.js';
 import { QueryModule } from './query/query.module.js';
 import { SourcesModule } from './sources/sources.module.js';
@@ -20,6 +21,7 @@ import { DashboardModule } from './dashboard/dashboard.module.js';
     HealthModule.forRoot({ database: false, jetstream: true }),
     AuthModule,
     IngestModule,
+    LineProtocolModule,
     SessionsModule,
     QueryModule,
     SourcesModule,

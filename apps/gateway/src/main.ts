@@ -1,11 +1,15 @@
 import compress from '@fastify/compress';
 import { INGEST_LIMITS, METRICS, startApp } from '#common';
 import { checkCredentialsBeforeBody } from './auth/early-credentials.js';
+import { influxCompatibility } from './line-protocol/influx-compat.js';
 import { KeyVerifier } from './auth/key-verifier.service.js';
 import { serveOpenApi } from './openapi.js';
 import { refuseOversizedBodies } from './oversized-bodies.js';
 import { AppModule } from './app.module.js';
 import { config } from './config.js';
+
+/** Routes that take telemetry (JSON, InfluxDB 2 and 1 line protocol). */
+const INGEST_ROUTES = new Set(['/api/ingest', '/api/v2/write', '/write']);
 
 /** Set once the Nest app is up; the early credential check waits for nothing until then. */
 let keyVerifier: KeyVerifier | undefined;
@@ -27,11 +31,12 @@ await startApp({
     serveOpenApi(app);
   },
   configureFastify: async (fastify) => {
+    influxCompatibility(fastify, INGEST_LIMITS.maxBodyBytes);
     checkCredentialsBeforeBody(fastify, () => keyVerifier);
     refuseOversizedBodies(fastify, INGEST_LIMITS.maxBodyBytes);
     // Counted here, not in the controller, so refusals before it (401, 403, 413) count too.
     fastify.addHook('onResponse', (request, reply, done) => {
-      if (request.method === 'POST' && request.routeOptions.url === '/api/ingest') METRICS.ingestRequests.inc({ status: reply.statusCode });
+      if (request.method === 'POST' && INGEST_ROUTES.has(request.routeOptions.url ?? '')) METRICS.ingestRequests.inc({ status: reply.statusCode });
       done();
     });
     await fastify.register(compress, { requestEncodings: ['gzip', 'deflate'], encodings: ['gzip'], threshold: 4096 });

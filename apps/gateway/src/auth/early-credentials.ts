@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { DomainError, hasScope, type Scope } from '#common';
-import { apiKeyFrom } from './api-key.guard.js';
+import { apiKeyOf } from './api-key.guard.js';
 import type { KeyVerifier } from './key-verifier.service.js';
 
 /** Fastify route config set by RequireScope, readable before the body is. */
@@ -20,7 +20,7 @@ export function checkCredentialsBeforeBody(fastify: FastifyInstance, verifier: (
     const scope = (request.routeOptions.config as ScopedRouteConfig | undefined)?.requiredScope;
     if (!scope) return;
     try {
-      const apiKey = apiKeyFrom(request.headers as Record<string, string | undefined>);
+      const apiKey = apiKeyOf(request);
       if (!apiKey) throw new DomainError('UNAUTHORIZED', 'missing API key: send it in the x-api-key header');
       const keys = verifier();
       if (!keys) return;

@@ -2,5 +2,5 @@ import { Module } from '@nestjs/common';
 import { IngestController } from './ingest.controller.js';
 import { TelemetryPublisher } from '#common';
 
-@Module({ controllers: [IngestController], providers: [TelemetryPublisher] })
+@Module({ controllers: [IngestController], providers: [TelemetryPublisher], exports: [TelemetryPublisher] })
 export class IngestModule {}

@@ -15,7 +15,7 @@ export function collectProcessMetrics(app: string): void {
 }
 
 export const METRICS = {
-  ingestRequests: new Counter({ name: 'plexus_ingest_requests_total', help: 'POST /api/ingest requests by answer status', labelNames: ['status'] }),
+  ingestRequests: new Counter({ name: 'plexus_ingest_requests_total', help: 'Telemetry write requests (POST /api/ingest, /api/v2/write, /write) by answer status', labelNames: ['status'] }),
   ingestPointsAccepted: new Counter({ name: 'plexus_ingest_points_accepted_total', help: 'Points accepted by the gateway (stored in JetStream)' }),
   ingestPointsRejected: new Counter({ name: 'plexus_ingest_points_rejected_total', help: 'Points in ingest requests that were refused' }),
   writerPointsWritten: new Counter({ name: 'plexus_writer_points_written_total', help: 'Points committed to PostgreSQL by this ingest app' }),

@@ -323,7 +323,16 @@ describe('parseLineProtocol: lines, comments and errors', () => {
   });
 
   it('returns nothing for an empty body', () => {
-    expect(parse('')).toEqual({ points: [], errors: [], lines: 0 });
-    expect(parse('\n\n# only comments\n')).toEqual({ points: [], errors: [], lines: 0 });
+    expect(parse('')).toEqual({ points: [], errors: [], lines: 0, pointLines: [] });
+    expect(parse('\n\n# only comments\n')).toEqual({ points: [], errors: [], lines: 0, pointLines: [] });
+  });
+});
+
+describe('parseLineProtocol: the line of each point', () => {
+  it('names the line every point came from, skipping refused, empty and comment lines', () => {
+    const parsed = parseLineProtocol('a,host=h x=1,y=2\n\n# note\nbad line\nb,host=h value=3\n', { precision: 'ns' });
+    expect(parsed.points.map((p) => p.metric)).toEqual(['a.x', 'a.y', 'b']);
+    expect(parsed.pointLines).toEqual([1, 1, 5]);
+    expect(parsed.errors.map((e) => e.line)).toEqual([4]);
   });
 });

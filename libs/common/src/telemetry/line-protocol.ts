@@ -51,6 +51,8 @@ export interface ParsedLines {
   errors: LineError[];
   /** Non-empty, non-comment lines. */
   lines: number;
+  /** The 1-based line of each point (index i of `points`). */
+  pointLines: number[];
 }
 
 const NEWLINE = 10;
@@ -679,9 +681,10 @@ function unescapeString(body: string, start: number, stop: number): string {
 /** Parses a line protocol body; never throws. See the comment at the top of this file. */
 export function parseLineProtocol(body: string, options: LineProtocolOptions): ParsedLines {
   const points: IncomingPoint[] = [];
+  const pointLines: number[] = [];
   const errors: LineError[] = [];
   let lines = 0;
-  if (typeof body !== 'string') return { points, errors: [{ line: 1, message: 'the body must be text' }], lines: 0 };
+  if (typeof body !== 'string') return { points, errors: [{ line: 1, message: 'the body must be text' }], lines: 0, pointLines };
   if (!Object.prototype.hasOwnProperty.call(TIME_BOUND, options.precision)) {
     // A programming error, not bad input: the caller validates the precision query parameter.
     throw new TypeError(`unknown precision ${String(options.precision)}: expected ns, us, ms or s`);
@@ -712,6 +715,7 @@ export function parseLineProtocol(body: string, options: LineProtocolOptions): P
           throw new LineSyntaxError(unstorableMessage(body, start, end));
         }
         scanner.parseLine(start, first, end);
+        for (let i = mark; i < points.length; i++) pointLines.push(lineNumber);
       } catch (error) {
         points.length = mark;
         const message = error instanceof LineSyntaxError ? error.message : `internal parser error: ${String(error)}`;
@@ -720,7 +724,7 @@ export function parseLineProtocol(body: string, options: LineProtocolOptions): P
     }
     start = newline + 1;
   }
-  return { points, errors, lines };
+  return { points, errors, lines, pointLines };
 }
 
 function unstorableMessage(body: string, start: number, end: number): string {
