@@ -5,6 +5,9 @@
  * - Plexus: pairing, ingest and gateway as separate processes (fresh database and NATS prefix),
  *   POST /api/ingest with N keep-alive clients; timed from the first request until all points are
  *   committed (counted in PostgreSQL's `points` over the scenario's own time range).
+ * - Plexus, line protocol: the same points as InfluxDB line protocol to POST /api/v2/write
+ *   (`source_tag=source_id`; in the sessions scenario the session id travels as a tag), at other
+ *   times so they are new points; timed the same way.
  * - InfluxDB 1.x, when `influxd` is installed: a private influxd in a temporary directory,
  *   line protocol to /write with the same batch size and client count; timed from the first
  *   request until `SELECT count(value)` sees every point.
@@ -47,12 +50,15 @@ interface Prepared {
   scenario: Scenario;
   plexus: string[];
   lineProtocol: string[];
+  /** The scenario's points at other times (run + LP_RUN_OFFSET), as line protocol for Plexus. */
+  plexusLineProtocol: string[];
   copy: { chunks: Buffer[]; series: number };
 }
 
 interface Row {
   prepared: Prepared;
   plexus: Timing;
+  plexusLineProtocol: Timing;
   influx?: Timing;
   copySeconds: number;
 }
@@ -139,7 +145,10 @@ class ChunkedCount {
   }
 }
 
-function drivePlexus(platform: Platform, scenario: Scenario, bodies: string[], total: number): Promise<Timing> {
+/** Line protocol bodies for Plexus carry the scenario's points at other times than its JSON bodies. */
+const LP_RUN_OFFSET = 50;
+
+function drivePlexus(platform: Platform, scenario: Scenario, bodies: string[], total: number, lineProtocol = false): Promise<Timing> {
   const [fromMs, toMs] = timeRangeMs(scenario, total);
   // The same SQL for v1's wide `points` and v2's narrow one. Chunk bounds sit half a millisecond
   // before each point's time, so a time rounded to the microsecond cannot fall on the wrong side.
@@ -153,11 +162,17 @@ function drivePlexus(platform: Platform, scenario: Scenario, bodies: string[], t
     return new Map(rows.map((row) => [row.chunk, row.n]));
   });
   const stored = () => counter.stored();
-  const target = {
-    url: new URL(`${platform.gateway}/api/ingest`),
-    headers: { 'content-type': 'application/json', 'x-api-key': platform.adminKey },
-    okStatus: 200,
-  };
+  const target: { url: URL; headers: Record<string, string>; okStatus: number } = lineProtocol
+    ? {
+        url: new URL(`${platform.gateway}/api/v2/write?org=bench&bucket=bench&precision=ms&source_tag=source_id`),
+        headers: { 'content-type': 'text/plain; charset=utf-8', authorization: `Token ${platform.adminKey}` },
+        okStatus: 204,
+      }
+    : {
+        url: new URL(`${platform.gateway}/api/ingest`),
+        headers: { 'content-type': 'application/json', 'x-api-key': platform.adminKey },
+        okStatus: 200,
+      };
   return drive(bodies, scenario.clients, target, total, stored);
 }
 
@@ -200,6 +215,7 @@ const prepared: Prepared[] = SCENARIOS.map((scenario) => ({
   scenario,
   plexus: plexusBodies(scenario, TOTAL),
   lineProtocol: lineProtocolBodies(scenario, TOTAL),
+  plexusLineProtocol: lineProtocolBodies({ ...scenario, run: scenario.run + LP_RUN_OFFSET }, TOTAL),
   copy: binaryCopyChunks(scenario, TOTAL),
 }));
 const warmUpPlexus = plexusBodies(WARM_UP, WARM_UP_POINTS);
@@ -215,11 +231,14 @@ try {
   postgresVersion = (await platform.db.query('SHOW server_version')).rows[0].server_version;
   // Warm up: JIT, connection pools, key cache, session path.
   await drivePlexus(platform, WARM_UP, warmUpPlexus, WARM_UP_POINTS);
+  await drivePlexus(platform, { ...WARM_UP, run: WARM_UP.run + LP_RUN_OFFSET }, lineProtocolBodies({ ...WARM_UP, run: WARM_UP.run + LP_RUN_OFFSET }, WARM_UP_POINTS), WARM_UP_POINTS, true);
   for (const p of prepared) {
     console.log(`Plexus: ${scenarioName(p.scenario)}…`);
     const plexus = await drivePlexus(platform, p.scenario, p.plexus, TOTAL);
+    console.log(`Plexus, line protocol: ${scenarioName(p.scenario)}…`);
+    const plexusLineProtocol = await drivePlexus(platform, { ...p.scenario, run: p.scenario.run + LP_RUN_OFFSET }, p.plexusLineProtocol, TOTAL, true);
     const copySeconds = await binaryCopy(platform.db, p.copy.chunks);
-    rows.push({ prepared: p, plexus, copySeconds });
+    rows.push({ prepared: p, plexus, plexusLineProtocol, copySeconds });
   }
 } finally {
   await platform.stop();
@@ -259,14 +278,18 @@ console.log(
     (loadBefore[0] > cpus().length / 2 ? ' — the machine was already busy: figures may be low and noisy' : ''),
 );
 console.log('rates: points from the first request until all are stored and countable; raw COPY: the COPY statement alone\n');
-console.log('| scenario | series | Plexus points/s (all accepted after) | InfluxDB points/s (all accepted after) | Plexus / InfluxDB | raw binary COPY rows/s | Plexus / raw COPY |');
-console.log('|---|---|---|---|---|---|---|');
-for (const { prepared: p, plexus, influx, copySeconds } of rows) {
+console.log(
+  '| scenario | series | Plexus points/s (all accepted after) | Plexus, line protocol | line protocol / JSON | InfluxDB points/s (all accepted after) | Plexus / InfluxDB | raw binary COPY rows/s | Plexus / raw COPY |',
+);
+console.log('|---|---|---|---|---|---|---|---|---|');
+for (const { prepared: p, plexus, plexusLineProtocol, influx, copySeconds } of rows) {
+  const lineProtocolRate = TOTAL / plexusLineProtocol.seconds;
   const plexusRate = TOTAL / plexus.seconds;
   const influxRate = influx ? TOTAL / influx.seconds : undefined;
   const copyRate = TOTAL / copySeconds;
   console.log(
     `| ${scenarioName(p.scenario)} | ${p.copy.series} | ${fmt(plexusRate)} (${plexus.acceptedSeconds.toFixed(2)} s) | ` +
+      `${fmt(lineProtocolRate)} (${plexusLineProtocol.acceptedSeconds.toFixed(2)} s) | ${(lineProtocolRate / plexusRate).toFixed(2)} | ` +
       `${influxRate === undefined || !influx ? '—' : `${fmt(influxRate)} (${influx.acceptedSeconds.toFixed(2)} s)`} | ` +
       `${influxRate === undefined ? '—' : (plexusRate / influxRate).toFixed(2)} | ${fmt(copyRate)} | ${(plexusRate / copyRate).toFixed(2)} |`,
   );
