@@ -90,6 +90,8 @@ const METRIC_CACHE_SIZE = 256;
 const LINEAR_DUPLICATE_CHECK = 16;
 /** NUL or a lone surrogate; with the u flag a surrogate pair is one code point and does not match. */
 const UNSTORABLE = /[\u0000\uD800-\uDFFF]/u;
+/** Cheaper first look at the whole body: also matches surrogate pairs (emoji), then UNSTORABLE decides. */
+const MAYBE_UNSTORABLE = /[\u0000\uD800-\uDFFF]/;
 
 /** Thrown inside one line's parse, caught per line: a syntax error with its column. */
 class LineSyntaxError {
@@ -121,24 +123,26 @@ function stripLeadingZeros(digits: string): string {
 }
 
 interface Series {
+  /** The line's text up to the space before the fields. */
+  text: string;
   measurement: string;
   tags: Record<string, string> | undefined;
   sourceId: string;
   /** `<measurement>.` */
   prefix: string;
-  /** Field key → metric name. */
-  metrics: Map<string, string>;
+  /** Hash of a field key (as in the line) → the key and its metric name. */
+  metrics: Map<number, { key: string; metric: string }>;
 }
 
 class Scanner {
   private pos = 0;
-  /** A space at or after every position searched so far (body.length: none left). */
-  private nextSpace = -1;
-  private readonly seriesCache = new Map<string, Series>();
+  private readonly seriesCache = new Map<number, Series>();
   private lineStart = 0;
   private end = 0;
   private readonly fieldMetrics: string[] = [];
   private readonly fieldValues: (number | string | boolean)[] = [];
+  /** Fields of the current line held in the two arrays above (reused, not truncated, per line). */
+  private fieldCount = 0;
   private fieldIndex: Map<string, number> | undefined;
 
   constructor(
@@ -182,7 +186,7 @@ class Scanner {
   }
 
   /** The measurement and tags at this.pos, up to the space before the fields. */
-  private parseSeries(): Series {
+  private parseSeries(text: string): Series {
     const end = this.end;
     const options = this.options;
     const measurementStart = this.pos;
@@ -238,28 +242,7 @@ class Scanner {
     } else sourceId = source ?? measurement;
 
     if (this.charAt(this.pos) !== SPACE) this.fail(this.pos, `expected a space before the fields, found ${describeChar(this.charAt(this.pos))}`);
-    return { measurement, tags, sourceId, prefix: `${measurement}.`, metrics: new Map() };
-  }
-
-  /**
-   * The first space in [from, end) not escaped by a backslash, or -1. A backslash before a space
-   * escapes it in every element before the fields. indexOf's answer is remembered, so a body
-   * without spaces is searched once, not once per line.
-   */
-  private firstUnescapedSpace(from: number, end: number): number {
-    const body = this.body;
-    let i = from;
-    for (;;) {
-      let space = this.nextSpace;
-      if (space < i) {
-        space = body.indexOf(' ', i);
-        if (space === -1) space = body.length;
-        this.nextSpace = space;
-      }
-      if (space >= end) return -1;
-      if (body.charCodeAt(space - 1) !== BACKSLASH) return space;
-      i = space + 1;
-    }
+    return { text, measurement, tags, sourceId, prefix: `${measurement}.`, metrics: new Map() };
   }
 
   /** Parses body[first, end); columns in messages count from lineStart, the line's first character. */
@@ -271,16 +254,26 @@ class Scanner {
     const options = this.options;
 
     // Lines of one series repeat its measurement and tags verbatim: parse that text once per body.
-    const space = this.firstUnescapedSpace(first, end);
+    // A series is found by a hash of its text, up to the first unescaped space (a backslash before
+    // a space always escapes it there), and confirmed with startsWith: nothing is cut out of the
+    // body for a known series. Colliding texts are simply not cached.
+    let hash = 0;
+    let space = first;
+    let previous = 0;
+    for (; space < end; space++) {
+      const c = body.charCodeAt(space);
+      if (c === SPACE && previous !== BACKSLASH) break;
+      hash = (Math.imul(hash, 31) + c) | 0;
+      previous = c;
+    }
     let series: Series | undefined;
-    let seriesText: string | undefined;
-    if (space > first) {
-      seriesText = body.slice(first, space);
-      series = this.seriesCache.get(seriesText);
+    if (space < end) {
+      const cached = this.seriesCache.get(hash);
+      if (cached !== undefined && cached.text.length === space - first && body.startsWith(cached.text, first)) series = cached;
     }
     if (series === undefined) {
-      series = this.parseSeries();
-      if (seriesText !== undefined && this.seriesCache.size < SERIES_CACHE_SIZE) this.seriesCache.set(seriesText, series);
+      series = this.parseSeries(space < end ? body.slice(first, space) : '');
+      if (space < end && this.seriesCache.size < SERIES_CACHE_SIZE && !this.seriesCache.has(hash)) this.seriesCache.set(hash, series);
     } else this.pos = space;
     const { measurement, tags, sourceId } = series;
 
@@ -291,24 +284,29 @@ class Scanner {
     // Fields.
     const metrics = this.fieldMetrics;
     const values = this.fieldValues;
-    metrics.length = 0;
-    values.length = 0;
+    this.fieldCount = 0;
     this.fieldIndex = undefined;
     for (;;) {
       const keyStart = this.pos;
       // Common case first: a key without escapes, whose metric name the series remembers.
       let i = keyStart;
+      let keyHash = 0;
       while (i < end) {
         const c = body.charCodeAt(i);
         if (c === EQUALS || c === COMMA || c === SPACE || c === BACKSLASH) break;
+        keyHash = (Math.imul(keyHash, 31) + c) | 0;
         i++;
       }
       let key: string;
       let metric: string | undefined;
-      if (i > keyStart && i < end && body.charCodeAt(i) === EQUALS) {
-        key = body.slice(keyStart, i);
+      const plainKey = i > keyStart && i < end && body.charCodeAt(i) === EQUALS;
+      if (plainKey) {
+        const cached = series.metrics.get(keyHash);
+        if (cached !== undefined && cached.key.length === i - keyStart && body.startsWith(cached.key, keyStart)) {
+          key = cached.key;
+          metric = cached.metric;
+        } else key = body.slice(keyStart, i);
         this.pos = i;
-        metric = series.metrics.get(key);
       } else key = this.readName(true, true);
       if (key.length === 0) this.fail(keyStart, `expected a field key, found ${describeChar(this.charAt(this.pos))}`);
       if (this.charAt(this.pos) !== EQUALS) this.fail(this.pos, `expected '=' after field key ${excerpt(key)}, found ${describeChar(this.charAt(this.pos))}`);
@@ -316,7 +314,7 @@ class Scanner {
       const value = this.readFieldValue(key);
       if (metric === undefined) {
         metric = key === 'value' ? measurement : series.prefix + key;
-        if (series.metrics.size < METRIC_CACHE_SIZE) series.metrics.set(key, metric);
+        if (plainKey && series.metrics.size < METRIC_CACHE_SIZE && !series.metrics.has(keyHash)) series.metrics.set(keyHash, { key, metric });
       }
       this.addField(metric, value);
       const next = this.charAt(this.pos);
@@ -339,7 +337,8 @@ class Scanner {
 
     const sessionId = options.sessionId;
     const points = this.points;
-    for (let f = 0; f < metrics.length; f++) {
+    const fieldCount = this.fieldCount;
+    for (let f = 0; f < fieldCount; f++) {
       // Points of one series share their tags object: downstream reads it, never changes it.
       // Object literals of fixed shapes: faster to build than adding properties one by one.
       let point: IncomingPoint;
@@ -364,7 +363,7 @@ class Scanner {
   /** Last value wins for a repeated field key, at the first one's place. */
   private addField(metric: string, value: number | string | boolean): void {
     const metrics = this.fieldMetrics;
-    const count = metrics.length;
+    const count = this.fieldCount;
     if (count < LINEAR_DUPLICATE_CHECK) {
       for (let f = 0; f < count; f++) {
         if (metrics[f] === metric) {
@@ -386,8 +385,9 @@ class Scanner {
       }
       index.set(metric, count);
     }
-    metrics.push(metric);
-    this.fieldValues.push(value);
+    metrics[count] = metric;
+    this.fieldValues[count] = value;
+    this.fieldCount = count + 1;
   }
 
   private readFieldValue(key: string): number | string | boolean {
@@ -687,7 +687,7 @@ export function parseLineProtocol(body: string, options: LineProtocolOptions): P
     throw new TypeError(`unknown precision ${String(options.precision)}: expected ns, us, ms or s`);
   }
   // One native pass over the body; per-line checks only when something unstorable is present.
-  const checkStorable = UNSTORABLE.test(body);
+  const checkStorable = MAYBE_UNSTORABLE.test(body) && UNSTORABLE.test(body);
   const scanner = new Scanner(body, options, points);
   const length = body.length;
   let lineNumber = 0;
