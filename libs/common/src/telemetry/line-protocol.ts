@@ -6,10 +6,13 @@ import type { IncomingPoint } from '../messages/telemetry.js';
  *   measurement[,tag_key=tag_value...] field_key=field_value[,field_key=field_value...] [timestamp]
  *
  * A hand-written single pass over the body (charCodeAt, slices of the body, no regex per value):
- * this is the gateway's hot path. Work is linear in the body: every character is looked at a
- * bounded number of times, duplicate checks use a Map past a few keys, and a line never looks
- * past its own newline. Every problem becomes a LineError for its line; other lines still parse
- * (InfluxDB's partial writes). Behaviour where the reference leaves room, chosen here:
+ * this is the gateway's hot path. Lines of one series repeat their measurement and tags, so those
+ * are parsed once per body and found again by hash (as are field keys → metric names); plain
+ * numbers and timestamps are read without Number(). Work is linear in the body: every character
+ * is looked at a bounded number of times, the caches are bounded, duplicate checks use a Map past
+ * a few keys, and a line never looks past its own newline. Every problem becomes a LineError for
+ * its line; other lines still parse (InfluxDB's partial writes). Points of one series share one
+ * `tags` object (read-only downstream). Behaviour where the reference leaves room, chosen here:
  *
  * - A raw newline inside a quoted string field value is refused (the string is "not closed on
  *   this line"): lines are split on every `\n`, so a stray quote can never swallow the lines after
@@ -568,34 +571,34 @@ class Scanner {
     const body = this.body;
     const end = this.end;
     const start = this.pos;
-    let i = start;
-    while (i < end && body.charCodeAt(i) !== SPACE) i++;
-    this.pos = i;
     const precision = this.options.precision;
-    const length = i - start;
-    // Common case: a non-negative count whose microseconds are below 2^53, read without slices.
-    if (precision === 'ns' ? length > 3 && length <= 19 : length <= 15) {
-      const headEnd = precision === 'ns' ? i - 3 : i;
-      let head = 0;
-      let d = start;
-      for (; d < headEnd; d++) {
+    // Common case in one pass: a non-negative count whose microseconds stay below 2^53, so that
+    // `head` (the digits but the last three in ns) is exact and, once scaled, inside InfluxDB's range.
+    let head = 0;
+    let d = start;
+    if (precision === 'ns') {
+      for (; d < end; d++) {
+        const c = body.charCodeAt(d);
+        if (c < ZERO || c > NINE) break;
+        if (d - start >= 3) head = head * 10 + (body.charCodeAt(d - 3) - ZERO);
+      }
+    } else {
+      for (; d < end; d++) {
         const c = body.charCodeAt(d);
         if (c < ZERO || c > NINE) break;
         head = head * 10 + (c - ZERO);
       }
-      if (d === headEnd) {
-        for (; d < i; d++) {
-          const c = body.charCodeAt(d);
-          if (c < ZERO || c > NINE) break;
-        }
-      }
-      // head < 2^53 is exact and, once scaled, inside InfluxDB's range; ms and s are checked.
-      if (d === i && head < 2 ** 53) {
-        if (precision === 'ns' || precision === 'us') return head / 1_000_000;
-        if (precision === 'ms' && head <= 9_223_372_036_854) return (head * 1000) / 1_000_000;
-        if (precision === 's' && head <= 9_223_372_036) return (head * 1_000_000) / 1_000_000;
-      }
     }
+    const length = d - start;
+    if ((d === end || body.charCodeAt(d) === SPACE) && head < 2 ** 53 && (precision === 'ns' ? length > 3 && length <= 19 : length > 0 && length <= 15)) {
+      this.pos = d;
+      if (precision === 'ns' || precision === 'us') return head / 1_000_000;
+      if (precision === 'ms' && head <= 9_223_372_036_854) return (head * 1000) / 1_000_000;
+      if (precision === 's' && head <= 9_223_372_036) return (head * 1_000_000) / 1_000_000;
+    }
+    let i = d;
+    while (i < end && body.charCodeAt(i) !== SPACE) i++;
+    this.pos = i;
     const negative = body.charCodeAt(start) === MINUS;
     const digitsStart = negative ? start + 1 : start;
     if (digitsStart >= i) this.timestampError(start, i, 'expected a timestamp (an integer)');
