@@ -56,7 +56,6 @@ export interface ParsedLines {
   lines: number;
 }
 
-const NEWLINE = 10;
 const CR = 13;
 const SPACE = 32;
 const TAB = 9;
@@ -163,9 +162,9 @@ class Scanner {
   }
 
   /**
-   * Reads a measurement, tag key, tag value or field key from this.pos up to an unescaped stop
-   * character. `escapable(c)`: the characters a backslash escapes in this element; a backslash
-   * before anything else is literal (InfluxDB's rule).
+   * Reads a measurement, tag key, tag value or field key from this.pos up to an unescaped ',' or
+   * space (or '=' when stopAtEquals). A backslash escapes ',' and space, and '=' when escapeEquals
+   * (not in measurements); before anything else it is literal (InfluxDB's rule).
    */
   private readName(escapeEquals: boolean, stopAtEquals: boolean): string {
     const body = this.body;
