@@ -5,20 +5,21 @@
  * 1000 lines, then measures, in one process and on one core, points per second for
  *   JSON.parse + validateIngestBody        (what POST /api/ingest does with a body)
  *   parseLineProtocol + validateIngestBody (what the InfluxDB write endpoints do)
- * and each step alone. Several rounds after a warm-up; medians printed.
+ * and each step alone. Rounds after a warm-up, the variants interleaved; medians printed.
  *
  * Scenarios: Telegraf-shaped lines with two fields (`cpu,host=rig-1,region=a usage_user=12.5,
  * usage_system=3.1 1700000000000000000`, so 2000 points per 1000-line body), and one field per
  * line named `value` (Home Assistant's shape, 1000 points per body).
  *
- * Options (environment): BENCH_POINTS (default 300000), BENCH_ROUNDS (default 7).
+ * Options (environment): BENCH_POINTS (default 300000), BENCH_ROUNDS (default 9), BENCH_SCENARIOS
+ * (indexes in order, default "0,1"; one scenario alone shows its rate without the other's JIT history).
  */
 import type { IncomingPoint } from '../../libs/common/src/messages/telemetry.js';
 import { validateIngestBody } from '../../libs/common/src/telemetry/ingest-schema.js';
 import { parseLineProtocol } from '../../libs/common/src/telemetry/line-protocol.js';
 
 const TOTAL = Number(process.env.BENCH_POINTS || 300_000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS || 7);
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 9);
 const LINES_PER_BODY = 1000;
 const POINTS_PER_JSON_BODY = 1000;
 
@@ -73,13 +74,16 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-function measure(run: () => number): number[] {
-  const rates: number[] = [];
+/** Runs the variants in turn, round after round, so that noise from the shared machine hits all alike. */
+function measure(variants: (() => number)[]): number[][] {
+  const rates: number[][] = variants.map(() => []);
   for (let round = 0; round <= ROUNDS; round++) {
-    const started = process.hrtime.bigint();
-    const points = run();
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    if (round > 0) rates.push(points / seconds); // round 0 warms up
+    variants.forEach((run, v) => {
+      const started = process.hrtime.bigint();
+      const points = run();
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      if (round > 0) rates[v].push(points / seconds); // round 0 warms up
+    });
   }
   return rates;
 }
@@ -88,7 +92,8 @@ function format(rate: number): string {
   return `${(rate / 1000).toFixed(0).padStart(6)}k points/s`;
 }
 
-for (const scenario of scenarios) {
+const only = process.env.BENCH_SCENARIOS?.split(',');
+for (const scenario of only ? only.map((index) => scenarios[Number(index)]) : scenarios) {
   const lineCount = TOTAL / scenario.fieldsPerLine;
   const lpBodies: string[] = [];
   for (let start = 0; start < lineCount; start += LINES_PER_BODY) {
@@ -107,7 +112,7 @@ for (const scenario of scenarios) {
   const fromLp = lpBodies.flatMap((body) => parseLineProtocol(body, { precision: 'ns' }).points);
   if (JSON.stringify(fromLp) !== JSON.stringify(allPoints)) throw new Error(`${scenario.name}: line protocol and JSON bodies differ`);
 
-  const jsonFull = measure(() => {
+  const jsonFull = () => {
     let n = 0;
     for (const body of jsonBodies) {
       const result = validateIngestBody(JSON.parse(body));
@@ -115,8 +120,8 @@ for (const scenario of scenarios) {
       n += result.points.length;
     }
     return n;
-  });
-  const lpFull = measure(() => {
+  };
+  const lpFull = () => {
     let n = 0;
     for (const body of lpBodies) {
       const parsed = parseLineProtocol(body, { precision: 'ns' });
@@ -126,22 +131,23 @@ for (const scenario of scenarios) {
       n += result.points.length;
     }
     return n;
-  });
-  const jsonParseOnly = measure(() => {
+  };
+  const jsonParseOnly = () => {
     let n = 0;
     for (const body of jsonBodies) n += (JSON.parse(body) as { points: unknown[] }).points.length;
     return n;
-  });
-  const lpParseOnly = measure(() => {
+  };
+  const lpParseOnly = () => {
     let n = 0;
     for (const body of lpBodies) n += parseLineProtocol(body, { precision: 'ns' }).points.length;
     return n;
-  });
+  };
 
+  const [jsonFullRates, lpFullRates, jsonParseRates, lpParseRates] = measure([jsonFull, lpFull, jsonParseOnly, lpParseOnly]);
   const bytes = (bodies: string[]) => (bodies.reduce((sum, b) => sum + Buffer.byteLength(b), 0) / allPoints.length).toFixed(0);
   console.log(`\n${scenario.name}: ${allPoints.length} points; JSON ${jsonBodies.length} bodies of ${POINTS_PER_JSON_BODY} points (${bytes(jsonBodies)} B/point), line protocol ${lpBodies.length} bodies of ${LINES_PER_BODY} lines (${bytes(lpBodies)} B/point); medians of ${ROUNDS} rounds`);
-  console.log(`  JSON.parse + validateIngestBody         ${format(median(jsonFull))}`);
-  console.log(`  parseLineProtocol + validateIngestBody  ${format(median(lpFull))}   (${(median(lpFull) / median(jsonFull)).toFixed(2)}× JSON)`);
-  console.log(`  JSON.parse alone                        ${format(median(jsonParseOnly))}`);
-  console.log(`  parseLineProtocol alone                 ${format(median(lpParseOnly))}   (${(median(lpParseOnly) / median(jsonParseOnly)).toFixed(2)}× JSON.parse)`);
+  console.log(`  JSON.parse + validateIngestBody         ${format(median(jsonFullRates))}`);
+  console.log(`  parseLineProtocol + validateIngestBody  ${format(median(lpFullRates))}   (${(median(lpFullRates) / median(jsonFullRates)).toFixed(2)}× JSON)`);
+  console.log(`  JSON.parse alone                        ${format(median(jsonParseRates))}`);
+  console.log(`  parseLineProtocol alone                 ${format(median(lpParseRates))}   (${(median(lpParseRates) / median(jsonParseRates)).toFixed(2)}× JSON.parse)`);
 }

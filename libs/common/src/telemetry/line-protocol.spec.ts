@@ -238,6 +238,12 @@ describe('parseLineProtocol: mapping options', () => {
     expect(JSON.stringify(point.tags)).toBe('{"__proto__":"x"}');
   });
 
+  it('tells apart series and field keys whose hashes collide ("Aa" and "BB")', () => {
+    const result = points('Aa,t=x f=1\nBB,t=x f=2\nAa,t=x Aa=3,BB=4\nBB,t=x BB=5,Aa=6');
+    expect(result.map((p) => `${p.metric}=${String(p.value)}`)).toEqual(['Aa.f=1', 'BB.f=2', 'Aa.Aa=3', 'Aa.BB=4', 'BB.BB=5', 'BB.Aa=6']);
+    expect(result.map((p) => p.source_id)).toEqual(['Aa', 'BB', 'Aa', 'Aa', 'BB', 'BB']);
+  });
+
   it('lets the last value of a repeated field key win, at its first place', () => {
     expect(points('m a=1,b=2,a="x"').map((p) => [p.metric, p.value])).toEqual([
       ['m.a', 'x'],

@@ -6,10 +6,13 @@ import type { IncomingPoint } from '../messages/telemetry.js';
  *   measurement[,tag_key=tag_value...] field_key=field_value[,field_key=field_value...] [timestamp]
  *
  * A hand-written single pass over the body (charCodeAt, slices of the body, no regex per value):
- * this is the gateway's hot path. Work is linear in the body: every character is looked at a
- * bounded number of times, duplicate checks use a Map past a few keys, and a line never looks
- * past its own newline. Every problem becomes a LineError for its line; other lines still parse
- * (InfluxDB's partial writes). Behaviour where the reference leaves room, chosen here:
+ * this is the gateway's hot path. Lines of one series repeat their measurement and tags, so those
+ * are parsed once per body and found again by hash (as are field keys → metric names); plain
+ * numbers and timestamps are read without Number(). Work is linear in the body: every character
+ * is looked at a bounded number of times, the caches are bounded, duplicate checks use a Map past
+ * a few keys, and a line never looks past its own newline. Every problem becomes a LineError for
+ * its line; other lines still parse (InfluxDB's partial writes). Points of one series share one
+ * `tags` object (read-only downstream). Behaviour where the reference leaves room, chosen here:
  *
  * - A raw newline inside a quoted string field value is refused (the string is "not closed on
  *   this line"): lines are split on every `\n`, so a stray quote can never swallow the lines after
@@ -55,7 +58,6 @@ export interface ParsedLines {
   pointLines: number[];
 }
 
-const NEWLINE = 10;
 const CR = 13;
 const SPACE = 32;
 const TAB = 9;
@@ -92,6 +94,11 @@ const METRIC_CACHE_SIZE = 256;
 const LINEAR_DUPLICATE_CHECK = 16;
 /** NUL or a lone surrogate; with the u flag a surrogate pair is one code point and does not match. */
 const UNSTORABLE = /[\u0000\uD800-\uDFFF]/u;
+/**
+ * Cheaper first look at the whole body: any surrogate, pairs (emoji) included, then UNSTORABLE
+ * decides. V8 answers at once for a one-byte string, which cannot hold one; NUL is left to indexOf.
+ */
+const SURROGATE = /[\uD800-\uDFFF]/;
 
 /** Thrown inside one line's parse, caught per line: a syntax error with its column. */
 class LineSyntaxError {
@@ -123,24 +130,27 @@ function stripLeadingZeros(digits: string): string {
 }
 
 interface Series {
+  /** Where in the body the series was first seen: the line's text up to the space before the fields. */
+  textStart: number;
+  textLength: number;
   measurement: string;
   tags: Record<string, string> | undefined;
   sourceId: string;
   /** `<measurement>.` */
   prefix: string;
-  /** Field key → metric name. */
-  metrics: Map<string, string>;
+  /** Hash of a field key (as in the line) → the key, where it was first seen, and its metric name. */
+  metrics: Map<number, { key: string; keyStart: number; metric: string }>;
 }
 
 class Scanner {
   private pos = 0;
-  /** A space at or after every position searched so far (body.length: none left). */
-  private nextSpace = -1;
-  private readonly seriesCache = new Map<string, Series>();
+  private readonly seriesCache = new Map<number, Series>();
   private lineStart = 0;
   private end = 0;
   private readonly fieldMetrics: string[] = [];
   private readonly fieldValues: (number | string | boolean)[] = [];
+  /** Fields of the current line held in the two arrays above (reused, not truncated, per line). */
+  private fieldCount = 0;
   private fieldIndex: Map<string, number> | undefined;
 
   constructor(
@@ -158,9 +168,9 @@ class Scanner {
   }
 
   /**
-   * Reads a measurement, tag key, tag value or field key from this.pos up to an unescaped stop
-   * character. `escapable(c)`: the characters a backslash escapes in this element; a backslash
-   * before anything else is literal (InfluxDB's rule).
+   * Reads a measurement, tag key, tag value or field key from this.pos up to an unescaped ',' or
+   * space (or '=' when stopAtEquals). A backslash escapes ',' and space, and '=' when escapeEquals
+   * (not in measurements); before anything else it is literal (InfluxDB's rule).
    */
   private readName(escapeEquals: boolean, stopAtEquals: boolean): string {
     const body = this.body;
@@ -184,7 +194,7 @@ class Scanner {
   }
 
   /** The measurement and tags at this.pos, up to the space before the fields. */
-  private parseSeries(): Series {
+  private parseSeries(textStart: number, textEnd: number): Series {
     const end = this.end;
     const options = this.options;
     const measurementStart = this.pos;
@@ -240,28 +250,7 @@ class Scanner {
     } else sourceId = source ?? measurement;
 
     if (this.charAt(this.pos) !== SPACE) this.fail(this.pos, `expected a space before the fields, found ${describeChar(this.charAt(this.pos))}`);
-    return { measurement, tags, sourceId, prefix: `${measurement}.`, metrics: new Map() };
-  }
-
-  /**
-   * The first space in [from, end) not escaped by a backslash, or -1. A backslash before a space
-   * escapes it in every element before the fields. indexOf's answer is remembered, so a body
-   * without spaces is searched once, not once per line.
-   */
-  private firstUnescapedSpace(from: number, end: number): number {
-    const body = this.body;
-    let i = from;
-    for (;;) {
-      let space = this.nextSpace;
-      if (space < i) {
-        space = body.indexOf(' ', i);
-        if (space === -1) space = body.length;
-        this.nextSpace = space;
-      }
-      if (space >= end) return -1;
-      if (body.charCodeAt(space - 1) !== BACKSLASH) return space;
-      i = space + 1;
-    }
+    return { textStart, textLength: textEnd - textStart, measurement, tags, sourceId, prefix: `${measurement}.`, metrics: new Map() };
   }
 
   /** Parses body[first, end); columns in messages count from lineStart, the line's first character. */
@@ -273,16 +262,26 @@ class Scanner {
     const options = this.options;
 
     // Lines of one series repeat its measurement and tags verbatim: parse that text once per body.
-    const space = this.firstUnescapedSpace(first, end);
+    // A series is found by a hash of its text, up to the first unescaped space (a backslash before
+    // a space always escapes it there), and confirmed by comparing the text: nothing is cut out of the
+    // body for a known series. Colliding texts are simply not cached.
+    let hash = 0;
+    let space = first;
+    let previous = 0;
+    for (; space < end; space++) {
+      const c = body.charCodeAt(space);
+      if (c === SPACE && previous !== BACKSLASH) break;
+      hash = (Math.imul(hash, 31) + c) | 0;
+      previous = c;
+    }
     let series: Series | undefined;
-    let seriesText: string | undefined;
-    if (space > first) {
-      seriesText = body.slice(first, space);
-      series = this.seriesCache.get(seriesText);
+    if (space < end) {
+      const cached = this.seriesCache.get(hash);
+      if (cached !== undefined && sameText(body, first, space, cached.textStart, cached.textLength)) series = cached;
     }
     if (series === undefined) {
-      series = this.parseSeries();
-      if (seriesText !== undefined && this.seriesCache.size < SERIES_CACHE_SIZE) this.seriesCache.set(seriesText, series);
+      series = this.parseSeries(first, space);
+      if (space < end && this.seriesCache.size < SERIES_CACHE_SIZE && !this.seriesCache.has(hash)) this.seriesCache.set(hash, series);
     } else this.pos = space;
     const { measurement, tags, sourceId } = series;
 
@@ -293,24 +292,29 @@ class Scanner {
     // Fields.
     const metrics = this.fieldMetrics;
     const values = this.fieldValues;
-    metrics.length = 0;
-    values.length = 0;
+    this.fieldCount = 0;
     this.fieldIndex = undefined;
     for (;;) {
       const keyStart = this.pos;
       // Common case first: a key without escapes, whose metric name the series remembers.
       let i = keyStart;
+      let keyHash = 0;
       while (i < end) {
         const c = body.charCodeAt(i);
         if (c === EQUALS || c === COMMA || c === SPACE || c === BACKSLASH) break;
+        keyHash = (Math.imul(keyHash, 31) + c) | 0;
         i++;
       }
       let key: string;
       let metric: string | undefined;
-      if (i > keyStart && i < end && body.charCodeAt(i) === EQUALS) {
-        key = body.slice(keyStart, i);
+      const plainKey = i > keyStart && i < end && body.charCodeAt(i) === EQUALS;
+      if (plainKey) {
+        const cached = series.metrics.get(keyHash);
+        if (cached !== undefined && sameText(body, keyStart, i, cached.keyStart, cached.key.length)) {
+          key = cached.key;
+          metric = cached.metric;
+        } else key = body.slice(keyStart, i);
         this.pos = i;
-        metric = series.metrics.get(key);
       } else key = this.readName(true, true);
       if (key.length === 0) this.fail(keyStart, `expected a field key, found ${describeChar(this.charAt(this.pos))}`);
       if (this.charAt(this.pos) !== EQUALS) this.fail(this.pos, `expected '=' after field key ${excerpt(key)}, found ${describeChar(this.charAt(this.pos))}`);
@@ -318,7 +322,7 @@ class Scanner {
       const value = this.readFieldValue(key);
       if (metric === undefined) {
         metric = key === 'value' ? measurement : series.prefix + key;
-        if (series.metrics.size < METRIC_CACHE_SIZE) series.metrics.set(key, metric);
+        if (plainKey && series.metrics.size < METRIC_CACHE_SIZE && !series.metrics.has(keyHash)) series.metrics.set(keyHash, { key, keyStart, metric });
       }
       this.addField(metric, value);
       const next = this.charAt(this.pos);
@@ -341,7 +345,8 @@ class Scanner {
 
     const sessionId = options.sessionId;
     const points = this.points;
-    for (let f = 0; f < metrics.length; f++) {
+    const fieldCount = this.fieldCount;
+    for (let f = 0; f < fieldCount; f++) {
       // Points of one series share their tags object: downstream reads it, never changes it.
       // Object literals of fixed shapes: faster to build than adding properties one by one.
       let point: IncomingPoint;
@@ -366,7 +371,7 @@ class Scanner {
   /** Last value wins for a repeated field key, at the first one's place. */
   private addField(metric: string, value: number | string | boolean): void {
     const metrics = this.fieldMetrics;
-    const count = metrics.length;
+    const count = this.fieldCount;
     if (count < LINEAR_DUPLICATE_CHECK) {
       for (let f = 0; f < count; f++) {
         if (metrics[f] === metric) {
@@ -388,8 +393,9 @@ class Scanner {
       }
       index.set(metric, count);
     }
-    metrics.push(metric);
-    this.fieldValues.push(value);
+    metrics[count] = metric;
+    this.fieldValues[count] = value;
+    this.fieldCount = count + 1;
   }
 
   private readFieldValue(key: string): number | string | boolean {
@@ -570,34 +576,34 @@ class Scanner {
     const body = this.body;
     const end = this.end;
     const start = this.pos;
-    let i = start;
-    while (i < end && body.charCodeAt(i) !== SPACE) i++;
-    this.pos = i;
     const precision = this.options.precision;
-    const length = i - start;
-    // Common case: a non-negative count whose microseconds are below 2^53, read without slices.
-    if (precision === 'ns' ? length > 3 && length <= 19 : length <= 15) {
-      const headEnd = precision === 'ns' ? i - 3 : i;
-      let head = 0;
-      let d = start;
-      for (; d < headEnd; d++) {
+    // Common case in one pass: a non-negative count whose microseconds stay below 2^53, so that
+    // `head` (the digits but the last three in ns) is exact and, once scaled, inside InfluxDB's range.
+    let head = 0;
+    let d = start;
+    if (precision === 'ns') {
+      for (; d < end; d++) {
+        const c = body.charCodeAt(d);
+        if (c < ZERO || c > NINE) break;
+        if (d - start >= 3) head = head * 10 + (body.charCodeAt(d - 3) - ZERO);
+      }
+    } else {
+      for (; d < end; d++) {
         const c = body.charCodeAt(d);
         if (c < ZERO || c > NINE) break;
         head = head * 10 + (c - ZERO);
       }
-      if (d === headEnd) {
-        for (; d < i; d++) {
-          const c = body.charCodeAt(d);
-          if (c < ZERO || c > NINE) break;
-        }
-      }
-      // head < 2^53 is exact and, once scaled, inside InfluxDB's range; ms and s are checked.
-      if (d === i && head < 2 ** 53) {
-        if (precision === 'ns' || precision === 'us') return head / 1_000_000;
-        if (precision === 'ms' && head <= 9_223_372_036_854) return (head * 1000) / 1_000_000;
-        if (precision === 's' && head <= 9_223_372_036) return (head * 1_000_000) / 1_000_000;
-      }
     }
+    const length = d - start;
+    if ((d === end || body.charCodeAt(d) === SPACE) && head < 2 ** 53 && (precision === 'ns' ? length > 3 && length <= 19 : length > 0 && length <= 15)) {
+      this.pos = d;
+      if (precision === 'ns' || precision === 'us') return head / 1_000_000;
+      if (precision === 'ms' && head <= 9_223_372_036_854) return (head * 1000) / 1_000_000;
+      if (precision === 's' && head <= 9_223_372_036) return (head * 1_000_000) / 1_000_000;
+    }
+    let i = d;
+    while (i < end && body.charCodeAt(i) !== SPACE) i++;
+    this.pos = i;
     const negative = body.charCodeAt(start) === MINUS;
     const digitsStart = negative ? start + 1 : start;
     if (digitsStart >= i) this.timestampError(start, i, 'expected a timestamp (an integer)');
@@ -631,6 +637,16 @@ class Scanner {
     // One correctly rounded division: exact to the microsecond while |micros| < 2^53 (until 2255).
     return micros / 1_000_000;
   }
+}
+
+/**
+ * body[start, stop) === body[otherStart, otherStart + length): compared within the body, which is
+ * flat, rather than against a slice of it (slower to read, as is startsWith with a position).
+ */
+function sameText(body: string, start: number, stop: number, otherStart: number, length: number): boolean {
+  if (length !== stop - start) return false;
+  for (let k = 0; k < length; k++) if (body.charCodeAt(otherStart + k) !== body.charCodeAt(start + k)) return false;
+  return true;
 }
 
 function isDigit(c: number): boolean {
@@ -690,7 +706,7 @@ export function parseLineProtocol(body: string, options: LineProtocolOptions): P
     throw new TypeError(`unknown precision ${String(options.precision)}: expected ns, us, ms or s`);
   }
   // One native pass over the body; per-line checks only when something unstorable is present.
-  const checkStorable = UNSTORABLE.test(body);
+  const checkStorable = body.indexOf('\u0000') !== -1 || (SURROGATE.test(body) && UNSTORABLE.test(body));
   const scanner = new Scanner(body, options, points);
   const length = body.length;
   let lineNumber = 0;
