@@ -124,6 +124,35 @@ describe('InfluxDB 2 API: POST /api/v2/write', () => {
   });
 });
 
+describe('Telegraf', () => {
+  it('takes a batch as Telegraf writes it (influxdb output, InfluxDB 1 API) and keeps every type', async () => {
+    // cpu, mem, disk, system and net inputs of one interval, one host, nanosecond times.
+    const t = '1700000100000000000';
+    const batch = [
+      `cpu,cpu=cpu-total,host=telegraf-pi usage_user=1.2,usage_system=0.8,usage_idle=97.5,usage_iowait=0.1 ${t}`,
+      `mem,host=telegraf-pi total=4124200960i,available=2412345344i,used_percent=41.5 ${t}`,
+      `disk,device=mmcblk0p2,fstype=ext4,host=telegraf-pi,mode=rw,path=/ free=21474836480i,used_percent=28.4,inodes_used=310245i ${t}`,
+      `system,host=telegraf-pi load1=0.42,n_cpus=4i,uptime=86400u ${t}`,
+      `system,host=telegraf-pi uptime_format="1 day,  0:00" ${t}`,
+      `net,host=telegraf-pi,interface=eth0 bytes_recv=123456789i,err_in=0i ${t}`,
+    ].join('\n');
+    const response = await write('/write?db=telegraf&precision=ns&rp=autogen&consistency=any', `${batch}\n`, {
+      authorization: `Basic ${Buffer.from(`telegraf:${platform.adminKey}`).toString('base64')}`,
+      'user-agent': 'Telegraf/1.30.0 Go/1.22.0',
+    });
+    expect(response.status).toBe(204);
+    await platform.drained();
+    expect(await points('telegraf-pi', 'cpu.usage_idle')).toEqual([{ timestamp: 1_700_000_100, value: 97.5, tags: { cpu: 'cpu-total' } }]);
+    expect(await points('telegraf-pi', 'mem.total')).toEqual([{ timestamp: 1_700_000_100, value: 4124200960 }]);
+    expect(await points('telegraf-pi', 'disk.used_percent')).toEqual([
+      { timestamp: 1_700_000_100, value: 28.4, tags: { device: 'mmcblk0p2', fstype: 'ext4', mode: 'rw', path: '/' } },
+    ]);
+    expect(await points('telegraf-pi', 'system.uptime')).toEqual([{ timestamp: 1_700_000_100, value: 86400 }]);
+    expect(await points('telegraf-pi', 'system.uptime_format')).toEqual([{ timestamp: 1_700_000_100, value: '1 day,  0:00' }]);
+    expect(await points('telegraf-pi', 'net.err_in')).toEqual([{ timestamp: 1_700_000_100, value: 0, tags: { interface: 'eth0' } }]);
+  });
+});
+
 describe('InfluxDB 1 API: POST /write', () => {
   it('takes the key as p=, as the password of Basic auth and as a Token header; answers 204', async () => {
     const basic = `Basic ${Buffer.from(`telegraf:${platform.adminKey}`).toString('base64')}`;
