@@ -168,6 +168,21 @@ describe('PointsRepository (real PostgreSQL)', () => {
     expect(rows.some((r) => r.session_id === 'run-1')).toBe(true);
   });
 
+  it('keeps the series cache within its byte bound and resolves a batch of more new series than it holds', async () => {
+    // 1,200 series whose tags take ~32,000 characters each: ~77 MB of keys against a 64 MiB cache.
+    const tags = JSON.stringify(Object.fromEntries(Array.from({ length: 32 }, (_, t) => [`t${String(t).padStart(2, '0')}`, 'v'.repeat(990)])));
+    const identities = Array.from({ length: 1200 }, (_, i) => ({ orgId: 'org-1', sourceId: 'wide', metric: `m${i}`, sessionId: '', tags }));
+    const keys = identities.map((s) => Object.values(s).join('\u0000'));
+    const series = new SeriesRepository(dataSource);
+    const ids = await series.resolve(keys, (i) => identities[i]);
+    expect(new Set(ids).size).toBe(1200);
+    const cache = (series as unknown as { cache: { calculatedSize: number; size: number } }).cache;
+    expect(cache.calculatedSize).toBeLessThanOrEqual(64 * 1024 * 1024);
+    expect(cache.size).toBeLessThan(1200);
+    // Evicted ones are found again in the table, with the same ids.
+    expect(await series.resolve(keys, (i) => identities[i])).toEqual(ids);
+  }, 60_000);
+
   it('gives one id per series when several ingest instances create the same new series at once', async () => {
     const identities = Array.from({ length: 50 }, (_, i) => ({ orgId: 'org-1', sourceId: `race-${i % 5}`, metric: `m${i}`, sessionId: '', tags: i % 2 ? '{"k":"v"}' : '' }));
     const keys = identities.map((s) => Object.values(s).join('\u0000'));

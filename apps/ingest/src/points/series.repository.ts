@@ -5,8 +5,13 @@ import { DataSource } from 'typeorm';
 import { poolOf } from '#common';
 import { canonicalTags, type SeriesIdentity, seriesKey } from './series-key.js';
 
-/** Series ids held in memory per ingest instance; a miss costs one upsert of the batch's new series. */
+/**
+ * Series ids held in memory per ingest instance; a miss costs one upsert of the batch's new
+ * series. Bounded in count and in bytes: a key can be ~40 KB (32 tags of 1 KiB), so a count alone
+ * would let a writer of many long-tagged series fill the heap.
+ */
 const CACHE_SERIES = 200_000;
+const CACHE_BYTES = 64 * 1024 * 1024;
 /** last_seen_at of a series and of its source is written at most this often (per instance). */
 const SEEN_EVERY_MS = 5_000;
 
@@ -56,7 +61,12 @@ interface CachedSeries {
 export class SeriesRepository {
   private readonly logger = new Logger(SeriesRepository.name);
   private readonly pool: pg.Pool;
-  private readonly cache = new LRUCache<string, CachedSeries>({ max: CACHE_SERIES });
+  private readonly cache = new LRUCache<string, CachedSeries>({
+    max: CACHE_SERIES,
+    maxSize: CACHE_BYTES,
+    // UTF-16 key, the entry and the cache's own bookkeeping, roughly.
+    sizeCalculation: (entry, key) => key.length * 2 + entry.orgId.length * 2 + entry.sourceId.length * 2 + 96,
+  });
   private unseen: CachedSeries[] = [];
 
   constructor(@Inject(DataSource) dataSource: DataSource) {
@@ -86,11 +96,12 @@ export class SeriesRepository {
       }
     }
     if (!missing.size) return ids;
-    await this.create([...missing.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, identity]) => identity));
+    // Read back from what create answers, not the cache: a batch may hold more new series than it keeps.
+    const created = await this.create([...missing.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, identity]) => identity));
     for (const i of missingAt) {
-      const cached = this.cache.get(keys[i]);
-      if (!cached) throw new Error(`series of metric ${JSON.stringify(missing.get(keys[i])?.metric)} was not resolved`);
-      ids[i] = cached.id;
+      const id = created.get(keys[i]);
+      if (id === undefined) throw new Error(`series of metric ${JSON.stringify(missing.get(keys[i])?.metric)} was not resolved`);
+      ids[i] = id;
     }
     return ids;
   }
@@ -110,7 +121,8 @@ export class SeriesRepository {
     }
   }
 
-  private async create(identities: SeriesIdentity[]): Promise<void> {
+  /** Creates (or finds) the series; answers their ids by cache key. */
+  private async create(identities: SeriesIdentity[]): Promise<Map<string, number>> {
     const client = await this.pool.connect();
     try {
       const { rows } = await client.query<{ id: number; org_id: string; source_id: string; metric: string; session_id: string; tags: Record<string, string | number | boolean> }>(
@@ -124,8 +136,11 @@ export class SeriesRepository {
         ],
       );
       const now = Date.now();
+      const ids = new Map<string, number>();
       for (const row of rows) {
-        this.cache.set(seriesKey(row.org_id, row.source_id, row.metric, row.session_id, canonicalTags(row.tags)), { id: row.id, orgId: row.org_id, sourceId: row.source_id, seenAt: now });
+        const key = seriesKey(row.org_id, row.source_id, row.metric, row.session_id, canonicalTags(row.tags));
+        ids.set(key, row.id);
+        this.cache.set(key, { id: row.id, orgId: row.org_id, sourceId: row.source_id, seenAt: now });
       }
       const sessions = new Map<string, SeriesIdentity>();
       const sources = new Map<string, SeriesIdentity>();
@@ -143,6 +158,7 @@ export class SeriesRepository {
         .query(SEE_SOURCES, [seen.map((s) => s.orgId), seen.map((s) => s.sourceId)])
         .catch((error: Error) => this.logger.warn(`could not add sources to the fleet: ${error.message}`));
       client.release();
+      return ids;
     } catch (error) {
       client.release(error as Error);
       throw error;
