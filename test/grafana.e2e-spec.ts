@@ -1,266 +1,34 @@
 /**
- * Grafana (deploy/grafana, docs/grafana.md), checked without running Grafana:
- * - the provisioning files parse, refer to each other (data source uid, dashboard path, the
- *   environment the data source reads) and agree with the compose file and the docs;
- * - against a database migrated by the platform, with points ingested over HTTP (tags, a
- *   session, a second org, a string value, a point outside the range): every SQL query of the
- *   dashboard, with its template variables and macros expanded as Grafana expands them, run as
- *   the role deploy/grafana/readonly-role.sql creates, returns the expected rows;
+ * Grafana's dashboard (deploy/grafana) against a database migrated by the platform, with points
+ * ingested over HTTP (tags, a session, a second org, a string value, a point outside the range):
+ * - every SQL query of the dashboard, with its template variables and macros expanded as Grafana
+ *   expands them (test/support/grafana.ts), run as the role deploy/grafana/readonly-role.sql
+ *   creates, returns the expected rows;
  * - that role reads telemetry, series and points_1m and is refused everything else, and the
  *   per-org role of deploy/grafana/org-role.sql sees its own org only.
  * Roles are cluster-wide: each run names its own and drops them at the end.
+ * test/grafana-files.spec.ts checks the provisioning files themselves, without a database.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import { parse } from 'yaml';
+import {
+  ORG_ROLE_FILE,
+  type Panel,
+  ROLE_FILE,
+  type TimeRange,
+  type Values,
+  countPanel,
+  docs,
+  fenced,
+  grafanaSql,
+  latestPanel,
+  rawSeriesPanel,
+  read,
+  rollupSeriesPanel,
+  variable,
+} from './support/grafana.js';
 import { PG_ROOT, Platform } from './support/platform.js';
-
-const root = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..');
-const read = (path: string): string => readFileSync(join(root, path), 'utf8');
-
-const DATASOURCE_FILE = 'deploy/grafana/provisioning/datasources/plexus.yaml';
-const PROVIDER_FILE = 'deploy/grafana/provisioning/dashboards/plexus.yaml';
-const DASHBOARD_FILE = 'deploy/grafana/dashboards/plexus-telemetry.json';
-const COMPOSE_FILE = 'deploy/grafana/compose.yaml';
-const ROLE_FILE = 'deploy/grafana/readonly-role.sql';
-const ORG_ROLE_FILE = 'deploy/grafana/org-role.sql';
-const DOCS_FILE = 'docs/grafana.md';
-
-// The files are checked at run time; these are the shapes the checks read.
-interface DataSourceRef {
-  type: string;
-  uid: string;
-}
-interface Target {
-  refId: string;
-  datasource: DataSourceRef;
-  rawQuery: boolean;
-  editorMode: string;
-  format: 'time_series' | 'table';
-  rawSql: string;
-}
-interface Panel {
-  id: number;
-  type: string;
-  title: string;
-  interval?: string;
-  datasource: DataSourceRef;
-  targets: Target[];
-}
-interface Variable {
-  name: string;
-  type: string;
-  query: string;
-  definition: string;
-  multi: boolean;
-  includeAll: boolean;
-  datasource: DataSourceRef;
-}
-interface Dashboard {
-  uid: string;
-  title: string;
-  panels: Panel[];
-  templating: { list: Variable[] };
-}
-
-const datasources = parse(read(DATASOURCE_FILE)) as { apiVersion: number; datasources: Record<string, any>[] };
-const provider = parse(read(PROVIDER_FILE)) as { apiVersion: number; providers: Record<string, any>[] };
-const dashboard = JSON.parse(read(DASHBOARD_FILE)) as Dashboard;
-const composeYaml = read(COMPOSE_FILE);
-const compose = parse(composeYaml) as { services: { grafana: { environment: Record<string, string>; volumes: string[] } } };
-const docs = read(DOCS_FILE);
-
-// ---- Grafana's interpolation, as Grafana does it -------------------------------------------
-// The frontend replaces template variables ($__interval, ${name:format}); the PostgreSQL
-// plugin's backend then expands the macros (pkg/tsdb/grafana-postgresql-datasource/macros.go,
-// with jsonData.timescaledb false). Anything else that looks like either is an error here, as
-// an unknown macro is one in Grafana.
-
-type Values = Record<string, string[]>;
-interface TimeRange {
-  from: Date;
-  to: Date;
-}
-
-function intervalSeconds(interval: string): number {
-  const match = /^(\d+)(ms|s|m|h|d|w)$/.exec(interval);
-  if (!match) throw new Error(`not a Grafana interval: ${interval}`);
-  const unit = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 }[match[2] as 'ms'];
-  return Number(match[1]) * unit;
-}
-
-/** Go's time.RFC3339Nano in UTC: no fraction when it is zero, trailing zeros dropped. */
-function rfc3339Nano(date: Date): string {
-  return date.toISOString().replace(/\.(\d+)Z$/, (_, fraction: string) => (/^0+$/.test(fraction) ? 'Z' : `.${fraction.replace(/0+$/, '')}Z`));
-}
-
-function sqlstring(values: string[]): string {
-  return values.map((value) => `'${value.replaceAll("'", "''")}'`).join(',');
-}
-
-function interpolateVariables(sql: string, values: Values, interval: string): string {
-  return sql.replace(/\$\{(\w+)(?::(\w+))?\}|\$(\w+)(?![\w(])/g, (whole, bracedName?: string, format?: string, bareName?: string) => {
-    const name = (bracedName ?? bareName) as string;
-    if (name === '__interval' && !format) return interval;
-    if (name === '__interval_ms' && !format) return String(intervalSeconds(interval) * 1000);
-    if (!(name in values)) throw new Error(`${whole}: no such variable on the dashboard`);
-    // Without a format Grafana inserts a single value as it is: a quote in an org id or metric
-    // would break (or change) the SQL. The dashboard quotes every value with :sqlstring.
-    if (format !== 'sqlstring') throw new Error(`${whole}: use \${${name}:sqlstring}`);
-    return sqlstring(values[name]);
-  });
-}
-
-function expandMacros(sql: string, range: TimeRange): string {
-  return sql.replace(/\$([_a-zA-Z0-9]+)\(([^)]*)\)/g, (whole, name: string, argumentText: string) => {
-    const args = argumentText.split(',').map((argument) => argument.trim());
-    switch (name) {
-      case '__time':
-        return `${args[0]} AS "time"`;
-      case '__timeFilter':
-        return `${args[0]} BETWEEN '${rfc3339Nano(range.from)}' AND '${rfc3339Nano(range.to)}'`;
-      case '__timeFrom':
-        return `'${rfc3339Nano(range.from)}'`;
-      case '__timeTo':
-        return `'${rfc3339Nano(range.to)}'`;
-      case '__timeGroup':
-      case '__timeGroupAlias': {
-        const seconds = intervalSeconds(args[1].replace(/^'|'$/g, ''));
-        const group = `floor(extract(epoch from ${args[0]})/${seconds})*${seconds}`;
-        return name === '__timeGroup' ? group : `${group} AS "time"`;
-      }
-      default:
-        throw new Error(`${whole}: unknown macro`);
-    }
-  });
-}
-
-function grafanaSql(sql: string, values: Values, range: TimeRange, interval = '1m'): string {
-  return expandMacros(interpolateVariables(sql, values, interval), range);
-}
-
-// ---- the dashboard --------------------------------------------------------------------------
-
-function panel(type: string, title: RegExp): Panel {
-  const found = dashboard.panels.filter((candidate) => candidate.type === type && title.test(candidate.title));
-  expect(found.map((candidate) => candidate.title)).toHaveLength(1);
-  return found[0];
-}
-const rawSeriesPanel = (): Panel => panel('timeseries', /raw points/);
-const rollupSeriesPanel = (): Panel => panel('timeseries', /1-minute rollups/);
-const latestPanel = (): Panel => panel('table', /Latest/);
-const countPanel = (): Panel => panel('stat', /Points/);
-const variable = (name: string): Variable => {
-  const found = dashboard.templating.list.find((candidate) => candidate.name === name);
-  if (!found) throw new Error(`no variable ${name}`);
-  return found;
-};
-
-/** Every object in the JSON that has a `datasource` key, with where it is. */
-function datasourceRefs(node: unknown, path = '$'): { path: string; ref: unknown }[] {
-  if (Array.isArray(node)) return node.flatMap((item, index) => datasourceRefs(item, `${path}[${index}]`));
-  if (node === null || typeof node !== 'object') return [];
-  const object = node as Record<string, unknown>;
-  const own = 'datasource' in object ? [{ path: `${path}.datasource`, ref: object.datasource }] : [];
-  return [...own, ...Object.entries(object).flatMap(([key, value]) => (key === 'datasource' ? [] : datasourceRefs(value, `${path}.${key}`)))];
-}
-
-/** The fenced blocks of a language in a Markdown text, without the fence's indentation (a list item's). */
-function fenced(markdown: string, language: string): string[] {
-  return [...markdown.matchAll(new RegExp('^( *)```' + language + '\\n([\\s\\S]*?)^ *```', 'gm'))].map(([, indent, body]) =>
-    body
-      .split('\n')
-      .map((line) => (line.startsWith(indent) ? line.slice(indent.length) : line.trimStart()))
-      .join('\n'),
-  );
-}
-
-describe('the provisioning files', () => {
-  const [datasource] = datasources.datasources;
-
-  it('provision one PostgreSQL data source, credentials from the environment only', () => {
-    expect(datasources.apiVersion).toBe(1);
-    expect(datasources.datasources).toHaveLength(1);
-    expect(datasource).toMatchObject({
-      type: 'grafana-postgresql-datasource',
-      uid: expect.stringMatching(/^[a-zA-Z0-9_-]{1,40}$/),
-      jsonData: { postgresVersion: 1500, timescaledb: false },
-    });
-    const fromEnvironment = /^\$__env\{[A-Z0-9_]+\}$/;
-    for (const value of [datasource.url, datasource.user, datasource.jsonData.database, datasource.jsonData.sslmode, datasource.secureJsonData.password]) {
-      expect(value).toMatch(fromEnvironment);
-    }
-    expect(Object.keys(datasource.secureJsonData)).toEqual(['password']);
-    expect(datasource).not.toHaveProperty('password');
-  });
-
-  it('read every environment variable they use from the compose service, which mounts them where the provider looks', () => {
-    const used = [...JSON.stringify(datasources).matchAll(/\$__env\{([A-Z0-9_]+)\}/g)].map((match) => match[1]);
-    expect(used.length).toBeGreaterThanOrEqual(5);
-    const environment = compose.services.grafana.environment;
-    for (const name of used) expect({ name, value: environment[name] }).toEqual({ name, value: expect.stringMatching(/\S/) });
-
-    const mounts = new Map(
-      compose.services.grafana.volumes
-        .filter((volume) => volume.startsWith('./'))
-        .map((volume) => {
-          const [host, container] = volume.split(':');
-          return [container, host] as const;
-        }),
-    );
-    for (const host of mounts.values()) expect({ host, exists: existsSync(join(root, host)) }).toEqual({ host, exists: true });
-    expect(mounts.get('/etc/grafana/provisioning/datasources')).toBe('./deploy/grafana/provisioning/datasources');
-    expect(mounts.get('/etc/grafana/provisioning/dashboards')).toBe('./deploy/grafana/provisioning/dashboards');
-
-    expect(provider.apiVersion).toBe(1);
-    expect(provider.providers).toHaveLength(1);
-    expect(provider.providers[0]).toMatchObject({ type: 'file', options: { path: expect.any(String) } });
-    expect(mounts.get(provider.providers[0].options.path)).toBe('./deploy/grafana/dashboards');
-  });
-
-  it('give a dashboard that uses that data source everywhere, with org → source → metric variables and the four panels', () => {
-    expect(dashboard).toMatchObject({ uid: expect.stringMatching(/^[a-zA-Z0-9_-]{1,40}$/), title: expect.any(String) });
-    const refs = datasourceRefs(dashboard);
-    expect(refs.length).toBeGreaterThanOrEqual(dashboard.panels.length * 2 + dashboard.templating.list.length);
-    for (const { path, ref } of refs) expect({ path, ref }).toEqual({ path, ref: { type: datasource.type, uid: datasource.uid } });
-
-    expect(dashboard.templating.list.map((candidate) => candidate.name)).toEqual(['org', 'source', 'metric']);
-    for (const candidate of dashboard.templating.list) {
-      expect(candidate).toMatchObject({ type: 'query', query: candidate.definition });
-    }
-    expect(variable('source').query).toContain('${org:sqlstring}');
-    expect(variable('metric').query).toMatch(/\$\{org:sqlstring\}[\s\S]*\$\{source:sqlstring\}/);
-    expect(variable('metric')).toMatchObject({ multi: true, includeAll: true });
-
-    const raw = rawSeriesPanel().targets[0];
-    expect(raw).toMatchObject({ format: 'time_series', rawQuery: true });
-    expect(raw.rawSql).toContain('$__timeGroupAlias(time, $__interval)');
-    expect(raw.rawSql).toMatch(/avg\(value\)[\s\S]*FROM telemetry[\s\S]*\$__timeFilter\(time\)/);
-    const rollup = rollupSeriesPanel();
-    expect(rollup.interval).toBe('1m');
-    expect(rollup.targets[0].rawSql).toMatch(/sum\(r\.sum_num\) \/ nullif\(sum\(r\.n_num\), 0\)[\s\S]*FROM points_1m/);
-    expect(latestPanel().targets[0].format).toBe('table');
-    expect(countPanel().targets[0].format).toBe('table');
-
-    const values = { org: ['default'], source: ['rig-1'], metric: ['temperature'] };
-    const range = { from: new Date(0), to: new Date() };
-    for (const target of dashboard.panels.flatMap((candidate) => candidate.targets)) {
-      expect(target).toMatchObject({ rawQuery: true, editorMode: 'code' });
-      expect(() => grafanaSql(target.rawSql, values, range)).not.toThrow();
-    }
-  });
-
-  it('are shown in the docs as they are, and the README links the docs', () => {
-    expect(fenced(docs, 'yaml').map((block) => block.trim())).toContain(composeYaml.trim());
-    expect(fenced(docs, 'sql').map((block) => block.trim())).toContain(read(ROLE_FILE).trim());
-    expect(read('README.md')).toContain('(docs/grafana.md)');
-  });
-});
-
-// ---- against a migrated database ------------------------------------------------------------
 
 describe('the dashboard against a database migrated by the platform', () => {
   let platform: Platform;
