@@ -30,8 +30,6 @@ interface Scenario {
   points(i: number): IncomingPoint[];
 }
 
-const BASE_NS = 1_700_000_000_000_000_000n;
-
 function timeOf(i: number): { ns: bigint; seconds: number } {
   // 10 ms apart, with a microsecond part, so timestamps are not all alike.
   const micros = 1_700_000_000_000_000 + i * 10_000 + (i % 1000);
