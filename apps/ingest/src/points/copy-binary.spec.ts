@@ -60,3 +60,19 @@ describe('PointsCopyEncoder', () => {
     expect(decode(encoder.finish())[0][3]).toBe(big);
   });
 });
+
+describe('PointsCopyEncoder.take', () => {
+  it('hands over what is encoded so far; the pieces joined are the whole payload', () => {
+    const whole = new PointsCopyEncoder(64);
+    const streamed = new PointsCopyEncoder(64);
+    const pieces: Buffer[] = [];
+    for (let i = 0; i < 100; i++) {
+      whole.add(i, 1_700_000_000_000_000 + i, i % 3 ? i / 2 : null, i % 3 ? null : `{"i":${i}}`);
+      streamed.add(i, 1_700_000_000_000_000 + i, i % 3 ? i / 2 : null, i % 3 ? null : `{"i":${i}}`);
+      if (streamed.size > 500) pieces.push(streamed.take());
+    }
+    pieces.push(streamed.finish());
+    expect(pieces.length).toBeGreaterThan(2);
+    expect(Buffer.concat(pieces)).toEqual(whole.finish());
+  });
+});

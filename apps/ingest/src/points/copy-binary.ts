@@ -59,7 +59,19 @@ export class PointsCopyEncoder {
     this.rows++;
   }
 
-  /** The whole COPY payload, trailer included. The encoder is spent afterwards. */
+  /** Bytes encoded so far (the header first), handed over for streaming; encoding goes on after them. */
+  take(): Buffer {
+    const taken = Buffer.from(this.buffer.subarray(0, this.length));
+    this.length = 0;
+    return taken;
+  }
+
+  /** Bytes encoded so far. */
+  get size(): number {
+    return this.length;
+  }
+
+  /** The whole COPY payload (what take() has not handed over yet), trailer included. The encoder is spent afterwards. */
   finish(): Buffer {
     this.reserve(2);
     this.buffer.writeInt16BE(-1, this.length);
