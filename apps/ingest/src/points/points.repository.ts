@@ -4,7 +4,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { DataSource } from 'typeorm';
-import { type Aggregate, poolOf, type QueryPointsRequest, ROLLUP_SELECT } from '#common';
+import { type Aggregate, hasTimescale, poolOf, type QueryPointsRequest, ROLLUP_SELECT } from '#common';
 import type { PointRow } from '../query/point-format.js';
 import { ReadPool } from '../query/read-pool.js';
 import { cursorRows } from '../query/row-cursor.js';
@@ -75,8 +75,7 @@ export class PointsRepository implements OnModuleInit {
   }
 
   async onModuleInit(): Promise<void> {
-    const [{ timescale }] = await this.dataSource.query(`SELECT count(*)::int > 0 AS timescale FROM pg_extension WHERE extname = 'timescaledb'`);
-    this.timescaleDb = timescale;
+    this.timescaleDb = await hasTimescale(this.dataSource);
   }
 
   /** Whether `points` and `points_1m` are TimescaleDB hypertables. */

@@ -68,3 +68,9 @@ export async function enableTimescale(db: QueryRunner): Promise<boolean> {
   }
   return tryCreateExtension(db, 'timescaledb');
 }
+
+/** Whether the database has the timescaledb extension (created by the first migration when usable). */
+export async function hasTimescale(db: { query(sql: string): Promise<Array<{ timescale: boolean }>> }): Promise<boolean> {
+  const [{ timescale }] = await db.query(`SELECT count(*)::int > 0 AS timescale FROM pg_extension WHERE extname = 'timescaledb'`);
+  return timescale;
+}

@@ -1,5 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { ROLLUP_SELECT } from '../rollup-sql.js';
+import { hasTimescale } from '../timescale.js';
 
 /**
  * Storage v2: the series is factored out of the row. `series` holds what identifies a stream of
@@ -93,7 +94,3 @@ export class StorageV21732900000000 implements MigrationInterface {
   }
 }
 
-async function hasTimescale(db: QueryRunner): Promise<boolean> {
-  const [{ timescale }] = await db.query(`SELECT count(*)::int > 0 AS timescale FROM pg_extension WHERE extname = 'timescaledb'`);
-  return timescale as boolean;
-}
