@@ -185,3 +185,56 @@ describe('InfluxDB 1 API: POST /write', () => {
     expect((await fetch(`${platform.gateway}/api/sources`, { headers: { authorization: `Token ${platform.adminKey}` } })).status).toBe(200);
   });
 });
+
+describe('hostile input on the write routes', () => {
+  const v2 = '/api/v2/write?bucket=b&precision=s';
+
+  it('refuses a line holding NUL on its own, and stores the others', async () => {
+    const response = await write(v2, 'nul,host=lp-nul value=1 1700000060\nnul,host=lp-nul,t=a\u0000b value=2 1700000061\nnul,host=lp-nul value=3 1700000062');
+    expect(response.status).toBe(400);
+    expect((await response.json()) as object).toEqual({ code: 'invalid', line: 2, message: expect.stringMatching(/line 2: .*NUL/) });
+    await platform.drained();
+    expect((await points('lp-nul', 'nul')).map((p) => p.value)).toEqual([1, 3]);
+  });
+
+  it('reads invalid UTF-8 as replacement characters, never as lone surrogates', async () => {
+    const body = Buffer.concat([Buffer.from('utf,host=lp-utf s="a'), Buffer.from([0xff, 0xfe, 0xed, 0xa0, 0x80, 0xc0, 0x80]), Buffer.from('b" 1700000070')]);
+    expect((await write(v2, body)).status).toBe(204);
+    await platform.drained();
+    const [stored] = await points('lp-utf', 'utf.s');
+    expect(stored.value).toMatch(/^a\uFFFD+b$/);
+  });
+
+  it('answers a body over 5 MiB, or one that inflates past it, 413 in InfluxDB shape', async () => {
+    const big = `big,host=lp-huge s="${'x'.repeat(6 * 1024 * 1024)}"`;
+    const plain = await write(v2, big);
+    expect(plain.status).toBe(413);
+    expect(((await plain.json()) as { code: string }).code).toBe('request too large');
+    const bomb = await write(v2, gzipSync(Buffer.from(big)), { 'content-encoding': 'gzip' });
+    expect(bomb.status).toBe(413);
+    expect(((await bomb.json()) as { code: string }).code).toBe('request too large');
+  });
+
+  it('refuses values past the limits of /api/ingest on their line: a 100,000-character string, a 300-character session', async () => {
+    const response = await write(v2, `long,host=lp-long s="${'y'.repeat(100_000)}" 1700000080\nlong,host=lp-long n=1 1700000081`);
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { line: number }).line).toBe(1);
+    const session = await write(`/api/v2/write?precision=s&bucket_is_session=true&bucket=${'s'.repeat(300)}`, 'm,host=lp-long value=1 1700000082');
+    expect(session.status).toBe(400);
+    expect(((await session.json()) as { message: string }).message).toMatch(/session_id/);
+  });
+
+  it('refuses bad query parameters: a repeated precision, a 200-character source_tag, NUL in the bucket', async () => {
+    for (const query of ['precision=ns&precision=s', `source_tag=${'t'.repeat(200)}`, 'bucket=a%00b&bucket_is_session=true']) {
+      const response = await write(`/api/v2/write?${query}`, 'm,host=lp-q value=1');
+      expect(response.status).toBe(400);
+      expect(Object.keys((await response.json()) as object).sort()).toEqual(['code', 'message']);
+    }
+  });
+
+  it('answers before reading the body when the key is missing or lacks write', async () => {
+    const trickle = await fetch(`${platform.gateway}/write?db=x`, { method: 'POST', body: `m value=1\n`.repeat(200_000) });
+    expect(trickle.status).toBe(401);
+    expect(Object.keys((await trickle.json()) as object)).toEqual(['error']);
+  });
+});
