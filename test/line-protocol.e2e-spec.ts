@@ -79,6 +79,15 @@ describe('InfluxDB 2 API: POST /api/v2/write', () => {
     expect((await points('lp-partial', 'good')).map((p) => p.value)).toEqual([1, 2]);
   });
 
+  it('stores a re-sent body once (timestamps given), and a re-sent Idempotency-Key once (no timestamps)', async () => {
+    const body = 'again,host=lp-again value=1 1700000090\nagain,host=lp-again value=2 1700000091';
+    for (let i = 0; i < 3; i++) expect((await write('/api/v2/write?bucket=b&precision=s', body)).status).toBe(204);
+    for (let i = 0; i < 2; i++) expect((await write('/api/v2/write?bucket=b', 'stamped,host=lp-again value=7', { 'idempotency-key': 'lp-retry-1' })).status).toBe(204);
+    await platform.drained();
+    expect((await points('lp-again', 'again')).map((p) => p.value)).toEqual([1, 2]);
+    expect(await points('lp-again', 'stamped')).toHaveLength(1);
+  });
+
   it('refuses a body with no good line as a whole, in InfluxDB 2 shape', async () => {
     const response = await write('/api/v2/write?bucket=b', 'just garbage\nmore garbage');
     expect(response.status).toBe(400);
