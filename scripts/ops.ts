@@ -10,7 +10,7 @@ import { natsConnectionOptions } from '../libs/common/src/nats/connection-option
 
 const [subject, body = '{}'] = process.argv.slice(2);
 if (!subject) {
-  console.error('usage: npm run ops -- <subject> \'<json>\'   (subjects: docs/operations.md)');
+  console.error("usage: npm run ops -- <subject> '<json>'   (subjects: docs/operations.md)");
   process.exit(2);
 }
 try {
@@ -32,7 +32,8 @@ try {
     console.log(JSON.stringify(packet.response, null, 2));
     // Keys are stored hashed: this output is the only place the plaintext ever appears.
     const shown = packet.response as { key?: unknown; admin_key?: unknown } | null;
-    if (shown && (shown.key !== undefined || shown.admin_key !== undefined)) console.error('The key above is shown once and cannot be read again: keep it now.');
+    if (shown && (shown.key !== undefined || shown.admin_key !== undefined))
+      console.error('The key above is shown once and cannot be read again: keep it now.');
   }
 } catch (error) {
   console.error(`no answer on ${prefix}.${subject}: ${(error as Error).message}`);

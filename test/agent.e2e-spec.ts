@@ -44,12 +44,19 @@ function plexus(home: string, args: string[], env: Record<string, string> = {}) 
 }
 
 async function newCode(): Promise<string> {
-  return ((await (await platform.api('/api/sources/pair', { method: 'POST', body: JSON.stringify({ name: 'Agent Pi' }) })).json()) as { code: string }).code;
+  return (
+    (await (await platform.api('/api/sources/pair', { method: 'POST', body: JSON.stringify({ name: 'Agent Pi' }) })).json()) as {
+      code: string;
+    }
+  ).code;
 }
 
 function startAgent(home: string, args: string[]): { process: ChildProcess; output: string[] } {
   const output: string[] = [];
-  const child = spawn(process.execPath, [CLI, 'run', ...args], { env: { ...process.env, HOME: home, PLEXUS_ENDPOINT: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'run', ...args], {
+    env: { ...process.env, HOME: home, PLEXUS_ENDPOINT: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout?.on('data', (chunk) => output.push(String(chunk)));
   child.stderr?.on('data', (chunk) => output.push(String(chunk)));
   agents.push(child);
@@ -79,7 +86,9 @@ async function browserSeeingOnline(sourceId: string, timeoutMs: number): Promise
   const init = socket.frames.find((frame) => frame.type === 'init') as Frame;
   const online = (init.online_sources as Array<{ source_id: string }>).some((source) => source.source_id === sourceId);
   if (!online) {
-    await socket.next((f) => f.type === 'source_status' && f.source_id === sourceId && f.status === 'online', timeoutMs).catch(withAgentLog);
+    await socket
+      .next((f) => f.type === 'source_status' && f.source_id === sourceId && f.status === 'online', timeoutMs)
+      .catch(withAgentLog);
   }
   return socket;
 }
@@ -96,7 +105,12 @@ describe('plexus pair and run, against the real stack', () => {
     const configFile = join(home, '.plexus', 'config.json');
     expect(statSync(configFile).mode & 0o777).toBe(0o600);
     const config = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, string>;
-    expect(config).toMatchObject({ device_token: expect.stringMatching(/^plxd_/), org_id: 'default', source_name: 'Agent Pi', endpoint: platform.gateway });
+    expect(config).toMatchObject({
+      device_token: expect.stringMatching(/^plxd_/),
+      org_id: 'default',
+      source_name: 'Agent Pi',
+      endpoint: platform.gateway,
+    });
     expect(config.ws_url).toBe(`ws://127.0.0.1:${platform.ports.realtime}`);
     sourceId = config.source_id;
     dashboard = await browser();
@@ -112,10 +126,15 @@ describe('plexus pair and run, against the real stack', () => {
       const from = dashboard.frames.length;
       const start = Date.now();
       await waitFor('two seconds of telemetry', () => Date.now() - start >= 2000 || undefined, 5000);
-      const points = dashboard.frames.slice(from).filter((f: Frame) => f.type === 'telemetry').flatMap((f: Frame) => f.points);
+      const points = dashboard.frames
+        .slice(from)
+        .filter((f: Frame) => f.type === 'telemetry')
+        .flatMap((f: Frame) => f.points);
       return points.length / 2;
     };
-    const { sources } = (await (await platform.api('/api/sources')).json()) as { sources: Array<{ source_id: string; sensors: Array<{ name: string; sample_rate: number }> }> };
+    const { sources } = (await (await platform.api('/api/sources')).json()) as {
+      sources: Array<{ source_id: string; sensors: Array<{ name: string; sample_rate: number }> }>;
+    };
     const imu = sources.find((s) => s.source_id === sourceId)?.sensors.find((s) => s.name === 'SimulatedIMU');
     expect(imu?.sample_rate).toBeGreaterThan(0);
     const before = await rate();
@@ -142,27 +161,47 @@ describe('plexus pair and run, against the real stack', () => {
   });
 
   it('keeps a recorded session complete across a cut connection', async () => {
-    dashboard.send({ type: 'start_session', source_id: sourceId, session_id: 'agent-rec-1', session_name: 'Cut test', metrics: [`${sourceId}:accel_x`], interval_ms: 100 });
+    dashboard.send({
+      type: 'start_session',
+      source_id: sourceId,
+      session_id: 'agent-rec-1',
+      session_name: 'Cut test',
+      metrics: [`${sourceId}:accel_x`],
+      interval_ms: 100,
+    });
     await dashboard.next((f) => f.type === 'session_started' && f.session_id === 'agent-rec-1', 5000);
-    await waitFor('recorded points', async () => (await platform.count(`SELECT count(*) FROM telemetry WHERE session_id = 'agent-rec-1'`)) > 20, 15_000);
+    await waitFor(
+      'recorded points',
+      async () => (await platform.count(`SELECT count(*) FROM telemetry WHERE session_id = 'agent-rec-1'`)) > 20,
+      15_000,
+    );
     // Cut: the realtime app dies; the agent keeps recording to its disk queue.
     await platform.stopApp('realtime', 'SIGKILL');
     const queueDir = join(home, '.plexus', 'queue');
-    await waitFor('a queued segment', () => {
-      try {
-        return readdirSync(queueDir).some((name) => statSync(join(queueDir, name)).size > 0) || undefined;
-      } catch {
-        return undefined;
-      }
-    }, 10_000);
+    await waitFor(
+      'a queued segment',
+      () => {
+        try {
+          return readdirSync(queueDir).some((name) => statSync(join(queueDir, name)).size > 0) || undefined;
+        } catch {
+          return undefined;
+        }
+      },
+      10_000,
+    );
     await platform.startApp('realtime');
     dashboard = await browserSeeingOnline(sourceId, 40_000);
     await waitFor('the queue drained', () => readdirSync(queueDir).length === 0 || undefined, 20_000);
     dashboard.send({ type: 'stop_session', source_id: sourceId, session_id: 'agent-rec-1' });
     await dashboard.next((f) => f.type === 'session_stopped' && f.session_id === 'agent-rec-1', 5000).catch(withAgentLog);
-    await waitFor('the session completed', async () => ((await (await platform.api('/api/sessions/agent-rec-1')).json()) as { status: string }).status === 'completed');
+    await waitFor(
+      'the session completed',
+      async () => ((await (await platform.api('/api/sessions/agent-rec-1')).json()) as { status: string }).status === 'completed',
+    );
     await platform.drained();
-    const { rows } = await platform.db.query(`SELECT extract(epoch FROM time)::float8 AS t FROM telemetry WHERE session_id = 'agent-rec-1' AND metric = 'accel_x' ORDER BY time`);
+    const { rows } = await platform.db.query(
+      `SELECT extract(epoch FROM time)::float8 AS t FROM telemetry WHERE session_id = 'agent-rec-1' AND metric = 'accel_x' ORDER BY time`,
+    );
     const times = rows.map((row) => row.t as number);
     expect(times.length).toBeGreaterThan(50);
     const largestGap = Math.max(...times.slice(1).map((t, i) => t - times[i]));
@@ -171,7 +210,14 @@ describe('plexus pair and run, against the real stack', () => {
   }, 120_000);
 
   it('goes on recording a session after the agent itself restarts', async () => {
-    dashboard.send({ type: 'start_session', source_id: sourceId, session_id: 'agent-rec-2', session_name: 'Restart test', metrics: [], interval_ms: 100 });
+    dashboard.send({
+      type: 'start_session',
+      source_id: sourceId,
+      session_id: 'agent-rec-2',
+      session_name: 'Restart test',
+      metrics: [],
+      interval_ms: 100,
+    });
     await dashboard.next((f) => f.type === 'session_started' && f.session_id === 'agent-rec-2', 5000).catch(withAgentLog);
     const count = () => platform.count(`SELECT count(*) FROM telemetry WHERE session_id = 'agent-rec-2'`);
     await waitFor('points before the restart', async () => (await count()) > 10, 15_000);
@@ -186,7 +232,10 @@ describe('plexus pair and run, against the real stack', () => {
     await waitFor('points recorded after the restart', async () => (await count()) > beforeRestart + 10, 15_000);
     expect(restarted.output.join('')).toMatch(/resuming recording of session agent-rec-2/);
     dashboard.send({ type: 'stop_session', source_id: sourceId, session_id: 'agent-rec-2' });
-    await waitFor('the session completed', async () => ((await (await platform.api('/api/sessions/agent-rec-2')).json()) as { status: string }).status === 'completed');
+    await waitFor(
+      'the session completed',
+      async () => ((await (await platform.api('/api/sessions/agent-rec-2')).json()) as { status: string }).status === 'completed',
+    );
   }, 60_000);
 });
 
@@ -206,19 +255,29 @@ describe('plexus CLI messages', () => {
     expect(help.stdout).toMatch(/--simulate/);
     const code = await newCode();
     // Codes are stored as HMAC-SHA256 under the secret the pairing app keeps in `settings`.
-    const { rows: [secret] } = await platform.db.query(`SELECT value FROM settings WHERE name = 'pairing_code_secret'`);
-    await platform.db.query(`UPDATE pairing_codes SET expires_at = now() - interval '1 second' WHERE code_hash = $1`, [createHmac('sha256', secret.value).update(code).digest('hex')]);
+    const {
+      rows: [secret],
+    } = await platform.db.query(`SELECT value FROM settings WHERE name = 'pairing_code_secret'`);
+    await platform.db.query(`UPDATE pairing_codes SET expires_at = now() - interval '1 second' WHERE code_hash = $1`, [
+      createHmac('sha256', secret.value).update(code).digest('hex'),
+    ]);
     const expired = await plexus(home, ['pair', '--code', code, '--endpoint', platform.gateway]);
     expect(expired.code).toBe(4);
     expect(expired.stderr).toMatch(/expired/);
-    const noSensor = await plexus(home, ['run', '--no-sensors', '--sensor', './no-such-sensor.js'], { PLEXUS_DEVICE_TOKEN: 'plxd_' + 'x'.repeat(40), PLEXUS_ENDPOINT: platform.gateway });
+    const noSensor = await plexus(home, ['run', '--no-sensors', '--sensor', './no-such-sensor.js'], {
+      PLEXUS_DEVICE_TOKEN: 'plxd_' + 'x'.repeat(40),
+      PLEXUS_ENDPOINT: platform.gateway,
+    });
     expect(noSensor.code).toBe(6);
     expect(noSensor.stderr).toMatch(/sensor not found/);
   });
 
   it('sends a value with plexus send and an API key', async () => {
     const home = newHome();
-    const sent = await plexus(home, ['send', 'cli.temp', '21.5', '-t', 'room=lab'], { PLEXUS_API_KEY: platform.adminKey, PLEXUS_ENDPOINT: platform.gateway });
+    const sent = await plexus(home, ['send', 'cli.temp', '21.5', '-t', 'room=lab'], {
+      PLEXUS_API_KEY: platform.adminKey,
+      PLEXUS_ENDPOINT: platform.gateway,
+    });
     expect(sent).toMatchObject({ code: 0 });
     await platform.drained();
     const { rows } = await platform.db.query(`SELECT value_num, tags FROM telemetry WHERE metric = 'cli.temp'`);

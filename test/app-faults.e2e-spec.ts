@@ -23,7 +23,10 @@ describe('app faults under load', () => {
     const nats = await PrivateNatsServer.start();
     cleanups.push(() => nats.destroy());
     // A pull that was in flight when ingest or NATS went away is redelivered after the ack wait: keep it short.
-    const platform = await Platform.start({ natsUrl: nats.url, env: { PLEXUS_INGEST_ACK_WAIT_MS: '2000', PLEXUS_INGEST_BATCH_MESSAGES: '16' } });
+    const platform = await Platform.start({
+      natsUrl: nats.url,
+      env: { PLEXUS_INGEST_ACK_WAIT_MS: '2000', PLEXUS_INGEST_BATCH_MESSAGES: '16' },
+    });
     cleanups.push(() => platform.stop());
 
     const acknowledged: number[] = [];
@@ -53,8 +56,11 @@ describe('app faults under load', () => {
     /** Waits until the clients have had more requests acknowledged, so each fault hits a platform under load. */
     const progress = async (what: string) => {
       const before = acknowledged.length;
-      await waitFor(`points acknowledged ${what}`, () => acknowledged.length >= before + CLIENTS * POINTS_PER_REQUEST * 3, 60_000, () =>
-        JSON.stringify(Object.fromEntries(statuses)),
+      await waitFor(
+        `points acknowledged ${what}`,
+        () => acknowledged.length >= before + CLIENTS * POINTS_PER_REQUEST * 3,
+        60_000,
+        () => JSON.stringify(Object.fromEntries(statuses)),
       );
     };
 
@@ -82,7 +88,11 @@ describe('app faults under load', () => {
     const copies = new Map(rows.map((row) => [Number(row.value), row.copies]));
     const missing = acknowledged.filter((value) => !copies.has(value));
     const duplicated = rows.filter((row) => row.copies !== 1);
-    expect({ missing: missing.slice(0, 10), missingCount: missing.length, duplicated: duplicated.slice(0, 10) }).toEqual({ missing: [], missingCount: 0, duplicated: [] });
+    expect({ missing: missing.slice(0, 10), missingCount: missing.length, duplicated: duplicated.slice(0, 10) }).toEqual({
+      missing: [],
+      missingCount: 0,
+      duplicated: [],
+    });
     expect(acknowledged.length).toBeGreaterThan(15 * CLIENTS * POINTS_PER_REQUEST);
     // The faults were felt: some requests were refused or cut off and retried.
     expect([...statuses.keys()].some((status) => status !== '200')).toBe(true);

@@ -37,7 +37,13 @@ describe('API key verification in the gateway', () => {
     const key = await platform.createKey(['read'], 'org-named');
     await platform.db.query(`UPDATE orgs SET name = 'Propulsion Lab' WHERE id = 'org-named'`);
     const verified = await platform.api('/api/auth/verify-key', { key });
-    expect(await verified.json()).toEqual({ valid: true, org_id: 'org-named', org_name: 'Propulsion Lab', key_id: expect.any(String), scopes: ['read'] });
+    expect(await verified.json()).toEqual({
+      valid: true,
+      org_id: 'org-named',
+      org_name: 'Propulsion Lab',
+      key_id: expect.any(String),
+      scopes: ['read'],
+    });
   });
 
   it('stores keys only as SHA-256 hashes with a display prefix', async () => {

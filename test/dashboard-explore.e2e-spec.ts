@@ -73,7 +73,9 @@ async function rowsBecome(expected: string[]): Promise<void> {
 /** The address's query once the page has written its filters into it. */
 async function addressBecomes(search: string): Promise<void> {
   await page.waitForFunction(`location.search === ${JSON.stringify(search)}`).catch(async (error: Error) => {
-    throw new Error(`expected the address's query ${JSON.stringify(search)}, it is ${JSON.stringify(new URL(page.url()).search)} (${error.message})`);
+    throw new Error(
+      `expected the address's query ${JSON.stringify(search)}, it is ${JSON.stringify(new URL(page.url()).search)} (${error.message})`,
+    );
   });
 }
 
@@ -117,7 +119,10 @@ describe('the dashboard explorer, session filters and empty states', () => {
     }
     points.push({ metric: 'voltage', value: 5, timestamp: from, source_id: 'aa-spare-rig' });
     await expectOk(platform.ingest(points));
-    await waitFor('the seeded points stored', async () => (await platform.count(`SELECT count(*) FROM telemetry WHERE source_id = 'bench-rig'`)) === 7200);
+    await waitFor(
+      'the seeded points stored',
+      async () => (await platform.count(`SELECT count(*) FROM telemetry WHERE source_id = 'bench-rig'`)) === 7200,
+    );
 
     await page.getByRole('link', { name: 'Explorer', exact: true }).click();
     await page.getByRole('heading', { name: 'Explorer' }).waitFor();
@@ -156,7 +161,9 @@ describe('the dashboard explorer, session filters and empty states', () => {
     expect(wide).toBeGreaterThanOrEqual(1000); // an hour over ~1100 px: seconds per bucket
     const wideBuckets = Number(await temperature.getAttribute('data-points'));
     expect(wideBuckets).toBeGreaterThan(100);
-    expect(await temperature.locator('.chart-readout').first().textContent()).toBe(`${wideBuckets} buckets of ${first[0].searchParams.get('bucket')}`);
+    expect(await temperature.locator('.chart-readout').first().textContent()).toBe(
+      `${wideBuckets} buckets of ${first[0].searchParams.get('bucket')}`,
+    );
     await page.getByText(`avg per ${first[0].searchParams.get('bucket')}`).waitFor();
     expect(new URL(page.url()).searchParams.get('source')).toBe('bench-rig');
     await screenshot(page, 'dashboard-explore-3-explorer-hour');
@@ -165,7 +172,9 @@ describe('the dashboard explorer, session filters and empty states', () => {
     // Drag across a tenth of the temperature chart: the page asks again, narrower and finer.
     const zoomedTemperature = page.waitForResponse((response) => {
       const url = new URL(response.url());
-      return url.pathname === '/api/query' && url.searchParams.get('metric') === 'temperature' && Number(url.searchParams.get('from')) > from + 1;
+      return (
+        url.pathname === '/api/query' && url.searchParams.get('metric') === 'temperature' && Number(url.searchParams.get('from')) > from + 1
+      );
     });
     const plot = (await temperature.locator('.u-over').boundingBox())!;
     const y = plot.y + plot.height / 2;
@@ -183,7 +192,7 @@ describe('the dashboard explorer, session filters and empty states', () => {
     expect(zoomTo - zoomFrom).toBeLessThan(0.2 * 3600);
     const fine = bucketMs(zoomed.searchParams.get('bucket'));
     expect(fine).toBeLessThan(wide);
-    expect(fine).toBeLessThanOrEqual((zoomTo - zoomFrom) * 1000 / 100);
+    expect(fine).toBeLessThanOrEqual(((zoomTo - zoomFrom) * 1000) / 100);
     // The answer holds the temperatures of that stretch (20 °C rising 1 °C every 6 minutes).
     const answer = (await zoomedResponse.json()) as { bucket: string; points: Array<{ timestamp: number; value: number }> };
     expect(answer.points.length).toBeGreaterThan(50);
@@ -198,7 +207,9 @@ describe('the dashboard explorer, session filters and empty states', () => {
     await temperature.locator('.chart-readout', { hasText: `${answer.points.length} buckets of ${fineBucket}` }).waitFor();
     await pressure.locator('.chart-readout', { hasText: new RegExp(`^\\d+ buckets of ${fineBucket}$`) }).waitFor();
     expect(Number(await pressure.getAttribute('data-points'))).toBeGreaterThan(50);
-    const zoomedPressure = queries.filter((q) => q.searchParams.get('metric') === 'pressure' && q.searchParams.get('from') === zoomed.searchParams.get('from'));
+    const zoomedPressure = queries.filter(
+      (q) => q.searchParams.get('metric') === 'pressure' && q.searchParams.get('from') === zoomed.searchParams.get('from'),
+    );
     expect(zoomedPressure.map((q) => q.searchParams.get('bucket'))).toEqual([fineBucket]);
     expect(Number(new URL(page.url()).searchParams.get('from'))).toBeCloseTo(zoomFrom, 2);
     await page.getByText(`avg per ${fineBucket}`).waitFor();
@@ -208,7 +219,11 @@ describe('the dashboard explorer, session filters and empty states', () => {
     // Zoom out goes back to the hour, at the hour's resolution, in one step.
     const zoomedOut = page.waitForRequest((request) => {
       const url = new URL(request.url());
-      return url.pathname === '/api/query' && url.searchParams.get('metric') === 'temperature' && Math.abs(Number(url.searchParams.get('from')) - from) < 0.01;
+      return (
+        url.pathname === '/api/query' &&
+        url.searchParams.get('metric') === 'temperature' &&
+        Math.abs(Number(url.searchParams.get('from')) - from) < 0.01
+      );
     });
     await page.getByRole('button', { name: 'Zoom out' }).click();
     expect(bucketMs(new URL((await zoomedOut).url()).searchParams.get('bucket'))).toBe(wide);
@@ -219,10 +234,12 @@ describe('the dashboard explorer, session filters and empty states', () => {
 
   it('filters sessions by device and status, with the filters in the address', async () => {
     // Two devices known from their telemetry, five sessions between them.
-    await expectOk(platform.ingest([
-      { metric: 'rpm', value: 1, source_id: 'rig-a' },
-      { metric: 'rpm', value: 2, source_id: 'rig-b' },
-    ]));
+    await expectOk(
+      platform.ingest([
+        { metric: 'rpm', value: 1, source_id: 'rig-a' },
+        { metric: 'rpm', value: 2, source_id: 'rig-b' },
+      ]),
+    );
     const sessions: Array<[id: string, source: string, status: string]> = [
       ['a-done', 'rig-a', 'completed'],
       ['a-failed', 'rig-a', 'failed'],
@@ -231,7 +248,9 @@ describe('the dashboard explorer, session filters and empty states', () => {
       ['b-live', 'rig-b', 'active'],
     ];
     for (const [id, source, status] of sessions) {
-      await expectOk(platform.api('/api/sessions', { method: 'POST', body: JSON.stringify({ session_id: id, name: `Run ${id}`, source_id: source }) }));
+      await expectOk(
+        platform.api('/api/sessions', { method: 'POST', body: JSON.stringify({ session_id: id, name: `Run ${id}`, source_id: source }) }),
+      );
       if (status !== 'active') await expectOk(platform.api(`/api/sessions/${id}`, { method: 'PATCH', body: JSON.stringify({ status }) }));
     }
     await waitFor('the sources listed', async () => {
@@ -308,7 +327,10 @@ describe('the dashboard explorer, session filters and empty states', () => {
     await page.goto(`${platform.gateway}/devices/bench-rig`);
     await page.locator('[data-connection="live"]').waitFor();
     await page.getByRole('heading', { name: 'bench-rig' }).locator('.pill-offline', { hasText: 'Offline' }).waitFor();
-    await page.getByRole('status').filter({ hasText: 'This device is offline. Run plexus run on it to stream, record, configure sensors or run commands' }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: 'This device is offline. Run plexus run on it to stream, record, configure sensors or run commands' })
+      .waitFor();
     const startStream = page.getByRole('button', { name: 'Start stream' });
     expect(await startStream.isDisabled()).toBe(true);
     expect(await page.locator('#stream-why').textContent()).toBe('The device is offline.');
@@ -322,7 +344,12 @@ describe('the dashboard explorer, session filters and empty states', () => {
 
     // A recording left open by a device that went away: it cannot confirm a stop, so the page ends the session itself.
     await expectOk(platform.ingest([{ metric: 'rpm', value: 1, source_id: 'stale-rig' }]));
-    await expectOk(platform.api('/api/sessions', { method: 'POST', body: JSON.stringify({ session_id: 'stale-run', name: 'Left open', source_id: 'stale-rig' }) }));
+    await expectOk(
+      platform.api('/api/sessions', {
+        method: 'POST',
+        body: JSON.stringify({ session_id: 'stale-run', name: 'Left open', source_id: 'stale-rig' }),
+      }),
+    );
     await waitFor('stale-rig listed', async () => {
       const { sources } = (await (await platform.api('/api/sources')).json()) as { sources: Array<{ source_id: string }> };
       return sources.some((s) => s.source_id === 'stale-rig');
@@ -330,7 +357,9 @@ describe('the dashboard explorer, session filters and empty states', () => {
     await page.goto(`${platform.gateway}/devices/stale-rig`);
     await page.locator('[data-session-name]', { hasText: 'Left open' }).waitFor();
     expect(await page.getByRole('button', { name: 'Stop recording' }).count()).toBe(0);
-    expect(await page.locator('#end-why').textContent()).toBe('The device is offline: this marks the session completed with what it recorded so far.');
+    expect(await page.locator('#end-why').textContent()).toBe(
+      'The device is offline: this marks the session completed with what it recorded so far.',
+    );
     await expectAccessible(page, 'offline device with an open recording');
     await page.getByRole('button', { name: 'End session' }).click();
     await page.locator('[data-saved-session="stale-run"]').waitFor();

@@ -73,7 +73,13 @@ describe('the web dashboard', () => {
     expect(await served('/assets/main.js')).toEqual([200, 'text/javascript']);
     expect(await served('/vendor/preact.module.js')).toEqual([200, 'text/javascript']);
     expect(await served('/vendor/uPlot.min.css')).toEqual([200, 'text/css']);
-    for (const path of ['/api/no-such-route', '/assets/..%2f..%2f..%2fpackage.json', '/vendor/..%2fpackage.json', '/vendor/preact.js', '/favicon.ico']) {
+    for (const path of [
+      '/api/no-such-route',
+      '/assets/..%2f..%2f..%2fpackage.json',
+      '/vendor/..%2fpackage.json',
+      '/vendor/preact.js',
+      '/favicon.ico',
+    ]) {
       expect([path, ...(await served(path))]).toEqual([path, 404, 'application/json']);
     }
     expect(await served('/api/config')).toEqual([200, 'application/json']);
@@ -139,9 +145,13 @@ describe('the web dashboard', () => {
     await page.getByRole('button', { name: 'Apply sample rate for SimulatedIMU' }).click();
     await page.getByText('Asked the device to sample SimulatedIMU at 100 Hz.').waitFor();
     // At 100 Hz the readout climbs past what 50 Hz can give.
-    await page.waitForFunction(`Number(/(\\d+) pt\\/s/.exec(document.querySelector('.live-chart[data-metric="accel_x"] .chart-readout')?.textContent ?? '')?.[1]) > 70`, undefined, {
-      timeout: 15_000,
-    });
+    await page.waitForFunction(
+      `Number(/(\\d+) pt\\/s/.exec(document.querySelector('.live-chart[data-metric="accel_x"] .chart-readout')?.textContent ?? '')?.[1]) > 70`,
+      undefined,
+      {
+        timeout: 15_000,
+      },
+    );
     await screenshot(page, 'dashboard-2-live-stream');
     await expectAccessible(page, 'device page while streaming');
 
@@ -157,11 +167,18 @@ describe('the web dashboard', () => {
     const sessionHref = (await page.getByRole('link', { name: 'open session' }).getAttribute('href')) as string;
     const sessionId = decodeURIComponent(sessionHref.split('/').pop() as string);
     // A second or two of recording: the simulated IMU gives 300 points a second.
-    await waitFor('recorded points', async () => (await platform.count(`SELECT count(*) FROM telemetry WHERE session_id = $1`, [sessionId])) > 500, 20_000);
+    await waitFor(
+      'recorded points',
+      async () => (await platform.count(`SELECT count(*) FROM telemetry WHERE session_id = $1`, [sessionId])) > 500,
+      20_000,
+    );
 
     await page.getByRole('button', { name: 'Stop recording' }).click();
     await page.locator(`[data-saved-session="${sessionId}"]`).waitFor();
-    await waitFor('the session completed', async () => ((await (await platform.api(`/api/sessions/${sessionId}`)).json()) as { status: string }).status === 'completed');
+    await waitFor(
+      'the session completed',
+      async () => ((await (await platform.api(`/api/sessions/${sessionId}`)).json()) as { status: string }).status === 'completed',
+    );
     await platform.drained();
     const { point_count: pointCount } = (await (await platform.api(`/api/sessions/${sessionId}`)).json()) as { point_count: number };
 
@@ -173,19 +190,30 @@ describe('the web dashboard', () => {
     // Playback moves the time cursor from the first point towards the last.
     const before = Number(await page.locator('[data-cursor-time]').getAttribute('data-cursor-time'));
     await page.getByRole('button', { name: 'Play', exact: true }).click();
-    await page.waitForFunction(`Number(document.querySelector('[data-cursor-time]')?.getAttribute('data-cursor-time')) > ${before}`, undefined, { timeout: 5000 });
+    await page.waitForFunction(
+      `Number(document.querySelector('[data-cursor-time]')?.getAttribute('data-cursor-time')) > ${before}`,
+      undefined,
+      { timeout: 5000 },
+    );
     await screenshot(page, 'dashboard-3-session');
     await expectAccessible(page, 'session page');
 
     const [csvDownload] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
     expect(csvDownload.suggestedFilename()).toBe(`${sessionId}.csv`);
-    const csv = readFileSync((await csvDownload.path()) as string, 'utf8').trim().split('\n');
+    const csv = readFileSync((await csvDownload.path()) as string, 'utf8')
+      .trim()
+      .split('\n');
     expect(csv[0]).toBe('time,timestamp,source_id,metric,value,tags,session_id');
     expect(csv.length - 1).toBe(pointCount);
     expect(csv[1]).toContain(sessionId);
 
-    const [ndjsonDownload] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export NDJSON' }).click()]);
-    const lines = readFileSync((await ndjsonDownload.path()) as string, 'utf8').trim().split('\n');
+    const [ndjsonDownload] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export NDJSON' }).click(),
+    ]);
+    const lines = readFileSync((await ndjsonDownload.path()) as string, 'utf8')
+      .trim()
+      .split('\n');
     expect(lines).toHaveLength(pointCount);
     expect(JSON.parse(lines[0])).toMatchObject({ source_id: sourceId, session_id: sessionId });
 

@@ -50,7 +50,12 @@ describe('PostgreSQL restarts', () => {
       while (!stopLoad) {
         const first = sent;
         sent += 20;
-        const points = Array.from({ length: 20 }, (_, i) => ({ metric: 'load', value: first + i, timestamp: 1_700_000_000 + (first + i) / 1000, source_id: 'pg-fault' }));
+        const points = Array.from({ length: 20 }, (_, i) => ({
+          metric: 'load',
+          value: first + i,
+          timestamp: 1_700_000_000 + (first + i) / 1000,
+          source_id: 'pg-fault',
+        }));
         const response = await platform.ingest(points);
         if (response.status === 200) for (const point of points) accepted.add(point.value);
         else failures.push(response.status);
@@ -58,7 +63,10 @@ describe('PostgreSQL restarts', () => {
     };
     const load = [client(), client(), client(), client()];
     try {
-      await waitFor('points committed before the restart', async () => (await platform.count(`SELECT count(*) FROM telemetry WHERE source_id = 'pg-fault'`)) > 200);
+      await waitFor(
+        'points committed before the restart',
+        async () => (await platform.count(`SELECT count(*) FROM telemetry WHERE source_id = 'pg-fault'`)) > 200,
+      );
 
       await postgres.stop('immediate');
       const down = await waitFor('ingest to say the database is down', async () => {
@@ -95,7 +103,9 @@ describe('PostgreSQL restarts', () => {
     expect(missing).toEqual([]);
     expect(rows.filter((row) => row.copies !== 1)).toEqual([]);
     expect(stored.size).toBe(accepted.size);
-    expect(await platform.count(`SELECT sum(r.n) FROM points_1m r JOIN series s ON s.id = r.series_id WHERE s.source_id = 'pg-fault'`)).toBe(accepted.size);
+    expect(
+      await platform.count(`SELECT sum(r.n) FROM points_1m r JOIN series s ON s.id = r.series_id WHERE s.source_id = 'pg-fault'`),
+    ).toBe(accepted.size);
 
     expect(platform.alive('ingest')).toBe(true);
     expect(platform.alive('pairing')).toBe(true);
@@ -113,7 +123,11 @@ describe('PostgreSQL restarts', () => {
     try {
       started = platform.startCopy('ingest', 'ingest-late');
       started.catch(() => undefined);
-      await waitFor('the new ingest to say it waits for PostgreSQL', () => platform.logs.some((line) => line.startsWith('ingest-late |') && line.includes('waiting for PostgreSQL')), 30_000);
+      await waitFor(
+        'the new ingest to say it waits for PostgreSQL',
+        () => platform.logs.some((line) => line.startsWith('ingest-late |') && line.includes('waiting for PostgreSQL')),
+        30_000,
+      );
       expect(platform.alive('ingest-late')).toBe(true);
     } finally {
       await postgres.resume();

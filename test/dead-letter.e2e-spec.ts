@@ -54,7 +54,9 @@ describe('dead letters', () => {
     const js = jetstream(nc);
     await js.publish(`${platform.prefix}.telemetry.default`, 'this is not json');
     expect((await platform.ingest([{ metric: 'after', value: 2, timestamp: 1700000001, source_id: 'dl-2' }])).status).toBe(200);
-    const letter = await waitFor('the malformed message dead-lettered', async () => (await deadLetters()).find((l) => l.data === 'this is not json'));
+    const letter = await waitFor('the malformed message dead-lettered', async () =>
+      (await deadLetters()).find((l) => l.data === 'this is not json'),
+    );
     expect(letter.reason).toMatch(/^rejected: message is not JSON/);
     await platform.drained();
     expect(await platform.count(`SELECT count(*) FROM telemetry WHERE source_id = 'dl-2'`)).toBe(1);

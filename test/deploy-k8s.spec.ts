@@ -91,8 +91,7 @@ const located: Located[] = yamlFiles
     }),
   );
 const manifests = located.map(({ manifest }) => manifest);
-const describeManifest = ({ file, index, manifest }: Located): string =>
-  `${file}#${index} ${manifest?.kind}/${manifest?.metadata?.name}`;
+const describeManifest = ({ file, index, manifest }: Located): string => `${file}#${index} ${manifest?.kind}/${manifest?.metadata?.name}`;
 
 const kustomization = parse(readFileSync(join(dir, KUSTOMIZATION), 'utf8')) as {
   namespace: string;
@@ -208,7 +207,9 @@ describe('deploy/kubernetes: the apps', () => {
     expect(envOf(container).find((variable) => variable.name === 'APP')?.value).toBe(app);
 
     // The container listens where the ConfigMap tells the app to.
-    const portSetting = { gateway: 'GATEWAY_PORT', realtime: 'REALTIME_PORT', ingest: 'INGEST_HTTP_PORT', pairing: 'PAIRING_HTTP_PORT' }[app];
+    const portSetting = { gateway: 'GATEWAY_PORT', realtime: 'REALTIME_PORT', ingest: 'INGEST_HTTP_PORT', pairing: 'PAIRING_HTTP_PORT' }[
+      app
+    ];
     const port = Number(config()[portSetting]);
     expect(container.ports?.map((candidate) => candidate.containerPort)).toContain(port);
 
@@ -224,7 +225,8 @@ describe('deploy/kubernetes: the apps', () => {
     expect(container.resources?.requests).toEqual(expect.objectContaining({ cpu: expect.anything(), memory: expect.anything() }));
     expect(container.resources?.limits).toEqual(expect.objectContaining({ cpu: expect.anything(), memory: expect.anything() }));
     // The grace period runs from the preStop hook on; the app then gives itself STOP_DEADLINE_MS.
-    const preStopSeconds = container.lifecycle?.preStop?.exec?.command?.[0] === 'sleep' ? Number(container.lifecycle.preStop.exec.command[1]) : 0;
+    const preStopSeconds =
+      container.lifecycle?.preStop?.exec?.command?.[0] === 'sleep' ? Number(container.lifecycle.preStop.exec.command[1]) : 0;
     const grace = deployment.spec.template.spec?.terminationGracePeriodSeconds ?? 30;
     expect(grace).toBeGreaterThanOrEqual(30);
     expect(grace).toBeGreaterThanOrEqual(preStopSeconds + stopDeadlineSeconds);
@@ -245,7 +247,9 @@ describe('deploy/kubernetes: the apps', () => {
     expect(hpa?.spec.minReplicas).toBeGreaterThanOrEqual(2);
     expect(hpa?.spec.maxReplicas).toBeGreaterThan(hpa?.spec.minReplicas);
     expect(hpa?.spec.metrics).toEqual(
-      expect.arrayContaining([{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: expect.any(Number) } } }]),
+      expect.arrayContaining([
+        { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: expect.any(Number) } } },
+      ]),
     );
     const deployment = find<Workload>('Deployment', app);
     // Utilisation is measured against the request; a replicas field would fight the autoscaler.
@@ -271,9 +275,15 @@ describe('deploy/kubernetes: the apps', () => {
       for (const port of service.spec.ports as { targetPort?: string | number; port: number }[]) {
         const target = port.targetPort ?? port.port;
         const served = selected.some((workload) =>
-          containersOf(workload).some((container) => container.ports?.some((candidate) => candidate.name === target || candidate.containerPort === target)),
+          containersOf(workload).some((container) =>
+            container.ports?.some((candidate) => candidate.name === target || candidate.containerPort === target),
+          ),
         );
-        expect({ service: service.metadata.name, port: port.port, served }).toEqual({ service: service.metadata.name, port: port.port, served: true });
+        expect({ service: service.metadata.name, port: port.port, served }).toEqual({
+          service: service.metadata.name,
+          port: port.port,
+          served: true,
+        });
       }
     }
     expect(find('Service', 'gateway').spec.ports[0].port).toBe(Number(config().GATEWAY_PORT));
@@ -283,7 +293,10 @@ describe('deploy/kubernetes: the apps', () => {
   it('gives every PodDisruptionBudget a selector that matches pods', () => {
     for (const pdb of all('PodDisruptionBudget')) {
       const selector = pdb.spec.selector.matchLabels as Record<string, string>;
-      expect({ pdb: pdb.metadata.name, matches: workloads().some((workload) => matches(selector, workload.spec.template.metadata?.labels)) }).toEqual({
+      expect({
+        pdb: pdb.metadata.name,
+        matches: workloads().some((workload) => matches(selector, workload.spec.template.metadata?.labels)),
+      }).toEqual({
         pdb: pdb.metadata.name,
         matches: true,
       });
@@ -300,7 +313,8 @@ describe('deploy/kubernetes: settings and credentials', () => {
     for (const deployment of all<Workload>('Deployment')) {
       for (const container of containersOf(deployment)) {
         for (const { name } of envOf(container)) {
-          if (!documentedSettings.has(name) && !imageVariables.has(name) && name !== 'POD_NAME') unknown.push(`${deployment.metadata.name}: ${name}`);
+          if (!documentedSettings.has(name) && !imageVariables.has(name) && name !== 'POD_NAME')
+            unknown.push(`${deployment.metadata.name}: ${name}`);
         }
         for (const source of container.envFrom ?? []) {
           // Whole ConfigMaps are checked above; anything else would bypass the check.
@@ -330,7 +344,11 @@ describe('deploy/kubernetes: settings and credentials', () => {
           }
           const ref = variable.valueFrom?.secretKeyRef;
           if (ref) {
-            expect({ where, secret: ref.name, known: secretKeys.includes(ref.key) }).toEqual({ where, secret: 'plexus-secrets', known: true });
+            expect({ where, secret: ref.name, known: secretKeys.includes(ref.key) }).toEqual({
+              where,
+              secret: 'plexus-secrets',
+              known: true,
+            });
           }
           // A URL may carry the password only as $(POSTGRES_PASSWORD), expanded from the Secret.
           const password = /^[a-z]+:\/\/[^:/@]+:([^@]*)@/.exec(variable.value ?? '')?.[1];
@@ -349,8 +367,13 @@ describe('deploy/kubernetes: settings and credentials', () => {
     for (const app of ['ingest', 'pairing']) {
       const env = envOf(find<Workload>('Deployment', app).spec.template.spec!.containers[0]);
       const names = env.map((variable) => variable.name);
-      expect(env.find((variable) => variable.name === 'DATABASE_URL')?.value).toBe('postgres://postgres:$(POSTGRES_PASSWORD)@timescaledb:5432/plexus');
-      expect(env.find((variable) => variable.name === 'POSTGRES_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({ name: 'plexus-secrets', key: 'POSTGRES_PASSWORD' });
+      expect(env.find((variable) => variable.name === 'DATABASE_URL')?.value).toBe(
+        'postgres://postgres:$(POSTGRES_PASSWORD)@timescaledb:5432/plexus',
+      );
+      expect(env.find((variable) => variable.name === 'POSTGRES_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({
+        name: 'plexus-secrets',
+        key: 'POSTGRES_PASSWORD',
+      });
       // $(VAR) expands only variables defined earlier in the list.
       expect(names.indexOf('POSTGRES_PASSWORD')).toBeLessThan(names.indexOf('DATABASE_URL'));
     }
@@ -389,7 +412,9 @@ describe('deploy/kubernetes: NATS with JetStream, three servers', () => {
     expect(storeDir).toBeDefined();
     const statefulSet = nats();
     const claims = statefulSet.spec.volumeClaimTemplates?.map((claim) => claim.metadata.name) ?? [];
-    const mount = statefulSet.spec.template.spec?.containers[0].volumeMounts?.find((candidate) => storeDir!.startsWith(candidate.mountPath));
+    const mount = statefulSet.spec.template.spec?.containers[0].volumeMounts?.find((candidate) =>
+      storeDir!.startsWith(candidate.mountPath),
+    );
     expect(claims).toContain(mount?.name);
   });
 
@@ -420,7 +445,9 @@ describe('deploy/kubernetes: NATS with JetStream, three servers', () => {
   });
 
   it('lets voluntary disruptions take at most one server', () => {
-    const pdb = all('PodDisruptionBudget').find((candidate) => matches(candidate.spec.selector.matchLabels, nats().spec.template.metadata?.labels));
+    const pdb = all('PodDisruptionBudget').find((candidate) =>
+      matches(candidate.spec.selector.matchLabels, nats().spec.template.metadata?.labels),
+    );
     expect(pdb?.spec.maxUnavailable).toBe(1);
   });
 });
@@ -429,14 +456,21 @@ describe('deploy/kubernetes: NATS authorization', () => {
   const natsConf = () => find<{ data: Record<string, string> }>('ConfigMap', 'nats-config').data['nats.conf'];
   /** `{ user: name, password: $VARIABLE }` entries of nats.conf's authorization block. */
   const users = () =>
-    new Map([...(/authorization\s*\{([\s\S]*?)\n\s*\}/.exec(natsConf())?.[1] ?? '').matchAll(/\{\s*user:\s*(\w+),\s*password:\s*\$(\w+)\s*\}/g)].map((m) => [m[1], m[2]]));
+    new Map(
+      [
+        ...(/authorization\s*\{([\s\S]*?)\n\s*\}/.exec(natsConf())?.[1] ?? '').matchAll(/\{\s*user:\s*(\w+),\s*password:\s*\$(\w+)\s*\}/g),
+      ].map((m) => [m[1], m[2]]),
+    );
 
   it('asks every client for a user: one per app, each password a variable of the NATS pod taken from the Secret', () => {
     const natsEnv = envOf(find<Workload>('StatefulSet', 'nats').spec.template.spec!.containers[0]);
     const secretKeys = Object.keys(find<{ stringData: Record<string, string> }>('Secret', 'plexus-secrets').stringData);
     expect([...users().keys()].sort()).toEqual([...APPS, 'ops'].sort());
     for (const [user, variable] of users()) {
-      expect({ user, from: natsEnv.find((entry) => entry.name === variable)?.valueFrom?.secretKeyRef }).toEqual({ user, from: { name: 'plexus-secrets', key: variable } });
+      expect({ user, from: natsEnv.find((entry) => entry.name === variable)?.valueFrom?.secretKeyRef }).toEqual({
+        user,
+        from: { name: 'plexus-secrets', key: variable },
+      });
       expect(secretKeys).toContain(variable);
     }
   });
@@ -488,10 +522,12 @@ describe('deploy/kubernetes: NetworkPolicy', () => {
   const namespaceLabels = (namespace: string) => ({ 'kubernetes.io/metadata.name': namespace });
   const peerMatches = (peer: Peer, pod: Pod): boolean => {
     if (peer.ipBlock) return false;
-    if (peer.namespaceSelector) return selects(peer.namespaceSelector, namespaceLabels(pod.namespace)) && selects(peer.podSelector, pod.labels);
+    if (peer.namespaceSelector)
+      return selects(peer.namespaceSelector, namespaceLabels(pod.namespace)) && selects(peer.podSelector, pod.labels);
     return pod.namespace === 'plexus' && selects(peer.podSelector, pod.labels);
   };
-  const portMatches = (rule: Rule, port: number) => !rule.ports || rule.ports.some((candidate) => candidate.port === undefined || candidate.port === port);
+  const portMatches = (rule: Rule, port: number) =>
+    !rule.ports || rule.ports.some((candidate) => candidate.port === undefined || candidate.port === port);
   const allowed = (direction: 'Ingress' | 'Egress', subject: Pod, other: Pod, port: number): boolean => {
     if (subject.namespace !== 'plexus') return true; // other namespaces have their own policies
     const selecting = policies().filter(
@@ -560,7 +596,10 @@ describe('deploy/kubernetes: TimescaleDB', () => {
     const statefulSet = find<Workload>('StatefulSet', 'timescaledb');
     const [container] = statefulSet.spec.template.spec?.containers ?? [];
     expect(container.image).toBe('timescale/timescaledb:latest-pg15');
-    expect(envOf(container).find((variable) => variable.name === 'POSTGRES_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({ name: 'plexus-secrets', key: 'POSTGRES_PASSWORD' });
+    expect(envOf(container).find((variable) => variable.name === 'POSTGRES_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({
+      name: 'plexus-secrets',
+      key: 'POSTGRES_PASSWORD',
+    });
     expect(statefulSet.spec.volumeClaimTemplates?.map((claim) => claim.metadata.name)).toContain(
       container.volumeMounts?.find((mount) => mount.mountPath === '/var/lib/postgresql/data')?.name,
     );

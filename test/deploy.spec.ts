@@ -49,7 +49,11 @@ describe('docker-compose.yml (parsed here: this machine has no Docker engine)', 
     expect(flag('--pass')).toBeTruthy();
     for (const app of ['gateway', 'ingest', 'realtime', 'pairing']) {
       const environment = compose.services[app].environment ?? {};
-      expect({ app, user: environment.NATS_USER, password: environment.NATS_PASSWORD }).toEqual({ app, user: flag('--user'), password: flag('--pass') });
+      expect({ app, user: environment.NATS_USER, password: environment.NATS_PASSWORD }).toEqual({
+        app,
+        user: flag('--user'),
+        password: flag('--pass'),
+      });
     }
     expect(nats.ports).toBeUndefined();
   });

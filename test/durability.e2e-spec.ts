@@ -40,7 +40,10 @@ describe('durability', () => {
         if (n === Math.floor(requests / 3) && !killed) {
           killed = true;
           // Mid-stream: it has committed some of what came before.
-          await waitFor('some points committed', async () => (await platform.count(`SELECT count(*) FROM telemetry WHERE source_id = 'crash-1'`)) > 0);
+          await waitFor(
+            'some points committed',
+            async () => (await platform.count(`SELECT count(*) FROM telemetry WHERE source_id = 'crash-1'`)) > 0,
+          );
           await platform.stopApp('ingest', 'SIGKILL');
         }
         await send(n);
@@ -55,14 +58,20 @@ describe('durability', () => {
     expect(await platform.count(`SELECT count(*) FROM telemetry WHERE source_id = 'crash-1'`)).toBe(acknowledged);
     expect(await platform.count(`SELECT count(DISTINCT value_num) FROM telemetry WHERE source_id = 'crash-1'`)).toBe(acknowledged);
     // Redelivered after the kill, nothing is counted twice in the 1-minute rollups either.
-    expect(await platform.count(`SELECT sum(r.n) FROM points_1m r JOIN series s ON s.id = r.series_id WHERE s.source_id = 'crash-1'`)).toBe(acknowledged);
+    expect(await platform.count(`SELECT sum(r.n) FROM points_1m r JOIN series s ON s.id = r.series_id WHERE s.source_id = 'crash-1'`)).toBe(
+      acknowledged,
+    );
   }, 180_000);
 
   it('answers 503 (never 200) while NATS is down, and accepts again once it is back', async () => {
     const nats = await PrivateNatsServer.start();
     cleanups.push(() => nats.destroy());
     // A pull that was in flight when the broker went away is redelivered after the ack wait: keep it short here.
-    const platform = await Platform.start({ apps: ['pairing', 'ingest', 'gateway'], natsUrl: nats.url, env: { PLEXUS_INGEST_ACK_WAIT_MS: '2000' } });
+    const platform = await Platform.start({
+      apps: ['pairing', 'ingest', 'gateway'],
+      natsUrl: nats.url,
+      env: { PLEXUS_INGEST_ACK_WAIT_MS: '2000' },
+    });
     cleanups.push(() => platform.stop());
     const point = [{ metric: 'm', value: 1, timestamp: 1700000000, source_id: 'nats-down' }];
     expect((await platform.ingest(point)).status).toBe(200);
@@ -77,7 +86,11 @@ describe('durability', () => {
     expect(await refused.json()).toMatchObject({ statusCode: 503, error: 'Service Unavailable' });
 
     await nats.resume();
-    await waitFor('a 200 once NATS is back', async () => (await platform.ingest([{ ...point[0], value: 2, timestamp: 1700000001 }])).status === 200, 30_000);
+    await waitFor(
+      'a 200 once NATS is back',
+      async () => (await platform.ingest([{ ...point[0], value: 2, timestamp: 1700000001 }])).status === 200,
+      30_000,
+    );
     await platform.drained();
     expect(await platform.count(`SELECT count(*) FROM telemetry WHERE source_id = 'nats-down'`)).toBe(2);
   }, 120_000);

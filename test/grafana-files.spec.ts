@@ -32,7 +32,10 @@ function datasourceRefs(node: unknown, path = '$'): { path: string; ref: unknown
   if (node === null || typeof node !== 'object') return [];
   const object = node as Record<string, unknown>;
   const own = 'datasource' in object ? [{ path: `${path}.datasource`, ref: object.datasource }] : [];
-  return [...own, ...Object.entries(object).flatMap(([key, value]) => (key === 'datasource' ? [] : datasourceRefs(value, `${path}.${key}`)))];
+  return [
+    ...own,
+    ...Object.entries(object).flatMap(([key, value]) => (key === 'datasource' ? [] : datasourceRefs(value, `${path}.${key}`))),
+  ];
 }
 
 describe('the provisioning files', () => {
@@ -47,7 +50,13 @@ describe('the provisioning files', () => {
       jsonData: { postgresVersion: 1500, timescaledb: false },
     });
     const fromEnvironment = /^\$__env\{[A-Z0-9_]+\}$/;
-    for (const value of [datasource.url, datasource.user, datasource.jsonData.database, datasource.jsonData.sslmode, datasource.secureJsonData.password]) {
+    for (const value of [
+      datasource.url,
+      datasource.user,
+      datasource.jsonData.database,
+      datasource.jsonData.sslmode,
+      datasource.secureJsonData.password,
+    ]) {
       expect(value).toMatch(fromEnvironment);
     }
     expect(Object.keys(datasource.secureJsonData)).toEqual(['password']);

@@ -94,7 +94,13 @@ describe('the dashboard against a database migrated by the platform', () => {
     t0 = Math.floor(Date.now() / 300_000) * 300 - 600;
     range = { from: new Date(at(-60) * 1000), to: new Date(at(180) * 1000) };
     const lab = { tags: { room: 'lab' }, session_id: 'run-1' };
-    const point = (source_id: string, metric: string, offset: number, value: unknown, extra = {}) => ({ source_id, metric, timestamp: at(offset), value, ...extra });
+    const point = (source_id: string, metric: string, offset: number, value: unknown, extra = {}) => ({
+      source_id,
+      metric,
+      timestamp: at(offset),
+      value,
+      ...extra,
+    });
     const accepted = [
       await platform.ingest([
         point('rig-1', 'temperature', 0, 20, lab),
@@ -111,7 +117,8 @@ describe('the dashboard against a database migrated by the platform', () => {
       ]),
       await platform.ingest([point('rig-1', 'temperature', 15, -5), point('rig-1', 'temperature', 75, -7)], { key: otherKey }),
     ];
-    for (const response of accepted) expect({ status: response.status, body: await response.json() }).toMatchObject({ body: { success: true } });
+    for (const response of accepted)
+      expect({ status: response.status, body: await response.json() }).toMatchObject({ body: { success: true } });
     await platform.drained();
 
     const readonlyRole = `plexus_grafana_${platform.prefix}`;
@@ -119,7 +126,9 @@ describe('the dashboard against a database migrated by the platform', () => {
     await platform.db.query(read(ROLE_FILE).replace(/\bplexus_grafana\b/g, readonlyRole));
     const orgScript = read(ORG_ROLE_FILE);
     expect(orgScript).toMatch(/^SET plexus\.grafana_org = '[^']*';$/m);
-    await platform.db.query(orgScript.replace(/^SET plexus\.grafana_org = '[^']*';$/m, `SET plexus.grafana_org = ${pg.escapeLiteral(otherOrg)};`));
+    await platform.db.query(
+      orgScript.replace(/^SET plexus\.grafana_org = '[^']*';$/m, `SET plexus.grafana_org = ${pg.escapeLiteral(otherOrg)};`),
+    );
     grafana = await connectAs(readonlyRole);
     orgGrafana = await connectAs(`plexus_grafana_${otherOrg}`);
   }, 180_000);
@@ -176,9 +185,13 @@ describe('the dashboard against a database migrated by the platform', () => {
     const chosen = { org: ['default'], source: ['rig-1'], metric: ['pressure', 'temperature'] };
     expect(series(await runPanel(grafana, rawSeriesPanel(), chosen))).toEqual(expected);
     // "All" metrics: the string-valued metric has no average and no row.
-    expect(series(await runPanel(grafana, rawSeriesPanel(), { ...chosen, metric: ['pressure', 'status', 'temperature'] }))).toEqual(expected);
+    expect(series(await runPanel(grafana, rawSeriesPanel(), { ...chosen, metric: ['pressure', 'status', 'temperature'] }))).toEqual(
+      expected,
+    );
     // A wider interval: every point of the range falls in one 5-minute bucket (t0 is on one).
-    expect(series(await runPanel(grafana, rawSeriesPanel(), { ...chosen, metric: ['temperature'] }, '5m'))).toEqual([[at(0), 'temperature', (20 + 22 + 24 + 30 + 32) / 5]]);
+    expect(series(await runPanel(grafana, rawSeriesPanel(), { ...chosen, metric: ['temperature'] }, '5m'))).toEqual([
+      [at(0), 'temperature', (20 + 22 + 24 + 30 + 32) / 5],
+    ]);
     expect(series(await runPanel(grafana, rawSeriesPanel(), { ...chosen, org: [otherOrg] }))).toEqual([
       [at(0), 'temperature', -5],
       [at(60), 'temperature', -7],

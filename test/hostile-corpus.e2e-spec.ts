@@ -5,7 +5,16 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { WebSocket } from 'ws';
-import { HOSTILE_STRINGS, hostileQueryValue, hostileSegment, mutateJson, mutateText, pick, type Random, seededRandom } from './support/hostile.js';
+import {
+  HOSTILE_STRINGS,
+  hostileQueryValue,
+  hostileSegment,
+  mutateJson,
+  mutateText,
+  pick,
+  type Random,
+  seededRandom,
+} from './support/hostile.js';
 import { Platform } from './support/platform.js';
 import { waitFor } from './support/wait-for.js';
 
@@ -28,7 +37,12 @@ const keys: Record<'admin' | 'write' | 'read' | 'control', string> = { admin: ''
 
 beforeAll(async () => {
   platform = await Platform.start({
-    env: { PLEXUS_WS_BROWSER_RATE: '100000', PLEXUS_WS_BROWSER_BURST: '100000', PLEXUS_WS_DEVICE_RATE: '100000', PLEXUS_WS_DEVICE_BURST: '100000' },
+    env: {
+      PLEXUS_WS_BROWSER_RATE: '100000',
+      PLEXUS_WS_BROWSER_BURST: '100000',
+      PLEXUS_WS_DEVICE_RATE: '100000',
+      PLEXUS_WS_DEVICE_BURST: '100000',
+    },
   });
   keys.admin = platform.adminKey;
   keys.write = await platform.createKey(['write']);
@@ -84,7 +98,14 @@ const ENDPOINTS: Endpoint[] = [
     scope: 'write',
     valid: (n) => ({
       points: [
-        { metric: 'temperature', value: 21.5, timestamp: 1700000000 + n, source_id: `fuzz-${n}`, tags: { room: 'lab' }, session_id: 'fuzz-session' },
+        {
+          metric: 'temperature',
+          value: 21.5,
+          timestamp: 1700000000 + n,
+          source_id: `fuzz-${n}`,
+          tags: { room: 'lab' },
+          session_id: 'fuzz-session',
+        },
         { metric: 'state', value: { mode: 'auto', levels: [1, 2, 3] }, source_id: `fuzz-${n}` },
         { metric: 'label', value: 'ok', timestamp: 1700000000123, source_id: `fuzz-${n}` },
       ],
@@ -94,16 +115,29 @@ const ENDPOINTS: Endpoint[] = [
     method: 'POST',
     path: '/api/sessions',
     scope: 'write',
-    valid: (n) => ({ session_id: `fuzz-s-${n}`, name: 'Run', source_id: 'fuzz-1', status: 'active', tags: { a: 1 }, metadata: { operator: 'x' } }),
+    valid: (n) => ({
+      session_id: `fuzz-s-${n}`,
+      name: 'Run',
+      source_id: 'fuzz-1',
+      status: 'active',
+      tags: { a: 1 },
+      metadata: { operator: 'x' },
+    }),
   },
-  { method: 'PATCH', path: '/api/sessions/{id}', scope: 'write', valid: () => ({ status: 'completed', ended_at: '2026-01-01T00:00:00Z', name: 'n', tags: { b: 2 } }) },
+  {
+    method: 'PATCH',
+    path: '/api/sessions/{id}',
+    scope: 'write',
+    valid: () => ({ status: 'completed', ended_at: '2026-01-01T00:00:00Z', name: 'n', tags: { b: 2 } }),
+  },
   { method: 'GET', path: '/api/sessions', scope: 'read', query: { source_id: 'fuzz-1', status: 'active', limit: '10', cursor: 'abc' } },
   {
     method: 'POST',
     path: '/api/v2/write',
     scope: 'write',
     query: { org: 'o', bucket: 'fuzz-bucket', precision: 'ns', source_tag: 'host' },
-    validText: (n) => `weather,host=fuzz-lp-${n},room=lab temp=21.5,count=3i,ok=true,state="open \\"x\\"" ${1_700_000_000_000_000_000n + BigInt(n)}\ncpu,host=fuzz-lp-${n} value=1.5`,
+    validText: (n) =>
+      `weather,host=fuzz-lp-${n},room=lab temp=21.5,count=3i,ok=true,state="open \\"x\\"" ${1_700_000_000_000_000_000n + BigInt(n)}\ncpu,host=fuzz-lp-${n} value=1.5`,
     influx: true,
   },
   {
@@ -120,13 +154,26 @@ const ENDPOINTS: Endpoint[] = [
     method: 'GET',
     path: '/api/query',
     scope: 'read',
-    query: { source_id: 'fuzz-1', metric: 'temperature', from: '2023-11-14T00:00:00Z', to: '1700003600', bucket: '1m', agg: 'avg', limit: '100' },
+    query: {
+      source_id: 'fuzz-1',
+      metric: 'temperature',
+      from: '2023-11-14T00:00:00Z',
+      to: '1700003600',
+      bucket: '1m',
+      agg: 'avg',
+      limit: '100',
+    },
   },
   { method: 'GET', path: '/api/sources', scope: 'read' },
   { method: 'DELETE', path: '/api/sources/{id}', scope: 'admin' },
   { method: 'POST', path: '/api/sources/pair', scope: 'admin', valid: () => ({ name: 'bench rig' }) },
   { method: 'GET', path: '/api/sources/pair', scope: 'admin', query: { code: 'ABC234' } },
-  { method: 'POST', path: '/api/sources/pair/complete', scope: 'none', valid: () => ({ code: 'ABC234', source_id: 'dev-1', name: 'Pi', platform: 'Linux' }) },
+  {
+    method: 'POST',
+    path: '/api/sources/pair/complete',
+    scope: 'none',
+    valid: () => ({ code: 'ABC234', source_id: 'dev-1', name: 'Pi', platform: 'Linux' }),
+  },
   { method: 'GET', path: '/api/auth/verify-key', scope: 'read' },
   { method: 'POST', path: '/api/auth/verify-device', scope: 'none', valid: () => ({ device_token: `plxd_${'a'.repeat(40)}` }) },
   { method: 'POST', path: '/api/keys', scope: 'admin', valid: () => ({ name: 'fuzz key', scopes: ['read'] }) },
@@ -143,9 +190,20 @@ const ENDPOINTS: Endpoint[] = [
   { method: 'GET', path: '/metrics', scope: 'none' },
 ];
 
-const CONTENT_TYPES = ['application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=latin1', ''];
+const CONTENT_TYPES = [
+  'application/json',
+  'application/json; charset=utf-8',
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  'application/json; charset=latin1',
+  '',
+];
 
-function hostileRequest(random: Random, n: number): { endpoint: Endpoint; method: string; path: string; headers: Record<string, string>; body?: Buffer; label: string } {
+function hostileRequest(
+  random: Random,
+  n: number,
+): { endpoint: Endpoint; method: string; path: string; headers: Record<string, string>; body?: Buffer; label: string } {
   const endpoint = pick(random, ENDPOINTS);
   const labels: string[] = [];
   const method = random() < 0.05 ? pick(random, ['PUT', 'OPTIONS', 'TRACE', 'POST', 'GET', 'DELETE']) : endpoint.method;
@@ -153,13 +211,19 @@ function hostileRequest(random: Random, n: number): { endpoint: Endpoint; method
   const query = { ...(endpoint.query ?? {}) };
   for (const name of Object.keys(query)) if (random() < 0.4) query[name] = hostileQueryValue(random);
   if (random() < 0.1) query[pick(random, ['x', '__proto__', 'constructor', 'limit'])] = hostileQueryValue(random);
-  const search = Object.entries(query).map(([k, v]) => `${k}=${/%|[^\x21-\x7e]/.test(v) && !/^%[0-9A-F]{2}/i.test(v) ? v : encodeURIComponent(v)}`);
+  const search = Object.entries(query).map(
+    ([k, v]) => `${k}=${/%|[^\x21-\x7e]/.test(v) && !/^%[0-9A-F]{2}/i.test(v) ? v : encodeURIComponent(v)}`,
+  );
   if (search.length) path += `?${search.join('&')}`;
   const headers: Record<string, string> = {};
   if (endpoint.scope !== 'none' || random() < 0.1) {
     const roll = random();
     headers['x-api-key'] =
-      roll < 0.75 ? keys.admin : roll < 0.85 ? keys[endpoint.scope === 'none' ? 'read' : endpoint.scope] : pick(random, ['plx_short', `plx_${'A'.repeat(4000)}`, 'Bearer x', keys.read, 'é']);
+      roll < 0.75
+        ? keys.admin
+        : roll < 0.85
+          ? keys[endpoint.scope === 'none' ? 'read' : endpoint.scope]
+          : pick(random, ['plx_short', `plx_${'A'.repeat(4000)}`, 'Bearer x', keys.read, 'é']);
   }
   if (random() < 0.05) headers['idempotency-key'] = pick(random, ['', 'x'.repeat(300), 'key with spaces', 'ok-key']);
   let body: Buffer | undefined;
@@ -174,7 +238,10 @@ function hostileRequest(random: Random, n: number): { endpoint: Endpoint; method
       labels.push('gzip');
     }
   } else if (endpoint.validText && method === 'POST') {
-    const mutated = random() < 0.15 ? { bytes: Buffer.from(endpoint.validText(n)), label: 'valid line protocol' } : mutateText(endpoint.validText(n), random);
+    const mutated =
+      random() < 0.15
+        ? { bytes: Buffer.from(endpoint.validText(n)), label: 'valid line protocol' }
+        : mutateText(endpoint.validText(n), random);
     labels.push(mutated.label);
     body = mutated.bytes;
     if (random() < 0.3) headers['content-type'] = pick(random, CONTENT_TYPES);
@@ -216,8 +283,16 @@ function upgrade(port: number, path: string): Promise<string> {
 
 async function appsAlive(): Promise<Record<string, number>> {
   const statuses: Record<string, number> = {};
-  for (const [app, port] of Object.entries({ gateway: platform.ports.gateway, realtime: platform.ports.realtime, ingest: platform.ports.ingest, pairing: platform.ports.pairing })) {
-    statuses[app] = await fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.status, () => 0);
+  for (const [app, port] of Object.entries({
+    gateway: platform.ports.gateway,
+    realtime: platform.ports.realtime,
+    ingest: platform.ports.ingest,
+    pairing: platform.ports.pairing,
+  })) {
+    statuses[app] = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
+      (r) => r.status,
+      () => 0,
+    );
   }
   return statuses;
 }
@@ -227,7 +302,12 @@ const ALL_READY = { gateway: 200, realtime: 200, ingest: 200, pairing: 200 };
 /** Errors no handler expected, per app: each would be a bug found by the corpus, even if answered. */
 async function unexpectedErrors(): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
-  for (const [app, port] of Object.entries({ gateway: platform.ports.gateway, realtime: platform.ports.realtime, ingest: platform.ports.ingest, pairing: platform.ports.pairing })) {
+  for (const [app, port] of Object.entries({
+    gateway: platform.ports.gateway,
+    realtime: platform.ports.realtime,
+    ingest: platform.ports.ingest,
+    pairing: platform.ports.pairing,
+  })) {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     counts[app] = [...text.matchAll(/^plexus_unexpected_errors_total\{[^}]*\} (\d+)/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
   }
@@ -258,10 +338,13 @@ describe('hostile input corpus', () => {
           continue;
         }
         // The write routes answer in InfluxDB's shapes; another method on their path is no route (Plexus's shape).
-        const coded = /"code":"[A-Z_]+"/.test(answer.body) || (request.endpoint.influx === true && /^\{"(code":"[a-z ]+"|error":")/.test(answer.body));
+        const coded =
+          /"code":"[A-Z_]+"/.test(answer.body) || (request.endpoint.influx === true && /^\{"(code":"[a-z ]+"|error":")/.test(answer.body));
         const uncoded = answer.status >= 400 && !coded;
         if (answer.status >= 500 || answer.status === -1 || answer.status === 0 || uncoded) {
-          failures.push(`#${n} ${request.method} ${request.path.slice(0, 120)} [${request.label}] ${JSON.stringify(request.headers).slice(0, 200)} body ${request.body?.length ?? 0} B → ${answer.status} ${answer.body.slice(0, 300)}`);
+          failures.push(
+            `#${n} ${request.method} ${request.path.slice(0, 120)} [${request.label}] ${JSON.stringify(request.headers).slice(0, 200)} body ${request.body?.length ?? 0} B → ${answer.status} ${answer.body.slice(0, 300)}`,
+          );
         }
         if (request.endpoint.path === '/api/ingest' && answer.status === 200) acknowledgedIngests++;
         if (request.endpoint.influx && answer.status === 204) acknowledgedLineProtocol++;
@@ -291,7 +374,10 @@ describe('hostile input corpus', () => {
     const random = seededRandom(SEED + 1);
     const answers: string[] = [];
     for (let i = 0; i < 60; i++) {
-      const path = pick(random, ['/party/', '/ws/', '/', '/party/default/']) + hostileSegment(random) + (random() < 0.3 ? `?x=${hostileQueryValue(random)}` : '');
+      const path =
+        pick(random, ['/party/', '/ws/', '/', '/party/default/']) +
+        hostileSegment(random) +
+        (random() < 0.3 ? `?x=${hostileQueryValue(random)}` : '');
       const line = await upgrade(platform.ports.realtime, path);
       answers.push(line);
       expect(line).toMatch(/^HTTP\/1\.1 (101|400|404|414|431)\b|^$/);
@@ -347,7 +433,8 @@ describe('hostile input corpus', () => {
       });
       void open.then((ok) => {
         if (!ok) return resolveReady(false);
-        if (role === 'device') ws.send(JSON.stringify({ type: 'device_auth', api_key: keys.write, source_id: 'fuzz-device', platform: 'Linux', sensors: [] }));
+        if (role === 'device')
+          ws.send(JSON.stringify({ type: 'device_auth', api_key: keys.write, source_id: 'fuzz-device', platform: 'Linux', sensors: [] }));
         else if (role === 'browser') ws.send(JSON.stringify({ type: 'browser_auth', api_key: keys.admin }));
         else resolveReady(true);
       });
@@ -356,7 +443,11 @@ describe('hostile input corpus', () => {
 
     const valid: Record<'device' | 'browser' | 'anonymous', object[]> = {
       device: [
-        { type: 'telemetry', points: [{ metric: 'temp', value: 21.5, timestamp: Date.now(), tags: { session_id: 'fuzz-ws' } }], session_id: 'fuzz-ws' },
+        {
+          type: 'telemetry',
+          points: [{ metric: 'temp', value: 21.5, timestamp: Date.now(), tags: { session_id: 'fuzz-ws' } }],
+          session_id: 'fuzz-ws',
+        },
         { type: 'telemetry', points: [{ metric: 'temp', value: 1, timestamp: Date.now() }] },
         { type: 'session_started', session_id: 'fuzz-ws', session_name: 'Run' },
         { type: 'session_stopped', session_id: 'fuzz-ws' },
@@ -370,7 +461,14 @@ describe('hostile input corpus', () => {
         { type: 'ping' },
         { type: 'start_stream', id: 's1', source_id: 'fuzz-device', metrics: ['temp'], interval_ms: 100 },
         { type: 'stop_stream', id: '*', source_id: 'fuzz-device' },
-        { type: 'start_session', source_id: 'fuzz-device', session_id: 'fuzz-rs', session_name: 'Run', metrics: ['temp'], interval_ms: 100 },
+        {
+          type: 'start_session',
+          source_id: 'fuzz-device',
+          session_id: 'fuzz-rs',
+          session_name: 'Run',
+          metrics: ['temp'],
+          interval_ms: 100,
+        },
         { type: 'stop_session', source_id: 'fuzz-device', session_id: 'fuzz-rs' },
         { type: 'configure', source_id: 'fuzz-device', sensor: 'MPU6050', config: { sample_rate: 10 } },
         { type: 'execute', source_id: 'fuzz-device', id: 'c1', command: 'echo hi' },
@@ -419,9 +517,17 @@ describe('hostile input corpus', () => {
     expect(await browser.ready).toBe(true);
     const device = connectAs('device');
     expect(await device.ready).toBe(true);
-    const seen = new Promise<boolean>((resolve) => browser.ws.on('message', (data) => String(data).includes('"after-fuzz"') && resolve(true)));
+    const seen = new Promise<boolean>((resolve) =>
+      browser.ws.on('message', (data) => String(data).includes('"after-fuzz"') && resolve(true)),
+    );
     device.ws.send(JSON.stringify({ type: 'telemetry', points: [{ metric: 'after-fuzz', value: 1, timestamp: Date.now() }] }));
-    expect(await waitFor('the browser to see telemetry after the corpus', () => Promise.race([seen, new Promise<false>((r) => setTimeout(() => r(false), 200))]), 10_000)).toBe(true);
+    expect(
+      await waitFor(
+        'the browser to see telemetry after the corpus',
+        () => Promise.race([seen, new Promise<false>((r) => setTimeout(() => r(false), 200))]),
+        10_000,
+      ),
+    ).toBe(true);
     cut(browser.ws);
     cut(device.ws);
   }, 300_000);

@@ -36,8 +36,17 @@ async function expectError(response: Response, status: number, code: string): Pr
   return body;
 }
 
-function post(path: string, body: string | Buffer, init: { key?: string | null; method?: string; headers?: Record<string, string> } = {}): Promise<Response> {
-  return platform.api(path, { method: init.method ?? 'POST', body, key: init.key, headers: { 'content-type': 'application/json', ...init.headers } });
+function post(
+  path: string,
+  body: string | Buffer,
+  init: { key?: string | null; method?: string; headers?: Record<string, string> } = {},
+): Promise<Response> {
+  return platform.api(path, {
+    method: init.method ?? 'POST',
+    body,
+    key: init.key,
+    headers: { 'content-type': 'application/json', ...init.headers },
+  });
 }
 
 /** A raw HTTP/1.1 exchange, for clients fetch cannot be: slow, partial, malformed. */
@@ -106,7 +115,12 @@ describe('timeouts and credentials before the body (finding 7)', () => {
     client.write(head({ 'content-length': String(body.length) }));
     const trickle = client.trickle(body, 50);
     try {
-      await waitFor('the gateway to answer and close', () => client.closed && client.status() !== undefined, 30_000, () => client.received);
+      await waitFor(
+        'the gateway to answer and close',
+        () => client.closed && client.status() !== undefined,
+        30_000,
+        () => client.received,
+      );
       expect(client.status()).toBe(401);
       expect(client.body()).toMatchObject({ statusCode: 401, code: 'UNAUTHORIZED' });
       expect(trickle.sent()).toBeLessThan(body.length);
@@ -126,7 +140,12 @@ describe('timeouts and credentials before the body (finding 7)', () => {
       client.write(head({ 'content-length': '400', 'x-api-key': key }));
       const trickle = client.trickle('{'.padEnd(400, ' '), 50);
       try {
-        await waitFor(`the gateway to answer ${status}`, () => client.closed && client.status() !== undefined, 30_000, () => client.received);
+        await waitFor(
+          `the gateway to answer ${status}`,
+          () => client.closed && client.status() !== undefined,
+          30_000,
+          () => client.received,
+        );
         expect({ status: client.status(), code: client.body().code }).toEqual({ status, code });
         expect(trickle.sent()).toBeLessThan(400);
       } finally {
@@ -141,7 +160,12 @@ describe('timeouts and credentials before the body (finding 7)', () => {
     client.write(head({ 'content-length': '100000', 'x-api-key': platform.adminKey }));
     const trickle = client.trickle('{'.padEnd(100_000, ' '), 100);
     try {
-      await waitFor('the gateway to cut the request off', () => client.closed, 30_000, () => client.received);
+      await waitFor(
+        'the gateway to cut the request off',
+        () => client.closed,
+        30_000,
+        () => client.received,
+      );
       expect(client.status()).toBe(408);
       expect(client.body()).toMatchObject({ statusCode: 408, code: 'REQUEST_TIMEOUT' });
       expect(trickle.sent()).toBeLessThan(100_000);
@@ -156,7 +180,12 @@ describe('timeouts and credentials before the body (finding 7)', () => {
     client.write('GET /health HTTP/1.1\r\nhost: 127.0.0.1\r\n');
     const trickle = client.trickle(`x-slow: ${'s'.repeat(10_000)}\r\n\r\n`, 100);
     try {
-      await waitFor('the gateway to cut the headers off', () => client.closed, 30_000, () => client.received);
+      await waitFor(
+        'the gateway to cut the headers off',
+        () => client.closed,
+        30_000,
+        () => client.received,
+      );
       expect(client.status()).toBe(408);
       expect(client.body()).toMatchObject({ code: 'REQUEST_TIMEOUT' });
     } finally {
@@ -191,18 +220,32 @@ describe('lone surrogates in ingest (finding 13)', () => {
   });
 
   it('refuses a lone surrogate in a tag key', async () => {
-    const body = await expectError(await post('/api/ingest', `{"points":[${good(1)},{"metric":"uni","value":1,"source_id":"uni-bad","tags":{"k\\ud800":1}}]}`), 400, 'INVALID_BODY');
+    const body = await expectError(
+      await post('/api/ingest', `{"points":[${good(1)},{"metric":"uni","value":1,"source_id":"uni-bad","tags":{"k\\ud800":1}}]}`),
+      400,
+      'INVALID_BODY',
+    );
     expect(body.details?.[0]).toMatchObject({ index: 1, message: expect.stringContaining('must be valid Unicode (no lone surrogates)') });
   });
 
   it('acknowledges neither point of a refused request and keeps storing others', async () => {
-    await expectError(await post('/api/ingest', `{"points":[${good(10)},{"metric":"uni","value":"\\ud800","source_id":"uni-good"}]}`), 400, 'INVALID_BODY');
+    await expectError(
+      await post('/api/ingest', `{"points":[${good(10)},{"metric":"uni","value":"\\ud800","source_id":"uni-good"}]}`),
+      400,
+      'INVALID_BODY',
+    );
     const emoji = JSON.stringify('temp \u{1F600}');
-    const accepted = await post('/api/ingest', `{"points":[${good(11)},{"metric":"uni","value":${emoji},"timestamp":1700000012,"source_id":"uni-good","tags":{${emoji}:${emoji}}}]}`);
+    const accepted = await post(
+      '/api/ingest',
+      `{"points":[${good(11)},{"metric":"uni","value":${emoji},"timestamp":1700000012,"source_id":"uni-good","tags":{${emoji}:${emoji}}}]}`,
+    );
     expect(accepted.status).toBe(200);
     await platform.drained();
     const stored = await platform.db.query(`SELECT value_num, value_json FROM telemetry WHERE source_id = 'uni-good' ORDER BY time`);
-    expect(stored.rows.map((row: { value_num: number | null; value_json: unknown }) => row.value_num ?? row.value_json)).toEqual([11, 'temp \u{1F600}']);
+    expect(stored.rows.map((row: { value_num: number | null; value_json: unknown }) => row.value_num ?? row.value_json)).toEqual([
+      11,
+      'temp \u{1F600}',
+    ]);
   });
 });
 
@@ -226,9 +269,13 @@ describe('deep nesting (finding 14)', () => {
 
   it('refuses a deep gzip body after decompression, and still takes gzip bodies', async () => {
     const headers = { 'content-encoding': 'gzip' };
-    const refused = await post('/api/ingest', gzipSync(`{"points":[{"metric":"m","source_id":"deep-1","value":${deep(65)}}]}`), { headers });
+    const refused = await post('/api/ingest', gzipSync(`{"points":[{"metric":"m","source_id":"deep-1","value":${deep(65)}}]}`), {
+      headers,
+    });
     await expectError(refused, 400, 'INVALID_BODY');
-    const accepted = await post('/api/ingest', gzipSync(`{"points":[{"metric":"m","source_id":"deep-1","value":${deep(60)}}]}`), { headers });
+    const accepted = await post('/api/ingest', gzipSync(`{"points":[{"metric":"m","source_id":"deep-1","value":${deep(60)}}]}`), {
+      headers,
+    });
     expect(accepted.status).toBe(200);
   });
 });
@@ -297,7 +344,10 @@ describe('NUL, lone surrogates and nulls in names, tags, metadata and paths (fin
       const answer = await expectError(await post('/api/sessions', JSON.stringify(body)), 400, 'INVALID_BODY');
       expect(answer.details?.[0].field).toMatch(/^(tags|metadata)$/);
     }
-    expect((await post('/api/sessions', JSON.stringify({ source_id: 'nul-1', tags: { ok: 'x'.repeat(1000) }, metadata: { a: { b: [1] } } }))).status).toBe(201);
+    expect(
+      (await post('/api/sessions', JSON.stringify({ source_id: 'nul-1', tags: { ok: 'x'.repeat(1000) }, metadata: { a: { b: [1] } } })))
+        .status,
+    ).toBe(201);
   });
 });
 
@@ -309,7 +359,11 @@ describe('error bodies carry a code (finding 14b)', () => {
     await expectError(await platform.api('/api/sessions/no-such-session'), 404, 'SESSION_NOT_FOUND');
     await expectError(await post('/api/sessions', '{"source_id":'), 400, 'INVALID_BODY');
     await expectError(await post('/api/sessions', ''), 400, 'INVALID_BODY');
-    await expectError(await post('/api/sessions', 'source_id=x', { headers: { 'content-type': 'text/plain' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    await expectError(
+      await post('/api/sessions', 'source_id=x', { headers: { 'content-type': 'text/plain' } }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
     const many = JSON.stringify({ points: Array.from({ length: 10_001 }, () => ({ metric: 'm', value: 1, source_id: 'codes-1' })) });
     await expectError(await post('/api/ingest', many), 413, 'PAYLOAD_TOO_LARGE');
   });
@@ -320,7 +374,9 @@ describe('error bodies carry a code (finding 14b)', () => {
       paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
     };
     expect(document.components.schemas.Error.required).toEqual(['statusCode', 'error', 'code', 'message']);
-    expect(document.components.schemas.Error.properties.code.enum).toEqual(expect.arrayContaining(['INVALID_BODY', 'SCOPE_MISSING', 'REQUEST_TIMEOUT']));
+    expect(document.components.schemas.Error.properties.code.enum).toEqual(
+      expect.arrayContaining(['INVALID_BODY', 'SCOPE_MISSING', 'REQUEST_TIMEOUT']),
+    );
     expect(document.paths['/api/ingest'].post.responses.default).toBeDefined();
   });
 

@@ -24,7 +24,12 @@ function postReadingEarlyAnswer(url: string, body: string, headers: Record<strin
       if (!match) return reject(new Error(`no HTTP answer: ${received.slice(0, 200)}`));
       resolve({ status: Number(match[1]), body: JSON.parse(match[2]) });
     });
-    const head = Object.entries({ ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), connection: 'close' })
+    const head = Object.entries({
+      ...headers,
+      'content-type': 'application/json',
+      'content-length': String(Buffer.byteLength(body)),
+      connection: 'close',
+    })
       .map(([name, value]) => `${name}: ${value}`)
       .join('\r\n');
     socket.write(`POST ${pathname} HTTP/1.1\r\nhost: ${hostname}\r\n${head}\r\n\r\n`);
@@ -53,7 +58,12 @@ async function query(params: Record<string, string>): Promise<QueryAnswer> {
 }
 
 async function expectError(response: Response, status: number, index?: number, field?: string): Promise<{ message: string }> {
-  const body = (await response.json()) as { statusCode: number; error: string; message: string; details?: Array<{ index?: number; field: string }> };
+  const body = (await response.json()) as {
+    statusCode: number;
+    error: string;
+    message: string;
+    details?: Array<{ index?: number; field: string }>;
+  };
   expect({ status: response.status, statusCode: body.statusCode }).toEqual({ status, statusCode: status });
   expect(typeof body.error).toBe('string');
   expect(body.message.length).toBeGreaterThan(0);
@@ -76,7 +86,21 @@ describe('POST /api/ingest → GET /api/query', () => {
   });
 
   it('round-trips every value type with its type intact', async () => {
-    const values: unknown[] = [42, -40, 3.14159, 0, 1e-9, 'idle', '', true, false, { x: 1.2, y: 3.4, z: 5.6 }, [1, 2, 3, 4], { nested: { list: [1, 'a', null, false] } }, []];
+    const values: unknown[] = [
+      42,
+      -40,
+      3.14159,
+      0,
+      1e-9,
+      'idle',
+      '',
+      true,
+      false,
+      { x: 1.2, y: 3.4, z: 5.6 },
+      [1, 2, 3, 4],
+      { nested: { list: [1, 'a', null, false] } },
+      [],
+    ];
     const points = values.map((value, i) => ({ metric: 'typed', value, timestamp: 1700000000 + i, source_id: 'types-1' }));
     expect((await platform.ingest(points)).status).toBe(200);
     const answer = await waitFor('all typed points', async () => {
@@ -107,19 +131,35 @@ describe('POST /api/ingest → GET /api/query', () => {
 
   it('keeps tags and session_id', async () => {
     const response = await platform.ingest([
-      { metric: 'tagged', value: 1, timestamp: 1699900000, source_id: 'tags-1', tags: { location: 'lab', floor: 2, ok: true }, session_id: 'run-7' },
+      {
+        metric: 'tagged',
+        value: 1,
+        timestamp: 1699900000,
+        source_id: 'tags-1',
+        tags: { location: 'lab', floor: 2, ok: true },
+        session_id: 'run-7',
+      },
     ]);
     expect(response.status).toBe(200);
     const answer = await waitFor('the tagged point', async () => {
       const result = await query({ source_id: 'tags-1', metric: 'tagged' });
       return result.points.length === 1 ? result : undefined;
     });
-    expect(answer.points[0]).toEqual({ timestamp: 1699900000, value: 1, tags: { location: 'lab', floor: 2, ok: true }, session_id: 'run-7' });
+    expect(answer.points[0]).toEqual({
+      timestamp: 1699900000,
+      value: 1,
+      tags: { location: 'lab', floor: 2, ok: true },
+      session_id: 'run-7',
+    });
   });
 
   it('accepts a gzip body', async () => {
     const body = gzipSync(JSON.stringify({ points: [{ metric: 'gz', value: 'zipped', timestamp: 1699900000, source_id: 'gz-1' }] }));
-    const response = await platform.api('/api/ingest', { method: 'POST', body, headers: { 'content-encoding': 'gzip', 'content-type': 'application/json' } });
+    const response = await platform.api('/api/ingest', {
+      method: 'POST',
+      body,
+      headers: { 'content-encoding': 'gzip', 'content-type': 'application/json' },
+    });
     expect(response.status).toBe(200);
     const answer = await waitFor('the gzip point', async () => {
       const result = await query({ source_id: 'gz-1', metric: 'gz' });
@@ -159,7 +199,12 @@ describe('validation and limits', () => {
 
   it('rejects a body without points, empty points, and malformed JSON with 400', async () => {
     await expectError(await platform.api('/api/ingest', { method: 'POST', body: JSON.stringify({}) }), 400, undefined, 'points');
-    await expectError(await platform.api('/api/ingest', { method: 'POST', body: JSON.stringify({ points: [] }) }), 400, undefined, 'points');
+    await expectError(
+      await platform.api('/api/ingest', { method: 'POST', body: JSON.stringify({ points: [] }) }),
+      400,
+      undefined,
+      'points',
+    );
     await expectError(await platform.api('/api/ingest', { method: 'POST', body: '{"points": [' }), 400);
   });
 
@@ -181,14 +226,20 @@ describe('validation and limits', () => {
     await expectError(await platform.ingest(many), 413, undefined, 'points');
     // The gateway answers 413 from Content-Length without reading the body, so this client
     // must read the answer while it is still sending (fetch gives up with EPIPE).
-    const huge = JSON.stringify({ points: Array.from({ length: 100 }, () => ({ metric: 'm', value: 'x'.repeat(60_000), source_id: 'big-1' })) });
+    const huge = JSON.stringify({
+      points: Array.from({ length: 100 }, () => ({ metric: 'm', value: 'x'.repeat(60_000), source_id: 'big-1' })),
+    });
     const early = await postReadingEarlyAnswer(`${platform.gateway}/api/ingest`, huge, { 'x-api-key': platform.adminKey });
     expect(early.status).toBe(413);
     expect(early.body).toMatchObject({ statusCode: 413, error: 'Payload Too Large' });
     const bomb = gzipSync(JSON.stringify({ points: [{ metric: 'm', value: 'y'.repeat(6 * 1024 * 1024), source_id: 'big-1' }] }));
     expect(bomb.length).toBeLessThan(100_000);
     await expectError(
-      await platform.api('/api/ingest', { method: 'POST', body: bomb, headers: { 'content-encoding': 'gzip', 'content-type': 'application/json' } }),
+      await platform.api('/api/ingest', {
+        method: 'POST',
+        body: bomb,
+        headers: { 'content-encoding': 'gzip', 'content-type': 'application/json' },
+      }),
       413,
     );
   });
@@ -255,7 +306,12 @@ describe('large requests', () => {
   });
 
   it('stores a compressible request of a few MiB as one compressed message', async () => {
-    const points = Array.from({ length: 10_000 }, (_, i) => ({ metric: 'wave', value: [i, i + 1, i + 2, 'x'.repeat(200)], timestamp: 1700000000 + i / 1000, source_id: 'large-2' }));
+    const points = Array.from({ length: 10_000 }, (_, i) => ({
+      metric: 'wave',
+      value: [i, i + 1, i + 2, 'x'.repeat(200)],
+      timestamp: 1700000000 + i / 1000,
+      source_id: 'large-2',
+    }));
     expect((await platform.ingest(points)).status).toBe(200);
     await platform.drained();
     expect(await platform.count(`SELECT count(*) FROM telemetry WHERE source_id = 'large-2'`)).toBe(10_000);

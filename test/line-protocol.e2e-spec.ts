@@ -30,21 +30,36 @@ async function points(sourceId: string, metric: string): Promise<Queried[]> {
 }
 
 function write(path: string, body: string | Buffer, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(`${platform.gateway}${path}`, { method: 'POST', body, headers: { authorization: `Token ${platform.adminKey}`, ...headers } });
+  return fetch(`${platform.gateway}${path}`, {
+    method: 'POST',
+    body,
+    headers: { authorization: `Token ${platform.adminKey}`, ...headers },
+  });
 }
 
 describe('InfluxDB 2 API: POST /api/v2/write', () => {
   it('takes an unmodified @influxdata/influxdb-client: every field a point, types kept', async () => {
     const client = new InfluxDB({ url: platform.gateway, token: platform.adminKey });
     const api = client.getWriteApi('any-org', 'any-bucket', 'ns');
-    api.writePoint(new Point('weather').tag('host', 'lp-client').tag('room', 'lab').floatField('temp', 21.5).intField('count', 42).booleanField('ok', true).stringField('state', 'open "door"').timestamp(new Date(1_700_000_000_123)));
+    api.writePoint(
+      new Point('weather')
+        .tag('host', 'lp-client')
+        .tag('room', 'lab')
+        .floatField('temp', 21.5)
+        .intField('count', 42)
+        .booleanField('ok', true)
+        .stringField('state', 'open "door"')
+        .timestamp(new Date(1_700_000_000_123)),
+    );
     api.writePoint(new Point('power').tag('host', 'lp-client').floatField('value', -3.25).timestamp('1700000001000000000'));
     await api.close();
     await platform.drained();
     expect(await points('lp-client', 'weather.temp')).toEqual([{ timestamp: 1_700_000_000.123, value: 21.5, tags: { room: 'lab' } }]);
     expect(await points('lp-client', 'weather.count')).toEqual([{ timestamp: 1_700_000_000.123, value: 42, tags: { room: 'lab' } }]);
     expect(await points('lp-client', 'weather.ok')).toEqual([{ timestamp: 1_700_000_000.123, value: true, tags: { room: 'lab' } }]);
-    expect(await points('lp-client', 'weather.state')).toEqual([{ timestamp: 1_700_000_000.123, value: 'open "door"', tags: { room: 'lab' } }]);
+    expect(await points('lp-client', 'weather.state')).toEqual([
+      { timestamp: 1_700_000_000.123, value: 'open "door"', tags: { room: 'lab' } },
+    ]);
     // A field named `value` is the measurement itself.
     expect(await points('lp-client', 'power')).toEqual([{ timestamp: 1_700_000_001, value: -3.25 }]);
   });
@@ -52,10 +67,16 @@ describe('InfluxDB 2 API: POST /api/v2/write', () => {
   it('answers 204, takes gzip, each precision, the source tag asked for, and a bucket as the session', async () => {
     const lines = 'rig,device=lp-ms,site=a temp=1 1700000002000\nrig,device=lp-ms,site=a temp=2 1700000003000';
     const gzipped = gzipSync(Buffer.from(lines));
-    const response = await write('/api/v2/write?org=o&bucket=run-lp-1&precision=ms&source_tag=device&bucket_is_session=true', gzipped, { 'content-encoding': 'gzip' });
+    const response = await write('/api/v2/write?org=o&bucket=run-lp-1&precision=ms&source_tag=device&bucket_is_session=true', gzipped, {
+      'content-encoding': 'gzip',
+    });
     expect(response.status).toBe(204);
     expect(await response.text()).toBe('');
-    for (const [precision, stamp] of [['s', '1700000010'], ['us', '1700000011000000'], ['ns', '1700000012000000001']]) {
+    for (const [precision, stamp] of [
+      ['s', '1700000010'],
+      ['us', '1700000011000000'],
+      ['ns', '1700000012000000001'],
+    ]) {
       expect((await write(`/api/v2/write?bucket=b&precision=${precision}`, `prec,host=lp-prec value=1 ${stamp}`)).status).toBe(204);
     }
     await platform.drained();
@@ -68,7 +89,12 @@ describe('InfluxDB 2 API: POST /api/v2/write', () => {
   });
 
   it('writes the good lines of a body with bad ones and answers 400 naming the first bad line, as InfluxDB does', async () => {
-    const body = ['good,host=lp-partial value=1 1700000020000000000', 'bad,host=lp-partial value=', 'good,host=lp-partial value=2 1700000021000000000', 'no-fields,host=lp-partial'].join('\n');
+    const body = [
+      'good,host=lp-partial value=1 1700000020000000000',
+      'bad,host=lp-partial value=',
+      'good,host=lp-partial value=2 1700000021000000000',
+      'no-fields,host=lp-partial',
+    ].join('\n');
     const response = await write('/api/v2/write?bucket=b', body);
     expect(response.status).toBe(400);
     const answer = (await response.json()) as { code: string; message: string; line: number };
@@ -82,7 +108,10 @@ describe('InfluxDB 2 API: POST /api/v2/write', () => {
   it('stores a re-sent body once (timestamps given), and a re-sent Idempotency-Key once (no timestamps)', async () => {
     const body = 'again,host=lp-again value=1 1700000090\nagain,host=lp-again value=2 1700000091';
     for (let i = 0; i < 3; i++) expect((await write('/api/v2/write?bucket=b&precision=s', body)).status).toBe(204);
-    for (let i = 0; i < 2; i++) expect((await write('/api/v2/write?bucket=b', 'stamped,host=lp-again value=7', { 'idempotency-key': 'lp-retry-1' })).status).toBe(204);
+    for (let i = 0; i < 2; i++)
+      expect((await write('/api/v2/write?bucket=b', 'stamped,host=lp-again value=7', { 'idempotency-key': 'lp-retry-1' })).status).toBe(
+        204,
+      );
     await platform.drained();
     expect((await points('lp-again', 'again')).map((p) => p.value)).toEqual([1, 2]);
     expect(await points('lp-again', 'stamped')).toHaveLength(1);
@@ -106,7 +135,9 @@ describe('InfluxDB 2 API: POST /api/v2/write', () => {
     await platform.drained();
     expect(await points('lp-src', 'ok')).toHaveLength(1);
     // With source_tag, the same line is fine.
-    expect((await write('/api/v2/write?bucket=b&source_tag=entity_id', '°C,entity_id=living_room value=21.5 1700000030000000000')).status).toBe(204);
+    expect(
+      (await write('/api/v2/write?bucket=b&source_tag=entity_id', '°C,entity_id=living_room value=21.5 1700000030000000000')).status,
+    ).toBe(204);
     await platform.drained();
     expect(await points('living_room', '°C')).toEqual([{ timestamp: 1_700_000_030, value: 21.5 }]);
   });
@@ -165,11 +196,24 @@ describe('Telegraf', () => {
 describe('InfluxDB 1 API: POST /write', () => {
   it('takes the key as p=, as the password of Basic auth and as a Token header; answers 204', async () => {
     const basic = `Basic ${Buffer.from(`telegraf:${platform.adminKey}`).toString('base64')}`;
-    expect((await fetch(`${platform.gateway}/write?db=telegraf&p=${platform.adminKey}&precision=s`, { method: 'POST', body: 'v1,host=lp-v1 value=1 1700000040' })).status).toBe(204);
+    expect(
+      (
+        await fetch(`${platform.gateway}/write?db=telegraf&p=${platform.adminKey}&precision=s`, {
+          method: 'POST',
+          body: 'v1,host=lp-v1 value=1 1700000040',
+        })
+      ).status,
+    ).toBe(204);
     expect((await write('/write?db=telegraf&precision=s', 'v1,host=lp-v1 value=2 1700000041', { authorization: basic })).status).toBe(204);
     expect((await write('/write?db=telegraf&precision=s', 'v1,host=lp-v1 value=3 1700000042')).status).toBe(204);
     // curl's default Content-Type, as InfluxDB takes it.
-    expect((await write('/write?db=telegraf&precision=n', 'v1,host=lp-v1 value=4 1700000043000000000', { 'content-type': 'application/x-www-form-urlencoded' })).status).toBe(204);
+    expect(
+      (
+        await write('/write?db=telegraf&precision=n', 'v1,host=lp-v1 value=4 1700000043000000000', {
+          'content-type': 'application/x-www-form-urlencoded',
+        })
+      ).status,
+    ).toBe(204);
     await platform.drained();
     expect((await points('lp-v1', 'v1')).map((p) => p.value)).toEqual([1, 2, 3, 4]);
   });
@@ -178,11 +222,18 @@ describe('InfluxDB 1 API: POST /write', () => {
     const missing = await fetch(`${platform.gateway}/write?db=x`, { method: 'POST', body: 'm value=1' });
     expect(missing.status).toBe(401);
     expect(Object.keys((await missing.json()) as object)).toEqual(['error']);
-    const wrongPassword = await write('/write?db=x', 'm value=1', { authorization: `Basic ${Buffer.from('u:plx_wrong').toString('base64')}` });
+    const wrongPassword = await write('/write?db=x', 'm value=1', {
+      authorization: `Basic ${Buffer.from('u:plx_wrong').toString('base64')}`,
+    });
     expect(wrongPassword.status).toBe(401);
-    const partial = await write('/write?db=run-v1&db_is_session=true&precision=s', 'v1s,host=lp-v1s value=1 1700000050\nv1s,host=lp-v1s value=x');
+    const partial = await write(
+      '/write?db=run-v1&db_is_session=true&precision=s',
+      'v1s,host=lp-v1s value=1 1700000050\nv1s,host=lp-v1s value=x',
+    );
     expect(partial.status).toBe(400);
-    expect((await partial.json()) as object).toEqual({ error: expect.stringMatching(/^partial write: 1 points written, 1 lines refused; line 2: /) });
+    expect((await partial.json()) as object).toEqual({
+      error: expect.stringMatching(/^partial write: 1 points written, 1 lines refused; line 2: /),
+    });
     await platform.drained();
     expect(await points('lp-v1s', 'v1s')).toEqual([{ timestamp: 1_700_000_050, value: 1, session_id: 'run-v1' }]);
   });
@@ -199,7 +250,10 @@ describe('hostile input on the write routes', () => {
   const v2 = '/api/v2/write?bucket=b&precision=s';
 
   it('refuses a line holding NUL on its own, and stores the others', async () => {
-    const response = await write(v2, 'nul,host=lp-nul value=1 1700000060\nnul,host=lp-nul,t=a\u0000b value=2 1700000061\nnul,host=lp-nul value=3 1700000062');
+    const response = await write(
+      v2,
+      'nul,host=lp-nul value=1 1700000060\nnul,host=lp-nul,t=a\u0000b value=2 1700000061\nnul,host=lp-nul value=3 1700000062',
+    );
     expect(response.status).toBe(400);
     expect((await response.json()) as object).toEqual({ code: 'invalid', line: 2, message: expect.stringMatching(/line 2: .*NUL/) });
     await platform.drained();
@@ -207,7 +261,11 @@ describe('hostile input on the write routes', () => {
   });
 
   it('reads invalid UTF-8 as replacement characters, never as lone surrogates', async () => {
-    const body = Buffer.concat([Buffer.from('utf,host=lp-utf s="a'), Buffer.from([0xff, 0xfe, 0xed, 0xa0, 0x80, 0xc0, 0x80]), Buffer.from('b" 1700000070')]);
+    const body = Buffer.concat([
+      Buffer.from('utf,host=lp-utf s="a'),
+      Buffer.from([0xff, 0xfe, 0xed, 0xa0, 0x80, 0xc0, 0x80]),
+      Buffer.from('b" 1700000070'),
+    ]);
     expect((await write(v2, body)).status).toBe(204);
     await platform.drained();
     const [stored] = await points('lp-utf', 'utf.s');
@@ -228,7 +286,10 @@ describe('hostile input on the write routes', () => {
     const response = await write(v2, `long,host=lp-long s="${'y'.repeat(100_000)}" 1700000080\nlong,host=lp-long n=1 1700000081`);
     expect(response.status).toBe(400);
     expect(((await response.json()) as { line: number }).line).toBe(1);
-    const session = await write(`/api/v2/write?precision=s&bucket_is_session=true&bucket=${'s'.repeat(300)}`, 'm,host=lp-long value=1 1700000082');
+    const session = await write(
+      `/api/v2/write?precision=s&bucket_is_session=true&bucket=${'s'.repeat(300)}`,
+      'm,host=lp-long value=1 1700000082',
+    );
     expect(session.status).toBe(400);
     expect(((await session.json()) as { message: string }).message).toMatch(/session_id/);
   });

@@ -5,7 +5,10 @@ import { waitFor } from './support/wait-for.js';
 let platform: Platform;
 
 beforeAll(async () => {
-  platform = await Platform.start({ apps: ['pairing', 'ingest', 'gateway'], env: { PLEXUS_LOG_FORMAT: 'json', PLEXUS_LOG_LEVEL: 'debug' } });
+  platform = await Platform.start({
+    apps: ['pairing', 'ingest', 'gateway'],
+    env: { PLEXUS_LOG_FORMAT: 'json', PLEXUS_LOG_LEVEL: 'debug' },
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -20,7 +23,9 @@ function jsonLines(app: string): Array<Record<string, any>> {
 
 describe('logs', () => {
   it('are JSON lines, and one correlation id follows an ingest request from the gateway through NATS to the ingest app', async () => {
-    const response = await platform.ingest([{ metric: 'traced', value: 1, timestamp: 1700000000, source_id: 'trace-1' }], { headers: { 'x-correlation-id': 'trace-abc-123' } });
+    const response = await platform.ingest([{ metric: 'traced', value: 1, timestamp: 1700000000, source_id: 'trace-1' }], {
+      headers: { 'x-correlation-id': 'trace-abc-123' },
+    });
     expect(response.status).toBe(200);
     expect(response.headers.get('x-correlation-id')).toBe('trace-abc-123');
     const generated = await platform.ingest([{ metric: 'traced', value: 2, timestamp: 1700000001, source_id: 'trace-1' }]);
@@ -35,7 +40,9 @@ describe('logs', () => {
     );
     expect(ingestLine).toMatchObject({ level: 'debug', message: { message: 'batch committed' } });
     for (const app of ['gateway', 'ingest', 'pairing']) {
-      const lines = platform.logs.filter((line) => line.startsWith(`${app} | `) && !line.includes('ExperimentalWarning') && !line.includes('trace-warnings'));
+      const lines = platform.logs.filter(
+        (line) => line.startsWith(`${app} | `) && !line.includes('ExperimentalWarning') && !line.includes('trace-warnings'),
+      );
       expect(lines.length).toBeGreaterThan(3);
       for (const line of lines) expect(() => JSON.parse(line.slice(app.length + 3))).not.toThrow();
     }

@@ -35,14 +35,21 @@ function value(text: string, name: string, labels: Record<string, string> = {}):
 
 describe('/metrics of every app', () => {
   it('shows the counters moving under load', async () => {
-    const before = Object.fromEntries(await Promise.all((['gateway', 'ingest', 'realtime', 'pairing'] as App[]).map(async (app) => [app, await scrape(app)])));
+    const before = Object.fromEntries(
+      await Promise.all((['gateway', 'ingest', 'realtime', 'pairing'] as App[]).map(async (app) => [app, await scrape(app)])),
+    );
     for (const app of ['gateway', 'ingest', 'realtime', 'pairing'] as App[]) {
       expect(before[app]).toContain(`app="${app}"`);
       expect(before[app]).toContain('plexus_process_cpu_seconds_total');
     }
 
     for (let i = 0; i < 20; i++) {
-      const points = Array.from({ length: 50 }, (_, j) => ({ metric: 'load', value: i * 50 + j, timestamp: 1700000000 + i + j / 100, source_id: 'metrics-1' }));
+      const points = Array.from({ length: 50 }, (_, j) => ({
+        metric: 'load',
+        value: i * 50 + j,
+        timestamp: 1700000000 + i + j / 100,
+        source_id: 'metrics-1',
+      }));
       expect((await platform.ingest(points)).status).toBe(200);
     }
     expect((await platform.ingest([{ metric: 'bad', value: null, source_id: 'metrics-1' }])).status).toBe(400);
@@ -63,7 +70,10 @@ describe('/metrics of every app', () => {
     await browser.nextOfType('error');
 
     const gateway = await scrape('gateway');
-    expect(value(gateway, 'plexus_ingest_requests_total', { status: '200' }) - value(before.gateway, 'plexus_ingest_requests_total', { status: '200' })).toBe(20);
+    expect(
+      value(gateway, 'plexus_ingest_requests_total', { status: '200' }) -
+        value(before.gateway, 'plexus_ingest_requests_total', { status: '200' }),
+    ).toBe(20);
     expect(value(gateway, 'plexus_ingest_requests_total', { status: '400' })).toBeGreaterThanOrEqual(1);
     expect(value(gateway, 'plexus_ingest_requests_total', { status: '401' })).toBeGreaterThanOrEqual(1);
     expect(value(gateway, 'plexus_ingest_points_accepted_total') - value(before.gateway, 'plexus_ingest_points_accepted_total')).toBe(1000);
@@ -84,7 +94,9 @@ describe('/metrics of every app', () => {
     expect(realtime).toContain('plexus_realtime_dropped_telemetry_total');
 
     const pairing = await scrape('pairing');
-    expect(value(pairing, 'plexus_key_verifications_total', { outcome: 'valid' })).toBeGreaterThan(value(before.pairing, 'plexus_key_verifications_total', { outcome: 'valid' }));
+    expect(value(pairing, 'plexus_key_verifications_total', { outcome: 'valid' })).toBeGreaterThan(
+      value(before.pairing, 'plexus_key_verifications_total', { outcome: 'valid' }),
+    );
     expect(value(pairing, 'plexus_key_verifications_total', { outcome: 'refused' })).toBeGreaterThanOrEqual(1);
     device.close();
     browser.close();

@@ -26,7 +26,23 @@ function makeCertificates(): void {
   writeFileSync(path('client.ext'), 'extendedKeyUsage=clientAuth\n');
   for (const who of ['server', 'client']) {
     openssl('req', ...ecKey, '-keyout', `${who}.key`, '-out', `${who}.csr`, '-subj', `/CN=plexus-test-${who}`);
-    openssl('x509', '-req', '-in', `${who}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${who}.crt`, '-days', '1', '-extfile', `${who}.ext`);
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      `${who}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      `${who}.crt`,
+      '-days',
+      '1',
+      '-extfile',
+      `${who}.ext`,
+    );
   }
 }
 
@@ -52,7 +68,13 @@ beforeAll(async () => {
   cleanups.push(() => nats.destroy());
   platform = await Platform.start({
     natsUrl: nats.url,
-    env: { NATS_USER: 'plexus', NATS_PASSWORD: password, NATS_TLS_CA: clientTls.caFile, NATS_TLS_CERT: clientTls.certFile, NATS_TLS_KEY: clientTls.keyFile },
+    env: {
+      NATS_USER: 'plexus',
+      NATS_PASSWORD: password,
+      NATS_TLS_CA: clientTls.caFile,
+      NATS_TLS_CERT: clientTls.certFile,
+      NATS_TLS_KEY: clientTls.keyFile,
+    },
   });
   cleanups.push(() => platform.stop());
 }, 120_000);
@@ -86,12 +108,16 @@ describe('NATS credentials and TLS', () => {
   });
 
   it('refuses a client without credentials (even with a valid certificate), so nobody else can call keys.create', async () => {
-    await expect(connect({ servers: nats.url, tls: clientTls, timeout: 2000, reconnect: false })).rejects.toThrow(/authorization violation/i);
-    await expect(connect({ servers: nats.url, user: 'plexus', pass: 'wrong', tls: clientTls, timeout: 2000, reconnect: false })).rejects.toThrow(
+    await expect(connect({ servers: nats.url, tls: clientTls, timeout: 2000, reconnect: false })).rejects.toThrow(
       /authorization violation/i,
     );
+    await expect(
+      connect({ servers: nats.url, user: 'plexus', pass: 'wrong', tls: clientTls, timeout: 2000, reconnect: false }),
+    ).rejects.toThrow(/authorization violation/i);
     // Without a client certificate the TLS handshake itself fails.
-    await expect(connect({ servers: nats.url, user: 'plexus', pass: password, tls: { caFile: clientTls.caFile }, timeout: 2000, reconnect: false })).rejects.toThrow();
+    await expect(
+      connect({ servers: nats.url, user: 'plexus', pass: password, tls: { caFile: clientTls.caFile }, timeout: 2000, reconnect: false }),
+    ).rejects.toThrow();
   });
 
   it('npm run ops signs in with the same settings; without them keys.create cannot be called', async () => {

@@ -23,12 +23,26 @@ afterAll(async () => {
 });
 
 const REQUEST_SUBJECTS = [
-  'keys.verify', 'keys.create', 'keys.list', 'keys.revoke',
-  'pairing.code.create', 'pairing.code.status', 'pairing.complete',
-  'sources.list', 'sources.revoke', 'sources.paired', 'devices.verify',
-  'orgs.create', 'orgs.list', 'orgs.disable',
-  'audit.command.start', 'audit.command.list',
-  'sessions.create', 'sessions.update', 'sessions.list', 'sessions.get',
+  'keys.verify',
+  'keys.create',
+  'keys.list',
+  'keys.revoke',
+  'pairing.code.create',
+  'pairing.code.status',
+  'pairing.complete',
+  'sources.list',
+  'sources.revoke',
+  'sources.paired',
+  'devices.verify',
+  'orgs.create',
+  'orgs.list',
+  'orgs.disable',
+  'audit.command.start',
+  'audit.command.list',
+  'sessions.create',
+  'sessions.update',
+  'sessions.list',
+  'sessions.get',
 ];
 const EVENT_SUBJECTS = ['sources.seen', 'audit.command.finish', 'keys.revoked', 'sources.revoked', 'orgs.disabled'];
 
@@ -42,7 +56,20 @@ const PAYLOADS: string[] = [
   '"default"',
   deepJson(10_000),
   JSON.stringify({ org_id: 'default', id: deepJson(50), session_id: { a: 1 }, source_id: [1], name: null, scopes: 'admin' }),
-  ...HOSTILE_STRINGS.map((text) => JSON.stringify({ org_id: text, id: text, key_id: text, source_id: text, session_id: text, code: text, name: text, key_hash: text, token_hash: text, command: text })),
+  ...HOSTILE_STRINGS.map((text) =>
+    JSON.stringify({
+      org_id: text,
+      id: text,
+      key_id: text,
+      source_id: text,
+      session_id: text,
+      code: text,
+      name: text,
+      key_hash: text,
+      token_hash: text,
+      command: text,
+    }),
+  ),
   JSON.stringify({ org_id: 'default', limit: -1, cursor: '\u0000', status: 'x'.repeat(10_000) }),
 ];
 

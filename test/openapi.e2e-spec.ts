@@ -44,7 +44,13 @@ describe('GET /api/docs', () => {
     const document = (await response.json()) as {
       openapi: string;
       info: { title: string; version: string };
-      paths: Record<string, Record<string, { security?: Array<Record<string, string[]>>; requestBody?: { content: Record<string, { schema: { required?: string[] } }> } }>>;
+      paths: Record<
+        string,
+        Record<
+          string,
+          { security?: Array<Record<string, string[]>>; requestBody?: { content: Record<string, { schema: { required?: string[] } }> } }
+        >
+      >;
       components: { securitySchemes: Record<string, { type: string; name: string; in: string }> };
     };
     expect(document.openapi).toMatch(/^3\./);

@@ -23,7 +23,8 @@ afterAll(async () => {
   await platform?.stop();
 });
 
-const ops = async (subject: string, body: unknown) => (await nc.request(`${platform.prefix}.${subject}`, JSON.stringify(body), { timeout: 5000 })).json<any>();
+const ops = async (subject: string, body: unknown) =>
+  (await nc.request(`${platform.prefix}.${subject}`, JSON.stringify(body), { timeout: 5000 })).json<any>();
 
 async function json(response: Response, status: number): Promise<any> {
   const body = await response.json();
@@ -33,7 +34,14 @@ async function json(response: Response, status: number): Promise<any> {
 
 async function pairDevice(key: string, name: string): Promise<{ device_token: string; source_id: string; org_id: string }> {
   const { code } = await json(await platform.api('/api/sources/pair', { method: 'POST', body: JSON.stringify({ name }), key }), 201);
-  return json(await fetch(`${platform.gateway}/api/sources/pair/complete`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) }), 200);
+  return json(
+    await fetch(`${platform.gateway}/api/sources/pair/complete`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code }),
+    }),
+    200,
+  );
 }
 
 async function open(orgId: string): Promise<TestSocket> {
@@ -58,7 +66,11 @@ async function connectBrowser(orgId: string, key: string): Promise<TestSocket> {
 
 const verifyKey = (key: string) => platform.api('/api/auth/verify-key', { key });
 const verifyDevice = (token: string) =>
-  fetch(`${platform.gateway}/api/auth/verify-device`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ device_token: token }) });
+  fetch(`${platform.gateway}/api/auth/verify-device`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ device_token: token }),
+  });
 
 describe('orgs over NATS', () => {
   it('creates an org with its first admin key shown once, refuses a bad or taken id, and lists orgs', async () => {
@@ -83,14 +95,23 @@ describe('orgs over NATS', () => {
     }
     const { orgs } = (await ops('orgs.list', {})).response;
     expect(orgs.map((org: { id: string }) => org.id)).toEqual(expect.arrayContaining(['default', 'listed']));
-    expect(orgs.find((org: { id: string }) => org.id === 'listed')).toEqual({ id: 'listed', name: 'Listed Ltd', created_at: created.created_at, disabled_at: null });
+    expect(orgs.find((org: { id: string }) => org.id === 'listed')).toEqual({
+      id: 'listed',
+      name: 'Listed Ltd',
+      created_at: created.created_at,
+      disabled_at: null,
+    });
     // The plaintext key is nowhere but in that one answer.
     expect(JSON.stringify(orgs)).not.toContain(created.admin_key.key);
     expect((await ops('orgs.disable', { id: 'no-such-org' })).err).toMatchObject({ code: 'NOT_FOUND' });
   });
 
   it('npm run ops -- orgs.create prints the first admin key once', () => {
-    const run = spawnSync(process.execPath, ['dist/scripts/ops.js', 'orgs.create', JSON.stringify({ id: 'from-ops', name: 'From ops' })], { env: platform.env, encoding: 'utf8', timeout: 20_000 });
+    const run = spawnSync(process.execPath, ['dist/scripts/ops.js', 'orgs.create', JSON.stringify({ id: 'from-ops', name: 'From ops' })], {
+      env: platform.env,
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     expect(run.status).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ id: 'from-ops', admin_key: { key: expect.stringMatching(/^plx_/) } });
     expect(run.stderr).toMatch(/shown once/);
@@ -130,10 +151,16 @@ describe('disabling an org', () => {
     const watcher = await open('acme');
     watcher.send({ type: 'browser_auth', api_key: acmeKey });
     expect((await watcher.closed).code).toBe(4001);
-    const lateCode = await fetch(`${platform.gateway}/api/sources/pair/complete`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: spareCode }) });
+    const lateCode = await fetch(`${platform.gateway}/api/sources/pair/complete`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code: spareCode }),
+    });
     expect(lateCode.status).toBe(403);
     expect((await ops('keys.create', { org_id: 'acme', name: 'sneaky', scopes: ['admin'] })).err).toMatchObject({ code: 'CONFLICT' });
-    expect((await ops('orgs.list', {})).response.orgs.find((org: { id: string }) => org.id === 'acme').disabled_at).toBe(disabled.disabled_at);
+    expect((await ops('orgs.list', {})).response.orgs.find((org: { id: string }) => org.id === 'acme').disabled_at).toBe(
+      disabled.disabled_at,
+    );
 
     // The other org is untouched.
     expect(await json(await verifyKey(platform.adminKey), 200)).toMatchObject({ org_id: 'default' });

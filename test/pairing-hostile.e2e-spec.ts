@@ -29,11 +29,19 @@ async function newCode(body: Record<string, unknown> = {}): Promise<string> {
 }
 
 function completePairing(body: unknown, base = platform.gateway, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(`${base}/api/sources/pair/complete`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  return fetch(`${base}/api/sources/pair/complete`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
 }
 
 function verifyDevice(token: string): Promise<Response> {
-  return fetch(`${platform.gateway}/api/auth/verify-device`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ device_token: token }) });
+  return fetch(`${platform.gateway}/api/auth/verify-device`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ device_token: token }),
+  });
 }
 
 describe('re-pairing a source needs a code made for it (finding 5b)', () => {
@@ -51,7 +59,10 @@ describe('re-pairing a source needs a code made for it (finding 5b)', () => {
 
   it('re-pairs a source with a code an admin made for it: the old token is refused and its socket told to go', async () => {
     const old = await json(await completePairing({ code: await newCode(), source_id: 'victim-2' }), 200);
-    const created = await json(await platform.api('/api/sources/pair', { method: 'POST', body: JSON.stringify({ source_id: 'victim-2' }) }), 201);
+    const created = await json(
+      await platform.api('/api/sources/pair', { method: 'POST', body: JSON.stringify({ source_id: 'victim-2' }) }),
+      201,
+    );
     expect(created).toMatchObject({ code: expect.any(String), source_id: 'victim-2' });
     const revoked = nc.subscribe(`${platform.prefix}.sources.revoked`, { max: 1 });
     // Exactly what the Python agent sends: the bound code alone names the source.
@@ -68,11 +79,17 @@ describe('re-pairing a source needs a code made for it (finding 5b)', () => {
     const bound = await newCode({ source_id: 'victim-3' });
     const refused = await json(await completePairing({ code: bound, source_id: 'someone-else' }), 409);
     expect(refused.message).toMatch(/victim-3/);
-    expect(await json(await completePairing({ code: bound, source_id: 'victim-3', name: 'Victim three' }), 200)).toMatchObject({ source_id: 'victim-3', source_name: 'Victim three' });
+    expect(await json(await completePairing({ code: bound, source_id: 'victim-3', name: 'Victim three' }), 200)).toMatchObject({
+      source_id: 'victim-3',
+      source_name: 'Victim three',
+    });
   });
 
   it('refuses a code for a source that does not exist (404) or a malformed source_id (400)', async () => {
-    expect((await json(await platform.api('/api/sources/pair', { method: 'POST', body: JSON.stringify({ source_id: 'nobody-here' }) }), 404)).message).toMatch(/nobody-here/);
+    expect(
+      (await json(await platform.api('/api/sources/pair', { method: 'POST', body: JSON.stringify({ source_id: 'nobody-here' }) }), 404))
+        .message,
+    ).toMatch(/nobody-here/);
     await json(await platform.api('/api/sources/pair', { method: 'POST', body: JSON.stringify({ source_id: '../etc' }) }), 400);
   });
 });
@@ -84,7 +101,9 @@ describe('text PostgreSQL cannot store', () => {
       expect(refused.details).toEqual([expect.objectContaining({ field: 'name' })]);
     }
     const code = await newCode();
-    expect((await json(await completePairing({ code, platform: 'Linux\u0000' }), 400)).details).toEqual([expect.objectContaining({ field: 'platform' })]);
+    expect((await json(await completePairing({ code, platform: 'Linux\u0000' }), 400)).details).toEqual([
+      expect.objectContaining({ field: 'platform' }),
+    ]);
     expect(await json(await platform.api(`/api/sources/pair?code=${code}`), 200)).toMatchObject({ status: 'pending' });
   });
 });
@@ -154,11 +173,18 @@ describe('the pairing guess limit counts before it answers (finding 6)', () => {
   }, 60_000);
 
   it('limits wrong codes across all addresses (PLEXUS_PAIRING_FAILURES_PER_MINUTE)', async () => {
-    const gateway = await gatewayCopy('gateway-crowded', { PLEXUS_TRUSTED_PROXIES: '127.0.0.1,::1', PLEXUS_PAIRING_FAILURES_PER_MINUTE: '15' });
-    const all = await Promise.all(['198.51.100.1', '198.51.100.2', '198.51.100.3'].map((address) => guess(gateway, 10, { 'x-forwarded-for': address })));
+    const gateway = await gatewayCopy('gateway-crowded', {
+      PLEXUS_TRUSTED_PROXIES: '127.0.0.1,::1',
+      PLEXUS_PAIRING_FAILURES_PER_MINUTE: '15',
+    });
+    const all = await Promise.all(
+      ['198.51.100.1', '198.51.100.2', '198.51.100.3'].map((address) => guess(gateway, 10, { 'x-forwarded-for': address })),
+    );
     expect(all.reduce((sum, statuses) => sum + (statuses[404] ?? 0), 0)).toBe(15);
     expect(all.reduce((sum, statuses) => sum + (statuses[429] ?? 0), 0)).toBe(15);
     // A newcomer is refused too, by the server-wide count.
-    expect((await json(await completePairing({ code: wrongCode() }, gateway, { 'x-forwarded-for': '198.51.100.9' }), 429)).message).toMatch(/on this server/);
+    expect((await json(await completePairing({ code: wrongCode() }, gateway, { 'x-forwarded-for': '198.51.100.9' }), 429)).message).toMatch(
+      /on this server/,
+    );
   }, 60_000);
 });

@@ -47,7 +47,10 @@ function completePairing(body: unknown): Promise<Response> {
 
 describe('pairing codes', () => {
   it('mints a 6-character code from the unambiguous alphabet, valid 10 minutes, pending until used', async () => {
-    const created = await json(await platform.api('/api/sources/pair', { method: 'POST', body: JSON.stringify({ name: 'Bench rig' }) }), 201);
+    const created = await json(
+      await platform.api('/api/sources/pair', { method: 'POST', body: JSON.stringify({ name: 'Bench rig' }) }),
+      201,
+    );
     expect(created.code).toMatch(/^[ABCDEFGHJKLMNPQRSTUVWXYZ23456789]{6}$/);
     const ttl = Date.parse(created.expires_at) - Date.now();
     expect(ttl).toBeGreaterThan(9 * 60_000);
@@ -68,17 +71,25 @@ describe('pairing codes', () => {
       ws_url: `ws://127.0.0.1:${platform.ports.realtime}`,
     });
     secrets.push(paired.device_token);
-    expect(await json(await platform.api(`/api/sources/pair?code=${code}`), 200)).toMatchObject({ status: 'paired', source_id: paired.source_id });
+    expect(await json(await platform.api(`/api/sources/pair?code=${code}`), 200)).toMatchObject({
+      status: 'paired',
+      source_id: paired.source_id,
+    });
     const again = await json(await completePairing({ code }), 410);
     expect(again.message).toMatch(/already used/);
 
     const sources = await json(await platform.api('/api/sources'), 200);
-    expect(sources.sources).toContainEqual(expect.objectContaining({ source_id: paired.source_id, name: 'Lab Pi', online: false, sensors: [] }));
+    expect(sources.sources).toContainEqual(
+      expect.objectContaining({ source_id: paired.source_id, name: 'Lab Pi', online: false, sensors: [] }),
+    );
   });
 
   it('accepts a lower-case code, a chosen source_id, name and platform', async () => {
     const code = await newCode();
-    const paired = await json(await completePairing({ code: code.toLowerCase(), source_id: 'rig-42', name: 'Rig 42', platform: 'Linux' }), 200);
+    const paired = await json(
+      await completePairing({ code: code.toLowerCase(), source_id: 'rig-42', name: 'Rig 42', platform: 'Linux' }),
+      200,
+    );
     expect(paired).toMatchObject({ source_id: 'rig-42', source_name: 'Rig 42' });
     secrets.push(paired.device_token);
     const { sources } = await json(await platform.api('/api/sources'), 200);
@@ -87,7 +98,9 @@ describe('pairing codes', () => {
 
   it('answers 410 for an expired code, in status and on completion', async () => {
     const code = await newCode();
-    await platform.db.query(`UPDATE pairing_codes SET expires_at = now() - interval '1 second' WHERE code_hash = $1`, [await storedCodeHash(code)]);
+    await platform.db.query(`UPDATE pairing_codes SET expires_at = now() - interval '1 second' WHERE code_hash = $1`, [
+      await storedCodeHash(code),
+    ]);
     expect((await json(await platform.api(`/api/sources/pair?code=${code}`), 410)).message).toMatch(/expired/);
     expect((await json(await completePairing({ code }), 410)).message).toMatch(/expired/);
   });
@@ -103,7 +116,12 @@ describe('device tokens and sources', () => {
   it('verifies a device token over HTTP and refuses it within a second of DELETE /api/sources/{id}', async () => {
     const paired = await json(await completePairing({ code: await newCode('Doomed') }), 200);
     secrets.push(paired.device_token);
-    const verify = () => fetch(`${platform.gateway}/api/auth/verify-device`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ device_token: paired.device_token }) });
+    const verify = () =>
+      fetch(`${platform.gateway}/api/auth/verify-device`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ device_token: paired.device_token }),
+      });
     expect(await json(await verify(), 200)).toEqual({ valid: true, org_id: 'default', source_id: paired.source_id });
 
     const revokedEvents = nc.subscribe(`${platform.prefix}.sources.revoked`, { max: 1 });
@@ -111,7 +129,14 @@ describe('device tokens and sources', () => {
     await waitFor('the token to be refused', async () => (await verify()).status === 401, 1000);
     for await (const msg of revokedEvents) expect(msg.json()).toEqual({ org_id: 'default', source_id: paired.source_id });
     expect((await platform.api(`/api/sources/${paired.source_id}`, { method: 'DELETE' })).status).toBe(404);
-    await json(await fetch(`${platform.gateway}/api/auth/verify-device`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ device_token: 'plxd_' + 'x'.repeat(40) }) }), 401);
+    await json(
+      await fetch(`${platform.gateway}/api/auth/verify-device`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ device_token: 'plxd_' + 'x'.repeat(40) }),
+      }),
+      401,
+    );
   });
 
   it('creates a source on its first telemetry from an API key and keeps its last-seen time', async () => {
@@ -126,8 +151,16 @@ describe('device tokens and sources', () => {
 
 describe('API keys', () => {
   it('creates a key shown once, lists it without the key, and revokes it everywhere within a second', async () => {
-    const created = await json(await platform.api('/api/keys', { method: 'POST', body: JSON.stringify({ name: 'ci', scopes: ['write', 'read'] }) }), 201);
-    expect(created).toMatchObject({ id: expect.any(String), key: expect.stringMatching(/^plx_[A-Za-z0-9]{40}$/), prefix: created.key.slice(0, 10), scopes: ['write', 'read'] });
+    const created = await json(
+      await platform.api('/api/keys', { method: 'POST', body: JSON.stringify({ name: 'ci', scopes: ['write', 'read'] }) }),
+      201,
+    );
+    expect(created).toMatchObject({
+      id: expect.any(String),
+      key: expect.stringMatching(/^plx_[A-Za-z0-9]{40}$/),
+      prefix: created.key.slice(0, 10),
+      scopes: ['write', 'read'],
+    });
     secrets.push(created.key);
     expect((await platform.ingest([{ metric: 'm', value: 1, source_id: 'k' }], { key: created.key })).status).toBe(200);
     // last_used_at is written after the verification answers (it is informational): wait for it.
@@ -136,11 +169,22 @@ describe('API keys', () => {
       ({ keys } = await json(await platform.api('/api/keys'), 200));
       return keys.find((k) => k.id === created.id && k.last_used_at !== null);
     });
-    expect(listed).toEqual({ id: created.id, name: 'ci', prefix: created.prefix, scopes: ['write', 'read'], created_at: expect.any(String), last_used_at: expect.any(String) });
+    expect(listed).toEqual({
+      id: created.id,
+      name: 'ci',
+      prefix: created.prefix,
+      scopes: ['write', 'read'],
+      created_at: expect.any(String),
+      last_used_at: expect.any(String),
+    });
     expect(JSON.stringify(keys)).not.toContain(created.key);
 
     await json(await platform.api(`/api/keys/${created.id}`, { method: 'DELETE' }), 200);
-    await waitFor('the revoked key to be refused', async () => (await platform.ingest([{ metric: 'm', value: 2, source_id: 'k' }], { key: created.key })).status === 401, 1000);
+    await waitFor(
+      'the revoked key to be refused',
+      async () => (await platform.ingest([{ metric: 'm', value: 2, source_id: 'k' }], { key: created.key })).status === 401,
+      1000,
+    );
     expect((await platform.api(`/api/keys/${created.id}`, { method: 'DELETE' })).status).toBe(404);
   });
 
@@ -148,14 +192,23 @@ describe('API keys', () => {
     await json(await platform.api('/api/keys', { method: 'POST', body: JSON.stringify({ name: 'x', scopes: ['root'] }) }), 400);
     await json(await platform.api('/api/keys', { method: 'POST', body: JSON.stringify({ name: 'x', scopes: [] }) }), 400);
     const reader = await platform.createKey(['read']);
-    await json(await platform.api('/api/keys', { method: 'POST', body: JSON.stringify({ name: 'x', scopes: ['read'] }), key: reader }), 403);
-    await json(await platform.api('/api/keys', { method: 'POST', body: JSON.stringify({ name: 'x', scopes: ['read'], org_id: 'other-org' }) }), 403);
+    await json(
+      await platform.api('/api/keys', { method: 'POST', body: JSON.stringify({ name: 'x', scopes: ['read'] }), key: reader }),
+      403,
+    );
+    await json(
+      await platform.api('/api/keys', { method: 'POST', body: JSON.stringify({ name: 'x', scopes: ['read'], org_id: 'other-org' }) }),
+      403,
+    );
   });
 });
 
 describe('org isolation', () => {
   it('keeps org B away from org A’s sources, sessions, points and keys', async () => {
-    expect((await platform.ingest([{ metric: 'secret', value: 42, timestamp: 1700000000, source_id: 'a-only', session_id: 'a-session' }])).status).toBe(200);
+    expect(
+      (await platform.ingest([{ metric: 'secret', value: 42, timestamp: 1700000000, source_id: 'a-only', session_id: 'a-session' }]))
+        .status,
+    ).toBe(200);
     await platform.drained();
     const orgB = await platform.createKey(['admin'], 'org-b');
     const { sources } = await json(await platform.api('/api/sources', { key: orgB }), 200);
@@ -163,7 +216,10 @@ describe('org isolation', () => {
     expect((await json(await platform.api('/api/sessions', { key: orgB }), 200)).sessions).toEqual([]);
     await json(await platform.api('/api/sessions/a-session', { key: orgB }), 404);
     expect((await platform.api('/api/sessions/a-session/export', { key: orgB })).status).toBe(404);
-    await json(await platform.api('/api/sessions/a-session', { method: 'PATCH', body: JSON.stringify({ status: 'failed' }), key: orgB }), 404);
+    await json(
+      await platform.api('/api/sessions/a-session', { method: 'PATCH', body: JSON.stringify({ status: 'failed' }), key: orgB }),
+      404,
+    );
     expect((await json(await platform.api('/api/query?source_id=a-only&metric=secret', { key: orgB }), 200)).points).toEqual([]);
     await json(await platform.api('/api/sources/a-only', { method: 'DELETE', key: orgB }), 404);
     const keysOfA = (await json(await platform.api('/api/keys'), 200)).keys;
@@ -171,14 +227,19 @@ describe('org isolation', () => {
     expect(keysOfB.map((k: { id: string }) => k.id)).not.toContain(keysOfA[0].id);
     await json(await platform.api(`/api/keys/${keysOfA[0].id}`, { method: 'DELETE', key: orgB }), 404);
     // B's writes land in B: A's query of the same source and metric does not see them.
-    expect((await platform.ingest([{ metric: 'secret', value: 7, timestamp: 1700000001, source_id: 'a-only' }], { key: orgB })).status).toBe(200);
+    expect(
+      (await platform.ingest([{ metric: 'secret', value: 7, timestamp: 1700000001, source_id: 'a-only' }], { key: orgB })).status,
+    ).toBe(200);
     await platform.drained();
-    expect((await json(await platform.api('/api/query?source_id=a-only&metric=secret'), 200)).points).toEqual([{ timestamp: 1700000000, value: 42, session_id: 'a-session' }]);
+    expect((await json(await platform.api('/api/query?source_id=a-only&metric=secret'), 200)).points).toEqual([
+      { timestamp: 1700000000, value: 42, session_id: 'a-session' },
+    ]);
   });
 });
 
 describe('operations over NATS', () => {
-  const request = async (subject: string, body: unknown) => (await nc.request(`${platform.prefix}.${subject}`, JSON.stringify(body), { timeout: 5000 })).json<any>();
+  const request = async (subject: string, body: unknown) =>
+    (await nc.request(`${platform.prefix}.${subject}`, JSON.stringify(body), { timeout: 5000 })).json<any>();
 
   it('answers each documented subject with plain JSON requests', async () => {
     const created = (await request('keys.create', { org_id: 'default', name: 'ops', scopes: ['read'] })).response;
@@ -192,17 +253,26 @@ describe('operations over NATS', () => {
     secrets.push(code.code);
     const paired = await json(await completePairing({ code: code.code }), 200);
     secrets.push(paired.device_token);
-    expect((await request('sources.list', { org_id: 'default' })).response.sources.map((s: { source_id: string }) => s.source_id)).toContain(paired.source_id);
-    expect((await request('sources.revoke', { org_id: 'default', source_id: paired.source_id })).response).toEqual({ revoked: true, source_id: paired.source_id });
+    expect(
+      (await request('sources.list', { org_id: 'default' })).response.sources.map((s: { source_id: string }) => s.source_id),
+    ).toContain(paired.source_id);
+    expect((await request('sources.revoke', { org_id: 'default', source_id: paired.source_id })).response).toEqual({
+      revoked: true,
+      source_id: paired.source_id,
+    });
     expect((await request('sources.revoke', { org_id: 'default', source_id: paired.source_id })).err).toMatchObject({ code: 'NOT_FOUND' });
-    expect((await request('keys.create', { name: 'no org', scopes: ['read'] })).err).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/org_id/) });
+    expect((await request('keys.create', { name: 'no org', scopes: ['read'] })).err).toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringMatching(/org_id/),
+    });
   });
 });
 
 describe('npm run ops (the documented runnable example)', () => {
   it('prints the reply of an operations subject, and fails with the error for a bad request', async () => {
     const { spawnSync } = await import('node:child_process');
-    const run = (...args: string[]) => spawnSync(process.execPath, ['dist/scripts/ops.js', ...args], { env: platform.env, encoding: 'utf8', timeout: 20_000 });
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, ['dist/scripts/ops.js', ...args], { env: platform.env, encoding: 'utf8', timeout: 20_000 });
     const ok = run('keys.create', JSON.stringify({ org_id: 'default', name: 'from-ops', scopes: ['write'] }));
     expect(ok.status).toBe(0);
     const created = JSON.parse(ok.stdout);

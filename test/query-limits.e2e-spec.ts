@@ -18,7 +18,12 @@ async function loadBigSeries(platform: Platform): Promise<void> {
   for (let batch = 0; batch < BIG_POINTS / 100; batch++) {
     const points = Array.from({ length: 100 }, (_, i) => {
       const n = batch * 100 + i;
-      return { source_id: 'big', metric: 'blob', timestamp: 1_700_000_000 + n, value: `${n}:`.padEnd(BIG_VALUE, String.fromCharCode(97 + (n % 26))) };
+      return {
+        source_id: 'big',
+        metric: 'blob',
+        timestamp: 1_700_000_000 + n,
+        value: `${n}:`.padEnd(BIG_VALUE, String.fromCharCode(97 + (n % 26))),
+      };
     });
     expect((await platform.ingest(points)).status).toBe(200);
   }
@@ -30,7 +35,7 @@ function slowReader(platform: Platform, path: string, key: string): Promise<{ st
   return new Promise((resolve, reject) => {
     const request = httpRequest(`${platform.gateway}${path}`, { headers: { 'x-api-key': key }, agent: false }, (response) => {
       response.pause();
-          resolve({ status: response.statusCode ?? 0, request });
+      resolve({ status: response.statusCode ?? 0, request });
     });
     request.on('error', (error) => (request.destroyed ? undefined : reject(error)));
     open.push(request);
@@ -49,7 +54,10 @@ const QUERY = '/api/query?source_id=big&metric=blob&limit=100000';
 beforeAll(async () => {
   [held, cut] = await Promise.all([
     Platform.start({ apps: ['pairing', 'ingest', 'gateway'], env: { PLEXUS_STREAM_ACK_TIMEOUT_MS: '120000' } }),
-    Platform.start({ apps: ['pairing', 'ingest', 'gateway'], env: { PLEXUS_STREAM_ACK_TIMEOUT_MS: '8000', PLEXUS_QUERY_CONCURRENCY_PER_KEY: '1' } }),
+    Platform.start({
+      apps: ['pairing', 'ingest', 'gateway'],
+      env: { PLEXUS_STREAM_ACK_TIMEOUT_MS: '8000', PLEXUS_QUERY_CONCURRENCY_PER_KEY: '1' },
+    }),
   ]);
   await Promise.all([loadBigSeries(held), loadBigSeries(cut)]);
 }, 180_000);
@@ -108,11 +116,15 @@ describe('query and export limits', () => {
     expect((await cut.api(QUERY, { key: reader })).status).toBe(429);
     // The client neither reads nor goes away: the platform gives up on it by itself.
     await waitFor('the stalled cursor to be closed', async () => (await readConnections(cut)) === 0, 30_000);
-    await waitFor('the key to query again', async () => {
-      const again = await cut.api(QUERY.replace('limit=100000', 'limit=3'), { key: reader });
-      const body = (await again.json()) as { points?: unknown[] };
-      return again.status === 200 && body.points?.length === 3;
-    }, 30_000);
+    await waitFor(
+      'the key to query again',
+      async () => {
+        const again = await cut.api(QUERY.replace('limit=100000', 'limit=3'), { key: reader });
+        const body = (await again.json()) as { points?: unknown[] };
+        return again.status === 200 && body.points?.length === 3;
+      },
+      30_000,
+    );
     expect(stalled.request.destroyed).toBe(false);
   }, 60_000);
 
@@ -127,24 +139,32 @@ describe('query and export limits', () => {
     expect({ status: response.status, message: body.message }).toMatchObject({ status: 400, message: expect.stringContaining(field) });
   });
 
-  it.each([['/api/sessions/%00'], ['/api/sessions/%00/export'], ['/api/sessions/run%0A7'], [`/api/sessions/${'x'.repeat(129)}/export?format=ndjson`]])(
-    'answers 400 or 404 for the session id in %s, never 500',
-    async (path) => {
-      const response = await cut.api(path);
-      const body = (await response.json()) as { message: string };
-      expect([400, 404]).toContain(response.status);
-      expect(body.message).toMatch(/session/);
-    },
-  );
+  it.each([
+    ['/api/sessions/%00'],
+    ['/api/sessions/%00/export'],
+    ['/api/sessions/run%0A7'],
+    [`/api/sessions/${'x'.repeat(129)}/export?format=ndjson`],
+  ])('answers 400 or 404 for the session id in %s, never 500', async (path) => {
+    const response = await cut.api(path);
+    const body = (await response.json()) as { message: string };
+    expect([400, 404]).toContain(response.status);
+    expect(body.message).toMatch(/session/);
+  });
 
   it('answers 400, never 500, for session values PostgreSQL cannot store', async () => {
-    const created = await cut.api('/api/sessions', { method: 'POST', body: JSON.stringify({ session_id: 'nul-probe', source_id: 'rig-1' }) });
+    const created = await cut.api('/api/sessions', {
+      method: 'POST',
+      body: JSON.stringify({ session_id: 'nul-probe', source_id: 'rig-1' }),
+    });
     expect(created.status).toBe(201);
     for (const body of [{ name: null }, { tags: null }]) {
       const response = await cut.api('/api/sessions/nul-probe', { method: 'PATCH', body: JSON.stringify(body) });
       expect({ body, status: response.status }).toEqual({ body, status: 400 });
     }
-    for (const body of [{ session_id: 'nul-probe-2', source_id: 'rig-1', name: 'a\u0000b' }, { session_id: 'nul-probe-3', source_id: 'rig-1', metadata: { k: 'a\u0000b' } }]) {
+    for (const body of [
+      { session_id: 'nul-probe-2', source_id: 'rig-1', name: 'a\u0000b' },
+      { session_id: 'nul-probe-3', source_id: 'rig-1', metadata: { k: 'a\u0000b' } },
+    ]) {
       const response = await cut.api('/api/sessions', { method: 'POST', body: JSON.stringify(body) });
       expect({ body, status: response.status }).toEqual({ body, status: 400 });
     }

@@ -49,8 +49,14 @@ async function stats(): Promise<Record<string, number>> {
 }
 
 async function pairDevice(name: string): Promise<{ device_token: string; source_id: string }> {
-  const { code } = (await (await platform.api('/api/sources/pair', { method: 'POST', body: JSON.stringify({ name }) })).json()) as { code: string };
-  const response = await fetch(`${platform.gateway}/api/sources/pair/complete`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) });
+  const { code } = (await (await platform.api('/api/sources/pair', { method: 'POST', body: JSON.stringify({ name }) })).json()) as {
+    code: string;
+  };
+  const response = await fetch(`${platform.gateway}/api/sources/pair/complete`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ code }),
+  });
   return (await response.json()) as { device_token: string; source_id: string };
 }
 
@@ -175,7 +181,8 @@ describe('finding 5: a device is its token', () => {
     const { source_id: sourceId } = await pairDevice('Asked');
     const nc = await connectNats({ servers: platform.env.NATS_URL as string });
     try {
-      const ask = async (body: unknown) => (await nc.request(`${platform.prefix}.sources.paired`, JSON.stringify(body), { timeout: 5000 })).json<Record<string, any>>();
+      const ask = async (body: unknown) =>
+        (await nc.request(`${platform.prefix}.sources.paired`, JSON.stringify(body), { timeout: 5000 })).json<Record<string, any>>();
       expect(await ask({ org_id: 'default', source_id: sourceId })).toMatchObject({ response: { paired: true } });
       expect(await ask({ org_id: 'default', source_id: 'legacy-unpaired' })).toMatchObject({ response: { paired: false } });
       expect(await ask({ org_id: 'org-elsewhere', source_id: sourceId })).toMatchObject({ response: { paired: false } });
@@ -187,17 +194,24 @@ describe('finding 5: a device is its token', () => {
 });
 
 describe('finding 8: subject tokens and commands', () => {
-  it("does not deliver a command for lab\\u02e0 to lab.0, nor an execute longer than 8,192 characters", async () => {
+  it('does not deliver a command for lab\\u02e0 to lab.0, nor an execute longer than 8,192 characters', async () => {
     const device = await connectDevice({ api_key: platform.adminKey, source_id: 'lab.0' });
     const browser = await connectBrowser(platform.adminKey);
     browser.send({ type: 'execute', source_id: 'lab\u02e0', id: 'collide-1', command: 'id' });
     expect(await browser.nextOfType('error')).toMatchObject({ code: 'BAD_REQUEST', id: 'collide-1' });
     browser.send({ type: 'execute', source_id: 'lab.0', id: 'long-1', command: 'x'.repeat(8193) });
-    expect(await browser.nextOfType('error')).toMatchObject({ code: 'BAD_REQUEST', source_id: 'lab.0', id: 'long-1', message: expect.stringMatching(/8192/) });
+    expect(await browser.nextOfType('error')).toMatchObject({
+      code: 'BAD_REQUEST',
+      source_id: 'lab.0',
+      id: 'long-1',
+      message: expect.stringMatching(/8192/),
+    });
     browser.send({ type: 'execute', source_id: 'lab.0', id: 'fine-1', command: 'x'.repeat(8192) });
     const first = await device.nextOfType('execute');
     expect(first).toMatchObject({ id: 'fine-1' });
-    const { commands } = (await (await platform.api('/api/audit/commands')).json()) as { commands: Array<{ command_id: string; command: string }> };
+    const { commands } = (await (await platform.api('/api/audit/commands')).json()) as {
+      commands: Array<{ command_id: string; command: string }>;
+    };
     expect(commands.find((c) => c.command_id === 'fine-1')?.command).toHaveLength(8192);
     expect(commands.some((c) => c.command_id === 'long-1' || c.command_id === 'collide-1')).toBe(false);
   });
@@ -247,12 +261,17 @@ describe('finding 13, WebSocket part: recorded telemetry PostgreSQL cannot store
       { metric: 'm', value: 1, timestamp: at, tags: { k: 'v\udc00' } },
     ]) {
       device.send({ type: 'telemetry', session_id: 'unicode-run', points: [{ metric: 'good', value: 1, timestamp: at }, bad] });
-      expect(await device.nextOfType('error')).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/points\[1\].*(surrogate|Unicode)/) });
+      expect(await device.nextOfType('error')).toMatchObject({
+        code: 'BAD_REQUEST',
+        message: expect.stringMatching(/points\[1\].*(surrogate|Unicode)/),
+      });
     }
     device.send({ type: 'telemetry', session_id: 'unicode-run', points: [{ metric: 'good', value: 2, timestamp: at + 1 }] });
     await platform.drained();
     const stored = await waitFor('the good message to be stored', async () => {
-      const { rows } = await platform.db.query(`SELECT value_num FROM telemetry WHERE source_id = $1 AND session_id = 'unicode-run'`, [sourceId]);
+      const { rows } = await platform.db.query(`SELECT value_num FROM telemetry WHERE source_id = $1 AND session_id = 'unicode-run'`, [
+        sourceId,
+      ]);
       return rows.length ? rows.map((row) => Number(row.value_num)) : undefined;
     });
     expect(stored).toEqual([2]);
@@ -319,15 +338,36 @@ describe('finding 16: ids are bounded before they enter a subject', () => {
   it('refuses a device_auth whose description passes its bounds', async () => {
     const { device_token: token } = await pairDevice('Verbose');
     const device = await open();
-    device.send({ type: 'device_auth', device_token: token, platform: 'Linux', sensors: Array.from({ length: 300 }, (_, i) => ({ name: `s${i}` })) });
+    device.send({
+      type: 'device_auth',
+      device_token: token,
+      platform: 'Linux',
+      sensors: Array.from({ length: 300 }, (_, i) => ({ name: `s${i}` })),
+    });
     expect(await device.nextOfType('error')).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/sensors/) });
     expect((await device.closed).code).toBe(4001);
   });
 });
 
-
 const DEEP = '__DEEP__';
-const HOSTILE_VALUES: unknown[] = [null, 0, -1, 1e308, true, [], {}, 'x'.repeat(200_000), '\u0000', '\ud800', 'a\udc00b', 'lab\u02e0', 'Z'.repeat(5000), [DEEP], { nested: DEEP }, DEEP];
+const HOSTILE_VALUES: unknown[] = [
+  null,
+  0,
+  -1,
+  1e308,
+  true,
+  [],
+  {},
+  'x'.repeat(200_000),
+  '\u0000',
+  '\ud800',
+  'a\udc00b',
+  'lab\u02e0',
+  'Z'.repeat(5000),
+  [DEEP],
+  { nested: DEEP },
+  DEEP,
+];
 
 type Mutant = { data: string | Buffer; binary: boolean; label: string };
 
@@ -359,7 +399,11 @@ function mutate(frame: Record<string, unknown>, random: () => number): Mutant {
       { data: '"text"', binary: false, label: 'a string' },
       { data: Buffer.from(JSON.stringify(frame)), binary: true, label: 'binary' },
       { data: `${'['.repeat(10_000)}${']'.repeat(10_000)}`, binary: false, label: 'deep array' },
-      { data: `{"type":${JSON.stringify(frame.type)},"a":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}`, binary: false, label: 'deep object' },
+      {
+        data: `{"type":${JSON.stringify(frame.type)},"a":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}`,
+        binary: false,
+        label: 'deep object',
+      },
     ]);
   } else if (op === 5) {
     for (const field of fields.filter((f) => f !== 'type')) if (random() < 0.5) copy[field] = pick(HOSTILE_VALUES);
@@ -409,7 +453,14 @@ describe('seeded mutation fuzz of every WebSocket message type', () => {
 
     // Before authentication: each mutant on a fresh socket.
     const firstFrames = [
-      { type: 'device_auth', device_token: pre.device_token, source_id: pre.source_id, platform: 'Linux', sensors: [{ name: 'IMU', metrics: ['a'], sample_rate: 10 }], cameras: [] },
+      {
+        type: 'device_auth',
+        device_token: pre.device_token,
+        source_id: pre.source_id,
+        platform: 'Linux',
+        sensors: [{ name: 'IMU', metrics: ['a'], sample_rate: 10 }],
+        cameras: [],
+      },
       { type: 'device_auth', api_key: platform.adminKey, source_id: 'fuzz-legacy', platform: 'Linux', sensors: [] },
       { type: 'browser_auth', api_key: platform.adminKey },
       { type: 'telemetry', points: [{ metric: 'm', value: 1, timestamp: 1 }] },
@@ -421,14 +472,21 @@ describe('seeded mutation fuzz of every WebSocket message type', () => {
       let closedWith: string | undefined;
       void socket.closed.then((closed) => (closedWith = `closed ${closed.code}`));
       send(socket, mutant);
-      const outcome = await waitFor('a close or an authenticated socket', () => closedWith ?? socket.frames.find((f) => f.type === 'authenticated' || f.type === 'init')?.type, 15_000);
+      const outcome = await waitFor(
+        'a close or an authenticated socket',
+        () => closedWith ?? socket.frames.find((f) => f.type === 'authenticated' || f.type === 'init')?.type,
+        15_000,
+      );
       const context = `before auth, ${mutant.label} of ${String(firstFrames[i % firstFrames.length].type)}`;
       if (outcome.startsWith('closed')) {
         const code = Number(outcome.slice(7));
         expect({ context, code, documented: DOCUMENTED_CLOSE_CODES.includes(code) }).toEqual({ context, code, documented: true });
       }
       for (const frame of socket.frames) {
-        expect({ context, type: frame.type }).toEqual({ context, type: expect.stringMatching(/^(error|authenticated|init|source_status|telemetry|pong)$/) });
+        expect({ context, type: frame.type }).toEqual({
+          context,
+          type: expect.stringMatching(/^(error|authenticated|init|source_status|telemetry|pong)$/),
+        });
         expectErrorFrame(frame, context);
       }
       socket.close();
@@ -472,9 +530,33 @@ describe('seeded mutation fuzz of every WebSocket message type', () => {
     browser.send({ type: 'subscribe' });
     await browser.next((f) => f.type === 'subscribed' && f.source_ids === null, 30_000);
     await routeWorks(browser, device, sourceId, 'after-fuzz');
-    const deviceAllowed = new Set(['authenticated', 'error', 'start_stream', 'stop_stream', 'start_session', 'stop_session', 'configure', 'execute', 'cancel', 'ping']);
-    const browserAllowed = new Set(['init', 'error', 'pong', 'subscribed', 'source_status', 'telemetry', 'session_started', 'session_stopped', 'output']);
-    for (const [socket, allowed, who] of [[device, deviceAllowed, 'device'], [browser, browserAllowed, 'browser']] as const) {
+    const deviceAllowed = new Set([
+      'authenticated',
+      'error',
+      'start_stream',
+      'stop_stream',
+      'start_session',
+      'stop_session',
+      'configure',
+      'execute',
+      'cancel',
+      'ping',
+    ]);
+    const browserAllowed = new Set([
+      'init',
+      'error',
+      'pong',
+      'subscribed',
+      'source_status',
+      'telemetry',
+      'session_started',
+      'session_stopped',
+      'output',
+    ]);
+    for (const [socket, allowed, who] of [
+      [device, deviceAllowed, 'device'],
+      [browser, browserAllowed, 'browser'],
+    ] as const) {
       for (const frame of socket.frames) {
         expect({ who, type: frame.type, allowed: allowed.has(frame.type) }).toEqual({ who, type: frame.type, allowed: true });
         const { source_id: from, ...said } = frame;

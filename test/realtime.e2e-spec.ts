@@ -27,8 +27,14 @@ async function open(url: string): Promise<TestSocket> {
 }
 
 async function pairDevice(name: string): Promise<{ device_token: string; source_id: string }> {
-  const { code } = (await (await platform.api('/api/sources/pair', { method: 'POST', body: JSON.stringify({ name }) })).json()) as { code: string };
-  const response = await fetch(`${platform.gateway}/api/sources/pair/complete`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) });
+  const { code } = (await (await platform.api('/api/sources/pair', { method: 'POST', body: JSON.stringify({ name }) })).json()) as {
+    code: string;
+  };
+  const response = await fetch(`${platform.gateway}/api/sources/pair/complete`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ code }),
+  });
   return (await response.json()) as { device_token: string; source_id: string };
 }
 
@@ -40,7 +46,14 @@ function deviceAuth(token: string, sourceId: string) {
     source_id: sourceId,
     platform: 'Linux',
     sensors: [
-      { name: 'MPU6050', description: '6-axis IMU', metrics: ['accel_x', 'accel_y', 'accel_z', 'gyro_x', 'gyro_y', 'gyro_z'], sample_rate: 100, prefix: '', available: true },
+      {
+        name: 'MPU6050',
+        description: '6-axis IMU',
+        metrics: ['accel_x', 'accel_y', 'accel_z', 'gyro_x', 'gyro_y', 'gyro_z'],
+        sample_rate: 100,
+        prefix: '',
+        available: true,
+      },
     ],
   };
 }
@@ -74,7 +87,12 @@ describe('a device on instance A and a browser on instance B', () => {
     browser = connected.browser;
     expect(connected.init).toMatchObject({ type: 'init', org_id: 'default' });
     expect(connected.init.online_sources).toContainEqual(
-      expect.objectContaining({ source_id: sourceId, platform: 'Linux', sensors: [expect.objectContaining({ name: 'MPU6050', sample_rate: 100 })], connected_at: expect.any(String) }),
+      expect.objectContaining({
+        source_id: sourceId,
+        platform: 'Linux',
+        sensors: [expect.objectContaining({ name: 'MPU6050', sample_rate: 100 })],
+        connected_at: expect.any(String),
+      }),
     );
   });
 
@@ -122,7 +140,13 @@ describe('a device on instance A and a browser on instance B', () => {
       const { commands } = (await (await platform.api('/api/audit/commands')).json()) as { commands: Array<Record<string, unknown>> };
       return commands.find((c) => c.command_id === 'cmd-1' && c.exit_code === 0);
     });
-    expect(audit).toMatchObject({ source_id: sourceId, command: 'uname -a', key_id: expect.any(String), started_at: expect.any(String), finished_at: expect.any(String) });
+    expect(audit).toMatchObject({
+      source_id: sourceId,
+      command: 'uname -a',
+      key_id: expect.any(String),
+      started_at: expect.any(String),
+      finished_at: expect.any(String),
+    });
     expect((await platform.api('/api/audit/commands', { key: await platform.createKey(['read', 'control']) })).status).toBe(403);
   });
 
@@ -145,7 +169,9 @@ describe('a device on instance A and a browser on instance B', () => {
     controller.browser.send({ type: 'execute', source_id: sourceId, id: 'c-1', command: 'id' });
     expect(await controller.browser.nextOfType('error')).toMatchObject({ code: 'FORBIDDEN' });
     device.send({ type: 'telemetry', points: [{ metric: 'seen-by-reader', value: 1, timestamp: Date.now() }] });
-    expect(await reader.next((f) => f.type === 'telemetry' && f.points[0].metric === 'seen-by-reader')).toMatchObject({ source_id: sourceId });
+    expect(await reader.next((f) => f.type === 'telemetry' && f.points[0].metric === 'seen-by-reader')).toMatchObject({
+      source_id: sourceId,
+    });
   });
 
   it('shows nothing of org A to a key of another org, and lets it command nothing', async () => {
@@ -214,14 +240,20 @@ describe('presence', () => {
     const { device_token: token, source_id: sourceId } = await pairDevice('Chatty');
     const device = await connectDevice(token, sourceId, urlA());
     let n = 0;
-    const talking = setInterval(() => device.send({ type: 'telemetry', points: [{ metric: 'chatter', value: n++, timestamp: Date.now() }] }), 5);
+    const talking = setInterval(
+      () => device.send({ type: 'telemetry', points: [{ metric: 'chatter', value: n++, timestamp: Date.now() }] }),
+      5,
+    );
     try {
       for (let i = 0; i < 3; i++) {
         const browser = await open(urlB('/ws'));
         browser.send({ type: 'browser_auth', api_key: platform.adminKey });
         // Telemetry held while the instance asked who is online comes after init, not before it.
         const afterInit = await browser.next((f) => f.type === 'telemetry' && f.source_id === sourceId);
-        expect(browser.frames[0]).toMatchObject({ type: 'init', online_sources: expect.arrayContaining([expect.objectContaining({ source_id: sourceId })]) });
+        expect(browser.frames[0]).toMatchObject({
+          type: 'init',
+          online_sources: expect.arrayContaining([expect.objectContaining({ source_id: sourceId })]),
+        });
         expect(browser.frames.indexOf(afterInit)).toBeGreaterThan(0);
         browser.close();
       }
@@ -237,7 +269,11 @@ describe('presence', () => {
     const { browser: onB } = await connectBrowser(platform.adminKey, urlB('/ws'));
     const first = await connectDevice(token, sourceId, urlA());
     for (const browser of [onA, onB]) {
-      expect(await browser.next((f) => f.type === 'source_status' && f.source_id === sourceId)).toEqual({ type: 'source_status', source_id: sourceId, status: 'online' });
+      expect(await browser.next((f) => f.type === 'source_status' && f.source_id === sourceId)).toEqual({
+        type: 'source_status',
+        source_id: sourceId,
+        status: 'online',
+      });
     }
     const second = await connectDevice(token, sourceId, urlB(`/party/default`));
     expect((await first.closed).code).toBe(4009);
@@ -249,7 +285,9 @@ describe('presence', () => {
     for (const browser of [onA, onB]) {
       expect(await browser.next((f) => f.type === 'source_status' && f.source_id === sourceId && f.status === 'offline')).toBeDefined();
     }
-    const listed = (await (await platform.api('/api/sources')).json()) as { sources: Array<{ source_id: string; online: boolean; last_seen: string; sensors: unknown[] }> };
+    const listed = (await (await platform.api('/api/sources')).json()) as {
+      sources: Array<{ source_id: string; online: boolean; last_seen: string; sensors: unknown[] }>;
+    };
     const roamer = listed.sources.find((s) => s.source_id === sourceId);
     expect(roamer).toMatchObject({ online: false, sensors: [expect.objectContaining({ name: 'MPU6050' })] });
     expect(Date.parse(roamer!.last_seen)).toBeGreaterThan(Date.now() - 60_000);
@@ -270,7 +308,9 @@ describe('presence', () => {
 
 describe('key revocation', () => {
   it('closes browsers using an API key within a second of DELETE /api/keys/{id}, on every instance', async () => {
-    const created = (await (await platform.api('/api/keys', { method: 'POST', body: JSON.stringify({ name: 'watcher', scopes: ['read'] }) })).json()) as { id: string; key: string };
+    const created = (await (
+      await platform.api('/api/keys', { method: 'POST', body: JSON.stringify({ name: 'watcher', scopes: ['read'] }) })
+    ).json()) as { id: string; key: string };
     const { browser: onA } = await connectBrowser(created.key, urlA('/ws'));
     const { browser: onB } = await connectBrowser(created.key, urlB('/ws'));
     const started = Date.now();
@@ -286,7 +326,14 @@ describe('recording', () => {
     const { device_token: token, source_id: sourceId } = await pairDevice('Recorder');
     const device = await connectDevice(token, sourceId, urlB());
     const { browser } = await connectBrowser(platform.adminKey, urlA('/ws'));
-    browser.send({ type: 'start_session', source_id: sourceId, session_id: 'rec-ws-1', session_name: 'Motor Test', metrics: [], interval_ms: 100 });
+    browser.send({
+      type: 'start_session',
+      source_id: sourceId,
+      session_id: 'rec-ws-1',
+      session_name: 'Motor Test',
+      metrics: [],
+      interval_ms: 100,
+    });
     const start = await device.nextOfType('start_session');
     expect(start.session_id).toBe('rec-ws-1');
     const detail = await (await platform.api('/api/sessions/rec-ws-1')).json();
@@ -295,15 +342,25 @@ describe('recording', () => {
     device.send({ type: 'session_started', session_id: 'rec-ws-1', session_name: 'Motor Test' });
     const t0 = 1700000000000;
     for (let batch = 0; batch < 10; batch++) {
-      const points = Array.from({ length: 10 }, (_, i) => ({ metric: 'accel_x', value: batch * 10 + i, timestamp: t0 + (batch * 10 + i) * 10, tags: { session_id: 'rec-ws-1' } }));
+      const points = Array.from({ length: 10 }, (_, i) => ({
+        metric: 'accel_x',
+        value: batch * 10 + i,
+        timestamp: t0 + (batch * 10 + i) * 10,
+        tags: { session_id: 'rec-ws-1' },
+      }));
       device.send({ type: 'telemetry', session_id: 'rec-ws-1', points });
     }
     device.send({ type: 'telemetry', points: [{ metric: 'accel_x', value: -1, timestamp: t0 + 5 }] });
     device.send({ type: 'session_stopped', session_id: 'rec-ws-1' });
-    await waitFor('the session to complete', async () => ((await (await platform.api('/api/sessions/rec-ws-1')).json()) as { status: string }).status === 'completed');
+    await waitFor(
+      'the session to complete',
+      async () => ((await (await platform.api('/api/sessions/rec-ws-1')).json()) as { status: string }).status === 'completed',
+    );
     await platform.drained();
 
-    const query = (await (await platform.api(`/api/query?source_id=${sourceId}&metric=accel_x&limit=1000`)).json()) as { points: Array<{ value: number; session_id?: string }> };
+    const query = (await (await platform.api(`/api/query?source_id=${sourceId}&metric=accel_x&limit=1000`)).json()) as {
+      points: Array<{ value: number; session_id?: string }>;
+    };
     expect(query.points.map((p) => p.value)).toEqual(Array.from({ length: 100 }, (_, i) => i));
     expect(query.points.every((p) => p.session_id === 'rec-ws-1')).toBe(true);
     const csv = await (await platform.api('/api/sessions/rec-ws-1/export?format=csv')).text();
@@ -375,6 +432,8 @@ describe('protection', () => {
     await browser.next((f) => f.type === 'source_status' && f.source_id === sourceId && f.status === 'online');
     // The device's network goes silent: it neither reads nor answers pings.
     (device.ws as unknown as { _socket: { pause(): void } })._socket.pause();
-    expect(await browser.next((f) => f.type === 'source_status' && f.source_id === sourceId && f.status === 'offline', 10_000)).toBeDefined();
+    expect(
+      await browser.next((f) => f.type === 'source_status' && f.source_id === sourceId && f.status === 'offline', 10_000),
+    ).toBeDefined();
   });
 });

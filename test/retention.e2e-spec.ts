@@ -10,7 +10,10 @@ let platform: Platform;
 
 onPlainPostgres('retention on plain PostgreSQL', () => {
   beforeAll(async () => {
-    platform = await Platform.start({ apps: ['pairing', 'ingest', 'gateway'], env: { PLEXUS_RETENTION_DAYS: '2', PLEXUS_RETENTION_CHECK_SECONDS: '1' } });
+    platform = await Platform.start({
+      apps: ['pairing', 'ingest', 'gateway'],
+      env: { PLEXUS_RETENTION_DAYS: '2', PLEXUS_RETENTION_CHECK_SECONDS: '1' },
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -29,15 +32,32 @@ onPlainPostgres('retention on plain PostgreSQL', () => {
         FROM telemetry WHERE source_id = 'old-1' GROUP BY 1, 2`);
     const now = Date.now() / 1000;
     for (let i = 0; i < 20; i++) {
-      const points = Array.from({ length: 100 }, (_, j) => ({ metric: 'm', value: i * 100 + j, timestamp: now - 86_400 + i + j / 1000, source_id: 'new-1' }));
+      const points = Array.from({ length: 100 }, (_, j) => ({
+        metric: 'm',
+        value: i * 100 + j,
+        timestamp: now - 86_400 + i + j / 1000,
+        source_id: 'new-1',
+      }));
       expect((await platform.ingest(points)).status).toBe(200);
     }
     await platform.drained();
-    await waitFor('expired points deleted', async () => (await platform.count(`SELECT count(*) FROM telemetry WHERE source_id = 'old-1'`)) === 0, 30_000);
+    await waitFor(
+      'expired points deleted',
+      async () => (await platform.count(`SELECT count(*) FROM telemetry WHERE source_id = 'old-1'`)) === 0,
+      30_000,
+    );
     expect(await platform.count(`SELECT count(*) FROM telemetry WHERE source_id = 'new-1'`)).toBe(2000);
-    await waitFor('expired rollups deleted', async () => (await platform.count(`SELECT count(*) FROM points_1m r JOIN series s ON s.id = r.series_id WHERE s.source_id = 'old-1'`)) === 0);
-    expect(await platform.count(`SELECT sum(r.n) FROM points_1m r JOIN series s ON s.id = r.series_id WHERE s.source_id = 'new-1'`)).toBe(2000);
-    const { rows } = await platform.db.query(`SELECT indexname FROM pg_indexes WHERE tablename = 'points' AND indexname = 'points_time_brin'`);
+    await waitFor(
+      'expired rollups deleted',
+      async () =>
+        (await platform.count(`SELECT count(*) FROM points_1m r JOIN series s ON s.id = r.series_id WHERE s.source_id = 'old-1'`)) === 0,
+    );
+    expect(await platform.count(`SELECT sum(r.n) FROM points_1m r JOIN series s ON s.id = r.series_id WHERE s.source_id = 'new-1'`)).toBe(
+      2000,
+    );
+    const { rows } = await platform.db.query(
+      `SELECT indexname FROM pg_indexes WHERE tablename = 'points' AND indexname = 'points_time_brin'`,
+    );
     expect(rows).toHaveLength(1);
   }, 60_000);
 });

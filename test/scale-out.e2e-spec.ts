@@ -36,11 +36,20 @@ describe('two gateways, two ingest apps and two realtime apps', () => {
     // sent again to the other, as a client behind a load balancer would.
     const send = async (n: number) => {
       const body = JSON.stringify({
-        points: Array.from({ length: perRequest }, (_, i) => ({ metric: 'scale', value: n * perRequest + i, timestamp: 1700000000 + n + i / 1000, source_id: 'scale-1' })),
+        points: Array.from({ length: perRequest }, (_, i) => ({
+          metric: 'scale',
+          value: n * perRequest + i,
+          timestamp: 1700000000 + n + i / 1000,
+          source_id: 'scale-1',
+        })),
       });
       for (let attempt = 0; attempt < 50; attempt++) {
         const gateway = gateways[(n + attempt) % gateways.length];
-        const status = await fetch(`${gateway}/api/ingest`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': platform.adminKey }, body })
+        const status = await fetch(`${gateway}/api/ingest`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-api-key': platform.adminKey },
+          body,
+        })
           .then((response) => response.status)
           .catch(() => 0);
         if (status === 200) {

@@ -13,9 +13,18 @@ describe('the SDK against the real stack', () => {
   it('lands points with send and sendBatch, and retries through a 503 while NATS is down', async () => {
     const nats = await PrivateNatsServer.start();
     cleanups.push(() => nats.destroy());
-    const platform = await Platform.start({ apps: ['pairing', 'ingest', 'gateway'], natsUrl: nats.url, env: { PLEXUS_INGEST_ACK_WAIT_MS: '2000' } });
+    const platform = await Platform.start({
+      apps: ['pairing', 'ingest', 'gateway'],
+      natsUrl: nats.url,
+      env: { PLEXUS_INGEST_ACK_WAIT_MS: '2000' },
+    });
     cleanups.push(() => platform.stop());
-    const px = new Plexus({ apiKey: platform.adminKey, sourceId: 'sdk-1', endpoint: platform.gateway, retry: { maxRetries: 30, baseDelayMs: 200, maxDelayMs: 1000 } });
+    const px = new Plexus({
+      apiKey: platform.adminKey,
+      sourceId: 'sdk-1',
+      endpoint: platform.gateway,
+      retry: { maxRetries: 30, baseDelayMs: 200, maxDelayMs: 1000 },
+    });
     cleanups.push(() => px.close());
 
     await px.send('temperature', 72.5, { tags: { room: 'lab' } });
@@ -34,7 +43,9 @@ describe('the SDK against the real stack', () => {
     expect(await pending).toEqual({ accepted: 1 });
 
     await platform.drained();
-    const { rows } = await platform.db.query(`SELECT metric, value_num, value_json, tags FROM telemetry WHERE source_id = 'sdk-1' ORDER BY metric`);
+    const { rows } = await platform.db.query(
+      `SELECT metric, value_num, value_json, tags FROM telemetry WHERE source_id = 'sdk-1' ORDER BY metric`,
+    );
     expect(rows).toEqual([
       { metric: 'after-outage', value_num: 1, value_json: null, tags: {} },
       { metric: 'humidity', value_num: 40, value_json: null, tags: {} },

@@ -22,20 +22,44 @@ describe('sessions', () => {
     const created = await json(
       await platform.api('/api/sessions', {
         method: 'POST',
-        body: JSON.stringify({ session_id: 'test-001', name: 'Motor Test Run', source_id: 'rig-1', status: 'active', tags: { rig: 'a' }, metadata: { operator: 'ann' } }),
+        body: JSON.stringify({
+          session_id: 'test-001',
+          name: 'Motor Test Run',
+          source_id: 'rig-1',
+          status: 'active',
+          tags: { rig: 'a' },
+          metadata: { operator: 'ann' },
+        }),
       }),
       201,
     );
-    expect(created).toMatchObject({ session_id: 'test-001', name: 'Motor Test Run', source_id: 'rig-1', status: 'active', tags: { rig: 'a' }, metadata: { operator: 'ann' }, ended_at: null });
+    expect(created).toMatchObject({
+      session_id: 'test-001',
+      name: 'Motor Test Run',
+      source_id: 'rig-1',
+      status: 'active',
+      tags: { rig: 'a' },
+      metadata: { operator: 'ann' },
+      ended_at: null,
+    });
     const again = await json(
-      await platform.api('/api/sessions', { method: 'POST', body: JSON.stringify({ session_id: 'test-001', name: 'Other', source_id: 'rig-1' }) }),
+      await platform.api('/api/sessions', {
+        method: 'POST',
+        body: JSON.stringify({ session_id: 'test-001', name: 'Other', source_id: 'rig-1' }),
+      }),
       200,
     );
     expect(again).toMatchObject({ session_id: 'test-001', name: 'Motor Test Run', status: 'active' });
-    const generated = await json(await platform.api('/api/sessions', { method: 'POST', body: JSON.stringify({ source_id: 'rig-1', status: 'started' }) }), 201);
+    const generated = await json(
+      await platform.api('/api/sessions', { method: 'POST', body: JSON.stringify({ source_id: 'rig-1', status: 'started' }) }),
+      201,
+    );
     expect(generated.session_id).toMatch(/^session_\d+_[0-9a-f]+$/);
     const ended = await json(
-      await platform.api('/api/sessions', { method: 'POST', body: JSON.stringify({ session_id: generated.session_id, source_id: 'rig-1', status: 'ended' }) }),
+      await platform.api('/api/sessions', {
+        method: 'POST',
+        body: JSON.stringify({ session_id: generated.session_id, source_id: 'rig-1', status: 'ended' }),
+      }),
       200,
     );
     expect(ended.status).toBe('completed');
@@ -43,21 +67,38 @@ describe('sessions', () => {
   });
 
   it('PATCH ends a session with its ended_at, reopens it, renames it; 404 for an unknown id; 400 for a bad status', async () => {
-    await json(await platform.api('/api/sessions', { method: 'POST', body: JSON.stringify({ session_id: 'patch-1', source_id: 'rig-1' }) }), 201);
+    await json(
+      await platform.api('/api/sessions', { method: 'POST', body: JSON.stringify({ session_id: 'patch-1', source_id: 'rig-1' }) }),
+      201,
+    );
     const completed = await json(
-      await platform.api('/api/sessions/patch-1', { method: 'PATCH', body: JSON.stringify({ status: 'completed', ended_at: '2024-01-15T10:30:00Z' }) }),
+      await platform.api('/api/sessions/patch-1', {
+        method: 'PATCH',
+        body: JSON.stringify({ status: 'completed', ended_at: '2024-01-15T10:30:00Z' }),
+      }),
     );
     expect(completed).toMatchObject({ status: 'completed', ended_at: '2024-01-15T10:30:00.000Z' });
-    const reopened = await json(await platform.api('/api/sessions/patch-1', { method: 'PATCH', body: JSON.stringify({ status: 'active', name: 'again' }) }));
+    const reopened = await json(
+      await platform.api('/api/sessions/patch-1', { method: 'PATCH', body: JSON.stringify({ status: 'active', name: 'again' }) }),
+    );
     expect(reopened).toMatchObject({ status: 'active', ended_at: null, name: 'again' });
-    const missing = await json(await platform.api('/api/sessions/nope', { method: 'PATCH', body: JSON.stringify({ status: 'failed' }) }), 404);
+    const missing = await json(
+      await platform.api('/api/sessions/nope', { method: 'PATCH', body: JSON.stringify({ status: 'failed' }) }),
+      404,
+    );
     expect(missing.message).toMatch(/nope/);
     const bad = await json(await platform.api('/api/sessions/patch-1', { method: 'PATCH', body: JSON.stringify({ status: 'done' }) }), 400);
     expect(bad.details[0].field).toBe('status');
   });
 
   it('details, lists and exports a recorded session as CSV and NDJSON', async () => {
-    await json(await platform.api('/api/sessions', { method: 'POST', body: JSON.stringify({ session_id: 'rec-1', source_id: 'rig-2', name: 'Recorded' }) }), 201);
+    await json(
+      await platform.api('/api/sessions', {
+        method: 'POST',
+        body: JSON.stringify({ session_id: 'rec-1', source_id: 'rig-2', name: 'Recorded' }),
+      }),
+      201,
+    );
     const points = [
       { metric: 'rpm', value: 1200, timestamp: 1700000000.5, source_id: 'rig-2', session_id: 'rec-1' },
       { metric: 'state', value: 'spin, "fast"', timestamp: 1700000001, source_id: 'rig-2', session_id: 'rec-1', tags: { phase: 'a' } },
@@ -68,7 +109,13 @@ describe('sessions', () => {
     await platform.drained();
 
     const detail = await json(await platform.api('/api/sessions/rec-1'));
-    expect(detail).toMatchObject({ session_id: 'rec-1', point_count: 3, metrics: ['rpm', 'state', 'vec'], first_point_at: 1700000000.5, last_point_at: 1700000002 });
+    expect(detail).toMatchObject({
+      session_id: 'rec-1',
+      point_count: 3,
+      metrics: ['rpm', 'state', 'vec'],
+      first_point_at: 1700000000.5,
+      last_point_at: 1700000002,
+    });
 
     const csv = await platform.api('/api/sessions/rec-1/export?format=csv');
     expect(csv.status).toBe(200);
@@ -82,23 +129,41 @@ describe('sessions', () => {
 
     const ndjson = await platform.api('/api/sessions/rec-1/export?format=ndjson');
     expect(ndjson.headers.get('content-type')).toMatch(/ndjson/);
-    const lines = (await ndjson.text()).trim().split('\n').map((line) => JSON.parse(line));
+    const lines = (await ndjson.text())
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(lines.map((l) => l.value)).toEqual([1200, 'spin, "fast"', { x: 1 }]);
-    expect(lines[1]).toMatchObject({ timestamp: 1700000001, source_id: 'rig-2', metric: 'state', tags: { phase: 'a' }, session_id: 'rec-1' });
+    expect(lines[1]).toMatchObject({
+      timestamp: 1700000001,
+      source_id: 'rig-2',
+      metric: 'state',
+      tags: { phase: 'a' },
+      session_id: 'rec-1',
+    });
 
     expect((await platform.api('/api/sessions/nope/export')).status).toBe(404);
     expect((await platform.api('/api/sessions/rec-1/export?format=xml')).status).toBe(400);
   });
 
   it('creates an active session for telemetry that names an unknown session_id', async () => {
-    expect((await platform.ingest([{ metric: 'm', value: 1, timestamp: 1700000000, source_id: 'rig-3', session_id: 'implicit-1' }])).status).toBe(200);
+    expect(
+      (await platform.ingest([{ metric: 'm', value: 1, timestamp: 1700000000, source_id: 'rig-3', session_id: 'implicit-1' }])).status,
+    ).toBe(200);
     await platform.drained();
-    expect(await json(await platform.api('/api/sessions/implicit-1'))).toMatchObject({ status: 'active', source_id: 'rig-3', point_count: 1 });
+    expect(await json(await platform.api('/api/sessions/implicit-1'))).toMatchObject({
+      status: 'active',
+      source_id: 'rig-3',
+      point_count: 1,
+    });
   });
 
   it('lists with filters and a cursor', async () => {
     for (let i = 0; i < 3; i++) {
-      await json(await platform.api('/api/sessions', { method: 'POST', body: JSON.stringify({ session_id: `page-${i}`, source_id: 'rig-page' }) }), 201);
+      await json(
+        await platform.api('/api/sessions', { method: 'POST', body: JSON.stringify({ session_id: `page-${i}`, source_id: 'rig-page' }) }),
+        201,
+      );
     }
     const seen: string[] = [];
     let cursor: string | null = null;
@@ -120,7 +185,14 @@ describe('GET /api/query', () => {
     // 0..59 at one point a second from 1700000020; 1700000040 is a minute boundary. Plus two string points.
     const points = Array.from({ length: 60 }, (_, i) => ({ metric: 'temp', value: i, timestamp: 1700000020 + i, source_id: 'q-1' }));
     expect((await platform.ingest(points)).status).toBe(200);
-    expect((await platform.ingest([{ metric: 'state', value: 'idle', timestamp: 1700000040, source_id: 'q-1' }, { metric: 'state', value: 'busy', timestamp: 1700000100, source_id: 'q-1' }])).status).toBe(200);
+    expect(
+      (
+        await platform.ingest([
+          { metric: 'state', value: 'idle', timestamp: 1700000040, source_id: 'q-1' },
+          { metric: 'state', value: 'busy', timestamp: 1700000100, source_id: 'q-1' },
+        ])
+      ).status,
+    ).toBe(200);
     await platform.drained();
   });
 

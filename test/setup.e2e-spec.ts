@@ -21,7 +21,11 @@ afterAll(async () => {
 });
 
 async function newCode(): Promise<string> {
-  return ((await (await platform.api('/api/sources/pair', { method: 'POST', body: JSON.stringify({ name: 'Setup Pi' }) })).json()) as { code: string }).code;
+  return (
+    (await (await platform.api('/api/sources/pair', { method: 'POST', body: JSON.stringify({ name: 'Setup Pi' }) })).json()) as {
+      code: string;
+    }
+  ).code;
 }
 
 /** Exactly what a person runs on the device: curl -sL $URL/setup | bash -s -- --code ABC123 */
@@ -42,7 +46,10 @@ describe('GET /setup', () => {
     const tarball = await platform.api('/agent/plexus-agent.tgz', { key: null });
     expect(tarball.status).toBe(200);
     expect((await tarball.arrayBuffer()).byteLength).toBeGreaterThan(10_000);
-    expect(await (await platform.api('/api/config', { key: null })).json()).toMatchObject({ ws_url: expect.stringMatching(/^ws:\/\//), version: expect.any(String) });
+    expect(await (await platform.api('/api/config', { key: null })).json()).toMatchObject({
+      ws_url: expect.stringMatching(/^ws:\/\//),
+      version: expect.any(String),
+    });
   });
 
   it('installs the packed agent on a clean prefix in a fresh home, pairs it, runs plexus --help, and can run again', async () => {
@@ -50,7 +57,12 @@ describe('GET /setup', () => {
     expect(first.stdout).toMatch(/Paired as "Setup Pi"/);
     const configFile = join(home, '.plexus', 'config.json');
     const config = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, string>;
-    expect(config).toMatchObject({ device_token: expect.stringMatching(/^plxd_/), org_id: 'default', endpoint: platform.gateway, source_name: 'Setup Pi' });
+    expect(config).toMatchObject({
+      device_token: expect.stringMatching(/^plxd_/),
+      org_id: 'default',
+      endpoint: platform.gateway,
+      source_name: 'Setup Pi',
+    });
     expect(statSync(configFile).mode & 0o777).toBe(0o600);
     const plexus = join(home, '.plexus', 'agent', 'bin', 'plexus');
     const status = await run(plexus, ['status'], { env: { ...process.env, HOME: home, PLEXUS_ENDPOINT: '' } });

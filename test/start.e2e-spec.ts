@@ -21,13 +21,21 @@ describe('npm start', () => {
   it('creates the database, starts all four apps, prints the admin key once and where to go; the contract example works; Ctrl-C stops it all', async () => {
     // No apps started by the test: only the environment (ports, database name, prefix).
     platform = await Platform.start({ apps: [], env: { PLEXUS_BOOTSTRAP_ADMIN_KEY: '' } });
-    launcher = spawn(process.execPath, [join(process.cwd(), 'dist/scripts/start.js')], { env: platform.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    launcher = spawn(process.execPath, [join(process.cwd(), 'dist/scripts/start.js')], {
+      env: platform.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     launcher.stdout?.on('data', (chunk) => output.push(String(chunk)));
     launcher.stderr?.on('data', (chunk) => output.push(String(chunk)));
     const exited = new Promise<number | null>((resolve) => launcher?.once('exit', resolve));
 
     const text = () => output.join('');
-    await waitFor('"Plexus is running."', () => text().includes('Plexus is running.'), 120_000, () => text().slice(-2000));
+    await waitFor(
+      '"Plexus is running."',
+      () => text().includes('Plexus is running.'),
+      120_000,
+      () => text().slice(-2000),
+    );
     const gateway = `http://127.0.0.1:${platform.ports.gateway}`;
     expect(text()).toContain(`Dashboard   ${gateway}/`);
     expect(text()).toContain(`WebSocket   ws://127.0.0.1:${platform.ports.realtime}/ws`);
@@ -41,7 +49,9 @@ describe('npm start', () => {
     const accepted = await fetch(`${gateway}/api/ingest`, { method: 'POST', headers, body });
     expect({ status: accepted.status, body: await accepted.json() }).toEqual({ status: 200, body: { success: true, accepted: 1 } });
     const point = await waitFor('the point queryable', async () => {
-      const answer = (await (await fetch(`${gateway}/api/query?source_id=sensor-001&metric=temperature`, { headers })).json()) as { points: unknown[] };
+      const answer = (await (await fetch(`${gateway}/api/query?source_id=sensor-001&metric=temperature`, { headers })).json()) as {
+        points: unknown[];
+      };
       return answer.points[0];
     });
     expect(point).toEqual({ timestamp: 1699900000, value: 72.5 });

@@ -38,28 +38,53 @@ const ready = async (port: number) => (await fetch(`http://127.0.0.1:${port}/hea
 
 describe('restart backoff', () => {
   it('waits 0.5 s after a first exit, doubling with each exit in a row up to 30 s', () => {
-    expect([1, 2, 3, 4, 5, 6, 7, 8, 20].map((exits) => restartDelayMs(exits))).toEqual([500, 1000, 2000, 4000, 8000, 16_000, 30_000, 30_000, 30_000]);
+    expect([1, 2, 3, 4, 5, 6, 7, 8, 20].map((exits) => restartDelayMs(exits))).toEqual([
+      500, 1000, 2000, 4000, 8000, 16_000, 30_000, 30_000, 30_000,
+    ]);
   });
 });
 
 describe('npm start supervises', () => {
   it('restarts an app killed with SIGKILL, says so, keeps running; Ctrl-C then stops every app', async () => {
     platform = await Platform.start({ apps: [] });
-    launcher = spawn(process.execPath, [join(process.cwd(), 'dist/scripts/start.js')], { env: platform.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    launcher = spawn(process.execPath, [join(process.cwd(), 'dist/scripts/start.js')], {
+      env: platform.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     launcher.stdout?.on('data', (chunk) => output.push(String(chunk)));
     launcher.stderr?.on('data', (chunk) => output.push(String(chunk)));
     const exited = new Promise<number | null>((resolve) => launcher?.once('exit', resolve));
-    await waitFor('"Plexus is running."', () => text().includes('Plexus is running.'), 120_000, () => text().slice(-2000));
+    await waitFor(
+      '"Plexus is running."',
+      () => text().includes('Plexus is running.'),
+      120_000,
+      () => text().slice(-2000),
+    );
 
     const [realtime] = pidsSeen('realtime');
     expect(realtime).toBeGreaterThan(0);
     process.kill(realtime, 'SIGKILL');
 
     // Reported loudly, then started again and ready.
-    await waitFor('the exit reported', () => /realtime exited \(signal SIGKILL\); restarting in 0\.5 s \(restart #1\)/.test(text()), 10_000, () => text().slice(-2000));
-    const restarted = await waitFor('realtime started again', () => pidsSeen('realtime')[1], 10_000, () => text().slice(-2000));
+    await waitFor(
+      'the exit reported',
+      () => /realtime exited \(signal SIGKILL\); restarting in 0\.5 s \(restart #1\)/.test(text()),
+      10_000,
+      () => text().slice(-2000),
+    );
+    const restarted = await waitFor(
+      'realtime started again',
+      () => pidsSeen('realtime')[1],
+      10_000,
+      () => text().slice(-2000),
+    );
     expect(restarted).not.toBe(realtime);
-    await waitFor('realtime ready again', () => ready(platform.ports.realtime), 60_000, () => text().slice(-2000));
+    await waitFor(
+      'realtime ready again',
+      () => ready(platform.ports.realtime),
+      60_000,
+      () => text().slice(-2000),
+    );
     await waitFor('the launcher to say so', () => text().includes(`realtime is ready again (pid ${restarted}, restart #1)`), 10_000);
     expect(launcher.exitCode).toBeNull();
     // The others never stopped: still the first (and only) process of each.

@@ -3,7 +3,16 @@ import pg from 'pg';
 import { PG_ROOT, Platform } from './support/platform.js';
 import { waitFor } from './support/wait-for.js';
 import { openDatabase } from '../libs/common/src/database/database.js';
-import { AGGREGATES, type Bucket, createV1Database, describeOnTimescale, dropDatabase, expectedBuckets, rounded, type Sent } from './support/timescale.js';
+import {
+  AGGREGATES,
+  type Bucket,
+  createV1Database,
+  describeOnTimescale,
+  dropDatabase,
+  expectedBuckets,
+  rounded,
+  type Sent,
+} from './support/timescale.js';
 
 // The TimescaleDB path of storage v2 (hypertables `points` and `points_1m`, the rollups kept by
 // the writer in the points' transaction, compression by series, retention). Runs where the test server has TimescaleDB installed and
@@ -33,7 +42,15 @@ interface Range {
 async function compareWithRaw(platform: Platform, sourceId: string, metric: string, sent: Sent[], ranges: Range[]): Promise<void> {
   for (const { bucket, fromMs, toMs } of ranges) {
     for (const agg of AGGREGATES) {
-      const answered = await query(platform, { source_id: sourceId, metric, from: fromMs / 1000, to: toMs / 1000, bucket, agg, limit: 100_000 });
+      const answered = await query(platform, {
+        source_id: sourceId,
+        metric,
+        from: fromMs / 1000,
+        to: toMs / 1000,
+        bucket,
+        agg,
+        limit: 100_000,
+      });
       const expected = expectedBuckets(sent, fromMs, toMs, bucket === '1m' ? MINUTE : HOUR, agg);
       expect(expected.length).toBeGreaterThan(1);
       expect({ bucket, agg, points: rounded(answered) }).toEqual({ bucket, agg, points: rounded(expected) });
@@ -50,15 +67,20 @@ onTimescale('storage v2 on TimescaleDB', () => {
   let platform: Platform;
 
   beforeAll(async () => {
-    platform = await Platform.start({ apps: ['pairing', 'ingest', 'gateway'], env: { PLEXUS_RETENTION_DAYS: '30', PLEXUS_COMPRESS_AFTER_DAYS: '7' } });
+    platform = await Platform.start({
+      apps: ['pairing', 'ingest', 'gateway'],
+      env: { PLEXUS_RETENTION_DAYS: '30', PLEXUS_COMPRESS_AFTER_DAYS: '7' },
+    });
     // TimescaleDB runs a retention policy once as soon as it is added, then a day later. Points
     // older than the 30 days kept (the epoch-alignment points of 2023 below) would be dropped
     // if that first run came after them: wait for it.
     await waitFor('the first run of both retention policies', () =>
-      platform.count(
-        `SELECT count(*) FROM timescaledb_information.jobs j JOIN timescaledb_information.job_stats s ON s.job_id = j.job_id
+      platform
+        .count(
+          `SELECT count(*) FROM timescaledb_information.jobs j JOIN timescaledb_information.job_stats s ON s.job_id = j.job_id
           WHERE j.proc_name = 'policy_retention' AND j.hypertable_name IN ('points', 'points_1m') AND s.total_successes + s.total_failures > 0`,
-      ).then((finished) => finished === 2),
+        )
+        .then((finished) => finished === 2),
     );
   }, 120_000);
 
@@ -79,7 +101,9 @@ onTimescale('storage v2 on TimescaleDB', () => {
     await platform.drained();
     expect(await platform.count(`SELECT count(*) FROM telemetry WHERE source_id = 'ts-dup'`)).toBe(1);
     expect(await platform.count(`SELECT count(*) FROM series WHERE source_id = 'ts-dup'`)).toBe(1);
-    expect(await query(platform, { source_id: 'ts-dup', metric: 'm', bucket: '1m', agg: 'count' })).toEqual([{ timestamp: 1699999980, value: 1 }]);
+    expect(await query(platform, { source_id: 'ts-dup', metric: 'm', bucket: '1m', agg: 'count' })).toEqual([
+      { timestamp: 1699999980, value: 1 },
+    ]);
   });
 
   it('keeps the identity rule in a compressed chunk: a point sent again is stored once, a new one lands', async () => {
@@ -121,7 +145,9 @@ onTimescale('storage v2 on TimescaleDB', () => {
       { timestamp: 1700000160, value: 40 },
     ]);
     // 1700000020 lies in the epoch-aligned week starting 1699488000 (a Thursday, like 1970-01-01).
-    expect(await query(platform, { source_id: 'ts-q', metric: 'temp', bucket: '1w', agg: 'max' })).toEqual([{ timestamp: 1699488000, value: 179 }]);
+    expect(await query(platform, { source_id: 'ts-q', metric: 'temp', bucket: '1w', agg: 'max' })).toEqual([
+      { timestamp: 1699488000, value: 179 },
+    ]);
   });
 
   it('keeps points_1m as a hypertable of 7-day chunks, holding every point written', async () => {
@@ -149,7 +175,14 @@ onTimescale('storage v2 on TimescaleDB', () => {
     { bucket: '1h', fromMs, toMs },
   ];
   const toIngest = (points: Sent[]) =>
-    points.map(({ ms, value, tags, session_id }) => ({ metric: 'mix', source_id: 'ts-roll', timestamp: ms, value, tags, ...(session_id ? { session_id } : {}) }));
+    points.map(({ ms, value, tags, session_id }) => ({
+      metric: 'mix',
+      source_id: 'ts-roll',
+      timestamp: ms,
+      value,
+      tags,
+      ...(session_id ? { session_id } : {}),
+    }));
 
   it('answers 1m and 1h buckets as computed from the raw points', async () => {
     expect((await platform.ingest(toIngest(sent))).status).toBe(200);
@@ -236,7 +269,9 @@ onTimescale('upgrading a v1 database on TimescaleDB to storage v2', () => {
     url = await createV1Database(database);
     db = new pg.Client({ connectionString: url });
     await db.connect();
-    expect(await db.query(`SELECT 1 FROM timescaledb_information.hypertables WHERE hypertable_name = 'points'`).then((r) => r.rowCount)).toBe(1);
+    expect(
+      await db.query(`SELECT 1 FROM timescaledb_information.hypertables WHERE hypertable_name = 'points'`).then((r) => r.rowCount),
+    ).toBe(1);
 
     // v1 rows as v1's writer stored them: a point every 15 s for 10 days in two orgs, ten
     // series (tag sets, a session), numbers, strings and objects.
@@ -248,10 +283,16 @@ onTimescale('upgrading a v1 database on TimescaleDB to storage v2', () => {
       const metric = i % 3 === 2 ? 'state' : 'temp';
       const tags = JSON.stringify(i % 2 ? { room: 'a', floor: '1' } : {});
       const session = i % 5 === 0 ? 'v1-run' : '';
-      const json = typeof value === 'string' ? JSON.stringify(value) : metric === 'state' && i % 4 === 0 ? JSON.stringify({ on: i % 8 === 0, at: i }) : null;
+      const json =
+        typeof value === 'string'
+          ? JSON.stringify(value)
+          : metric === 'state' && i % 4 === 0
+            ? JSON.stringify({ on: i % 8 === 0, at: i })
+            : null;
       const num = json === null ? (value as number) : null;
       rows.push([ms * 1000, org, 'v1-rig', metric, num, json, tags, session]);
-      if (org === 'default' && metric === 'temp') temps.push({ ms, value: num ?? (JSON.parse(json as string) as string), tags: JSON.parse(tags) });
+      if (org === 'default' && metric === 'temp')
+        temps.push({ ms, value: num ?? (JSON.parse(json as string) as string), tags: JSON.parse(tags) });
     }
     for (let at = 0; at < rows.length; at += 10_000) {
       const chunk = rows.slice(at, at + 10_000);
@@ -268,7 +309,9 @@ onTimescale('upgrading a v1 database on TimescaleDB to storage v2', () => {
     );
     await db.query(`SELECT add_compression_policy('points', interval '7 days')`);
     await db.query(`SELECT add_retention_policy('points', interval '30 days')`);
-    const { rowCount } = await db.query(`SELECT compress_chunk(c, if_not_compressed => true) FROM show_chunks('points', older_than => interval '7 days') c`);
+    const { rowCount } = await db.query(
+      `SELECT compress_chunk(c, if_not_compressed => true) FROM show_chunks('points', older_than => interval '7 days') c`,
+    );
     expect(rowCount).toBeGreaterThan(0);
     v1Rows = (await db.query(ROWS_SQL('points'))).rows.map((r) => r.row as string).sort();
     expect(v1Rows).toHaveLength(POINTS);
@@ -295,7 +338,9 @@ onTimescale('upgrading a v1 database on TimescaleDB to storage v2', () => {
     const after = (await db.query(ROWS_SQL('telemetry'))).rows.map((r) => r.row as string).sort();
     expect(after.length).toBe(v1Rows.length);
     expect(after).toEqual(v1Rows);
-    const series = await db.query(`SELECT count(*)::int AS n FROM (SELECT DISTINCT org_id, source_id, metric, session_id, tags FROM telemetry) s`);
+    const series = await db.query(
+      `SELECT count(*)::int AS n FROM (SELECT DISTINCT org_id, source_id, metric, session_id, tags FROM telemetry) s`,
+    );
     expect(series.rows).toEqual([{ n: 10 }]);
     expect(await db.query(`SELECT count(*)::int AS n FROM series`).then((r) => r.rows)).toEqual(series.rows);
   });

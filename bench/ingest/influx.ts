@@ -15,7 +15,13 @@ const run = promisify(execFile);
 
 /** `influxd` on PATH, else /usr/bin/influxd (Debian's package), else undefined. */
 export async function findInfluxd(): Promise<string | undefined> {
-  const candidates = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, 'influxd')), '/usr/bin/influxd'];
+  const candidates = [
+    ...(process.env.PATH ?? '')
+      .split(delimiter)
+      .filter(Boolean)
+      .map((dir) => join(dir, 'influxd')),
+    '/usr/bin/influxd',
+  ];
   for (const candidate of candidates) {
     try {
       await access(candidate, constants.X_OK);
@@ -108,7 +114,10 @@ export class InfluxPeer {
         await rm(dir, { recursive: true, force: true });
         throw new Error(`influxd exited before answering /ping:\n${peer.log.join('').slice(-2000)}`);
       }
-      const status = await fetch(`${peer.url}/ping`).then((r) => r.status, () => 0);
+      const status = await fetch(`${peer.url}/ping`).then(
+        (r) => r.status,
+        () => 0,
+      );
       if (status === 204) return peer;
       if (Date.now() > deadline) {
         await peer.stop();

@@ -27,7 +27,15 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { findInfluxd, InfluxPeer } from './influx.js';
 import { Platform } from './platform.js';
-import { binaryCopyChunks, lineProtocolBodies, parseScenarios, plexusBodies, type Scenario, scenarioName, timeRangeMs } from './scenarios.js';
+import {
+  binaryCopyChunks,
+  lineProtocolBodies,
+  parseScenarios,
+  plexusBodies,
+  type Scenario,
+  scenarioName,
+  timeRangeMs,
+} from './scenarios.js';
 
 const TOTAL = Number(process.env.BENCH_POINTS || 300_000);
 const SCENARIOS = parseScenarios(process.env.BENCH_SCENARIOS || '1000x8,100x8,1000x8+sessions');
@@ -102,7 +110,8 @@ async function drive(
     const deadline = Date.now() + COMMIT_DEADLINE_MS;
     let seen = 0;
     while ((seen = await stored()) < total) {
-      if (Date.now() > deadline) throw new Error(`only ${seen} of ${total} points stored ${COMMIT_DEADLINE_MS / 1000} s after the last request`);
+      if (Date.now() > deadline)
+        throw new Error(`only ${seen} of ${total} points stored ${COMMIT_DEADLINE_MS / 1000} s after the last request`);
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
     if (seen > total) throw new Error(`${seen} points stored, ${total} sent: the count is not of this scenario alone`);
@@ -231,12 +240,24 @@ try {
   postgresVersion = (await platform.db.query('SHOW server_version')).rows[0].server_version;
   // Warm up: JIT, connection pools, key cache, session path.
   await drivePlexus(platform, WARM_UP, warmUpPlexus, WARM_UP_POINTS);
-  await drivePlexus(platform, { ...WARM_UP, run: WARM_UP.run + LP_RUN_OFFSET }, lineProtocolBodies({ ...WARM_UP, run: WARM_UP.run + LP_RUN_OFFSET }, WARM_UP_POINTS), WARM_UP_POINTS, true);
+  await drivePlexus(
+    platform,
+    { ...WARM_UP, run: WARM_UP.run + LP_RUN_OFFSET },
+    lineProtocolBodies({ ...WARM_UP, run: WARM_UP.run + LP_RUN_OFFSET }, WARM_UP_POINTS),
+    WARM_UP_POINTS,
+    true,
+  );
   for (const p of prepared) {
     console.log(`Plexus: ${scenarioName(p.scenario)}…`);
     const plexus = await drivePlexus(platform, p.scenario, p.plexus, TOTAL);
     console.log(`Plexus, line protocol: ${scenarioName(p.scenario)}…`);
-    const plexusLineProtocol = await drivePlexus(platform, { ...p.scenario, run: p.scenario.run + LP_RUN_OFFSET }, p.plexusLineProtocol, TOTAL, true);
+    const plexusLineProtocol = await drivePlexus(
+      platform,
+      { ...p.scenario, run: p.scenario.run + LP_RUN_OFFSET },
+      p.plexusLineProtocol,
+      TOTAL,
+      true,
+    );
     const copySeconds = await binaryCopy(platform.db, p.copy.chunks);
     rows.push({ prepared: p, plexus, plexusLineProtocol, copySeconds });
   }
@@ -272,7 +293,9 @@ if (!influxd) {
 }
 
 console.log(`\nPlexus ingest benchmark — ${TOTAL.toLocaleString('en-US')} points per scenario, ${new Date().toISOString()}`);
-console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), node ${process.version}, PostgreSQL ${postgresVersion}, influxd: ${influxVersion}`);
+console.log(
+  `machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), node ${process.version}, PostgreSQL ${postgresVersion}, influxd: ${influxVersion}`,
+);
 console.log(
   `load average when the bench started (1 / 5 / 15 min): ${loadBefore.map((n) => n.toFixed(1)).join(' / ')}` +
     (loadBefore[0] > cpus().length / 2 ? ' — the machine was already busy: figures may be low and noisy' : ''),

@@ -25,7 +25,7 @@ export function valueAt(i: number, pointsPerDay: number): number {
 }
 
 function* rows(fill: SeriesFill): Generator<NarrowRow> {
-  const pointsPerDay = (86_400_000_000 / fill.stepUs);
+  const pointsPerDay = 86_400_000_000 / fill.stepUs;
   const row: NarrowRow = { seriesId: fill.seriesId, timeUs: 0, valueNum: 0, valueJson: null };
   for (let i = 0; i < fill.points; i++) {
     // One object reused: the encoder copies it into the buffer at once.

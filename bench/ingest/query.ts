@@ -92,7 +92,9 @@ const loadBefore = loadavg();
 const platform = await Platform.start({ apps: ['pairing', 'ingest', 'gateway'] });
 let failed = false;
 try {
-  const { rows: shape } = await platform.db.query(`SELECT to_regclass('series') IS NOT NULL AND to_regclass('points_1m') IS NOT NULL AS v2`);
+  const { rows: shape } = await platform.db.query(
+    `SELECT to_regclass('series') IS NOT NULL AND to_regclass('points_1m') IS NOT NULL AS v2`,
+  );
   if (!shape[0].v2) throw new Error('this database has no `series`/`points_1m`: the query bench needs the storage v2 migration');
   const verify = await platform.api('/api/auth/verify-key');
   const { org_id: orgId } = (await verify.json()) as { org_id: string };
@@ -114,7 +116,11 @@ try {
       `points_1m ${rollupRows.toLocaleString('en-US')} rows in ${rollupSeconds.toFixed(1)} s, VACUUM ANALYZE ${(vacuumMs / 1000).toFixed(1)} s`,
   );
 
-  const results: Record<string, Record<SqlAggregate, number[]>> = { after: { avg: [], max: [] }, rollupSql: { avg: [], max: [] }, before: { avg: [], max: [] } };
+  const results: Record<string, Record<SqlAggregate, number[]>> = {
+    after: { avg: [], max: [] },
+    rollupSql: { avg: [], max: [] },
+    before: { avg: [], max: [] },
+  };
   const mismatches: string[] = [];
   let buckets = 0;
   for (const agg of AGGREGATES) {
@@ -136,7 +142,9 @@ try {
   }
 
   const postgresVersion = (await platform.db.query('SHOW server_version')).rows[0].server_version;
-  console.log(`\nPlexus query benchmark — one series, ${POINTS.toLocaleString('en-US')} points over 30 days, bucket 1h (${buckets} buckets), ${new Date().toISOString()}`);
+  console.log(
+    `\nPlexus query benchmark — one series, ${POINTS.toLocaleString('en-US')} points over 30 days, bucket 1h (${buckets} buckets), ${new Date().toISOString()}`,
+  );
   console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), node ${process.version}, PostgreSQL ${postgresVersion}`);
   console.log(
     `load average when the bench started (1 / 5 / 15 min): ${loadBefore.map((n) => n.toFixed(1)).join(' / ')}` +
@@ -146,7 +154,9 @@ try {
   console.log('| query | agg=avg | agg=max |');
   console.log('|---|---|---|');
   const line = (label: string, key: string) =>
-    console.log(`| ${label} | ${AGGREGATES.map((agg) => `${ms(median(results[key][agg]))} (${ms(Math.min(...results[key][agg]))}–${ms(Math.max(...results[key][agg]))})`).join(' | ')} |`);
+    console.log(
+      `| ${label} | ${AGGREGATES.map((agg) => `${ms(median(results[key][agg]))} (${ms(Math.min(...results[key][agg]))}–${ms(Math.max(...results[key][agg]))})`).join(' | ')} |`,
+    );
   line('after: GET /api/query through the gateway', 'after');
   line('points_1m SQL alone (hourly from 1-minute rollups)', 'rollupSql');
   line("before: raw points SQL (v1's query: date_bin over points)", 'before');

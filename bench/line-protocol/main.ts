@@ -143,9 +143,15 @@ for (const scenario of only ? only.map((index) => scenarios[Number(index)]) : sc
 
   const [jsonFullRates, lpFullRates, jsonParseRates, lpParseRates] = measure([jsonFull, lpFull, jsonParseOnly, lpParseOnly]);
   const bytes = (bodies: string[]) => (bodies.reduce((sum, b) => sum + Buffer.byteLength(b), 0) / allPoints.length).toFixed(0);
-  console.log(`\n${scenario.name}: ${allPoints.length} points; JSON ${jsonBodies.length} bodies of ${POINTS_PER_JSON_BODY} points (${bytes(jsonBodies)} B/point), line protocol ${lpBodies.length} bodies of ${LINES_PER_BODY} lines (${bytes(lpBodies)} B/point); medians of ${ROUNDS} rounds`);
+  console.log(
+    `\n${scenario.name}: ${allPoints.length} points; JSON ${jsonBodies.length} bodies of ${POINTS_PER_JSON_BODY} points (${bytes(jsonBodies)} B/point), line protocol ${lpBodies.length} bodies of ${LINES_PER_BODY} lines (${bytes(lpBodies)} B/point); medians of ${ROUNDS} rounds`,
+  );
   console.log(`  JSON.parse + validateIngestBody         ${format(median(jsonFullRates))}`);
-  console.log(`  parseLineProtocol + validateIngestBody  ${format(median(lpFullRates))}   (${(median(lpFullRates) / median(jsonFullRates)).toFixed(2)}× JSON)`);
+  console.log(
+    `  parseLineProtocol + validateIngestBody  ${format(median(lpFullRates))}   (${(median(lpFullRates) / median(jsonFullRates)).toFixed(2)}× JSON)`,
+  );
   console.log(`  JSON.parse alone                        ${format(median(jsonParseRates))}`);
-  console.log(`  parseLineProtocol alone                 ${format(median(lpParseRates))}   (${(median(lpParseRates) / median(jsonParseRates)).toFixed(2)}× JSON.parse)`);
+  console.log(
+    `  parseLineProtocol alone                 ${format(median(lpParseRates))}   (${(median(lpParseRates) / median(jsonParseRates)).toFixed(2)}× JSON.parse)`,
+  );
 }

@@ -53,9 +53,15 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-async function relay(platform: Platform, portB: number, rate: number): Promise<{ rate: number; sent: number; received: number; p50: number; p99: number; max: number }> {
+async function relay(
+  platform: Platform,
+  portB: number,
+  rate: number,
+): Promise<{ rate: number; sent: number; received: number; p50: number; p99: number; max: number }> {
   const devices = await Promise.all(
-    Array.from({ length: Math.max(1, Math.ceil(rate / PER_DEVICE_RATE)) }, (_, i) => device(`ws://127.0.0.1:${platform.ports.realtime}/ws`, platform.adminKey, `bench-${rate}-${i}`)),
+    Array.from({ length: Math.max(1, Math.ceil(rate / PER_DEVICE_RATE)) }, (_, i) =>
+      device(`ws://127.0.0.1:${platform.ports.realtime}/ws`, platform.adminKey, `bench-${rate}-${i}`),
+    ),
   );
   const browser = await open(`ws://127.0.0.1:${portB}/ws`);
   const init = firstMessage(browser, 'init');
@@ -93,7 +99,14 @@ async function relay(platform: Platform, portB: number, rate: number): Promise<{
   while (latencies.length < sent && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   for (const ws of [...devices, browser]) ws.close();
   const sorted = [...latencies].sort((a, b) => a - b);
-  return { rate, sent, received: latencies.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] };
+  return {
+    rate,
+    sent,
+    received: latencies.length,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    max: sorted[sorted.length - 1],
+  };
 }
 
 async function rss(port: number): Promise<number> {
@@ -106,7 +119,9 @@ async function idleSockets(platform: Platform): Promise<{ held: number; perSocke
   const sockets: WebSocket[] = [];
   for (let start = 0; start < IDLE; start += 200) {
     const batch = await Promise.all(
-      Array.from({ length: Math.min(200, IDLE - start) }, (_, i) => device(`ws://127.0.0.1:${port}/ws`, platform.adminKey, `idle-${start + i}`)),
+      Array.from({ length: Math.min(200, IDLE - start) }, (_, i) =>
+        device(`ws://127.0.0.1:${port}/ws`, platform.adminKey, `idle-${start + i}`),
+      ),
     );
     sockets.push(...batch);
   }
@@ -123,13 +138,19 @@ try {
   const results = [];
   for (const rate of RATES) results.push(await relay(platform, portB, rate));
   const idle = await idleSockets(platform);
-  console.log(`\nPlexus realtime benchmark — ${new Date().toISOString()}, ${SECONDS} s per rate, device on instance A, browser on instance B`);
+  console.log(
+    `\nPlexus realtime benchmark — ${new Date().toISOString()}, ${SECONDS} s per rate, device on instance A, browser on instance B`,
+  );
   console.log('| messages/s | sent | received | p50 latency | p99 latency | max |');
   console.log('|---|---|---|---|---|---|');
   for (const r of results) {
-    console.log(`| ${r.rate.toLocaleString('en-US')} | ${r.sent} | ${r.received} | ${r.p50.toFixed(2)} ms | ${r.p99.toFixed(2)} ms | ${r.max.toFixed(2)} ms |`);
+    console.log(
+      `| ${r.rate.toLocaleString('en-US')} | ${r.sent} | ${r.received} | ${r.p50.toFixed(2)} ms | ${r.p99.toFixed(2)} ms | ${r.max.toFixed(2)} ms |`,
+    );
   }
-  console.log(`\nIdle device sockets held by one instance: ${idle.held.toLocaleString('en-US')} of ${IDLE.toLocaleString('en-US')}, ~${idle.perSocketKiB.toFixed(1)} KiB resident memory per socket`);
+  console.log(
+    `\nIdle device sockets held by one instance: ${idle.held.toLocaleString('en-US')} of ${IDLE.toLocaleString('en-US')}, ~${idle.perSocketKiB.toFixed(1)} KiB resident memory per socket`,
+  );
 } finally {
   await platform.stop();
 }

@@ -19,7 +19,10 @@ export class AgentProcess {
   }
 
   async pair(code: string, endpoint: string): Promise<string> {
-    const { stdout } = await run(process.execPath, [AGENT_CLI, 'pair', '--code', code, '--endpoint', endpoint], { env: this.env, timeout: 30_000 });
+    const { stdout } = await run(process.execPath, [AGENT_CLI, 'pair', '--code', code, '--endpoint', endpoint], {
+      env: this.env,
+      timeout: 30_000,
+    });
     return stdout;
   }
 

@@ -31,7 +31,10 @@ export class PageProblems {
   readonly problems: string[] = [];
   private readonly expected: RegExp[] = [];
 
-  constructor(readonly page: Page, readonly label: string) {
+  constructor(
+    readonly page: Page,
+    readonly label: string,
+  ) {
     page.on('console', (message) => {
       if (message.type() !== 'error') return;
       const text = message.text();

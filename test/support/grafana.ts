@@ -85,7 +85,9 @@ function intervalSeconds(interval: string): number {
 
 /** Go's time.RFC3339Nano in UTC: no fraction when it is zero, trailing zeros dropped. */
 function rfc3339Nano(date: Date): string {
-  return date.toISOString().replace(/\.(\d+)Z$/, (_, fraction: string) => (/^0+$/.test(fraction) ? 'Z' : `.${fraction.replace(/0+$/, '')}Z`));
+  return date
+    .toISOString()
+    .replace(/\.(\d+)Z$/, (_, fraction: string) => (/^0+$/.test(fraction) ? 'Z' : `.${fraction.replace(/0+$/, '')}Z`));
 }
 
 function sqlstring(values: string[]): string {

@@ -80,7 +80,11 @@ function hostileValue(random: Random): unknown {
   }
 }
 
-function paths(value: unknown, prefix: Array<string | number> = [], out: Array<Array<string | number>> = []): Array<Array<string | number>> {
+function paths(
+  value: unknown,
+  prefix: Array<string | number> = [],
+  out: Array<Array<string | number>> = [],
+): Array<Array<string | number>> {
   out.push(prefix);
   if (Array.isArray(value)) value.forEach((item, i) => paths(item, [...prefix, i], out));
   else if (value && typeof value === 'object') for (const [key, item] of Object.entries(value)) paths(item, [...prefix, key], out);
@@ -157,7 +161,10 @@ export function mutateJson(valid: unknown, random: Random): MutatedBody {
     case 7: {
       const text = JSON.stringify(setAt(valid, path, 'UTF8HOLE'));
       const [before, after] = text.split('UTF8HOLE');
-      return { bytes: Buffer.concat([Buffer.from(before), Buffer.from([0xff, 0xfe, 0xc0, 0x80, 0xed, 0xa0, 0x80]), Buffer.from(after ?? '')]), label: `invalid UTF-8 at ${path.join('.')}` };
+      return {
+        bytes: Buffer.concat([Buffer.from(before), Buffer.from([0xff, 0xfe, 0xc0, 0x80, 0xed, 0xa0, 0x80]), Buffer.from(after ?? '')]),
+        label: `invalid UTF-8 at ${path.join('.')}`,
+      };
     }
     case 8:
       document = setAt(valid, path, SENTINEL_DEEP);
@@ -191,7 +198,9 @@ export const HOSTILE_SEGMENTS: readonly string[] = [
 ];
 
 export function hostileSegment(random: Random): string {
-  return random() < 0.7 ? pick(random, HOSTILE_SEGMENTS) : encodeURIComponent(pick(random, HOSTILE_STRINGS).replace(/[\ud800-\udfff]/g, 'x')).slice(0, 6000);
+  return random() < 0.7
+    ? pick(random, HOSTILE_SEGMENTS)
+    : encodeURIComponent(pick(random, HOSTILE_STRINGS).replace(/[\ud800-\udfff]/g, 'x')).slice(0, 6000);
 }
 
 /** A query string value, raw (may be badly encoded on purpose). */
@@ -211,7 +220,26 @@ export function hostileQueryValue(random: Random): string {
 }
 
 /** Characters that mean something in InfluxDB line protocol, or nothing at all. */
-const LINE_PROTOCOL_BITS = [',', ' ', '=', '"', '\\', '\n', '\r\n', '#', 'i', 'u', 'e999', '9'.repeat(40), '-', 't', '\u0000', '\ud800', 'é', '\t'];
+const LINE_PROTOCOL_BITS = [
+  ',',
+  ' ',
+  '=',
+  '"',
+  '\\',
+  '\n',
+  '\r\n',
+  '#',
+  'i',
+  'u',
+  'e999',
+  '9'.repeat(40),
+  '-',
+  't',
+  '\u0000',
+  '\ud800',
+  'é',
+  '\t',
+];
 
 /** One mutation of valid line protocol text: inserted special characters or hostile strings, a cut, a flipped byte, a huge line. */
 export function mutateText(valid: string, random: Random): MutatedBody {
@@ -221,7 +249,10 @@ export function mutateText(valid: string, random: Random): MutatedBody {
     case 0:
     case 1: {
       const inserted = Array.from({ length: 1 + Math.floor(random() * 4) }, () => pick(random, LINE_PROTOCOL_BITS)).join('');
-      return { bytes: Buffer.from(valid.slice(0, at) + inserted + valid.slice(at)), label: `inserted ${JSON.stringify(inserted)} at ${at}` };
+      return {
+        bytes: Buffer.from(valid.slice(0, at) + inserted + valid.slice(at)),
+        label: `inserted ${JSON.stringify(inserted)} at ${at}`,
+      };
     }
     case 2:
       return { bytes: Buffer.from(valid.slice(0, at) + pick(random, HOSTILE_STRINGS) + valid.slice(at)), label: `hostile string at ${at}` };

@@ -6,7 +6,8 @@ import { connect, type NodeConnectionOptions } from '@nats-io/transport-node';
 import { freePort } from './platform.js';
 import { waitFor } from './wait-for.js';
 
-const BINARY = ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'].find((path) => existsSync(path)) ?? 'nats-server';
+const BINARY =
+  ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'].find((path) => existsSync(path)) ?? 'nats-server';
 
 export interface PrivateNatsOptions {
   /** nats.conf text (authorization, tls blocks…); the port, address and JetStream store are set on the command line. */
@@ -49,7 +50,9 @@ export class PrivateNatsServer {
   /** Starts (again) on the same port and store, so streams survive a stop. */
   async resume(): Promise<void> {
     const config = this.configFile ? ['-c', this.configFile] : [];
-    this.child = spawn(BINARY, [...config, '-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', join(this.storeDir, 'js')], { stdio: 'ignore' });
+    this.child = spawn(BINARY, [...config, '-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', join(this.storeDir, 'js')], {
+      stdio: 'ignore',
+    });
     await waitFor('the private NATS server to accept connections', async () => {
       const nc = await connect({ servers: this.url, timeout: 500, ...this.options.probe });
       await nc.close();

@@ -100,7 +100,9 @@ export class Platform {
   async startCopy(app: AppName, label: string, extraEnv: Record<string, string> = {}): Promise<number> {
     const port = this.ports[label] ?? (await freePort());
     this.ports[label] = port;
-    const portVariable = { gateway: 'GATEWAY_PORT', realtime: 'REALTIME_PORT', ingest: 'INGEST_HTTP_PORT', pairing: 'PAIRING_HTTP_PORT' }[app];
+    const portVariable = { gateway: 'GATEWAY_PORT', realtime: 'REALTIME_PORT', ingest: 'INGEST_HTTP_PORT', pairing: 'PAIRING_HTTP_PORT' }[
+      app
+    ];
     await this.spawn(app, label, { ...this.env, ...extraEnv, [portVariable]: String(port) }, port);
     return port;
   }

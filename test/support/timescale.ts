@@ -30,7 +30,10 @@ export async function timescaleStatus(root = PG_ROOT): Promise<TimescaleStatus> 
     const { available, preload } = rows[0] as { available: boolean; preload: string | null };
     if (!available) return { usable: false, reason: `no timescaledb extension on ${where(root)}` };
     if (!preloads(preload ?? '', 'timescaledb')) {
-      return { usable: false, reason: `timescaledb is installed on ${where(root)} but not in shared_preload_libraries (the platform falls back to plain PostgreSQL)` };
+      return {
+        usable: false,
+        reason: `timescaledb is installed on ${where(root)} but not in shared_preload_libraries (the platform falls back to plain PostgreSQL)`,
+      };
     }
     return { usable: true };
   } finally {

@@ -1,5 +1,14 @@
 import { isIP } from 'node:net';
-import { ConfigError, type HttpLimits, readHttpLimits, readInt, readOptionalString, readSharedConfig, readUrl, type SharedConfig } from '#common';
+import {
+  ConfigError,
+  type HttpLimits,
+  readHttpLimits,
+  readInt,
+  readOptionalString,
+  readSharedConfig,
+  readUrl,
+  type SharedConfig,
+} from '#common';
 
 export interface GatewayConfig extends SharedConfig {
   port: number;

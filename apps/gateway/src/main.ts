@@ -36,7 +36,8 @@ await startApp({
     refuseOversizedBodies(fastify, INGEST_LIMITS.maxBodyBytes);
     // Counted here, not in the controller, so refusals before it (401, 403, 413) count too.
     fastify.addHook('onResponse', (request, reply, done) => {
-      if (request.method === 'POST' && INGEST_ROUTES.has(request.routeOptions.url ?? '')) METRICS.ingestRequests.inc({ status: reply.statusCode });
+      if (request.method === 'POST' && INGEST_ROUTES.has(request.routeOptions.url ?? ''))
+        METRICS.ingestRequests.inc({ status: reply.statusCode });
       done();
     });
     await fastify.register(compress, { requestEncodings: ['gzip', 'deflate'], encodings: ['gzip'], threshold: 4096 });

@@ -59,7 +59,10 @@ function describeErrors(document: ReturnType<typeof SwaggerModule.createDocument
       if (typeof operation !== 'object' || operation === null || !('responses' in operation)) continue;
       operation.responses = {
         ...operation.responses,
-        default: { description: 'An error: { statusCode, error, code, message, details? }', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+        default: {
+          description: 'An error: { statusCode, error, code, message, details? }',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
       };
     }
   }

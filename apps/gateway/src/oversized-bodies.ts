@@ -26,6 +26,9 @@ export function refuseOversizedBodies(fastify: FastifyInstance, limitBytes: numb
       answer();
       return;
     }
-    request.raw.once('end', answer).once('error', () => undefined).resume();
+    request.raw
+      .once('end', answer)
+      .once('error', () => undefined)
+      .resume();
   });
 }

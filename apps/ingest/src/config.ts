@@ -55,7 +55,13 @@ function readConfig(env = process.env): IngestConfig {
     readQueueTimeoutMs: readInt(env, 'PLEXUS_INGEST_READ_QUEUE_TIMEOUT_MS', 2_000, 100, 60_000),
     queryStatementTimeoutMs: readInt(env, 'PLEXUS_QUERY_STATEMENT_TIMEOUT_MS', 30_000, 100, 3_600_000),
     // Longer than the ack wait: a cursor idles in its transaction while the caller takes a chunk.
-    queryIdleTimeoutMs: readInt(env, 'PLEXUS_QUERY_IDLE_IN_TRANSACTION_TIMEOUT_MS', 2 * streamAckTimeoutMs, streamAckTimeoutMs + 1000, 3_600_000),
+    queryIdleTimeoutMs: readInt(
+      env,
+      'PLEXUS_QUERY_IDLE_IN_TRANSACTION_TIMEOUT_MS',
+      2 * streamAckTimeoutMs,
+      streamAckTimeoutMs + 1000,
+      3_600_000,
+    ),
     streamAckTimeoutMs,
   };
 }

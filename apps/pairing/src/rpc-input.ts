@@ -29,7 +29,9 @@ export function optionalText(request: unknown, field: string, maxLength: number)
   const value = (request as Record<string, unknown> | null)?.[field];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string' || UNSTORABLE.test(value)) {
-    throw new DomainError('BAD_REQUEST', `${field} must be text without NUL or unpaired surrogates`, [{ field, message: `invalid ${field}` }]);
+    throw new DomainError('BAD_REQUEST', `${field} must be text without NUL or unpaired surrogates`, [
+      { field, message: `invalid ${field}` },
+    ]);
   }
   return value.trim() ? value.trim().slice(0, maxLength) : undefined;
 }

@@ -11,8 +11,12 @@ import { SocketServer } from './sockets/socket-server.service.js';
 import { StatsController } from './sockets/stats.controller.js';
 
 @Module({
-  imports: [BrokerModule.forRoot('realtime'), ServicesClientModule, MetricsModule.forApp('realtime'),
-    HealthModule.forRoot({ database: false })],
+  imports: [
+    BrokerModule.forRoot('realtime'),
+    ServicesClientModule,
+    MetricsModule.forApp('realtime'),
+    HealthModule.forRoot({ database: false }),
+  ],
   controllers: [StatsController],
   providers: [TelemetryPublisher, Authenticator, DeviceHub, BrowserHub, DeviceSession, Recorder, CommandRouter, DisabledOrgs, SocketServer],
 })

@@ -2,7 +2,6 @@ import { describe, expect, it } from '@jest/globals';
 import { seededRandom as seeded } from '../../../test/support/hostile.js';
 import { fromSubjectToken, SUBJECTS, subjectToken } from './subjects.js';
 
-
 /** Random strings over what ids can be made of and what an attacker sends: ASCII, Latin-1, BMP, astral pairs, lone surrogates. */
 function randomString(random: () => number): string {
   const length = Math.floor(random() * 12);

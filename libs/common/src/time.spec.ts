@@ -7,7 +7,7 @@ describe('parseTimeParam', () => {
     expect(parseTimeParam('2023-11-13T18:26:40.123Z')).toBe(1_699_900_000_123_000);
   });
 
-  it('keeps microseconds of an ISO-8601 fraction, so the API\'s own times can be sent back', () => {
+  it("keeps microseconds of an ISO-8601 fraction, so the API's own times can be sent back", () => {
     expect(parseTimeParam('2023-11-13T18:26:40.123456Z')).toBe(1_699_900_000_123_456);
     expect(parseTimeParam(isoFromMicros(1_699_900_000_000_001))).toBe(1_699_900_000_000_001);
   });
@@ -40,7 +40,22 @@ describe('parseTimeParam', () => {
     expect(parseTimeParam('\t2023-11-13T18:26:40Z\n')).toBe(1_699_900_000_000_000);
   });
 
-  it.each(['', '   ', 'yesterday', 'not a time', '2023-13-45T00:00:00Z', '2023-11-13T25:00:00Z', '2023-02-30', 'abc123', '1e12', '1.2.3', 'March 7', 'hello 2020', '1 2', '-5'])('returns undefined for %j', (value) => {
+  it.each([
+    '',
+    '   ',
+    'yesterday',
+    'not a time',
+    '2023-13-45T00:00:00Z',
+    '2023-11-13T25:00:00Z',
+    '2023-02-30',
+    'abc123',
+    '1e12',
+    '1.2.3',
+    'March 7',
+    'hello 2020',
+    '1 2',
+    '-5',
+  ])('returns undefined for %j', (value) => {
     expect(parseTimeParam(value)).toBeUndefined();
   });
 });

@@ -37,7 +37,14 @@ function parseTime(value: string): number | undefined {
   date.setUTCHours(Number(hour), Number(minute), Number(second), 0);
   const ms = date.getTime();
   const check = new Date(ms);
-  if (Number(year) < 1 || check.getUTCMonth() !== Number(month) - 1 || check.getUTCDate() !== Number(day) || Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59) {
+  if (
+    Number(year) < 1 ||
+    check.getUTCMonth() !== Number(month) - 1 ||
+    check.getUTCDate() !== Number(day) ||
+    Number(hour) > 23 ||
+    Number(minute) > 59 ||
+    Number(second) > 59
+  ) {
     return undefined;
   }
   let offsetMinutes = 0;

@@ -15,7 +15,10 @@ export async function requestJson(
     });
   } catch (error) {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    throw new CliError(`cannot reach ${new URL(url).origin}: ${cause?.code ?? cause?.message ?? (error as Error).message}`, EXIT.unreachable);
+    throw new CliError(
+      `cannot reach ${new URL(url).origin}: ${cause?.code ?? cause?.message ?? (error as Error).message}`,
+      EXIT.unreachable,
+    );
   }
   const text = await response.text();
   let body: Record<string, unknown> = {};

@@ -43,7 +43,10 @@ program
   .option('-t, --tag <key=value>', 'a tag (repeatable)', collect, [])
   .action((metric, value, options) => send(metric, value, options, log));
 
-program.command('status').description('show this device’s configuration and whether the server accepts it').action(() => status(log));
+program
+  .command('status')
+  .description('show this device’s configuration and whether the server accepts it')
+  .action(() => status(log));
 
 program
   .command('scan')

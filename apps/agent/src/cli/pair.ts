@@ -18,7 +18,8 @@ export function reachableWsUrl(wsUrl: string, endpoint: string): string {
 
 export async function pair(options: { code: string; endpoint?: string; name?: string }, log: (line: string) => void): Promise<void> {
   const code = options.code.toUpperCase().trim();
-  if (!/^[A-Z0-9]{6}$/.test(code)) throw new CliError(`"${options.code}" is not a pairing code: it has 6 letters and digits, like ABC123`, EXIT.usage);
+  if (!/^[A-Z0-9]{6}$/.test(code))
+    throw new CliError(`"${options.code}" is not a pairing code: it has 6 letters and digits, like ABC123`, EXIT.usage);
   const existing = await loadConfig();
   const endpoint = (options.endpoint || process.env.PLEXUS_ENDPOINT || existing.endpoint || DEFAULT_ENDPOINT).replace(/\/+$/, '');
   const { status, body, headers } = await requestJson(`${endpoint}/api/sources/pair/complete`, {
@@ -26,8 +27,13 @@ export async function pair(options: { code: string; endpoint?: string; name?: st
     body: { code, ...(options.name ? { name: options.name } : {}), platform: osType() },
   });
   if (status === 404) throw new CliError(`pairing code ${code} not found: check it, or create a new one in the dashboard`, EXIT.refused);
-  if (status === 410) throw new CliError(`pairing code ${code} cannot be used: ${String(body.message ?? 'expired or already used')}; create a new one`, EXIT.refused);
-  if (status === 429) throw new CliError(`too many wrong codes from this address; try again in ${headers.get('retry-after') ?? 'a few'} s`, EXIT.refused);
+  if (status === 410)
+    throw new CliError(
+      `pairing code ${code} cannot be used: ${String(body.message ?? 'expired or already used')}; create a new one`,
+      EXIT.refused,
+    );
+  if (status === 429)
+    throw new CliError(`too many wrong codes from this address; try again in ${headers.get('retry-after') ?? 'a few'} s`, EXIT.refused);
   if (status !== 200) throw new CliError(`pairing failed (${status}): ${String(body.message ?? 'unexpected answer')}`, EXIT.refused);
   const wsUrl = typeof body.ws_url === 'string' ? reachableWsUrl(body.ws_url, endpoint) : null;
   await saveConfig({

@@ -48,13 +48,22 @@ async function gatherSensors(options: RunOptions, log: (line: string) => void): 
 export async function run(options: RunOptions, log: (line: string) => void): Promise<void> {
   const config = await effectiveConfig();
   if (!config.device_token && !config.api_key) {
-    throw new CliError('this device is not paired: run "plexus pair --code ABC123" first (or set PLEXUS_DEVICE_TOKEN or PLEXUS_API_KEY)', EXIT.notPaired);
+    throw new CliError(
+      'this device is not paired: run "plexus pair --code ABC123" first (or set PLEXUS_DEVICE_TOKEN or PLEXUS_API_KEY)',
+      EXIT.notPaired,
+    );
   }
-  const sourceId = config.source_id || options.name || hostname().toLowerCase().replace(/[^a-z0-9._-]+/g, '-');
+  const sourceId =
+    config.source_id ||
+    options.name ||
+    hostname()
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, '-');
   let wsUrl = config.ws_url;
   if (!wsUrl) {
     const answer = await requestJson(`${config.endpoint}/api/config`);
-    if (answer.status !== 200 || typeof answer.body.ws_url !== 'string') throw new CliError(`${config.endpoint} did not say where its WebSocket is`, EXIT.unreachable);
+    if (answer.status !== 200 || typeof answer.body.ws_url !== 'string')
+      throw new CliError(`${config.endpoint} did not say where its WebSocket is`, EXIT.unreachable);
     wsUrl = answer.body.ws_url;
   }
   const sensors = await gatherSensors(options, log);
@@ -72,7 +81,9 @@ export async function run(options: RunOptions, log: (line: string) => void): Pro
     log,
   });
   await hub.start((_sensor, readings) => client.onReadings(readings));
-  log(`streaming as ${sourceId} to ${wsUrl} with ${sensors.length ? sensors.map((s) => s.name).join(', ') : 'no sensors'}${options.exec ? '' : ' (remote commands off)'}`);
+  log(
+    `streaming as ${sourceId} to ${wsUrl} with ${sensors.length ? sensors.map((s) => s.name).join(', ') : 'no sensors'}${options.exec ? '' : ' (remote commands off)'}`,
+  );
   await client.start();
   const stop = async () => {
     await hub.stop();

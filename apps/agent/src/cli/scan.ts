@@ -15,7 +15,8 @@ export async function scan(options: { bus: string }, log: (line: string) => void
   try {
     const found = await scanBus(bus);
     if (!found.length) log(`I2C bus ${options.bus}: no devices answered`);
-    for (const device of found) log(`I2C bus ${options.bus}: 0x${device.address.toString(16).padStart(2, '0')} ${device.chip ?? 'unknown device'}`);
+    for (const device of found)
+      log(`I2C bus ${options.bus}: 0x${device.address.toString(16).padStart(2, '0')} ${device.chip ?? 'unknown device'}`);
   } finally {
     await bus.close();
   }

@@ -30,8 +30,13 @@ export function parseTags(pairs: string[]): Record<string, string> {
 /** `plexus send METRIC VALUE [-t key=value]`: one point over HTTP with an API key. */
 export async function send(metric: string, value: string, options: { tag: string[] }, log: (line: string) => void): Promise<void> {
   const config = await effectiveConfig();
-  if (!config.api_key) throw new CliError('plexus send needs an API key: set PLEXUS_API_KEY (or "api_key" in ~/.plexus/config.json)', EXIT.notPaired);
-  const sourceId = config.source_id || hostname().toLowerCase().replace(/[^a-z0-9._-]+/g, '-');
+  if (!config.api_key)
+    throw new CliError('plexus send needs an API key: set PLEXUS_API_KEY (or "api_key" in ~/.plexus/config.json)', EXIT.notPaired);
+  const sourceId =
+    config.source_id ||
+    hostname()
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, '-');
   const plexus = new Plexus({ apiKey: config.api_key, sourceId, endpoint: config.endpoint, retry: { maxRetries: 3 } });
   try {
     await plexus.sendBatch([{ metric, value: parseValue(value) as never, tags: parseTags(options.tag) }]);

@@ -179,7 +179,12 @@ export class DeviceClient {
         return this.configure(message);
       case 'execute':
         if (!this.options.allowExec) {
-          this.sendLive({ type: 'output', id: String(message.id ?? ''), event: 'error', error: 'remote commands are disabled on this device (--no-exec)' });
+          this.sendLive({
+            type: 'output',
+            id: String(message.id ?? ''),
+            event: 'error',
+            error: 'remote commands are disabled on this device (--no-exec)',
+          });
           return;
         }
         if (typeof message.id === 'string' && typeof message.command === 'string') this.commands.execute(message.id, message.command);

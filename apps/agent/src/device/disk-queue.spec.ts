@@ -25,7 +25,10 @@ describe('DiskQueue', () => {
     await queue.drain(async (line) => {
       delivered.push(line);
       // The socket is slow; recorded messages keep coming meanwhile.
-      appends.push(queue.push(`${line}-late`), queue.pushIf(() => true, `${line}-later`));
+      appends.push(
+        queue.push(`${line}-late`),
+        queue.pushIf(() => true, `${line}-later`),
+      );
       await new Promise((resolve) => setImmediate(resolve));
     });
     await Promise.all(appends);

@@ -89,7 +89,10 @@ export class DiskQueue {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     if (!this.segment || this.segmentBytes >= this.segmentMaxBytes) {
       // Names sort in creation order.
-      this.segment = join(this.dir, `${Date.now().toString().padStart(15, '0')}-${process.pid}-${Math.random().toString(36).slice(2, 8)}.ndjson`);
+      this.segment = join(
+        this.dir,
+        `${Date.now().toString().padStart(15, '0')}-${process.pid}-${Math.random().toString(36).slice(2, 8)}.ndjson`,
+      );
       this.segmentBytes = 0;
       await this.enforceLimit();
     }

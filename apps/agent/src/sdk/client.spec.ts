@@ -34,7 +34,13 @@ class RecordingServer {
     incoming.on('end', async () => {
       const raw = Buffer.concat(chunks);
       const text = (incoming.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
-      const exchange: Exchange = { method: incoming.method ?? '', path: incoming.url ?? '', headers: incoming.headers, raw, body: text ? JSON.parse(text) : undefined };
+      const exchange: Exchange = {
+        method: incoming.method ?? '',
+        path: incoming.url ?? '',
+        headers: incoming.headers,
+        raw,
+        body: text ? JSON.parse(text) : undefined,
+      };
       this.requests.push(exchange);
       const reply = (await this.script(exchange, this.requests.length - 1)) ?? platformReply(exchange);
       outgoing.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
@@ -62,8 +68,10 @@ class RecordingServer {
 function platformReply(exchange: Exchange): Reply {
   const body = exchange.body as Record<string, unknown>;
   if (exchange.path === '/api/ingest') return { status: 200, body: { success: true, accepted: pointsOf(exchange).length } };
-  if (exchange.method === 'POST' && exchange.path === '/api/sessions') return { status: 201, body: { ...body, started_at: new Date().toISOString() } };
-  if (exchange.method === 'PATCH') return { status: 200, body: { session_id: decodeURIComponent(exchange.path.split('/').pop()!), ...body } };
+  if (exchange.method === 'POST' && exchange.path === '/api/sessions')
+    return { status: 201, body: { ...body, started_at: new Date().toISOString() } };
+  if (exchange.method === 'PATCH')
+    return { status: 200, body: { session_id: decodeURIComponent(exchange.path.split('/').pop()!), ...body } };
   return { status: 404, body: { statusCode: 404, error: 'Not Found', message: `no route ${exchange.path}` } };
 }
 
@@ -159,7 +167,9 @@ describe('send() batching', () => {
         expect(Math.round(point.timestamp * 1000) / 1000).toBe(point.timestamp);
       }
     }
-    expect(ingests.flatMap((exchange) => pointsOf(exchange).map((point) => point.value))).toEqual(Array.from({ length: 250 }, (_, index) => index));
+    expect(ingests.flatMap((exchange) => pointsOf(exchange).map((point) => point.value))).toEqual(
+      Array.from({ length: 250 }, (_, index) => index),
+    );
     expect(new Set(ingests.map((exchange) => exchange.headers['idempotency-key'])).size).toBe(3);
   });
 
@@ -240,7 +250,9 @@ describe('gzip', () => {
     await px.sendBatch([['temperature', 21.5]]);
     const [exchange] = server.ingests();
     expect(exchange.headers['content-encoding']).toBeUndefined();
-    expect(JSON.parse(exchange.raw.toString('utf8'))).toEqual({ points: [expect.objectContaining({ metric: 'temperature', value: 21.5 })] });
+    expect(JSON.parse(exchange.raw.toString('utf8'))).toEqual({
+      points: [expect.objectContaining({ metric: 'temperature', value: 21.5 })],
+    });
   });
 
   it('sends large bodies plain with gzip: false', async () => {
@@ -338,7 +350,10 @@ describe('answers that are not retried', () => {
     [401, AuthenticationError],
     [403, AuthenticationError],
   ])('%i rejects at once with the server message and details', async (status, errorClass) => {
-    server.script = () => errorReply(status, `refused with ${status}`, { body: { statusCode: status, error: 'Error', message: `refused with ${status}`, details } });
+    server.script = () =>
+      errorReply(status, `refused with ${status}`, {
+        body: { statusCode: status, error: 'Error', message: `refused with ${status}`, details },
+      });
     const px = plexus();
     const sent = [px.send('temperature', 21.5), px.send('temperature', 22)];
 

@@ -84,7 +84,9 @@ export class Plexus {
     const sourceId = options.sourceId || process.env.PLEXUS_SOURCE_ID;
     if (!sourceId) throw new PlexusError('no source id: pass { sourceId } or set PLEXUS_SOURCE_ID');
     if (!SOURCE_ID.test(sourceId)) {
-      throw new PlexusError(`invalid source id "${sourceId}": 1 to 128 letters, digits, ".", "_", ":" or "-", starting with a letter or digit`);
+      throw new PlexusError(
+        `invalid source id "${sourceId}": 1 to 128 letters, digits, ".", "_", ":" or "-", starting with a letter or digit`,
+      );
     }
     const batchSize = options.batchSize ?? 100;
     if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_POINTS_PER_REQUEST) {

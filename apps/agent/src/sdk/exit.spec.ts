@@ -27,7 +27,27 @@ beforeAll(async () => {
   const tsc = join(repoRoot, 'node_modules/typescript/bin/tsc');
   await promisify(execFile)(
     process.execPath,
-    [tsc, '--ignoreConfig', '--outDir', compiled, '--rootDir', sdkFolder, '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'ES2023', '--lib', 'ES2023', '--types', 'node', '--skipLibCheck', '--strict', join(sdkFolder, 'index.ts')],
+    [
+      tsc,
+      '--ignoreConfig',
+      '--outDir',
+      compiled,
+      '--rootDir',
+      sdkFolder,
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      '--target',
+      'ES2023',
+      '--lib',
+      'ES2023',
+      '--types',
+      'node',
+      '--skipLibCheck',
+      '--strict',
+      join(sdkFolder, 'index.ts'),
+    ],
     { cwd: repoRoot },
   );
   await writeFile(join(compiled, 'package.json'), '{ "type": "module" }\n');

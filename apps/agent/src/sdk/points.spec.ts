@@ -31,8 +31,19 @@ describe('toWirePoint', () => {
 
   it('carries tags, session and an explicit time under the contract names', () => {
     expect(
-      toWirePoint({ metric: 'pose', value: { x: 1 }, timestamp: 1_700_000_000, tags: { arm: 'left' }, sessionId: 'run-7' }, 'rig-1', NOW_MS),
-    ).toEqual({ metric: 'pose', value: { x: 1 }, timestamp: 1_700_000_000, source_id: 'rig-1', tags: { arm: 'left' }, session_id: 'run-7' });
+      toWirePoint(
+        { metric: 'pose', value: { x: 1 }, timestamp: 1_700_000_000, tags: { arm: 'left' }, sessionId: 'run-7' },
+        'rig-1',
+        NOW_MS,
+      ),
+    ).toEqual({
+      metric: 'pose',
+      value: { x: 1 },
+      timestamp: 1_700_000_000,
+      source_id: 'rig-1',
+      tags: { arm: 'left' },
+      session_id: 'run-7',
+    });
   });
 
   it.each([

@@ -65,7 +65,9 @@ function errorFromAnswer(response: Response, parsed: unknown, text: string): Ple
   const status = response.status;
   const answer = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as { message?: unknown; details?: unknown };
   const message =
-    typeof answer.message === 'string' ? answer.message : `${status} ${response.statusText || 'error'}${text ? `: ${text.slice(0, 200)}` : ''}`;
+    typeof answer.message === 'string'
+      ? answer.message
+      : `${status} ${response.statusText || 'error'}${text ? `: ${text.slice(0, 200)}` : ''}`;
   const details = Array.isArray(answer.details) ? (answer.details as ErrorDetail[]) : undefined;
   if (status === 401 || status === 403) return new AuthenticationError(message, { status, details });
   if (status === 400 || status === 413) return new ValidationError(message, { status, details });

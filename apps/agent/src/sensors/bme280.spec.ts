@@ -5,9 +5,24 @@ import { FakeI2cBus } from './fake-i2c-bus.js';
 
 // The example trimming values published with the Bosch datasheet, plus humidity values picked for this test.
 const CAL = {
-  T1: 27504, T2: 26435, T3: -1000,
-  P1: 36477, P2: -10685, P3: 3024, P4: 2855, P5: 140, P6: -7, P7: 15500, P8: -14600, P9: 6000,
-  H1: 75, H2: 362, H3: 3, H4: 313, H5: 50, H6: 30,
+  T1: 27504,
+  T2: 26435,
+  T3: -1000,
+  P1: 36477,
+  P2: -10685,
+  P3: 3024,
+  P4: 2855,
+  P5: 140,
+  P6: -7,
+  P7: 15500,
+  P8: -14600,
+  P9: 6000,
+  H1: 75,
+  H2: 362,
+  H3: 3,
+  H4: 313,
+  H5: 50,
+  H6: 30,
 };
 const ADC_T = 519888;
 const ADC_P = 415148;
@@ -18,9 +33,18 @@ const le16 = (value: number) => [value & 0xff, (value >> 8) & 0xff];
 
 function calibrationRegisters(): Record<number, number> {
   const low = [
-    ...le16(CAL.T1), ...le16(CAL.T2), ...le16(CAL.T3),
-    ...le16(CAL.P1), ...le16(CAL.P2), ...le16(CAL.P3), ...le16(CAL.P4), ...le16(CAL.P5),
-    ...le16(CAL.P6), ...le16(CAL.P7), ...le16(CAL.P8), ...le16(CAL.P9),
+    ...le16(CAL.T1),
+    ...le16(CAL.T2),
+    ...le16(CAL.T3),
+    ...le16(CAL.P1),
+    ...le16(CAL.P2),
+    ...le16(CAL.P3),
+    ...le16(CAL.P4),
+    ...le16(CAL.P5),
+    ...le16(CAL.P6),
+    ...le16(CAL.P7),
+    ...le16(CAL.P8),
+    ...le16(CAL.P9),
     0x00, // 0xA0, unused
     CAL.H1, // 0xA1
   ];
@@ -54,9 +78,24 @@ describe('BME280 calibration', () => {
     const low = Buffer.from(Array.from({ length: 26 }, (_, i) => calibrationRegisters()[0x88 + i]));
     const high = Buffer.from(Array.from({ length: 7 }, (_, i) => calibrationRegisters()[0xe1 + i]));
     expect(parseBme280Calibration(low, high)).toEqual({
-      dig_T1: 27504, dig_T2: 26435, dig_T3: -1000,
-      dig_P1: 36477, dig_P2: -10685, dig_P3: 3024, dig_P4: 2855, dig_P5: 140, dig_P6: -7, dig_P7: 15500, dig_P8: -14600, dig_P9: 6000,
-      dig_H1: 75, dig_H2: 362, dig_H3: 3, dig_H4: 313, dig_H5: 50, dig_H6: 30,
+      dig_T1: 27504,
+      dig_T2: 26435,
+      dig_T3: -1000,
+      dig_P1: 36477,
+      dig_P2: -10685,
+      dig_P3: 3024,
+      dig_P4: 2855,
+      dig_P5: 140,
+      dig_P6: -7,
+      dig_P7: 15500,
+      dig_P8: -14600,
+      dig_P9: 6000,
+      dig_H1: 75,
+      dig_H2: 362,
+      dig_H3: 3,
+      dig_H4: 313,
+      dig_H5: 50,
+      dig_H6: 30,
     });
   });
 

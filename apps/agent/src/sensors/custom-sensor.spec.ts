@@ -82,7 +82,10 @@ describe('loadCustomSensors', () => {
   });
 
   it('resolves a relative path against the working directory and accepts a default export', async () => {
-    const file = await writeModule('default-export.mjs', `export default { name: 'lux', metrics: ['lux'], read: () => [{ metric: 'lux', value: 300 }] };`);
+    const file = await writeModule(
+      'default-export.mjs',
+      `export default { name: 'lux', metrics: ['lux'], read: () => [{ metric: 'lux', value: 300 }] };`,
+    );
     const sensors = await loadCustomSensors(relative(process.cwd(), file));
     expect(sensors.map((sensor) => sensor.name)).toEqual(['lux']);
   });
@@ -111,7 +114,10 @@ describe('loadCustomSensors', () => {
   });
 
   it('names the file when nothing usable is exported', async () => {
-    const file = await writeModule('nothing.mjs', `export const name = 'not a sensor'; export default { name: 'x', metrics: 'oops', read() {} };`);
+    const file = await writeModule(
+      'nothing.mjs',
+      `export const name = 'not a sensor'; export default { name: 'x', metrics: 'oops', read() {} };`,
+    );
     await expect(loadCustomSensors(file)).rejects.toThrow(`Custom sensor file ${file} exports no usable sensor`);
   });
 

@@ -43,7 +43,12 @@ export async function loadCustomSensors(path: string): Promise<BaseSensor[]> {
   const sensors: BaseSensor[] = [];
   // A CommonJS file exposes the same values as `default` and as named exports; take each once.
   const seen = new Set<unknown>();
-  const candidates = [exports.default, ...Object.entries(exports).filter(([key]) => key !== 'default').map(([, value]) => value)];
+  const candidates = [
+    exports.default,
+    ...Object.entries(exports)
+      .filter(([key]) => key !== 'default')
+      .map(([, value]) => value),
+  ];
   for (const candidate of candidates.flatMap((value) => (Array.isArray(value) ? value : [value]))) {
     if (seen.has(candidate)) continue;
     seen.add(candidate);
@@ -65,9 +70,12 @@ function toSensor(value: unknown, file: string): BaseSensor | undefined {
     try {
       instance = new value();
     } catch (error) {
-      throw new Error(`Custom sensor ${value.name || 'class'} from ${file} could not be constructed with no arguments: ${messageOf(error)}`, {
-        cause: error,
-      });
+      throw new Error(
+        `Custom sensor ${value.name || 'class'} from ${file} could not be constructed with no arguments: ${messageOf(error)}`,
+        {
+          cause: error,
+        },
+      );
     }
     if (instance instanceof BaseSensor) return instance;
     if (isSensorLike(instance)) return new ObjectSensor(instance);

@@ -53,7 +53,14 @@ export async function scanBus(bus: I2cBus): Promise<ScannedDevice[]> {
 }
 
 const MPU_NAMES: Record<number, string> = { 0x68: 'MPU6050', 0x70: 'MPU6500', 0x71: 'MPU9250', 0x73: 'MPU9255' };
-const BOSCH_NAMES: Record<number, string> = { 0x55: 'BMP180', 0x56: 'BMP280', 0x57: 'BMP280', 0x58: 'BMP280', 0x60: 'BME280', 0x61: 'BME680' };
+const BOSCH_NAMES: Record<number, string> = {
+  0x55: 'BMP180',
+  0x56: 'BMP280',
+  0x57: 'BMP280',
+  0x58: 'BMP280',
+  0x60: 'BME280',
+  0x61: 'BME680',
+};
 
 /** Common breakout boards by address; many chips share addresses, hence the alternatives. */
 const BY_ADDRESS: Record<number, string> = {

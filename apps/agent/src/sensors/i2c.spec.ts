@@ -63,7 +63,9 @@ describe('openI2cBus', () => {
     };
     const present = await openI2cBus(1, async () => ({ openPromisified: async () => fakePromisifiedBus() }));
     const rawOnly = await openI2cBus(1, async () => ({ openPromisified: async () => fakePromisifiedBus({ receiveByte: nack }) }));
-    const absent = await openI2cBus(1, async () => ({ openPromisified: async () => fakePromisifiedBus({ receiveByte: nack, i2cRead: nack }) }));
+    const absent = await openI2cBus(1, async () => ({
+      openPromisified: async () => fakePromisifiedBus({ receiveByte: nack, i2cRead: nack }),
+    }));
     expect([await present.probe(0x68), await rawOnly.probe(0x68), await absent.probe(0x68)]).toEqual([true, true, false]);
   });
 });

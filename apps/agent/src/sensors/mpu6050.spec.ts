@@ -70,7 +70,12 @@ describe('Mpu6050', () => {
 
   it('applies options', () => {
     const sensor = new Mpu6050(new FakeI2cBus({}), 0x68, { sampleRate: 200, prefix: 'left.' });
-    expect(sensor.describe()).toMatchObject({ name: 'MPU6050', sample_rate: 200, prefix: 'left.', metrics: expect.arrayContaining(['left.accel_x']) });
+    expect(sensor.describe()).toMatchObject({
+      name: 'MPU6050',
+      sample_rate: 200,
+      prefix: 'left.',
+      metrics: expect.arrayContaining(['left.accel_x']),
+    });
   });
 });
 

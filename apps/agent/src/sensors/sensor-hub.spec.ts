@@ -23,7 +23,9 @@ class CountingSensor extends BaseSensor {
   read(): SensorReading[] {
     this.reads++;
     if (this.behaviour.failRead) throw new Error(`${this.name}: bus error`);
-    return [{ metric: 'value', value: this.reads, ...(this.behaviour.timestamp === undefined ? {} : { timestamp: this.behaviour.timestamp }) }];
+    return [
+      { metric: 'value', value: this.reads, ...(this.behaviour.timestamp === undefined ? {} : { timestamp: this.behaviour.timestamp }) },
+    ];
   }
 
   override async close(): Promise<void> {

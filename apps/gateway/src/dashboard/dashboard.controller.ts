@@ -47,7 +47,8 @@ export class DashboardController {
     const path = request.url.split('?')[0];
     const first = path.split('/')[1] ?? '';
     // Elsewhere a path with an extension is a file that does not exist (favicon.ico, robots.txt), not a page.
-    if (RESERVED.has(first) || (!PAGES.has(first) && /\.[A-Za-z0-9]+$/.test(path))) throw new DomainError('NOT_FOUND', `no route for GET ${path}`);
+    if (RESERVED.has(first) || (!PAGES.has(first) && /\.[A-Za-z0-9]+$/.test(path)))
+      throw new DomainError('NOT_FOUND', `no route for GET ${path}`);
     return this.page();
   }
 

@@ -19,7 +19,10 @@ export class IngestController {
   @Post()
   @HttpCode(200)
   @RequireScope('write')
-  @ApiBody({ schema: ingestBodySchema as unknown as Record<string, unknown>, description: 'Whole request accepted or rejected; ≤ 10,000 points, ≤ 5 MiB (gzip accepted)' })
+  @ApiBody({
+    schema: ingestBodySchema as unknown as Record<string, unknown>,
+    description: 'Whole request accepted or rejected; ≤ 10,000 points, ≤ 5 MiB (gzip accepted)',
+  })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'A retried request with the same key is stored once' })
   async ingest(
     @Body() body: unknown,
@@ -29,7 +32,12 @@ export class IngestController {
   ): Promise<{ success: true; accepted: number }> {
     try {
       const accepted = await this.accept(body, request, principal, idempotencyKey);
-      this.logger.debug({ message: 'ingest accepted', correlation_id: correlationIdOf(request), org_id: principal.org_id, points: accepted });
+      this.logger.debug({
+        message: 'ingest accepted',
+        correlation_id: correlationIdOf(request),
+        org_id: principal.org_id,
+        points: accepted,
+      });
       METRICS.ingestPointsAccepted.inc(accepted);
       return { success: true, accepted };
     } catch (error) {
@@ -39,7 +47,12 @@ export class IngestController {
     }
   }
 
-  private async accept(body: unknown, request: FastifyRequest & { rawBody?: Buffer }, principal: Principal, idempotencyKey: string | undefined): Promise<number> {
+  private async accept(
+    body: unknown,
+    request: FastifyRequest & { rawBody?: Buffer },
+    principal: Principal,
+    idempotencyKey: string | undefined,
+  ): Promise<number> {
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw new DomainError('BAD_REQUEST', 'Idempotency-Key must be 1 to 256 printable ASCII characters', [
         { field: 'Idempotency-Key', message: 'must be 1 to 256 printable ASCII characters' },

@@ -47,13 +47,19 @@ export function influxCompatibility(fastify: FastifyInstance, bodyLimit: number)
       return;
     }
     // Already in InfluxDB's shape (a partial write answered by the handler).
-    if ((route === INFLUX_V2_WRITE && typeof body.line === 'number') || (route === INFLUX_V1_WRITE && body.code === undefined && typeof body.error === 'string')) {
+    if (
+      (route === INFLUX_V2_WRITE && typeof body.line === 'number') ||
+      (route === INFLUX_V1_WRITE && body.code === undefined && typeof body.error === 'string')
+    ) {
       done(null, payload);
       return;
     }
     const message = typeof body.message === 'string' ? body.message : String(body.error ?? 'error');
     const status = reply.statusCode;
-    const shaped = route === INFLUX_V2_WRITE ? { code: V2_CODES[status] ?? (status >= 500 ? 'internal error' : 'invalid'), message } : { error: message };
+    const shaped =
+      route === INFLUX_V2_WRITE
+        ? { code: V2_CODES[status] ?? (status >= 500 ? 'internal error' : 'invalid'), message }
+        : { error: message };
     done(null, JSON.stringify(shaped));
   });
 }

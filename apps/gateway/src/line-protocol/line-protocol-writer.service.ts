@@ -41,7 +41,10 @@ export class LineProtocolWriter {
     const parsed = parseLineProtocol(body, options);
     if (parsed.points.length > INGEST_LIMITS.maxPoints) {
       METRICS.ingestPointsRejected.inc(parsed.points.length);
-      throw new DomainError('PAYLOAD_TOO_LARGE', `the body holds ${parsed.points.length} points (one per field); a request may carry at most ${INGEST_LIMITS.maxPoints}`);
+      throw new DomainError(
+        'PAYLOAD_TOO_LARGE',
+        `the body holds ${parsed.points.length} points (one per field); a request may carry at most ${INGEST_LIMITS.maxPoints}`,
+      );
     }
     const refused = new Map<number, string>(parsed.errors.map((e) => [e.line, e.message]));
     const points = this.refuseInvalid(parsed.points, parsed.pointLines, refused);
@@ -61,7 +64,7 @@ export class LineProtocolWriter {
   private refuseInvalid(points: IncomingPoint[], lines: number[], refused: Map<number, string>): IncomingPoint[] {
     if (!points.length || validateIngestBody({ points }).ok) return points;
     const kept: IncomingPoint[] = [];
-    for (let start = 0; start < points.length; ) {
+    for (let start = 0; start < points.length;) {
       let end = start + 1;
       while (end < points.length && lines[end] === lines[start]) end++;
       const linePoints = points.slice(start, end);

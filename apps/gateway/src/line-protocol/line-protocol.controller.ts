@@ -72,10 +72,13 @@ export class LineProtocolController {
     }
     const lines = typeof body === 'string' ? body : Buffer.isBuffer(body) ? body.toString('utf8') : '';
     // A test, not trim(): no copy of a 5 MiB body.
-    if (!/\S/.test(lines)) throw new DomainError('INVALID_BODY', 'the body holds no line protocol: send one point per line, e.g. "temp,host=rig-1 value=21.5"');
+    if (!/\S/.test(lines))
+      throw new DomainError('INVALID_BODY', 'the body holds no line protocol: send one point per line, e.g. "temp,host=rig-1 value=21.5"');
     const result = await this.writer.write(principal.org_id, lines, options, { idempotencyKey, correlationId: correlationIdOf(request) });
     if (!result.written && result.errors.length) {
-      throw new DomainError('INVALID_BODY', partialWriteMessage(result), [{ field: `line ${result.errors[0].line}`, message: result.errors[0].message }]);
+      throw new DomainError('INVALID_BODY', partialWriteMessage(result), [
+        { field: `line ${result.errors[0].line}`, message: result.errors[0].message },
+      ]);
     }
     return result;
   }
@@ -88,20 +91,23 @@ function text(value: unknown): string {
 function choose<T>(value: unknown, allowed: Record<string, T>, fallback: string, described: string): T {
   const name = value === undefined ? fallback : text(value);
   const chosen = Object.prototype.hasOwnProperty.call(allowed, name) ? allowed[name] : undefined;
-  if (chosen === undefined) throw new DomainError('BAD_REQUEST', `precision must be ${described}`, [{ field: 'precision', message: `must be ${described}` }]);
+  if (chosen === undefined)
+    throw new DomainError('BAD_REQUEST', `precision must be ${described}`, [{ field: 'precision', message: `must be ${described}` }]);
   return chosen;
 }
 
 function sourceTag(query: Record<string, unknown>): string | undefined {
   const tag = query.source_tag;
   if (tag === undefined) return undefined;
-  if (typeof tag !== 'string' || !tag || tag.length > 128) throw new DomainError('BAD_REQUEST', 'source_tag must name a tag (1 to 128 characters)');
+  if (typeof tag !== 'string' || !tag || tag.length > 128)
+    throw new DomainError('BAD_REQUEST', 'source_tag must name a tag (1 to 128 characters)');
   return tag;
 }
 
 function sessionFrom(value: unknown, name: string): string {
   const session = text(value);
-  if (!session) throw new DomainError('BAD_REQUEST', `${name} must be given to be used as the session id`, [{ field: name, message: 'is required' }]);
+  if (!session)
+    throw new DomainError('BAD_REQUEST', `${name} must be given to be used as the session id`, [{ field: name, message: 'is required' }]);
   return session;
 }
 
@@ -109,6 +115,8 @@ function sessionFrom(value: unknown, name: string): string {
 export function partialWriteMessage(result: LineProtocolWrite): string {
   const shown = result.errors.slice(0, 3).map((e) => `line ${e.line}: ${e.message}`);
   const more = result.refusedLines - shown.length;
-  const what = result.written ? `partial write: ${result.written} points written, ${result.refusedLines} lines refused` : `unable to parse: ${result.refusedLines} lines refused, nothing written`;
+  const what = result.written
+    ? `partial write: ${result.written} points written, ${result.refusedLines} lines refused`
+    : `unable to parse: ${result.refusedLines} lines refused, nothing written`;
   return `${what}; ${shown.join('; ')}${more > 0 ? `; and ${more} more` : ''}`;
 }

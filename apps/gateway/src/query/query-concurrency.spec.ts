@@ -54,7 +54,9 @@ describe('QueryConcurrency', () => {
 
   it('gives the slot back when opening the stream fails', async () => {
     const limiter = QueryConcurrency.withLimit(1);
-    await expect(limiter.stream(principal('k1'), async () => Promise.reject(new DomainError('SESSION_NOT_FOUND', 'gone')))).rejects.toThrow('gone');
+    await expect(limiter.stream(principal('k1'), async () => Promise.reject(new DomainError('SESSION_NOT_FOUND', 'gone')))).rejects.toThrow(
+      'gone',
+    );
     expect(limiter.inFlightFor('k1')).toBe(0);
   });
 });

@@ -49,7 +49,13 @@ export class QueryService {
     };
     const prefix = `${JSON.stringify(head).slice(0, -1)},"points":[`;
     return this.concurrency.stream(principal, () =>
-      readableChunks(this.broker.nc, SUBJECTS.query.points, request, { prefix, suffix: ']}' }, { stallTimeoutMs: config.streamStallTimeoutMs }),
+      readableChunks(
+        this.broker.nc,
+        SUBJECTS.query.points,
+        request,
+        { prefix, suffix: ']}' },
+        { stallTimeoutMs: config.streamStallTimeoutMs },
+      ),
     );
   }
 }

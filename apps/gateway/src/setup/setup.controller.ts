@@ -16,7 +16,9 @@ export class SetupController {
   @Get('setup')
   @Header('content-type', 'text/x-shellscript; charset=utf-8')
   script(@Req() request: FastifyRequest): string {
-    const endpoint = config.publicUrlConfigured ? config.publicUrl : `${request.protocol}://${request.headers.host ?? new URL(config.publicUrl).host}`;
+    const endpoint = config.publicUrlConfigured
+      ? config.publicUrl
+      : `${request.protocol}://${request.headers.host ?? new URL(config.publicUrl).host}`;
     return setupScript(endpoint);
   }
 
@@ -24,6 +26,9 @@ export class SetupController {
   agent(): StreamableFile {
     const tarball = readdirSync(AGENT_DIR, { withFileTypes: true }).find((entry) => /^plexus-agent-.*\.tgz$/.test(entry.name));
     if (!tarball) throw new DomainError('NOT_FOUND', 'the agent package was not built: run npm run build');
-    return new StreamableFile(createReadStream(join(AGENT_DIR, tarball.name)), { type: 'application/gzip', disposition: 'attachment; filename="plexus-agent.tgz"' });
+    return new StreamableFile(createReadStream(join(AGENT_DIR, tarball.name)), {
+      type: 'application/gzip',
+      disposition: 'attachment; filename="plexus-agent.tgz"',
+    });
   }
 }

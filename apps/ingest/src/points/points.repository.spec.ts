@@ -98,12 +98,15 @@ describe('PointsRepository (real PostgreSQL)', () => {
   });
 
   it('keeps the rollups equal to the rollup of the stored points, duplicates never counted', async () => {
-    const cols = 'series_id, bucket, n, n_num, min_num, max_num, first_time, first_num, first_json::text, last_time, last_num, last_json::text';
+    const cols =
+      'series_id, bucket, n, n_num, min_num, max_num, first_time, first_num, first_json::text, last_time, last_num, last_json::text';
     const kept = await db.query(`SELECT ${cols}, sum_num FROM points_1m ORDER BY 1, 2`);
     const recomputed = await db.query(`SELECT ${cols}, sum_num FROM (${ROLLUP_SELECT} FROM points GROUP BY 1, 2) r ORDER BY 1, 2`);
     expect(kept.rows.length).toBeGreaterThan(20);
     expect(kept.rows.map(({ sum_num: _sum, ...rest }) => rest)).toEqual(recomputed.rows.map(({ sum_num: _sum, ...rest }) => rest));
-    kept.rows.forEach((row, i) => (row.sum_num === null ? expect(recomputed.rows[i].sum_num).toBeNull() : expect(row.sum_num).toBeCloseTo(recomputed.rows[i].sum_num, 6)));
+    kept.rows.forEach((row, i) =>
+      row.sum_num === null ? expect(recomputed.rows[i].sum_num).toBeNull() : expect(row.sum_num).toBeCloseTo(recomputed.rows[i].sum_num, 6),
+    );
   });
 
   const RAW: Record<Aggregate, string> = {
@@ -160,7 +163,9 @@ describe('PointsRepository (real PostgreSQL)', () => {
   });
 
   it('reads raw points of every series of a metric in time order, limited', async () => {
-    const rows = await all(points.rawPoints({ org_id: 'org-1', source_id: 'rig', metric: 'temp', agg: 'avg', limit: 50, from_us: (BASE + 100) * 1e6 }));
+    const rows = await all(
+      points.rawPoints({ org_id: 'org-1', source_id: 'rig', metric: 'temp', agg: 'avg', limit: 50, from_us: (BASE + 100) * 1e6 }),
+    );
     expect(rows).toHaveLength(50);
     expect(rows.map((r) => r.ts)).toEqual([...rows.map((r) => r.ts)].sort((a, b) => a - b));
     expect(rows[0].ts).toBeGreaterThanOrEqual(BASE + 100);
@@ -170,7 +175,9 @@ describe('PointsRepository (real PostgreSQL)', () => {
 
   it('keeps the series cache within its byte bound and resolves a batch of more new series than it holds', async () => {
     // 1,200 series whose tags take ~32,000 characters each: ~77 MB of keys against a 64 MiB cache.
-    const tags = JSON.stringify(Object.fromEntries(Array.from({ length: 32 }, (_, t) => [`t${String(t).padStart(2, '0')}`, 'v'.repeat(990)])));
+    const tags = JSON.stringify(
+      Object.fromEntries(Array.from({ length: 32 }, (_, t) => [`t${String(t).padStart(2, '0')}`, 'v'.repeat(990)])),
+    );
     const identities = Array.from({ length: 1200 }, (_, i) => ({ orgId: 'org-1', sourceId: 'wide', metric: `m${i}`, sessionId: '', tags }));
     const keys = identities.map((s) => Object.values(s).join('\u0000'));
     const series = new SeriesRepository(dataSource);
@@ -184,10 +191,20 @@ describe('PointsRepository (real PostgreSQL)', () => {
   }, 60_000);
 
   it('gives one id per series when several ingest instances create the same new series at once', async () => {
-    const identities = Array.from({ length: 50 }, (_, i) => ({ orgId: 'org-1', sourceId: `race-${i % 5}`, metric: `m${i}`, sessionId: '', tags: i % 2 ? '{"k":"v"}' : '' }));
+    const identities = Array.from({ length: 50 }, (_, i) => ({
+      orgId: 'org-1',
+      sourceId: `race-${i % 5}`,
+      metric: `m${i}`,
+      sessionId: '',
+      tags: i % 2 ? '{"k":"v"}' : '',
+    }));
     const keys = identities.map((s) => Object.values(s).join('\u0000'));
     const instances = Array.from({ length: 4 }, () => new SeriesRepository(dataSource));
-    const answers = await Promise.all(instances.map((series, n) => series.resolve(n % 2 ? [...keys].reverse() : keys, (i) => (n % 2 ? [...identities].reverse() : identities)[i])));
+    const answers = await Promise.all(
+      instances.map((series, n) =>
+        series.resolve(n % 2 ? [...keys].reverse() : keys, (i) => (n % 2 ? [...identities].reverse() : identities)[i]),
+      ),
+    );
     const [first, second, third, fourth] = answers;
     expect(second.reverse()).toEqual(first);
     expect(third).toEqual(first);

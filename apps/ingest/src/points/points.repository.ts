@@ -154,8 +154,10 @@ export class PointsRepository implements OnModuleInit {
     if (request.bucket_us % MINUTE_US === 0 && (fromMinute === undefined || toMinute === undefined || fromMinute < toMinute)) {
       const whole = timeRange('bucket', params, fromMinute, toMinute);
       const edges: string[] = [];
-      if (from !== undefined && fromMinute !== from) edges.push(`(time >= ${TIME_US(param(params, from))} AND time < ${TIME_US(param(params, fromMinute))})`);
-      if (to !== undefined && toMinute !== to) edges.push(`(time >= ${TIME_US(param(params, toMinute))} AND time < ${TIME_US(param(params, to))})`);
+      if (from !== undefined && fromMinute !== from)
+        edges.push(`(time >= ${TIME_US(param(params, from))} AND time < ${TIME_US(param(params, fromMinute))})`);
+      if (to !== undefined && toMinute !== to)
+        edges.push(`(time >= ${TIME_US(param(params, toMinute))} AND time < ${TIME_US(param(params, to))})`);
       parts = `${ROLLUPS}${whole}` + (edges.length ? ` UNION ALL ${RAW_AS_ROLLUP} AND (${edges.join(' OR ')})` : '');
     } else {
       parts = `${RAW_AS_ROLLUP}${timeRange('time', params, from, to)}`;
@@ -169,8 +171,16 @@ export class PointsRepository implements OnModuleInit {
   }
 
   /** How many points a session holds, of which metrics, from when to when. */
-  async sessionStats(orgId: string, sessionId: string): Promise<{ pointCount: number; metrics: string[]; first: number | null; last: number | null }> {
-    const [stats] = await this.reads.query<{ point_count: string; metrics: string[]; first_point_at: number | null; last_point_at: number | null }>(
+  async sessionStats(
+    orgId: string,
+    sessionId: string,
+  ): Promise<{ pointCount: number; metrics: string[]; first: number | null; last: number | null }> {
+    const [stats] = await this.reads.query<{
+      point_count: string;
+      metrics: string[];
+      first_point_at: number | null;
+      last_point_at: number | null;
+    }>(
       `SELECT count(*)::bigint AS point_count,
               coalesce(array_agg(DISTINCT s.metric), '{}') AS metrics,
               extract(epoch FROM min(p.time))::float8 AS first_point_at,
@@ -179,7 +189,12 @@ export class PointsRepository implements OnModuleInit {
         WHERE s.org_id = $1 AND s.session_id = $2`,
       [orgId, sessionId],
     );
-    return { pointCount: Number(stats.point_count), metrics: [...stats.metrics].sort(), first: stats.first_point_at, last: stats.last_point_at };
+    return {
+      pointCount: Number(stats.point_count),
+      metrics: [...stats.metrics].sort(),
+      first: stats.first_point_at,
+      last: stats.last_point_at,
+    };
   }
 
   /** A session's points, oldest first (then by source and metric), in chunks of rows. */
@@ -199,7 +214,10 @@ export class PointsRepository implements OnModuleInit {
    */
   async deleteOlderThan(runner: { query(sql: string, params: unknown[]): Promise<unknown> }, days: number, batch: number): Promise<number> {
     const cutoff = `date_bin(interval '1 minute', now() - make_interval(days => $1), timestamptz 'epoch')`;
-    const result = await runner.query(`DELETE FROM points WHERE ctid = ANY (ARRAY(SELECT ctid FROM points WHERE time < ${cutoff} LIMIT $2))`, [days, batch]);
+    const result = await runner.query(
+      `DELETE FROM points WHERE ctid = ANY (ARRAY(SELECT ctid FROM points WHERE time < ${cutoff} LIMIT $2))`,
+      [days, batch],
+    );
     const count = Array.isArray(result) ? Number(result[1] ?? 0) : 0;
     if (count < batch) await runner.query(`DELETE FROM points_1m WHERE bucket < ${cutoff}`, [days]);
     return count;
@@ -218,7 +236,9 @@ export class PointsRepository implements OnModuleInit {
       await this.dataSource.query(`SELECT add_retention_policy('points_1m', make_interval(days => $1))`, [retentionDays]);
     }
     if (compressAfterDays) {
-      await this.dataSource.query(`ALTER TABLE points SET (timescaledb.compress, timescaledb.compress_segmentby = 'series_id', timescaledb.compress_orderby = 'time')`);
+      await this.dataSource.query(
+        `ALTER TABLE points SET (timescaledb.compress, timescaledb.compress_segmentby = 'series_id', timescaledb.compress_orderby = 'time')`,
+      );
       await this.dataSource.query(`SELECT add_compression_policy('points', make_interval(days => $1))`, [compressAfterDays]);
     }
   }

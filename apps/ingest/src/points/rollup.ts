@@ -79,7 +79,9 @@ export class RollupBuilder {
 
   /** Parameters of UPSERT_ROLLUPS, ordered by (series, minute) so parallel writers lock rows in one order. */
   parameters(): unknown[][] {
-    const rows = [...this.series.values()].flatMap((minutes) => [...minutes.values()]).sort((a, b) => a.seriesId - b.seriesId || a.bucketUs - b.bucketUs);
+    const rows = [...this.series.values()]
+      .flatMap((minutes) => [...minutes.values()])
+      .sort((a, b) => a.seriesId - b.seriesId || a.bucketUs - b.bucketUs);
     return [
       rows.map((r) => r.seriesId),
       rows.map((r) => r.bucketUs),
@@ -115,7 +117,8 @@ const MERGE = `
     last_json  = CASE WHEN excluded.last_time > r.last_time THEN excluded.last_json ELSE r.last_json END,
     last_time  = greatest(r.last_time, excluded.last_time)`;
 
-const COLUMNS = '(series_id, bucket, n, n_num, sum_num, min_num, max_num, first_time, first_num, first_json, last_time, last_num, last_json)';
+const COLUMNS =
+  '(series_id, bucket, n, n_num, sum_num, min_num, max_num, first_time, first_num, first_json, last_time, last_num, last_json)';
 
 /** Merges RollupBuilder.parameters() into points_1m. */
 export const UPSERT_ROLLUPS = `

@@ -97,7 +97,9 @@ export class SeriesRepository {
     }
     if (!missing.size) return ids;
     // Read back from what create answers, not the cache: a batch may hold more new series than it keeps.
-    const created = await this.create([...missing.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, identity]) => identity));
+    const created = await this.create(
+      [...missing.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, identity]) => identity),
+    );
     for (const i of missingAt) {
       const id = created.get(keys[i]);
       if (id === undefined) throw new Error(`series of metric ${JSON.stringify(missing.get(keys[i])?.metric)} was not resolved`);
@@ -125,16 +127,20 @@ export class SeriesRepository {
   private async create(identities: SeriesIdentity[]): Promise<Map<string, number>> {
     const client = await this.pool.connect();
     try {
-      const { rows } = await client.query<{ id: number; org_id: string; source_id: string; metric: string; session_id: string; tags: Record<string, string | number | boolean> }>(
-        UPSERT_SERIES,
-        [
-          identities.map((s) => s.orgId),
-          identities.map((s) => s.sourceId),
-          identities.map((s) => s.metric),
-          identities.map((s) => s.sessionId),
-          identities.map((s) => s.tags || '{}'),
-        ],
-      );
+      const { rows } = await client.query<{
+        id: number;
+        org_id: string;
+        source_id: string;
+        metric: string;
+        session_id: string;
+        tags: Record<string, string | number | boolean>;
+      }>(UPSERT_SERIES, [
+        identities.map((s) => s.orgId),
+        identities.map((s) => s.sourceId),
+        identities.map((s) => s.metric),
+        identities.map((s) => s.sessionId),
+        identities.map((s) => s.tags || '{}'),
+      ]);
       const now = Date.now();
       const ids = new Map<string, number>();
       for (const row of rows) {

@@ -112,7 +112,9 @@ describe('csvLine', () => {
   });
 
   it('quotes a JSON value, tags and fields that need it', () => {
-    const line = csvLine(row({ value_num: null, value_json: '{"a": 1, "b": "x"}', tags: '{"room": "a", "floor": 2}', metric: 'm,1', session_id: 'run-7' }));
+    const line = csvLine(
+      row({ value_num: null, value_json: '{"a": 1, "b": "x"}', tags: '{"room": "a", "floor": 2}', metric: 'm,1', session_id: 'run-7' }),
+    );
     expect(line).toBe(
       '2023-11-13T18:26:40.123456Z,1699900000.123456,rig-1,"m,1","{""a"": 1, ""b"": ""x""}","{""room"": ""a"", ""floor"": 2}",run-7\n',
     );

@@ -24,7 +24,12 @@ export function readFailure(error: unknown, logger: Logger, state: { poolFull?: 
     return new DomainError('BAD_REQUEST', `a query parameter is out of range: ${message.slice(0, 200)}`);
   }
   if (state.poolFull) {
-    return new DomainError('SERVICE_UNAVAILABLE', `too many queries and exports in progress (${config.readPoolSize} at once on this instance); retry shortly`, undefined, 1);
+    return new DomainError(
+      'SERVICE_UNAVAILABLE',
+      `too many queries and exports in progress (${config.readPoolSize} at once on this instance); retry shortly`,
+      undefined,
+      1,
+    );
   }
   if (isConnectionFailure(error)) return new DomainError('SERVICE_UNAVAILABLE', 'the database is unavailable; retry shortly', undefined, 1);
   logger.error(`read failed: ${message}`);

@@ -51,7 +51,9 @@ describe('ReadPool', () => {
   });
 
   it('turns a value PostgreSQL finds out of range into a 400', async () => {
-    const failure = (await pool.query(`SELECT timestamptz 'epoch' + $1::bigint * interval '1 microsecond'`, ['99999999999999999999999']).catch((error: unknown) => error)) as DomainError;
+    const failure = (await pool
+      .query(`SELECT timestamptz 'epoch' + $1::bigint * interval '1 microsecond'`, ['99999999999999999999999'])
+      .catch((error: unknown) => error)) as DomainError;
     expect(failure.code).toBe('BAD_REQUEST');
   });
 });

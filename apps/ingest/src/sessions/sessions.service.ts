@@ -57,7 +57,10 @@ export class SessionsService {
   }
 
   private async createSession(request: CreateSessionRequest): Promise<CreateSessionReply> {
-    const id = request.session_id === undefined ? `session_${Math.floor(Date.now() / 1000)}_${randomBytes(4).toString('hex')}` : checkSessionId(request.session_id);
+    const id =
+      request.session_id === undefined
+        ? `session_${Math.floor(Date.now() / 1000)}_${randomBytes(4).toString('hex')}`
+        : checkSessionId(request.session_id);
     const inserted = await this.sessions
       .createQueryBuilder()
       .insert()
@@ -87,7 +90,11 @@ export class SessionsService {
     const session = await this.find(request.org_id, request.session_id);
     if (request.status) {
       session.status = request.status;
-      session.endedAt = ENDED.has(request.status) ? (request.ended_at ? new Date(request.ended_at) : (session.endedAt ?? new Date())) : null;
+      session.endedAt = ENDED.has(request.status)
+        ? request.ended_at
+          ? new Date(request.ended_at)
+          : (session.endedAt ?? new Date())
+        : null;
     } else if (request.ended_at) {
       session.endedAt = new Date(request.ended_at);
     }
@@ -150,7 +157,10 @@ async function refuseBadData<T>(work: Promise<T>): Promise<T> {
     const code = (error as { code?: unknown }).code;
     // 22xxx: a value PostgreSQL cannot hold; 23502: null where a value is required (`"name": null`).
     if (typeof code === 'string' && (code.startsWith('22') || code === NOT_NULL_VIOLATION)) {
-      throw new DomainError('BAD_REQUEST', `the session holds a value the database cannot store: ${(error as Error).message.slice(0, 200)}`);
+      throw new DomainError(
+        'BAD_REQUEST',
+        `the session holds a value the database cannot store: ${(error as Error).message.slice(0, 200)}`,
+      );
     }
     throw error;
   }

@@ -102,9 +102,14 @@ describe('addMessagePoints', () => {
   });
 
   it('throws a PoisonMessageError naming the bad point', () => {
-    expect(poison(message([{ metric: 'm', value: 1, source_id: 's' }, { metric: 'm', value: null, source_id: 's' }])).message).toMatch(
-      /^invalid points: points\[1\]\.value /,
-    );
+    expect(
+      poison(
+        message([
+          { metric: 'm', value: 1, source_id: 's' },
+          { metric: 'm', value: null, source_id: 's' },
+        ]),
+      ).message,
+    ).toMatch(/^invalid points: points\[1\]\.value /);
     expect(poison(message([])).message).toMatch(/^invalid points: points must hold at least one point/);
     expect(poison(JSON.stringify({ org_id: 'o', received_at_us: 1 })).message).toMatch(/^invalid points: /);
   });

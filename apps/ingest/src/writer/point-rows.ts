@@ -21,7 +21,13 @@ export class ParsedPoints {
 
   identity(i: number): SeriesIdentity {
     const point = this.points[i];
-    return { orgId: this.orgs[i], sourceId: point.source_id, metric: point.metric, sessionId: point.session_id ?? '', tags: canonicalTags(point.tags) };
+    return {
+      orgId: this.orgs[i],
+      sourceId: point.source_id,
+      metric: point.metric,
+      sessionId: point.session_id ?? '',
+      tags: canonicalTags(point.tags),
+    };
   }
 }
 

@@ -38,7 +38,14 @@ function messages(count: number, pointsEach: number): string[] {
     JSON.stringify({
       org_id: 'org-1',
       received_at_us: 1_700_000_000_000_000,
-      request: { points: Array.from({ length: pointsEach }, (_, p) => ({ metric: 'm', value: m * pointsEach + p, source_id: 'rig-1', timestamp: 1_700_000_000 + m + p / 1000 })) },
+      request: {
+        points: Array.from({ length: pointsEach }, (_, p) => ({
+          metric: 'm',
+          value: m * pointsEach + p,
+          source_id: 'rig-1',
+          timestamp: 1_700_000_000 + m + p / 1000,
+        })),
+      },
     }),
   );
 }
@@ -67,7 +74,7 @@ describe('PointsWriter when its connection is cut mid-COPY', () => {
       (error: unknown) => error,
     );
     let pid: number | undefined;
-    for (const deadline = Date.now() + 20_000; pid === undefined && Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 20_000; pid === undefined && Date.now() < deadline;) {
       pid = await copyBackend();
       if (pid === undefined) await new Promise((resolve) => setTimeout(resolve, 20));
     }

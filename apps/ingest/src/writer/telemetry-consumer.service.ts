@@ -67,13 +67,18 @@ export class TelemetryConsumer implements OnApplicationBootstrap, BeforeApplicat
   /** Consumer lag as JetStream reports it, read at scrape time. */
   private exportLag(): void {
     const jsm = jetstreamManager(this.broker.nc);
-    scrapeGauge('plexus_jetstream_consumer_pending_messages', 'Telemetry messages waiting in JetStream for the ingest consumer', ['state'], async (gauge) => {
-      const info = await (await jsm).consumers.info(STREAMS.telemetry, CONSUMERS.ingestWriter).catch(() => undefined);
-      if (!info) return;
-      gauge.set({ state: 'pending' }, info.num_pending);
-      gauge.set({ state: 'ack_pending' }, info.num_ack_pending);
-      gauge.set({ state: 'redelivered' }, info.num_redelivered);
-    });
+    scrapeGauge(
+      'plexus_jetstream_consumer_pending_messages',
+      'Telemetry messages waiting in JetStream for the ingest consumer',
+      ['state'],
+      async (gauge) => {
+        const info = await (await jsm).consumers.info(STREAMS.telemetry, CONSUMERS.ingestWriter).catch(() => undefined);
+        if (!info) return;
+        gauge.set({ state: 'pending' }, info.num_pending);
+        gauge.set({ state: 'ack_pending' }, info.num_ack_pending);
+        gauge.set({ state: 'redelivered' }, info.num_redelivered);
+      },
+    );
   }
 
   /**
@@ -125,7 +130,11 @@ export class TelemetryConsumer implements OnApplicationBootstrap, BeforeApplicat
   private takeBatch(): JsMsg[] {
     let count = 0;
     let bytes = 0;
-    while (count < this.buffer.length && count < config.batchMessages && (count === 0 || bytes + this.buffer[count].data.length <= config.batchBytes)) {
+    while (
+      count < this.buffer.length &&
+      count < config.batchMessages &&
+      (count === 0 || bytes + this.buffer[count].data.length <= config.batchBytes)
+    ) {
       bytes += this.buffer[count].data.length;
       count++;
     }
@@ -161,7 +170,10 @@ export class TelemetryConsumer implements OnApplicationBootstrap, BeforeApplicat
       const transient = isTransientFailure(error) && !(error instanceof PoisonMessageError);
       METRICS.writerFailures.inc({ kind: transient ? 'database_unavailable' : 'data' });
       if (transient) {
-        this.logger.warn({ message: `database unavailable (${(error as Error).message}); messages will be retried`, correlation_ids: correlationIds(batch) });
+        this.logger.warn({
+          message: `database unavailable (${(error as Error).message}); messages will be retried`,
+          correlation_ids: correlationIds(batch),
+        });
         for (const msg of batch) msg.nak(RETRY_DELAY_MS);
         await delay(RETRY_DELAY_MS);
         return;
@@ -178,7 +190,10 @@ export class TelemetryConsumer implements OnApplicationBootstrap, BeforeApplicat
   private async failOne(msg: JsMsg, error: Error): Promise<void> {
     const poison = error instanceof PoisonMessageError;
     if (!poison && msg.info.deliveryCount < config.maxAttempts) {
-      this.logger.warn({ message: `message ${msg.seq} failed (attempt ${msg.info.deliveryCount}): ${error.message}`, correlation_ids: correlationIds([msg]) });
+      this.logger.warn({
+        message: `message ${msg.seq} failed (attempt ${msg.info.deliveryCount}): ${error.message}`,
+        correlation_ids: correlationIds([msg]),
+      });
       msg.nak(RETRY_DELAY_MS * msg.info.deliveryCount);
       return;
     }
@@ -192,7 +207,10 @@ export class TelemetryConsumer implements OnApplicationBootstrap, BeforeApplicat
       await this.js.publish(SUBJECTS.telemetry.deadLetter, msg.data, { headers: h });
       msg.ack();
       METRICS.writerDeadLetters.inc();
-      this.logger.error({ message: `message ${msg.seq} dead-lettered to ${SUBJECTS.telemetry.deadLetter}: ${reason}`, correlation_ids: correlationIds([msg]) });
+      this.logger.error({
+        message: `message ${msg.seq} dead-lettered to ${SUBJECTS.telemetry.deadLetter}: ${reason}`,
+        correlation_ids: correlationIds([msg]),
+      });
     } catch (publishError) {
       this.logger.error(`could not dead-letter message ${msg.seq}: ${(publishError as Error).message}`);
       msg.nak(RETRY_DELAY_MS);

@@ -39,9 +39,11 @@ export function newSourceId(name: string | null | undefined): string {
 function checkSourceId(sourceId: unknown): string | undefined {
   if (sourceId === undefined) return undefined;
   if (typeof sourceId !== 'string' || !SOURCE_ID.test(sourceId)) {
-    throw new DomainError('BAD_REQUEST', 'source_id must start with a letter or digit and hold up to 128 letters, digits, ".", "_", ":" or "-"', [
-      { field: 'source_id', message: 'invalid source_id' },
-    ]);
+    throw new DomainError(
+      'BAD_REQUEST',
+      'source_id must start with a letter or digit and hold up to 128 letters, digits, ".", "_", ":" or "-"',
+      [{ field: 'source_id', message: 'invalid source_id' }],
+    );
   }
   return sourceId;
 }
@@ -83,7 +85,9 @@ export class CodesService {
   }
 
   async status(orgId: string, code: string): Promise<PairingCodeStatusReply> {
-    const found = CODE_PATTERN.test(code.trim().toUpperCase()) ? await this.codes.findOneBy({ codeHash: this.secret.hash(code), orgId }) : null;
+    const found = CODE_PATTERN.test(code.trim().toUpperCase())
+      ? await this.codes.findOneBy({ codeHash: this.secret.hash(code), orgId })
+      : null;
     if (!found) throw new DomainError('CODE_NOT_FOUND', 'pairing code not found');
     if (found.usedAt) return { status: 'paired', source_id: found.sourceId ?? undefined, expires_at: found.expiresAt.toISOString() };
     if (found.expiresAt.getTime() <= Date.now()) throw new DomainError('CODE_EXPIRED', 'pairing code expired; create a new one');
@@ -98,7 +102,9 @@ export class CodesService {
   async complete(request: CompletePairingRequest): Promise<CompletePairingReply> {
     const code = typeof request?.code === 'string' ? request.code.trim().toUpperCase() : '';
     if (!CODE_PATTERN.test(code)) {
-      throw new DomainError('BAD_REQUEST', `code must be 6 characters of ${PAIRING_CODE_ALPHABET}`, [{ field: 'code', message: 'malformed pairing code' }]);
+      throw new DomainError('BAD_REQUEST', `code must be 6 characters of ${PAIRING_CODE_ALPHABET}`, [
+        { field: 'code', message: 'malformed pairing code' },
+      ]);
     }
     const askedSourceId = checkSourceId(request.source_id);
     const name = optionalText(request, 'name', 256);
@@ -121,7 +127,9 @@ export class CodesService {
       let sourceName: string;
       if (pairing.forSourceId) {
         if (askedSourceId !== undefined && askedSourceId !== pairing.forSourceId) {
-          throw new DomainError('CONFLICT', `this pairing code re-pairs source "${pairing.forSourceId}" only`, [{ field: 'source_id', message: 'not the source this code was made for' }]);
+          throw new DomainError('CONFLICT', `this pairing code re-pairs source "${pairing.forSourceId}" only`, [
+            { field: 'source_id', message: 'not the source this code was made for' },
+          ]);
         }
         sourceId = pairing.forSourceId;
         sourceName = await upsertSource(tx, pairing.orgId, sourceId, newName, platform);
@@ -129,11 +137,16 @@ export class CodesService {
         sourceId = askedSourceId;
         // The upsert locks the source's row, so two codes racing for one source id pair it once.
         sourceName = await upsertSource(tx, pairing.orgId, sourceId, newName, platform);
-        const [paired] = await tx.query(`SELECT 1 FROM device_tokens WHERE org_id = $1 AND source_id = $2 LIMIT 1`, [pairing.orgId, sourceId]);
+        const [paired] = await tx.query(`SELECT 1 FROM device_tokens WHERE org_id = $1 AND source_id = $2 LIMIT 1`, [
+          pairing.orgId,
+          sourceId,
+        ]);
         if (paired) {
-          throw new DomainError('CONFLICT', `source "${sourceId}" is already paired; re-pairing it needs a code an admin makes for it (POST /api/sources/pair { source_id })`, [
-            { field: 'source_id', message: 'already paired' },
-          ]);
+          throw new DomainError(
+            'CONFLICT',
+            `source "${sourceId}" is already paired; re-pairing it needs a code an admin makes for it (POST /api/sources/pair { source_id })`,
+            [{ field: 'source_id', message: 'already paired' }],
+          );
         }
       } else {
         ({ sourceId, sourceName } = await insertNewSource(tx, pairing.orgId, newName, platform));
@@ -156,7 +169,13 @@ export class CodesService {
 }
 
 /** Creates the source or updates it (its name only when one is given); answers its name. */
-async function upsertSource(tx: EntityManager, orgId: string, sourceId: string, name: string | undefined, platform: string | null): Promise<string> {
+async function upsertSource(
+  tx: EntityManager,
+  orgId: string,
+  sourceId: string,
+  name: string | undefined,
+  platform: string | null,
+): Promise<string> {
   const [row] = await tx.query(
     `INSERT INTO sources (org_id, id, name, platform) VALUES ($1, $2, $3, $4)
      ON CONFLICT (org_id, id) DO UPDATE SET name = coalesce($5, sources.name), platform = coalesce(EXCLUDED.platform, sources.platform)
@@ -167,7 +186,12 @@ async function upsertSource(tx: EntityManager, orgId: string, sourceId: string, 
 }
 
 /** A new source under a generated id; an id already taken (1 in 65,536 per name) is drawn again. */
-async function insertNewSource(tx: EntityManager, orgId: string, name: string | undefined, platform: string | null): Promise<{ sourceId: string; sourceName: string }> {
+async function insertNewSource(
+  tx: EntityManager,
+  orgId: string,
+  name: string | undefined,
+  platform: string | null,
+): Promise<{ sourceId: string; sourceName: string }> {
   for (let attempt = 0; attempt < 8; attempt++) {
     const sourceId = newSourceId(name);
     const inserted = await tx.query(

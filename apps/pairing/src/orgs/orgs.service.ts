@@ -48,7 +48,10 @@ export class OrgsService {
     }
     const key = generateApiKey();
     const { org, adminKey } = await this.dataSource.transaction(async (tx) => {
-      const inserted = await tx.query(`INSERT INTO orgs (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING RETURNING id`, [id, (name as string | undefined)?.trim() ?? id]);
+      const inserted = await tx.query(`INSERT INTO orgs (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING RETURNING id`, [
+        id,
+        (name as string | undefined)?.trim() ?? id,
+      ]);
       if (!inserted.length) throw new DomainError('CONFLICT', `org "${id}" already exists`);
       const adminKey = await tx.save(tx.create(ApiKeyEntity, apiKeyRecord(id, 'first admin', ['admin'], key)));
       return { org: await tx.findOneByOrFail(OrgEntity, { id }), adminKey };

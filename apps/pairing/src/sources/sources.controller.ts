@@ -24,7 +24,9 @@ export class SourcesController {
   @EventPattern<string>(SUBJECTS.sources.seen, { queue: QUEUES.pairing })
   async seen(@Payload() event: SourceSeenEvent): Promise<void> {
     if (typeof event?.org_id !== 'string' || typeof event.source_id !== 'string') return;
-    await this.sources.seen(event).catch((error: Error) => this.logger.warn(`could not record ${event.source_id} as seen: ${error.message}`));
+    await this.sources
+      .seen(event)
+      .catch((error: Error) => this.logger.warn(`could not record ${event.source_id} as seen: ${error.message}`));
   }
 
   @MessagePattern(SUBJECTS.sources.list, { queue: QUEUES.pairing })

@@ -57,7 +57,13 @@ export class SourcesService {
 
   /** A device connected or is alive: remember its description and when it was last seen. */
   async seen(event: SourceSeenEvent): Promise<void> {
-    const values = [event.org_id, event.source_id, event.platform ?? null, JSON.stringify(event.sensors ?? []), JSON.stringify(event.cameras ?? [])];
+    const values = [
+      event.org_id,
+      event.source_id,
+      event.platform ?? null,
+      JSON.stringify(event.sensors ?? []),
+      JSON.stringify(event.cameras ?? []),
+    ];
     if (event.create) {
       await this.sources.query(
         `INSERT INTO sources (org_id, id, name, platform, sensors, cameras, last_seen_at) VALUES ($1, $2, $2, $3, $4, $5, now())

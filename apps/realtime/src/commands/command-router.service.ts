@@ -113,7 +113,10 @@ export class CommandRouter {
       outcome('delivered');
     } catch {
       outcome('device_offline');
-      browser.socket.error('DEVICE_OFFLINE', `source ${JSON.stringify(sourceId)} is not connected`, { ...reference, ...(message.id === undefined ? {} : { id: message.id }) });
+      browser.socket.error('DEVICE_OFFLINE', `source ${JSON.stringify(sourceId)} is not connected`, {
+        ...reference,
+        ...(message.id === undefined ? {} : { id: message.id }),
+      });
       if (message.type === 'start_session') {
         // Created for a device that never heard of it: mark it so rather than leave it "active".
         const update = { org_id: orgId, session_id: message.session_id, status: 'aborted' };

@@ -40,10 +40,16 @@ export class DeviceHub implements OnModuleInit, OnModuleDestroy {
       nc.subscribe(SUBJECTS.realtime.takeoverAll, { callback: guarded('takeover event', (_, msg) => this.onTakeover(msg)) }),
       nc.subscribe(SUBJECTS.realtime.presenceAll, { callback: guarded('presence request', (_, msg) => this.onPresence(msg)) }),
       nc.subscribe(SUBJECTS.sources.revoked, {
-        callback: guarded('source revoked event', (_, msg) => this.onSourceRevoked(eventJson<SourceRevokedEvent>(msg) as SourceRevokedEvent)),
+        callback: guarded('source revoked event', (_, msg) =>
+          this.onSourceRevoked(eventJson<SourceRevokedEvent>(msg) as SourceRevokedEvent),
+        ),
       }),
-      nc.subscribe(SUBJECTS.keys.revoked, { callback: guarded('key revoked event', (_, msg) => this.onKeyRevoked(eventJson<KeyRevokedEvent>(msg) as KeyRevokedEvent)) }),
-      nc.subscribe(SUBJECTS.orgs.disabled, { callback: guarded('org disabled event', (_, msg) => this.onOrgDisabled(eventJson<OrgDisabledEvent>(msg) as OrgDisabledEvent)) }),
+      nc.subscribe(SUBJECTS.keys.revoked, {
+        callback: guarded('key revoked event', (_, msg) => this.onKeyRevoked(eventJson<KeyRevokedEvent>(msg) as KeyRevokedEvent)),
+      }),
+      nc.subscribe(SUBJECTS.orgs.disabled, {
+        callback: guarded('org disabled event', (_, msg) => this.onOrgDisabled(eventJson<OrgDisabledEvent>(msg) as OrgDisabledEvent)),
+      }),
     );
   }
 

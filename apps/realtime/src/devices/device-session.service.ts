@@ -1,5 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { BrokerConnection, checkDeviceEvent, type CommandFinishedEvent, DEVICE_EVENTS, type DeviceEvent, quoteInput, SUBJECTS } from '#common';
+import {
+  BrokerConnection,
+  checkDeviceEvent,
+  type CommandFinishedEvent,
+  DEVICE_EVENTS,
+  type DeviceEvent,
+  quoteInput,
+  SUBJECTS,
+} from '#common';
 import { withSourceId } from '../sockets/frames.js';
 import type { DeviceConnection } from './device-connection.js';
 import { DeviceHub } from './device-hub.service.js';

@@ -1,11 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import {
-  type IncomingPoint,
-  ServicesClient,
-  SUBJECTS,
-  TelemetryPublisher,
-  validateIngestBody,
-} from '#common';
+import { type IncomingPoint, ServicesClient, SUBJECTS, TelemetryPublisher, validateIngestBody } from '#common';
 import type { DeviceConnection } from './device-connection.js';
 
 interface DeviceTelemetry {

@@ -85,7 +85,13 @@ export class SocketServer implements OnApplicationBootstrap, OnApplicationShutdo
     this.wss?.close();
   }
 
-  async stats(): Promise<{ devices: number; browsers: number; sockets: number; dropped_telemetry: number; send_queue_full_closes: number }> {
+  async stats(): Promise<{
+    devices: number;
+    browsers: number;
+    sockets: number;
+    dropped_telemetry: number;
+    send_queue_full_closes: number;
+  }> {
     const dropped = (await METRICS.realtimeDropped.get()).values[0]?.value ?? 0;
     return {
       devices: this.devices.count,
@@ -116,7 +122,12 @@ export class SocketServer implements OnApplicationBootstrap, OnApplicationShutdo
         return;
       }
     }
-    this.wss?.handleUpgrade(request, socket, head, guarded('websocket accept', (ws: WebSocket) => this.accept(ws, pathOrg)));
+    this.wss?.handleUpgrade(
+      request,
+      socket,
+      head,
+      guarded('websocket accept', (ws: WebSocket) => this.accept(ws, pathOrg)),
+    );
   }
 
   private accept(ws: WebSocket, pathOrg: string | undefined): void {
@@ -195,7 +206,10 @@ export class SocketServer implements OnApplicationBootstrap, OnApplicationShutdo
         if (error instanceof AuthFailure) failure = error;
         else failure = new AuthFailure(`cannot authenticate now; error id ${reportUnexpected('authentication', error)}`, 'UNAVAILABLE');
         client.error(failure.code, failure.message);
-        client.close(failure.unavailable ? 1013 : CLOSE_CODES.badCredentials, failure.unavailable ? 'try again later' : 'authentication failed');
+        client.close(
+          failure.unavailable ? 1013 : CLOSE_CODES.badCredentials,
+          failure.unavailable ? 'try again later' : 'authentication failed',
+        );
       } finally {
         authenticating = false;
       }
@@ -282,5 +296,7 @@ function refuseUpgrade(socket: Duplex, status: number, statusText: string, reaso
   socket.once('finish', () => socket.destroy());
   // A peer that does not read the answer does not keep the socket either.
   setTimeout(() => socket.destroy(), 2000).unref();
-  socket.end(`HTTP/1.1 ${status} ${statusText}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${statusText}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }

@@ -45,8 +45,12 @@ describe('NATS settings', () => {
   });
 
   it('refuses a missing or wrong file, naming the variable and the path', () => {
-    expect(() => readNatsSettings({ NATS_CREDS: join(dir, 'nope.creds') })).toThrow(/NATS_CREDS names the file ".*nope.creds", which does not exist/);
-    expect(() => readNatsSettings({ NATS_CREDS: file('not.creds', 'hello') })).toThrow(/NATS_CREDS names ".*not.creds", which is not a NATS credentials file/);
+    expect(() => readNatsSettings({ NATS_CREDS: join(dir, 'nope.creds') })).toThrow(
+      /NATS_CREDS names the file ".*nope.creds", which does not exist/,
+    );
+    expect(() => readNatsSettings({ NATS_CREDS: file('not.creds', 'hello') })).toThrow(
+      /NATS_CREDS names ".*not.creds", which is not a NATS credentials file/,
+    );
     expect(() => readNatsSettings({ NATS_TLS_CA: join(dir, 'ca.pem') })).toThrow(/NATS_TLS_CA names the file/);
     expect(() => readNatsSettings({ NATS_TLS_CERT: file('cert.pem', 'x') })).toThrow(/NATS_TLS_KEY/);
     expect(() => readNatsSettings({ NATS_URL: 'ws://nats:8080' })).toThrow(/NATS_URL must use nats: or tls:/);
@@ -57,14 +61,27 @@ describe('NATS settings', () => {
     const caFile = file('ca.crt', 'x');
     const certFile = file('client.crt', 'x');
     const keyFile = file('client.key', 'x');
-    expect(readNatsSettings({ NATS_TLS_CA: caFile, NATS_TLS_CERT: certFile, NATS_TLS_KEY: keyFile }).tls).toEqual({ caFile, certFile, keyFile });
+    expect(readNatsSettings({ NATS_TLS_CA: caFile, NATS_TLS_CERT: certFile, NATS_TLS_KEY: keyFile }).tls).toEqual({
+      caFile,
+      certFile,
+      keyFile,
+    });
   });
 
   it('turns the settings into connect() options for each kind of credential', () => {
     const base = { servers: 'nats://nats:4222' };
-    expect(natsConnectionOptions({ ...base, auth: { kind: 'user', user: 'u', pass: 'p' } }, 'n')).toEqual({ ...base, name: 'n', user: 'u', pass: 'p' });
+    expect(natsConnectionOptions({ ...base, auth: { kind: 'user', user: 'u', pass: 'p' } }, 'n')).toEqual({
+      ...base,
+      name: 'n',
+      user: 'u',
+      pass: 'p',
+    });
     expect(natsConnectionOptions({ ...base, auth: { kind: 'token', token: 't' } }, 'n')).toEqual({ ...base, name: 'n', token: 't' });
     expect(natsConnectionOptions({ ...base, auth: { kind: 'nkey', seed: SEED } }, 'n').authenticator).toEqual(expect.any(Function));
-    expect(natsConnectionOptions({ ...base, auth: { kind: 'none' }, tls: { caFile: '/ca' } }, 'n')).toEqual({ ...base, name: 'n', tls: { caFile: '/ca' } });
+    expect(natsConnectionOptions({ ...base, auth: { kind: 'none' }, tls: { caFile: '/ca' } }, 'n')).toEqual({
+      ...base,
+      name: 'n',
+      tls: { caFile: '/ca' },
+    });
   });
 });

@@ -64,8 +64,10 @@ export function readNatsSettings(env: Env = process.env): NatsSettings {
 
   const user = readOptionalString(env, 'NATS_USER');
   const password = readOptionalString(env, 'NATS_PASSWORD');
-  if (user !== undefined && password === undefined) throw new ConfigError('NATS_USER is set but NATS_PASSWORD is not: give both, or neither');
-  if (password !== undefined && user === undefined) throw new ConfigError('NATS_PASSWORD is set but NATS_USER is not: give both, or neither');
+  if (user !== undefined && password === undefined)
+    throw new ConfigError('NATS_USER is set but NATS_PASSWORD is not: give both, or neither');
+  if (password !== undefined && user === undefined)
+    throw new ConfigError('NATS_PASSWORD is set but NATS_USER is not: give both, or neither');
   if (user !== undefined && password !== undefined) given.push({ variable: 'NATS_USER', auth: { kind: 'user', user, pass: password } });
 
   const token = readOptionalString(env, 'NATS_TOKEN');
@@ -75,7 +77,9 @@ export function readNatsSettings(env: Env = process.env): NatsSettings {
   if (credsFile !== undefined) {
     const creds = readFileSync(credsFile, 'utf8');
     if (!/-----BEGIN NATS USER JWT-----/.test(creds) || !/-----BEGIN USER NKEY SEED-----/.test(creds)) {
-      throw new ConfigError(`NATS_CREDS names "${credsFile}", which is not a NATS credentials file (a user JWT and an nkey seed, as "nsc generate creds" writes)`);
+      throw new ConfigError(
+        `NATS_CREDS names "${credsFile}", which is not a NATS credentials file (a user JWT and an nkey seed, as "nsc generate creds" writes)`,
+      );
     }
     given.push({ variable: 'NATS_CREDS', auth: { kind: 'creds', credsFile } });
   }
@@ -83,20 +87,25 @@ export function readNatsSettings(env: Env = process.env): NatsSettings {
   const seed = readOptionalString(env, 'NATS_NKEY_SEED');
   if (seed !== undefined) {
     // Never echo the value: it is the private key.
-    if (!NKEY_USER_SEED.test(seed.trim())) throw new ConfigError('NATS_NKEY_SEED must be a user nkey seed ("SU" and 56 letters A-Z or digits 2-7)');
+    if (!NKEY_USER_SEED.test(seed.trim()))
+      throw new ConfigError('NATS_NKEY_SEED must be a user nkey seed ("SU" and 56 letters A-Z or digits 2-7)');
     given.push({ variable: 'NATS_NKEY_SEED', auth: { kind: 'nkey', seed: seed.trim() } });
   }
 
   // A NATS server accepts one proof of identity per connection: two would be a mistake to point out.
   if (given.length > 1) {
-    throw new ConfigError(`NATS credentials are given more than once (${given.map((entry) => entry.variable).join(', ')}): set exactly one way of signing in`);
+    throw new ConfigError(
+      `NATS credentials are given more than once (${given.map((entry) => entry.variable).join(', ')}): set exactly one way of signing in`,
+    );
   }
 
   const caFile = readableFile(env, 'NATS_TLS_CA');
   const certFile = readableFile(env, 'NATS_TLS_CERT');
   const keyFile = readableFile(env, 'NATS_TLS_KEY');
-  if (certFile !== undefined && keyFile === undefined) throw new ConfigError('NATS_TLS_CERT is set but NATS_TLS_KEY is not: a client certificate needs its key');
-  if (keyFile !== undefined && certFile === undefined) throw new ConfigError('NATS_TLS_KEY is set but NATS_TLS_CERT is not: a client key needs its certificate');
+  if (certFile !== undefined && keyFile === undefined)
+    throw new ConfigError('NATS_TLS_CERT is set but NATS_TLS_KEY is not: a client certificate needs its key');
+  if (keyFile !== undefined && certFile === undefined)
+    throw new ConfigError('NATS_TLS_KEY is set but NATS_TLS_CERT is not: a client key needs its certificate');
   const useTls = fromUrl.tls || caFile !== undefined || certFile !== undefined;
   const tls = useTls ? { ...(caFile && { caFile }), ...(certFile && { certFile }), ...(keyFile && { keyFile }) } : undefined;
 
@@ -105,6 +114,8 @@ export function readNatsSettings(env: Env = process.env): NatsSettings {
 
 /** What the settings say, without any secret: for start-up logs. */
 export function describeNatsSettings(settings: NatsSettings): string {
-  const auth = { none: 'no credentials', user: 'user/password', token: 'token', creds: 'credentials file', nkey: 'nkey' }[settings.auth.kind];
+  const auth = { none: 'no credentials', user: 'user/password', token: 'token', creds: 'credentials file', nkey: 'nkey' }[
+    settings.auth.kind
+  ];
   return `${settings.servers} (${auth}${settings.tls ? ', TLS' : ''})`;
 }

@@ -30,13 +30,26 @@ export function readSharedConfig(env: Record<string, string | undefined> = proce
   return {
     natsUrl: nats.servers,
     nats,
-    natsPrefix: readPattern(env, 'PLEXUS_NATS_PREFIX', 'plexus', /^[A-Za-z][A-Za-z0-9_-]{0,31}$/, 'a letter followed by up to 31 letters, digits, _ or -'),
+    natsPrefix: readPattern(
+      env,
+      'PLEXUS_NATS_PREFIX',
+      'plexus',
+      /^[A-Za-z][A-Za-z0-9_-]{0,31}$/,
+      'a letter followed by up to 31 letters, digits, _ or -',
+    ),
     databaseUrl: readUrl(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/plexus', ['postgres:', 'postgresql:']),
     idempotencyWindowSeconds: readInt(env, 'PLEXUS_IDEMPOTENCY_WINDOW_SECONDS', 600, 1, 7 * 24 * 3600),
     publishTimeoutMs: readInt(env, 'PLEXUS_PUBLISH_TIMEOUT_MS', 5_000, 100, 60_000),
     streamReplicas: readInt(env, 'PLEXUS_STREAM_REPLICAS', 1, 1, 5),
-    logFormat: readPattern(env, 'PLEXUS_LOG_FORMAT', env.NODE_ENV === 'production' ? 'json' : 'text', /^(json|text)$/, 'json or text') as 'json' | 'text',
-    logLevel: readPattern(env, 'PLEXUS_LOG_LEVEL', 'log', /^(error|warn|log|debug|verbose)$/, 'error, warn, log, debug or verbose') as LogLevelName,
+    logFormat: readPattern(env, 'PLEXUS_LOG_FORMAT', env.NODE_ENV === 'production' ? 'json' : 'text', /^(json|text)$/, 'json or text') as
+      'json' | 'text',
+    logLevel: readPattern(
+      env,
+      'PLEXUS_LOG_LEVEL',
+      'log',
+      /^(error|warn|log|debug|verbose)$/,
+      'error, warn, log, debug or verbose',
+    ) as LogLevelName,
   };
 }
 

@@ -22,7 +22,19 @@ describe('openDatabase (real PostgreSQL)', () => {
       expect(applied).toBe(MIGRATIONS.length);
       const tables = await sources[1].query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`);
       expect(tables.map((t: { table_name: string }) => t.table_name)).toEqual(
-        expect.arrayContaining(['api_keys', 'orgs', 'plexus_migrations', 'points', 'points_1m', 'series', 'sessions', 'sources', 'device_tokens', 'pairing_codes', 'telemetry']),
+        expect.arrayContaining([
+          'api_keys',
+          'orgs',
+          'plexus_migrations',
+          'points',
+          'points_1m',
+          'series',
+          'sessions',
+          'sources',
+          'device_tokens',
+          'pairing_codes',
+          'telemetry',
+        ]),
       );
       const indexes = await sources[2].query(`SELECT indexname FROM pg_indexes WHERE tablename = 'points' ORDER BY 1`);
       expect(indexes.map((i: { indexname: string }) => i.indexname)).toEqual(['points_pkey', 'points_time_brin']);

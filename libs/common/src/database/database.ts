@@ -104,7 +104,9 @@ export async function openDatabaseWhenReachable(
     } catch (error) {
       const waited = Date.now() - started;
       if (!isConnectionFailure(error) || (options.deadlineMs !== undefined && waited + delay > options.deadlineMs)) throw error;
-      logger.warn(`waiting for PostgreSQL at ${where(databaseUrl)} (${(error as Error).message}); attempt ${attempt}, retrying in ${delay} ms`);
+      logger.warn(
+        `waiting for PostgreSQL at ${where(databaseUrl)} (${(error as Error).message}); attempt ${attempt}, retrying in ${delay} ms`,
+      );
       await new Promise((resolve) => setTimeout(resolve, delay));
       delay = Math.min(delay * 2, options.maxDelayMs ?? 5000);
     }

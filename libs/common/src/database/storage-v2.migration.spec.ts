@@ -29,7 +29,10 @@ describe('storage v2 migration (real PostgreSQL)', () => {
     const v1 = new DataSource({
       type: 'postgres',
       url: `${root}/${name}`,
-      migrations: MIGRATIONS.slice(0, MIGRATIONS.findIndex((m) => m.name.startsWith('StorageV2'))),
+      migrations: MIGRATIONS.slice(
+        0,
+        MIGRATIONS.findIndex((m) => m.name.startsWith('StorageV2')),
+      ),
       migrationsTableName: 'plexus_migrations',
       migrationsTransactionMode: 'each',
     });
@@ -56,9 +59,12 @@ describe('storage v2 migration (real PostgreSQL)', () => {
       expect(before).toHaveLength(400);
       // The two key orders of one tag set are one series.
       const [{ series }] = await v2.query(`SELECT count(*)::int AS series FROM series`);
-      const [{ distinct }] = await v2.query(`SELECT count(*)::int AS distinct FROM (SELECT DISTINCT org_id, source_id, metric, session_id, tags FROM telemetry) d`);
+      const [{ distinct }] = await v2.query(
+        `SELECT count(*)::int AS distinct FROM (SELECT DISTINCT org_id, source_id, metric, session_id, tags FROM telemetry) d`,
+      );
       expect(series).toBe(distinct);
-      const cols = 'series_id, bucket, n, n_num, sum_num, min_num, max_num, first_time, first_num, first_json::text, last_time, last_num, last_json::text';
+      const cols =
+        'series_id, bucket, n, n_num, sum_num, min_num, max_num, first_time, first_num, first_json::text, last_time, last_num, last_json::text';
       const rollups = await v2.query(`SELECT ${cols} FROM points_1m ORDER BY 1, 2`);
       expect(rollups.length).toBeGreaterThan(10);
       expect(rollups).toEqual(await v2.query(`SELECT ${cols} FROM (${ROLLUP_SELECT} FROM points GROUP BY 1, 2) r ORDER BY 1, 2`));

@@ -22,7 +22,7 @@ export function timescaleDecision(state: TimescaleState): TimescaleDecision {
     return {
       use: false,
       warning:
-        "TimescaleDB is installed but not in shared_preload_libraries; using plain PostgreSQL. " +
+        'TimescaleDB is installed but not in shared_preload_libraries; using plain PostgreSQL. ' +
         "To use it, set shared_preload_libraries = 'timescaledb' and restart PostgreSQL before the first start.",
     };
   }
@@ -33,7 +33,14 @@ export function timescaleDecision(state: TimescaleState): TimescaleDecision {
 export function preloads(sharedPreloadLibraries: string, library: string): boolean {
   return sharedPreloadLibraries
     .split(',')
-    .map((entry) => entry.trim().replace(/^['"]|['"]$/g, '').split('/').pop()?.toLowerCase())
+    .map((entry) =>
+      entry
+        .trim()
+        .replace(/^['"]|['"]$/g, '')
+        .split('/')
+        .pop()
+        ?.toLowerCase(),
+    )
     .includes(library.toLowerCase());
 }
 

@@ -14,7 +14,12 @@ export interface ErrorBody {
 /** Messages may quote input (a path, a key); they are cut here so no answer echoes much of it. */
 const MAX_MESSAGE_CHARS = 512;
 
-export function errorBody(statusCode: number, message: string, details?: ErrorDetail[], code: ErrorCode = codeForStatus(statusCode)): ErrorBody {
+export function errorBody(
+  statusCode: number,
+  message: string,
+  details?: ErrorDetail[],
+  code: ErrorCode = codeForStatus(statusCode),
+): ErrorBody {
   return {
     statusCode,
     error: STATUS_CODES[statusCode] ?? 'Error',

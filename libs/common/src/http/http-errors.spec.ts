@@ -7,7 +7,8 @@ import { HttpErrorFilter } from './http-exception.filter.js';
 import { RequestValidationPipe } from './request-validation.pipe.js';
 
 const filter = new HttpErrorFilter();
-const fastifyError = (code: string, statusCode: number, message = 'fastify says no') => Object.assign(new Error(message), { code, statusCode });
+const fastifyError = (code: string, statusCode: number, message = 'fastify says no') =>
+  Object.assign(new Error(message), { code, statusCode });
 
 describe('HttpErrorFilter', () => {
   it.each([
@@ -17,7 +18,12 @@ describe('HttpErrorFilter', () => {
     ['a validation failure', 400, 'INVALID_BODY', new BadRequestException(['name must be a string'])],
     ['an unsupported media type', 415, 'UNSUPPORTED_MEDIA_TYPE', fastifyError('FST_ERR_CTP_INVALID_MEDIA_TYPE', 415)],
     ['a body too large', 413, 'PAYLOAD_TOO_LARGE', fastifyError('FST_ERR_CTP_BODY_TOO_LARGE', 413)],
-    ['a bad URL (not quoted back)', 400, 'BAD_REQUEST', fastifyError('FST_ERR_BAD_URL', 400, `'/${'x'.repeat(5000)}' is not a valid url component`)],
+    [
+      'a bad URL (not quoted back)',
+      400,
+      'BAD_REQUEST',
+      fastifyError('FST_ERR_BAD_URL', 400, `'/${'x'.repeat(5000)}' is not a valid url component`),
+    ],
     ['bad JSON', 400, 'INVALID_BODY', Object.assign(new SyntaxError('Unexpected end of JSON input'), { statusCode: 400 })],
   ])('%s → %i %s', (_what, status, code, error) => {
     const { body } = filter.describe(error, 'corr-1');
@@ -26,10 +32,18 @@ describe('HttpErrorFilter', () => {
   });
 
   it('answers anything unknown with 500 INTERNAL naming the correlation id, and counts it', async () => {
-    const before = (await register.getSingleMetric('plexus_unexpected_errors_total')!.get()).values.find((v) => v.labels.where === 'http')?.value ?? 0;
+    const before =
+      (await register.getSingleMetric('plexus_unexpected_errors_total')!.get()).values.find((v) => v.labels.where === 'http')?.value ?? 0;
     const { body } = filter.describe(new TypeError('boom'), 'corr-2');
-    expect(body).toEqual({ statusCode: 500, error: 'Internal Server Error', code: 'INTERNAL', message: 'internal error; correlation id corr-2' });
-    const after = (await register.getSingleMetric('plexus_unexpected_errors_total')!.get()).values.find((v) => v.labels.where === 'http')?.value;
+    expect(body).toEqual({
+      statusCode: 500,
+      error: 'Internal Server Error',
+      code: 'INTERNAL',
+      message: 'internal error; correlation id corr-2',
+    });
+    const after = (await register.getSingleMetric('plexus_unexpected_errors_total')!.get()).values.find(
+      (v) => v.labels.where === 'http',
+    )?.value;
     expect(after).toBe(before + 1);
   });
 });
@@ -39,7 +53,12 @@ class NameDto {
   name: string;
 }
 
-async function refusal(value: unknown, type: 'body' | 'query' | 'param', metatype?: new () => unknown, data?: string): Promise<DomainError> {
+async function refusal(
+  value: unknown,
+  type: 'body' | 'query' | 'param',
+  metatype?: new () => unknown,
+  data?: string,
+): Promise<DomainError> {
   const error = await new RequestValidationPipe().transform(value, { type, metatype, data }).then(
     () => undefined,
     (thrown: unknown) => thrown,
@@ -55,12 +74,21 @@ describe('RequestValidationPipe', () => {
       message: 'name must not contain NUL (\\u0000) characters',
       details: [{ field: 'name', message: 'name must not contain NUL (\\u0000) characters' }],
     });
-    expect((await refusal('\ud800', 'param', String, 'sessionId')).toWire()).toMatchObject({ code: 'BAD_REQUEST', details: [{ field: 'sessionId' }] });
-    expect((await refusal({ cursor: 'x\u0000' }, 'query', NameDto)).toWire()).toMatchObject({ code: 'BAD_REQUEST', details: [{ field: 'cursor' }] });
+    expect((await refusal('\ud800', 'param', String, 'sessionId')).toWire()).toMatchObject({
+      code: 'BAD_REQUEST',
+      details: [{ field: 'sessionId' }],
+    });
+    expect((await refusal({ cursor: 'x\u0000' }, 'query', NameDto)).toWire()).toMatchObject({
+      code: 'BAD_REQUEST',
+      details: [{ field: 'cursor' }],
+    });
   });
 
   it('names each field class-validator refuses: INVALID_BODY in the body, BAD_REQUEST in the query', async () => {
-    expect((await refusal({ name: 5 }, 'body', NameDto)).toWire()).toMatchObject({ code: 'INVALID_BODY', details: [{ field: 'name', message: 'name must be a string' }] });
+    expect((await refusal({ name: 5 }, 'body', NameDto)).toWire()).toMatchObject({
+      code: 'INVALID_BODY',
+      details: [{ field: 'name', message: 'name must be a string' }],
+    });
     expect((await refusal({ name: 5 }, 'query', NameDto)).code).toBe('BAD_REQUEST');
     expect((await refusal(['x'], 'body', NameDto)).message).toBe('the body must be a JSON object');
   });

@@ -26,7 +26,13 @@ type Env = Record<string, string | undefined>;
 
 export function readHttpLimits(env: Env): HttpLimits {
   const requestTimeoutMs = readInt(env, 'PLEXUS_HTTP_REQUEST_TIMEOUT_MS', HTTP_LIMIT_DEFAULTS.requestTimeoutMs, 1000, 3_600_000);
-  const headersTimeoutMs = readInt(env, 'PLEXUS_HTTP_HEADERS_TIMEOUT_MS', Math.min(HTTP_LIMIT_DEFAULTS.headersTimeoutMs, requestTimeoutMs), 1000, 3_600_000);
+  const headersTimeoutMs = readInt(
+    env,
+    'PLEXUS_HTTP_HEADERS_TIMEOUT_MS',
+    Math.min(HTTP_LIMIT_DEFAULTS.headersTimeoutMs, requestTimeoutMs),
+    1000,
+    3_600_000,
+  );
   // Node refuses a headers timeout longer than the request timeout.
   if (headersTimeoutMs > requestTimeoutMs) {
     throw new ConfigError('PLEXUS_HTTP_HEADERS_TIMEOUT_MS must not be longer than PLEXUS_HTTP_REQUEST_TIMEOUT_MS');

@@ -36,7 +36,9 @@ export class RequestValidationPipe extends ValidationPipe {
       }
     }
     if (metadata.type === 'body' && hasDto && (typeof value !== 'object' || value === null || Array.isArray(value))) {
-      throw new DomainError('INVALID_BODY', 'the body must be a JSON object', [{ field: 'body', message: 'the body must be a JSON object' }]);
+      throw new DomainError('INVALID_BODY', 'the body must be a JSON object', [
+        { field: 'body', message: 'the body must be a JSON object' },
+      ]);
     }
     try {
       return await super.transform(value, metadata);

@@ -12,7 +12,16 @@ export const CLOSE_CODES = {
 } as const;
 
 /** Dashboard → device messages; each names its target with `source_id` when a browser sends it. */
-export const DEVICE_COMMANDS = ['start_stream', 'stop_stream', 'start_session', 'stop_session', 'configure', 'execute', 'cancel', 'ping'] as const;
+export const DEVICE_COMMANDS = [
+  'start_stream',
+  'stop_stream',
+  'start_session',
+  'stop_session',
+  'configure',
+  'execute',
+  'cancel',
+  'ping',
+] as const;
 export type DeviceCommand = (typeof DEVICE_COMMANDS)[number];
 
 /** Device → dashboard messages, relayed to the org's browsers with `source_id` added. */
@@ -191,7 +200,8 @@ function jsonBytes(value: unknown): number {
 function streamOptions(frame: Frame): string | undefined {
   const metrics = frame.metrics;
   if (metrics !== undefined) {
-    if (!Array.isArray(metrics) || metrics.length > REALTIME_LIMITS.maxMetrics) return `"metrics" must be a list of at most ${REALTIME_LIMITS.maxMetrics} names`;
+    if (!Array.isArray(metrics) || metrics.length > REALTIME_LIMITS.maxMetrics)
+      return `"metrics" must be a list of at most ${REALTIME_LIMITS.maxMetrics} names`;
     if (!metrics.every((metric) => isPrintable(metric, REALTIME_LIMITS.maxMetricLength))) {
       return `each of "metrics" must be 1 to ${REALTIME_LIMITS.maxMetricLength} printable characters`;
     }
@@ -210,13 +220,16 @@ const COMMAND_CHECKS: Record<DeviceCommand, Check> = {
   start_session: (f) => optionalId(f, 'id') ?? optionalId(f, 'session_id') ?? optionalName(f, 'session_name') ?? streamOptions(f),
   stop_session: (f) => optionalId(f, 'id') ?? requiredId(f, 'session_id'),
   configure: (f) => {
-    if (!isPrintable(f.sensor, REALTIME_LIMITS.maxNameLength)) return `"sensor" must be 1 to ${REALTIME_LIMITS.maxNameLength} printable characters`;
-    if (f.config !== undefined && jsonBytes(f.config) > REALTIME_LIMITS.maxConfigBytes) return `"config" must be at most ${REALTIME_LIMITS.maxConfigBytes} bytes as JSON`;
+    if (!isPrintable(f.sensor, REALTIME_LIMITS.maxNameLength))
+      return `"sensor" must be 1 to ${REALTIME_LIMITS.maxNameLength} printable characters`;
+    if (f.config !== undefined && jsonBytes(f.config) > REALTIME_LIMITS.maxConfigBytes)
+      return `"config" must be at most ${REALTIME_LIMITS.maxConfigBytes} bytes as JSON`;
     return optionalId(f, 'id');
   },
   execute: (f) => {
     if (typeof f.command !== 'string' || !f.command) return 'execute needs "command"';
-    if (f.command.length > REALTIME_LIMITS.maxCommandLength) return `"command" is longer than ${REALTIME_LIMITS.maxCommandLength} characters`;
+    if (f.command.length > REALTIME_LIMITS.maxCommandLength)
+      return `"command" is longer than ${REALTIME_LIMITS.maxCommandLength} characters`;
     return optionalId(f, 'id');
   },
   cancel: (f) => optionalId(f, 'id'),
@@ -256,13 +269,19 @@ export function checkDeviceDescription(frame: Frame): string | undefined {
     return `"platform" must be 1 to ${REALTIME_LIMITS.maxPlatformLength} printable characters`;
   }
   const { sensors, cameras } = frame;
-  if (sensors !== undefined && (!Array.isArray(sensors) || sensors.length > REALTIME_LIMITS.maxSensors || jsonBytes(sensors) > REALTIME_LIMITS.maxSensorsBytes)) {
+  if (
+    sensors !== undefined &&
+    (!Array.isArray(sensors) || sensors.length > REALTIME_LIMITS.maxSensors || jsonBytes(sensors) > REALTIME_LIMITS.maxSensorsBytes)
+  ) {
     return `"sensors" must be a list of at most ${REALTIME_LIMITS.maxSensors} sensors and ${REALTIME_LIMITS.maxSensorsBytes} bytes`;
   }
   if (Array.isArray(sensors) && !sensors.every((sensor) => typeof sensor === 'object' && sensor !== null && !Array.isArray(sensor))) {
     return 'each of "sensors" must be an object';
   }
-  if (cameras !== undefined && (!Array.isArray(cameras) || cameras.length > REALTIME_LIMITS.maxCameras || jsonBytes(cameras) > REALTIME_LIMITS.maxCamerasBytes)) {
+  if (
+    cameras !== undefined &&
+    (!Array.isArray(cameras) || cameras.length > REALTIME_LIMITS.maxCameras || jsonBytes(cameras) > REALTIME_LIMITS.maxCamerasBytes)
+  ) {
     return `"cameras" must be a list of at most ${REALTIME_LIMITS.maxCameras} cameras and ${REALTIME_LIMITS.maxCamerasBytes} bytes`;
   }
   return undefined;
@@ -272,7 +291,8 @@ export function checkDeviceDescription(frame: Frame): string | undefined {
 export function checkSubscribe(frame: Frame): string | undefined {
   const ids = frame.source_ids;
   if (ids === undefined || ids === null) return undefined;
-  if (!Array.isArray(ids) || ids.length > REALTIME_LIMITS.maxSubscribeSourceIds) return `"source_ids" must be a list of at most ${REALTIME_LIMITS.maxSubscribeSourceIds} source ids`;
+  if (!Array.isArray(ids) || ids.length > REALTIME_LIMITS.maxSubscribeSourceIds)
+    return `"source_ids" must be a list of at most ${REALTIME_LIMITS.maxSubscribeSourceIds} source ids`;
   if (!ids.every(isSourceId)) return 'each of "source_ids" must be a valid source id';
   return undefined;
 }

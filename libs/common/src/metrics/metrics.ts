@@ -15,10 +15,20 @@ export function collectProcessMetrics(app: string): void {
 }
 
 export const METRICS = {
-  ingestRequests: new Counter({ name: 'plexus_ingest_requests_total', help: 'Telemetry write requests (POST /api/ingest, /api/v2/write, /write) by answer status', labelNames: ['status'] }),
-  ingestPointsAccepted: new Counter({ name: 'plexus_ingest_points_accepted_total', help: 'Points accepted by the gateway (stored in JetStream)' }),
+  ingestRequests: new Counter({
+    name: 'plexus_ingest_requests_total',
+    help: 'Telemetry write requests (POST /api/ingest, /api/v2/write, /write) by answer status',
+    labelNames: ['status'],
+  }),
+  ingestPointsAccepted: new Counter({
+    name: 'plexus_ingest_points_accepted_total',
+    help: 'Points accepted by the gateway (stored in JetStream)',
+  }),
   ingestPointsRejected: new Counter({ name: 'plexus_ingest_points_rejected_total', help: 'Points in ingest requests that were refused' }),
-  writerPointsWritten: new Counter({ name: 'plexus_writer_points_written_total', help: 'Points committed to PostgreSQL by this ingest app' }),
+  writerPointsWritten: new Counter({
+    name: 'plexus_writer_points_written_total',
+    help: 'Points committed to PostgreSQL by this ingest app',
+  }),
   writerBatchMessages: new Histogram({
     name: 'plexus_writer_batch_messages',
     help: 'JetStream messages per write transaction',
@@ -36,21 +46,33 @@ export const METRICS = {
   }),
   writerFailures: new Counter({ name: 'plexus_writer_failures_total', help: 'Failed write attempts by kind', labelNames: ['kind'] }),
   writerDeadLetters: new Counter({ name: 'plexus_writer_dead_letters_total', help: 'Messages moved to the dead-letter subject' }),
-  realtimeMessages: new Counter({ name: 'plexus_realtime_device_messages_total', help: 'Messages relayed from devices, by type', labelNames: ['type'] }),
+  realtimeMessages: new Counter({
+    name: 'plexus_realtime_device_messages_total',
+    help: 'Messages relayed from devices, by type',
+    labelNames: ['type'],
+  }),
   realtimeCommands: new Counter({
     name: 'plexus_realtime_commands_total',
     help: 'Dashboard → device messages, by type and outcome',
     labelNames: ['type', 'outcome'],
   }),
   realtimeDropped: new Counter({ name: 'plexus_realtime_dropped_telemetry_total', help: 'Live telemetry dropped for slow browsers' }),
-  realtimeRateLimited: new Counter({ name: 'plexus_realtime_rate_limited_total', help: 'Messages ignored for exceeding a rate limit', labelNames: ['kind'] }),
+  realtimeRateLimited: new Counter({
+    name: 'plexus_realtime_rate_limited_total',
+    help: 'Messages ignored for exceeding a rate limit',
+    labelNames: ['kind'],
+  }),
   pairings: new Counter({ name: 'plexus_pairings_total', help: 'Pairing attempts by outcome', labelNames: ['outcome'] }),
   unexpectedErrors: new Counter({
     name: 'plexus_unexpected_errors_total',
     help: 'Errors no handler expected (each logged with an error id), by where they were caught',
     labelNames: ['where'],
   }),
-  keyVerifications: new Counter({ name: 'plexus_key_verifications_total', help: 'API key verifications by outcome', labelNames: ['outcome'] }),
+  keyVerifications: new Counter({
+    name: 'plexus_key_verifications_total',
+    help: 'API key verifications by outcome',
+    labelNames: ['outcome'],
+  }),
 } as const;
 
 /** A gauge whose value is read when Prometheus scrapes. */

@@ -77,7 +77,9 @@ describe('chunk streams', () => {
   });
 
   it('answers 503 quickly when nobody serves the subject', async () => {
-    await expect(readableChunks(nc, `${prefix}.nobody`, {}, {}, { firstChunkTimeoutMs: 200 })).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    await expect(readableChunks(nc, `${prefix}.nobody`, {}, {}, { firstChunkTimeoutMs: 200 })).rejects.toMatchObject({
+      code: 'SERVICE_UNAVAILABLE',
+    });
   });
 
   it('sends an answer bigger than NATS max_payload in pieces, keeping surrogate pairs whole', async () => {

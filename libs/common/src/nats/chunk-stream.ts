@@ -252,7 +252,10 @@ export async function readableChunks(
   // The generator rests at a yield until the client takes the piece: that rest is what is timed.
   async function* watched(): AsyncGenerator<Uint8Array | string> {
     for await (const piece of all()) {
-      const stall = setTimeout(() => stream.destroy(new DomainError('SERVICE_UNAVAILABLE', `the client took no data for ${stallMs} ms`)), stallMs);
+      const stall = setTimeout(
+        () => stream.destroy(new DomainError('SERVICE_UNAVAILABLE', `the client took no data for ${stallMs} ms`)),
+        stallMs,
+      );
       try {
         yield piece;
       } finally {

@@ -12,7 +12,10 @@ export class BrokerConnection {
   private readonly logger: Logger;
   private connected = true;
 
-  private constructor(readonly nc: NatsConnection, name: string) {
+  private constructor(
+    readonly nc: NatsConnection,
+    name: string,
+  ) {
     this.logger = new Logger(`BrokerConnection:${name}`);
     void this.watchStatus();
   }

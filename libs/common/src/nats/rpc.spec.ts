@@ -26,13 +26,18 @@ describe('DomainRpcExceptionFilter', () => {
   });
 
   it('answers an unexpected error with INTERNAL and an error id, never its raw message', async () => {
-    const wire = (await wireErrorOf(new Error('relation "points" does not exist at /srv/secret/path'))) as { code: string; message: string };
+    const wire = (await wireErrorOf(new Error('relation "points" does not exist at /srv/secret/path'))) as {
+      code: string;
+      message: string;
+    };
     expect(wire.code).toBe('INTERNAL');
     expect(wire.message).toMatch(/^internal error; error id [0-9a-f-]{36}$/);
     expect(wire.message).not.toContain('points');
     expect(DomainError.fromWire(wire)?.status).toBe(500);
     // The operator gets the whole story under the same id.
     const errorId = wire.message.split(' ').pop();
-    expect(logged).toContainEqual(expect.objectContaining({ error_id: errorId, error: expect.stringContaining('relation "points" does not exist') }));
+    expect(logged).toContainEqual(
+      expect.objectContaining({ error_id: errorId, error: expect.stringContaining('relation "points" does not exist') }),
+    );
   });
 });

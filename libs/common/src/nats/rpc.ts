@@ -33,8 +33,14 @@ export class DomainRpcExceptionFilter implements RpcExceptionFilter<unknown> {
   catch(error: unknown, host?: ArgumentsHost): Observable<never> {
     if (error instanceof DomainError) return throwError(() => error.toWire());
     const errorId = randomUUID();
-    const subject = host?.getType() === 'rpc' ? (host.switchToRpc().getContext() as { getSubject?: () => string })?.getSubject?.() : undefined;
-    this.logger.error({ message: 'unhandled error in a NATS handler', subject, error_id: errorId, error: (error as Error)?.stack ?? String(error) });
+    const subject =
+      host?.getType() === 'rpc' ? (host.switchToRpc().getContext() as { getSubject?: () => string })?.getSubject?.() : undefined;
+    this.logger.error({
+      message: 'unhandled error in a NATS handler',
+      subject,
+      error_id: errorId,
+      error: (error as Error)?.stack ?? String(error),
+    });
     return throwError(() => new DomainError('INTERNAL', `internal error; error id ${errorId}`).toWire());
   }
 }

@@ -55,7 +55,10 @@ export async function ensureIngestConsumer(nc: NatsConnection, ackWaitMs: number
   };
   try {
     await jsm.consumers.info(STREAMS.telemetry, CONSUMERS.ingestWriter);
-    await jsm.consumers.update(STREAMS.telemetry, CONSUMERS.ingestWriter, { ack_wait: config.ack_wait, max_ack_pending: config.max_ack_pending });
+    await jsm.consumers.update(STREAMS.telemetry, CONSUMERS.ingestWriter, {
+      ack_wait: config.ack_wait,
+      max_ack_pending: config.max_ack_pending,
+    });
   } catch (error) {
     if (!/not found/i.test(String((error as Error).message))) throw error;
     await jsm.consumers.add(STREAMS.telemetry, config);

@@ -32,7 +32,10 @@ describe('validateIngestBody', () => {
 
   it('rejects a missing points array and an empty one, naming the field without an index', () => {
     expect(rejection({})).toEqual({ tooLarge: false, detail: { field: 'points', message: 'points is required' } });
-    expect(rejection({ points: [] })).toEqual({ tooLarge: false, detail: { field: 'points', message: 'points must hold at least one point' } });
+    expect(rejection({ points: [] })).toEqual({
+      tooLarge: false,
+      detail: { field: 'points', message: 'points must hold at least one point' },
+    });
   });
 
   it('names the body when it is not an object', () => {
@@ -117,7 +120,11 @@ describe('validateIngestBody', () => {
       ['session_id', point({ session_id: 's\ud83d' }), 'session_id'],
       ['a tag value', point({ tags: { k: '\ud800' } }), 'tags.k'],
     ])('in %s: names the point and field', (_where, bad, field) => {
-      expect(rejection({ points: [point(), point(), point(), bad] }).detail).toEqual({ index: 3, field, message: `points[3].${field} ${NOT_UNICODE}` });
+      expect(rejection({ points: [point(), point(), point(), bad] }).detail).toEqual({
+        index: 3,
+        field,
+        message: `points[3].${field} ${NOT_UNICODE}`,
+      });
     });
 
     it('in a tag key', () => {
@@ -134,12 +141,21 @@ describe('validateIngestBody', () => {
       ['an object key', { ['k\udc00']: 1 }],
       ['a string after an escaped backslash', { note: '\\\ud800' }],
     ])('inside %s value', (_where, value) => {
-      expect(rejection({ points: [point(), point({ value })] }).detail).toEqual({ index: 1, field: 'value', message: `points[1].value ${NOT_UNICODE}` });
+      expect(rejection({ points: [point(), point({ value })] }).detail).toEqual({
+        index: 1,
+        field: 'value',
+        message: `points[1].value ${NOT_UNICODE}`,
+      });
     });
 
     it('accepts surrogate pairs (emoji) and the literal escape text', () => {
       const emoji = 'temp \u{1F600}';
-      const body = { points: [point({ metric: emoji, value: emoji, session_id: emoji, tags: { [emoji]: emoji } }), point({ value: { [emoji]: [emoji] } })] };
+      const body = {
+        points: [
+          point({ metric: emoji, value: emoji, session_id: emoji, tags: { [emoji]: emoji } }),
+          point({ value: { [emoji]: [emoji] } }),
+        ],
+      };
       expect(validateIngestBody(body).ok).toBe(true);
       expect(validateIngestBody({ points: [point({ value: { note: '\\ud800' } })] }).ok).toBe(true);
     });
@@ -191,7 +207,11 @@ describe('validateIngestBody', () => {
   });
 
   it('rejects a source_id that is not a string and a missing one', () => {
-    expect(rejection({ points: [point({ source_id: 7 })] }).detail).toEqual({ index: 0, field: 'source_id', message: 'points[0].source_id must be string' });
+    expect(rejection({ points: [point({ source_id: 7 })] }).detail).toEqual({
+      index: 0,
+      field: 'source_id',
+      message: 'points[0].source_id must be string',
+    });
     expect(rejection({ points: [point({ source_id: undefined })] }).detail).toEqual({
       index: 0,
       field: 'source_id',
@@ -233,7 +253,10 @@ describe('validateIngestBody', () => {
 
   it('flags more than 10,000 points as too large, even when a point is also invalid', () => {
     const points = Array.from({ length: INGEST_LIMITS.maxPoints + 1 }, () => point());
-    expect(rejection({ points })).toEqual({ tooLarge: true, detail: { field: 'points', message: 'points must hold at most 10000 points' } });
+    expect(rejection({ points })).toEqual({
+      tooLarge: true,
+      detail: { field: 'points', message: 'points must hold at most 10000 points' },
+    });
     points[0] = point({ metric: '' });
     expect(rejection({ points }).tooLarge).toBe(true);
   });

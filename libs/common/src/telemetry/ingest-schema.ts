@@ -70,13 +70,16 @@ const validateBody = ajv.compile<{ points: IncomingPoint[] }>(ingestBodySchema);
 
 const FRIENDLY: Record<string, (e: ErrorObject) => string | undefined> = {
   type: (e) =>
-    e.instancePath.endsWith('/value') ? 'must be a number, string, boolean, object or array (not null)' : `must be ${String(e.params.type).replace(/,/g, ' or ')}`,
+    e.instancePath.endsWith('/value')
+      ? 'must be a number, string, boolean, object or array (not null)'
+      : `must be ${String(e.params.type).replace(/,/g, ' or ')}`,
   required: () => 'is required',
   pattern: (e) => {
     const text = typeof e.data === 'string' ? e.data : '';
     if (e.params.pattern === STORABLE && text.includes('\u0000')) return 'must not contain NUL (\\u0000) characters';
     if (LONE_SURROGATE.test(text)) return NOT_UNICODE;
-    if (e.instancePath.endsWith('/source_id')) return 'must start with a letter or digit and hold up to 128 letters, digits, ".", "_", ":" or "-"';
+    if (e.instancePath.endsWith('/source_id'))
+      return 'must start with a letter or digit and hold up to 128 letters, digits, ".", "_", ":" or "-"';
     return e.params.pattern === STORABLE ? 'must not contain NUL (\\u0000) characters' : 'must hold printable characters only';
   },
   maxItems: () => `must hold at most ${INGEST_LIMITS.maxPoints} points`,
@@ -97,7 +100,7 @@ function toDetail(error: ErrorObject): ErrorDetail {
     index = Number(segments[1]);
     fieldSegments = segments.slice(2);
   }
-  const field = fieldSegments.length ? fieldSegments.join('.') : segments[0] ?? 'body';
+  const field = fieldSegments.length ? fieldSegments.join('.') : (segments[0] ?? 'body');
   const reason = FRIENDLY[error.keyword]?.(error) ?? error.message ?? 'is invalid';
   const where = index === undefined ? field : `points[${index}].${field}`;
   return { ...(index === undefined ? {} : { index }), field, message: `${where} ${reason}` };
@@ -120,10 +123,18 @@ export function validateIngestBody(body: unknown): IngestValidation {
     if (typeof value !== 'object') continue;
     const json = JSON.stringify(value);
     if (Buffer.byteLength(json) > INGEST_LIMITS.maxStructuredValueBytes) {
-      return { ok: false, tooLarge: false, detail: { index, field: 'value', message: `points[${index}].value is larger than 64 KiB as JSON` } };
+      return {
+        ok: false,
+        tooLarge: false,
+        detail: { index, field: 'value', message: `points[${index}].value is larger than 64 KiB as JSON` },
+      };
     }
     if (ESCAPED_NUL.test(json)) {
-      return { ok: false, tooLarge: false, detail: { index, field: 'value', message: `points[${index}].value must not contain NUL (\\u0000) characters` } };
+      return {
+        ok: false,
+        tooLarge: false,
+        detail: { index, field: 'value', message: `points[${index}].value must not contain NUL (\\u0000) characters` },
+      };
     }
     if (ESCAPED_LONE_SURROGATE.test(json)) {
       return { ok: false, tooLarge: false, detail: { index, field: 'value', message: `points[${index}].value ${NOT_UNICODE}` } };

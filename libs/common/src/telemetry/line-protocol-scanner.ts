@@ -101,11 +101,13 @@ export class Scanner implements Cursor {
       const keyStart = this.pos;
       const key = this.readName(true, true);
       if (key.length === 0) fail(keyStart, `expected a tag key after ',', found ${describeChar(this.charAt(this.pos))}`);
-      if (this.charAt(this.pos) !== EQUALS) fail(this.pos, `expected '=' after tag key ${excerpt(key)}, found ${describeChar(this.charAt(this.pos))}`);
+      if (this.charAt(this.pos) !== EQUALS)
+        fail(this.pos, `expected '=' after tag key ${excerpt(key)}, found ${describeChar(this.charAt(this.pos))}`);
       this.pos++;
       const valueStart = this.pos;
       const value = this.readName(true, true);
-      if (value.length === 0) fail(valueStart, `tag ${excerpt(key)} has an empty value (omit the tag instead), found ${describeChar(this.charAt(this.pos))}`);
+      if (value.length === 0)
+        fail(valueStart, `tag ${excerpt(key)} has an empty value (omit the tag instead), found ${describeChar(this.charAt(this.pos))}`);
       const after = this.charAt(this.pos);
       if (after === EQUALS) fail(this.pos, `unescaped '=' in the value of tag ${excerpt(key)} (write \\=)`);
       if (Number.isNaN(after)) fail(this.pos, `expected a space and fields after the tags, found the end of the line`);
@@ -205,12 +207,14 @@ export class Scanner implements Cursor {
         this.pos = i;
       } else key = this.readName(true, true);
       if (key.length === 0) fail(keyStart, `expected a field key, found ${describeChar(this.charAt(this.pos))}`);
-      if (this.charAt(this.pos) !== EQUALS) fail(this.pos, `expected '=' after field key ${excerpt(key)}, found ${describeChar(this.charAt(this.pos))}`);
+      if (this.charAt(this.pos) !== EQUALS)
+        fail(this.pos, `expected '=' after field key ${excerpt(key)}, found ${describeChar(this.charAt(this.pos))}`);
       this.pos++;
       const value = readFieldValue(body, this, end, key);
       if (metric === undefined) {
         metric = key === 'value' ? measurement : series.prefix + key;
-        if (plainKey && series.metrics.size < METRIC_CACHE_SIZE && !series.metrics.has(keyHash)) series.metrics.set(keyHash, { key, keyStart, metric });
+        if (plainKey && series.metrics.size < METRIC_CACHE_SIZE && !series.metrics.has(keyHash))
+          series.metrics.set(keyHash, { key, keyStart, metric });
       }
       this.addField(metric, value);
       const next = this.charAt(this.pos);
@@ -228,7 +232,8 @@ export class Scanner implements Cursor {
     if (this.pos < end) {
       timestamp = readTimestamp(body, this, end, options.precision);
       while (this.pos < end && body.charCodeAt(this.pos) === SPACE) this.pos++;
-      if (this.pos < end) fail(this.pos, `unexpected text after the timestamp: ${excerpt(body.slice(this.pos, Math.min(end, this.pos + 40)))}`);
+      if (this.pos < end)
+        fail(this.pos, `unexpected text after the timestamp: ${excerpt(body.slice(this.pos, Math.min(end, this.pos + 40)))}`);
     }
 
     const sessionId = options.sessionId;
@@ -239,13 +244,15 @@ export class Scanner implements Cursor {
       // Object literals of fixed shapes: faster to build than adding properties one by one.
       let point: IncomingPoint;
       if (tags !== undefined) {
-        point = timestamp !== undefined
-          ? { metric: metrics[f], value: values[f], source_id: sourceId, tags, timestamp }
-          : { metric: metrics[f], value: values[f], source_id: sourceId, tags };
+        point =
+          timestamp !== undefined
+            ? { metric: metrics[f], value: values[f], source_id: sourceId, tags, timestamp }
+            : { metric: metrics[f], value: values[f], source_id: sourceId, tags };
       } else {
-        point = timestamp !== undefined
-          ? { metric: metrics[f], value: values[f], source_id: sourceId, timestamp }
-          : { metric: metrics[f], value: values[f], source_id: sourceId };
+        point =
+          timestamp !== undefined
+            ? { metric: metrics[f], value: values[f], source_id: sourceId, timestamp }
+            : { metric: metrics[f], value: values[f], source_id: sourceId };
       }
       if (sessionId !== undefined) point.session_id = sessionId;
       points.push(point);

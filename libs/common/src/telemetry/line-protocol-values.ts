@@ -99,7 +99,10 @@ function readString(body: string, cursor: Cursor, end: number, key: string): str
     }
   }
   if (i >= end) {
-    fail(open, `the string value of field ${excerpt(key)} is not closed on this line (a '"' inside it is written \\", and a newline cannot appear inside a string)`);
+    fail(
+      open,
+      `the string value of field ${excerpt(key)} is not closed on this line (a '"' inside it is written \\", and a newline cannot appear inside a string)`,
+    );
   }
   cursor.pos = i + 1;
   return escaped ? unescapeString(body, open + 1, i) : body.slice(open + 1, i);
@@ -169,13 +172,26 @@ export function readNumber(body: string, start: number, stop: number, key: strin
     if (i >= stop - 1) numberError(body, start, stop, key, 'is not a valid integer');
     for (; i < stop - 1; i++) {
       const c = body.charCodeAt(i);
-      if (c < ZERO || c > NINE) numberError(body, start, stop, key, last === LOWER_I ? 'is not a valid integer (digits then i)' : 'is not a valid unsigned integer (digits then u)');
+      if (c < ZERO || c > NINE)
+        numberError(
+          body,
+          start,
+          stop,
+          key,
+          last === LOWER_I ? 'is not a valid integer (digits then i)' : 'is not a valid unsigned integer (digits then u)',
+        );
     }
     if (last === LOWER_U && negative) numberError(body, start, stop, key, 'is an unsigned integer (u) and cannot be negative');
     const digits = stripLeadingZeros(body.slice(negative ? start + 1 : start, stop - 1));
     const bound = last === LOWER_U ? UINT64_MAX : negative ? INT64_MIN_MAGNITUDE : INT64_MAX;
     if (digitsGreater(digits, bound)) {
-      numberError(body, start, stop, key, last === LOWER_U ? 'is out of range for an unsigned 64-bit integer' : 'is out of range for a signed 64-bit integer');
+      numberError(
+        body,
+        start,
+        stop,
+        key,
+        last === LOWER_U ? 'is out of range for an unsigned 64-bit integer' : 'is out of range for a signed 64-bit integer',
+      );
     }
     // Beyond ±2^53 an integer becomes the nearest double: JSON numbers are doubles downstream.
     const magnitude = Number(digits);
@@ -242,7 +258,11 @@ export function readTimestamp(body: string, cursor: Cursor, end: number, precisi
     }
   }
   const length = d - start;
-  if ((d === end || body.charCodeAt(d) === SPACE) && head < 2 ** 53 && (precision === 'ns' ? length > 3 && length <= 19 : length > 0 && length <= 15)) {
+  if (
+    (d === end || body.charCodeAt(d) === SPACE) &&
+    head < 2 ** 53 &&
+    (precision === 'ns' ? length > 3 && length <= 19 : length > 0 && length <= 15)
+  ) {
     cursor.pos = d;
     if (precision === 'ns' || precision === 'us') return head / 1_000_000;
     if (precision === 'ms' && head <= 9_223_372_036_854) return (head * 1000) / 1_000_000;
@@ -260,7 +280,8 @@ function exactTimestamp(body: string, start: number, stop: number, precision: Pr
   const digitsStart = negative ? start + 1 : start;
   if (digitsStart >= stop) timestampError(body, start, stop, 'expected a timestamp (an integer)');
   for (let d = digitsStart; d < stop; d++) {
-    if (!isDigit(body.charCodeAt(d))) timestampError(body, start, stop, 'expected a timestamp (an integer, in the request\'s precision) or the end of the line');
+    if (!isDigit(body.charCodeAt(d)))
+      timestampError(body, start, stop, "expected a timestamp (an integer, in the request's precision) or the end of the line");
   }
   const digits = stripLeadingZeros(body.slice(digitsStart, stop));
   if (digitsGreater(digits, TIME_BOUND[precision])) {

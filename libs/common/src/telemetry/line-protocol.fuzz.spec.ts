@@ -142,7 +142,10 @@ function randomLine(random: () => number, precision: Precision): Line {
   let timestamp: bigint | undefined;
   if (random() < 0.8) {
     const bound = TIME_BOUND[precision];
-    timestamp = random() < 0.7 ? (BigInt(1_700_000_000 + int(random, 1e8)) * 1_000_000_000n + BigInt(int(random, 1e9 - 1))) / NS_PER_UNIT[precision] : randomBigInt(random, 64) % (bound + 1n);
+    timestamp =
+      random() < 0.7
+        ? (BigInt(1_700_000_000 + int(random, 1e8)) * 1_000_000_000n + BigInt(int(random, 1e9 - 1))) / NS_PER_UNIT[precision]
+        : randomBigInt(random, 64) % (bound + 1n);
     if (random() < 0.2) timestamp = -timestamp;
   }
   return { measurement, tags, fields, timestamp };
@@ -183,7 +186,11 @@ function expectedPoints(line: Line, options: LineProtocolOptions): IncomingPoint
     if (Object.is(timestamp, -0)) timestamp = 0;
   }
   return line.fields.map((f) => {
-    const point: IncomingPoint = { metric: f.key === 'value' ? line.measurement : `${line.measurement}.${f.key}`, value: f.expected, source_id: sourceId };
+    const point: IncomingPoint = {
+      metric: f.key === 'value' ? line.measurement : `${line.measurement}.${f.key}`,
+      value: f.expected,
+      source_id: sourceId,
+    };
     if (tags.size > 0) point.tags = Object.fromEntries(tags);
     if (timestamp !== undefined) point.timestamp = timestamp;
     if (options.sessionId !== undefined) point.session_id = options.sessionId;
@@ -214,7 +221,8 @@ function checkInvariants(body: string, options: LineProtocolOptions): ParsedLine
   if (result.errors.length > result.lines) fail('more errors than lines');
   let previous = 0;
   for (const e of result.errors) {
-    if (!Number.isInteger(e.line) || e.line < 1 || e.line > physicalLines || e.line <= previous) fail(`error line ${e.line} out of range or order`);
+    if (!Number.isInteger(e.line) || e.line < 1 || e.line > physicalLines || e.line <= previous)
+      fail(`error line ${e.line} out of range or order`);
     previous = e.line;
     if (typeof e.message !== 'string' || e.message.length === 0 || e.message.startsWith('internal')) fail(`bad message ${e.message}`);
   }
@@ -259,7 +267,28 @@ describe('parseLineProtocol fuzz', () => {
   });
 
   it('survives 20,000 mutated and random bodies: never throws, errors in range, points well formed', () => {
-    const SPECIAL = ['"', '\\', ',', ' ', '=', '\n', '\r\n', '#', '\u0000', '\uD800', '\uDC00', 'i', 'u', 'e', '-', '.', 't', '1e400', '99999999999999999999999', '-'.repeat(3)];
+    const SPECIAL = [
+      '"',
+      '\\',
+      ',',
+      ' ',
+      '=',
+      '\n',
+      '\r\n',
+      '#',
+      '\u0000',
+      '\uD800',
+      '\uDC00',
+      'i',
+      'u',
+      'e',
+      '-',
+      '.',
+      't',
+      '1e400',
+      '99999999999999999999999',
+      '-'.repeat(3),
+    ];
     withSeed('mutations', (random) => {
       for (let c = 0; c < 20_000; c++) {
         const options = randomOptions(random);
@@ -341,7 +370,10 @@ describe('parseLineProtocol fuzz', () => {
     });
 
     it('200,000 short lines, good and bad, and 200,000 unclosed strings', () => {
-      const good = Array.from({ length: 200_000 }, (_, i) => `cpu,host=h${i % 100} u=${i}.5,s=${i}i ${1_700_000_000_000_000_000n + BigInt(i)}`).join('\n');
+      const good = Array.from(
+        { length: 200_000 },
+        (_, i) => `cpu,host=h${i % 100} u=${i}.5,s=${i}i ${1_700_000_000_000_000_000n + BigInt(i)}`,
+      ).join('\n');
       expect(good.length).toBeGreaterThan(MIB5 * 0.9);
       const result = checkInvariants(good, { precision: 'ns' });
       expect(result.errors).toEqual([]);

@@ -32,7 +32,13 @@ function value(fieldValue: string): unknown {
 describe('parseLineProtocol: the InfluxDB line protocol reference', () => {
   it('parses the syntax example into one point per field', () => {
     expect(points('myMeasurement,tag1=value1,tag2=value2 fieldKey="fieldValue" 1556813561098000000')).toEqual([
-      { metric: 'myMeasurement.fieldKey', value: 'fieldValue', source_id: 'myMeasurement', tags: { tag1: 'value1', tag2: 'value2' }, timestamp: 1556813561.098 },
+      {
+        metric: 'myMeasurement.fieldKey',
+        value: 'fieldValue',
+        source_id: 'myMeasurement',
+        tags: { tag1: 'value1', tag2: 'value2' },
+        timestamp: 1556813561.098,
+      },
     ]);
   });
 
@@ -47,7 +53,12 @@ describe('parseLineProtocol: the InfluxDB line protocol reference', () => {
       'tag Key1': 'tag Value1',
       'tag Key2': 'tag Value2',
     });
-    expect(points('m,k\\,1\\=x=v\\,2\\=y f\\ 1\\,\\==1')[0]).toEqual({ metric: 'm.f 1,=', value: 1, source_id: 'm', tags: { 'k,1=x': 'v,2=y' } });
+    expect(points('m,k\\,1\\=x=v\\,2\\=y f\\ 1\\,\\==1')[0]).toEqual({
+      metric: 'm.f 1,=',
+      value: 1,
+      source_id: 'm',
+      tags: { 'k,1=x': 'v,2=y' },
+    });
   });
 
   it('reads double quotes inside a string field value', () => {
@@ -55,7 +66,7 @@ describe('parseLineProtocol: the InfluxDB line protocol reference', () => {
   });
 
   it('keeps quotes in names, keys and tag values as part of them', () => {
-    expect(points("joe'smeasurement,pat'sTag=\"tag1\" fieldKey=100")[0]).toEqual({
+    expect(points('joe\'smeasurement,pat\'sTag="tag1" fieldKey=100')[0]).toEqual({
       metric: "joe'smeasurement.fieldKey",
       value: 100,
       source_id: "joe'smeasurement",
@@ -64,7 +75,10 @@ describe('parseLineProtocol: the InfluxDB line protocol reference', () => {
   });
 
   it('accepts emoji in tag values and strings', () => {
-    expect(points('myMeasurement,tagKey=🍭 fieldKey="Launch 🚀" 1556813561098000000')[0]).toMatchObject({ tags: { tagKey: '🍭' }, value: 'Launch 🚀' });
+    expect(points('myMeasurement,tagKey=🍭 fieldKey="Launch 🚀" 1556813561098000000')[0]).toMatchObject({
+      tags: { tagKey: '🍭' },
+      value: 'Launch 🚀',
+    });
   });
 
   it('follows the reference on backslashes: escapes in strings, literal elsewhere', () => {
@@ -280,33 +294,57 @@ describe('parseLineProtocol: lines, comments and errors', () => {
     ['m', 'column 2: expected a space and fields after measurement "m", found the end of the line'],
     ['m ', 'column 3: expected fields (key=value), found the end of the line; a line needs at least one field'],
     ['m,t=1', 'column 6: expected a space and fields after the tags, found the end of the line'],
-    [',t=1 f=1', 'column 1: expected a measurement name, found \',\''],
+    [',t=1 f=1', "column 1: expected a measurement name, found ','"],
     ['m, f=1', "column 3: expected a tag key after ',', found a space"],
     ['m,t f=1', 'column 4: expected \'=\' after tag key "t", found a space'],
     ['m,t= f=1', 'column 5: tag "t" has an empty value (omit the tag instead), found a space'],
-    ['m,t=a=b f=1', "column 6: unescaped '=' in the value of tag \"t\" (write \\=)"],
+    ['m,t=a=b f=1', 'column 6: unescaped \'=\' in the value of tag "t" (write \\=)'],
     ['m,t=1,t=2 f=1', 'column 7: tag key "t" appears twice in the line'],
     ['m,host=a,host=b f=1', 'column 10: tag key "host" appears twice in the line'],
     ['m f', 'column 4: expected \'=\' after field key "f", found the end of the line'],
-    ['m =1', 'column 3: expected a field key, found \'=\''],
+    ['m =1', "column 3: expected a field key, found '='"],
     ['m f=', 'column 5: expected a value for field "f", found the end of the line'],
     ['m f=,g=1', 'column 5: expected a value for field "f", found \',\''],
     ['m f=1,', 'column 7: expected a field key, found the end of the line'],
     ['m f=1x', 'column 5: the value of field "f" is not a valid number, found "1x"'],
-    ['m f=yes', 'column 5: the value of field "f" must be a number (1.5, 3i, 3u), a "quoted string" or a boolean (t, true, f, false…), found "yes"'],
-    ['m f=tru', 'column 5: the value of field "f" must be a number (1.5, 3i, 3u), a "quoted string" or a boolean (t, true, f, false…), found "tru"'],
-    ['m f="abc', 'column 5: the string value of field "f" is not closed on this line (a \'"\' inside it is written \\", and a newline cannot appear inside a string)'],
+    [
+      'm f=yes',
+      'column 5: the value of field "f" must be a number (1.5, 3i, 3u), a "quoted string" or a boolean (t, true, f, false…), found "yes"',
+    ],
+    [
+      'm f=tru',
+      'column 5: the value of field "f" must be a number (1.5, 3i, 3u), a "quoted string" or a boolean (t, true, f, false…), found "tru"',
+    ],
+    [
+      'm f="abc',
+      'column 5: the string value of field "f" is not closed on this line (a \'"\' inside it is written \\", and a newline cannot appear inside a string)',
+    ],
     ['m f="a"b', 'column 8: expected \',\' or a space after the value of field "f", found "b"'],
     ['m f=1e400', 'column 5: the value of field "f" is out of range for a 64-bit float, found "1e400"'],
-    ['m f=9223372036854775808i', 'column 5: the value of field "f" is out of range for a signed 64-bit integer, found "9223372036854775808i"'],
-    ['m f=-9223372036854775809i', 'column 5: the value of field "f" is out of range for a signed 64-bit integer, found "-9223372036854775809i"'],
-    ['m f=18446744073709551616u', 'column 5: the value of field "f" is out of range for an unsigned 64-bit integer, found "18446744073709551616u"'],
+    [
+      'm f=9223372036854775808i',
+      'column 5: the value of field "f" is out of range for a signed 64-bit integer, found "9223372036854775808i"',
+    ],
+    [
+      'm f=-9223372036854775809i',
+      'column 5: the value of field "f" is out of range for a signed 64-bit integer, found "-9223372036854775809i"',
+    ],
+    [
+      'm f=18446744073709551616u',
+      'column 5: the value of field "f" is out of range for an unsigned 64-bit integer, found "18446744073709551616u"',
+    ],
     ['m f=-1u', 'column 5: the value of field "f" is an unsigned integer (u) and cannot be negative, found "-1u"'],
     ['m f=1.5i', 'column 5: the value of field "f" is not a valid integer (digits then i), found "1.5i"'],
-    ['m f=NaN', 'column 5: the value of field "f" must be a number (1.5, 3i, 3u), a "quoted string" or a boolean (t, true, f, false…), found "NaN"'],
+    [
+      'm f=NaN',
+      'column 5: the value of field "f" must be a number (1.5, 3i, 3u), a "quoted string" or a boolean (t, true, f, false…), found "NaN"',
+    ],
     ['m f=-', 'column 5: the value of field "f" is not a valid number, found "-"'],
     ['m f=1e', 'column 5: the value of field "f" is not a valid number, found "1e"'],
-    ['m f=+1', 'column 5: the value of field "f" must be a number (1.5, 3i, 3u), a "quoted string" or a boolean (t, true, f, false…), found "+1"'],
+    [
+      'm f=+1',
+      'column 5: the value of field "f" must be a number (1.5, 3i, 3u), a "quoted string" or a boolean (t, true, f, false…), found "+1"',
+    ],
     ['m f=a\u0000', 'column 6: NUL (\\u0000) characters cannot be stored'],
     ['m f="\uD800"', 'column 6: the text must be valid Unicode (a lone surrogate was found)'],
   ])('refuses %j with a message naming the column', (line, message) => {
@@ -325,7 +363,9 @@ describe('parseLineProtocol: lines, comments and errors', () => {
   });
 
   it('shortens long names quoted in messages', () => {
-    expect(error(`m ${'k'.repeat(1000)}`)).toBe(`column 1003: expected '=' after field key "${'k'.repeat(40)}…", found the end of the line`);
+    expect(error(`m ${'k'.repeat(1000)}`)).toBe(
+      `column 1003: expected '=' after field key "${'k'.repeat(40)}…", found the end of the line`,
+    );
   });
 
   it('returns nothing for an empty body', () => {

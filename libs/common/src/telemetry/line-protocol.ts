@@ -121,7 +121,8 @@ export function parseLineProtocol(body: string, options: LineProtocolOptions): P
         } catch (error) {
           points.length = mark;
           // Columns count from the line's first character, blanks included.
-          const message = error instanceof LineSyntaxError ? `column ${error.at - start + 1}: ${error.what}` : `internal parser error: ${String(error)}`;
+          const message =
+            error instanceof LineSyntaxError ? `column ${error.at - start + 1}: ${error.what}` : `internal parser error: ${String(error)}`;
           errors.push({ line: lineNumber, message });
         }
       }

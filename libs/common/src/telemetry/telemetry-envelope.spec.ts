@@ -7,7 +7,9 @@ const points = (n: number, size: number) =>
 
 async function roundTrip(parts: Awaited<ReturnType<typeof encodeTelemetry>>) {
   return Promise.all(
-    parts.map(async (part) => JSON.parse(await decodeTelemetry(typeof part.body === 'string' ? Buffer.from(part.body) : part.body, part.gzip ? 'gzip' : undefined))),
+    parts.map(async (part) =>
+      JSON.parse(await decodeTelemetry(typeof part.body === 'string' ? Buffer.from(part.body) : part.body, part.gzip ? 'gzip' : undefined)),
+    ),
   );
 }
 

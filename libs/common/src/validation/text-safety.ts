@@ -42,7 +42,8 @@ export function findUnsafeText(value: unknown, maxDepth = MAX_VALUE_DEPTH): Text
     if (typeof current !== 'object' || current === null) continue;
     if (depth >= maxDepth) return { path, reason: `must not nest deeper than ${maxDepth} levels` };
     if (Array.isArray(current)) {
-      for (let index = current.length - 1; index >= 0; index--) stack.push({ value: current[index], path: `${path}[${index}]`, depth: depth + 1 });
+      for (let index = current.length - 1; index >= 0; index--)
+        stack.push({ value: current[index], path: `${path}[${index}]`, depth: depth + 1 });
       continue;
     }
     const entries = Object.entries(current);

@@ -29,7 +29,10 @@ describe('jsonNestsDeeperThan', () => {
 describe('findUnsafeText', () => {
   it('finds NUL and lone surrogates in values and keys, naming the path', () => {
     expect(findUnsafeText({ name: 'a\u0000' })).toEqual({ path: 'name', reason: 'must not contain NUL (\\u0000) characters' });
-    expect(findUnsafeText({ tags: { room: ['ok', '\ud800'] } })).toEqual({ path: 'tags.room[1]', reason: 'must be valid Unicode (no lone surrogates)' });
+    expect(findUnsafeText({ tags: { room: ['ok', '\ud800'] } })).toEqual({
+      path: 'tags.room[1]',
+      reason: 'must be valid Unicode (no lone surrogates)',
+    });
     expect(findUnsafeText({ metadata: { ['k\udc00']: 1 } })).toEqual({
       path: 'metadata["k\\udc00"]',
       reason: 'has a key that must be valid Unicode (no lone surrogates)',

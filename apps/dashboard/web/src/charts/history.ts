@@ -17,7 +17,15 @@ export interface HistorySeries {
  * One metric over [from, to) (Unix seconds), one bucket per pixel of `width`: a chart never
  * asks for more points than it can draw, and zooming in asks for finer buckets.
  */
-export async function fetchSeries(api: Api, sourceId: string, metric: string, from: number, to: number, width: number, agg = 'avg'): Promise<HistorySeries> {
+export async function fetchSeries(
+  api: Api,
+  sourceId: string,
+  metric: string,
+  from: number,
+  to: number,
+  width: number,
+  agg = 'avg',
+): Promise<HistorySeries> {
   const spanMs = Math.max(0, (to - from) * 1000);
   const bucket = bucketFor(spanMs, width);
   const answer = await api.get<QueryAnswer>('/api/query', {
@@ -25,7 +33,9 @@ export async function fetchSeries(api: Api, sourceId: string, metric: string, fr
     metric,
     from: from.toFixed(6),
     to: to.toFixed(6),
-    ...(bucket ? { bucket: bucket.bucket, agg, limit: Math.min(100_000, Math.ceil(spanMs / bucket.ms) + 2) } : { limit: Math.min(100_000, Math.max(1000, Math.ceil(width * 2))) }),
+    ...(bucket
+      ? { bucket: bucket.bucket, agg, limit: Math.min(100_000, Math.ceil(spanMs / bucket.ms) + 2) }
+      : { limit: Math.min(100_000, Math.max(1000, Math.ceil(width * 2))) }),
   });
   const xs: number[] = [];
   const ys: (number | null)[] = [];
@@ -100,7 +110,10 @@ export function HistoryChart({ series, index, range, cursorAt, onZoom, onPick, s
             (u) => {
               const i = u.cursor.idx;
               if (!readout.current) return;
-              readout.current.textContent = i === null || i === undefined ? '' : `${new Date((u.data[0][i] as number) * 1000).toLocaleTimeString()} → ${formatValue(u.data[1][i])}`;
+              readout.current.textContent =
+                i === null || i === undefined
+                  ? ''
+                  : `${new Date((u.data[0][i] as number) * 1000).toLocaleTimeString()} → ${formatValue(u.data[1][i])}`;
             },
           ],
           draw: [
@@ -152,8 +165,11 @@ export function HistoryChart({ series, index, range, cursorAt, onZoom, onPick, s
   const points = series.xs.length;
   return html`<figure class="chart" data-metric=${series.metric} data-points=${points}>
     <figcaption>
-      <span class="swatch" style=${`background:${colorOf(index)}`} aria-hidden="true"></span><span class="chart-title">${series.metric}</span>
-      <span class="chart-readout muted">${points ? `${points} ${series.bucket ? `bucket${points === 1 ? '' : 's'} of ${series.bucket}` : `point${points === 1 ? '' : 's'}`}` : 'no points in this range'}</span>
+      <span class="swatch" style=${`background:${colorOf(index)}`} aria-hidden="true"></span
+      ><span class="chart-title">${series.metric}</span>
+      <span class="chart-readout muted"
+        >${points ? `${points} ${series.bucket ? `bucket${points === 1 ? '' : 's'} of ${series.bucket}` : `point${points === 1 ? '' : 's'}`}` : 'no points in this range'}</span
+      >
       <span class="chart-readout" ref=${readout} aria-live="off"></span>
     </figcaption>
     <div class="chart-box" ref=${box} role="img" aria-label=${`Chart of ${series.metric}`}></div>

@@ -82,7 +82,8 @@ export class LiveClock {
 
   observe(newestPointMs: number): void {
     const sample = Date.now() - newestPointMs;
-    this.offsetMs = this.offsetMs === undefined || Math.abs(sample - this.offsetMs) > 5000 ? sample : this.offsetMs + 0.1 * (sample - this.offsetMs);
+    this.offsetMs =
+      this.offsetMs === undefined || Math.abs(sample - this.offsetMs) > 5000 ? sample : this.offsetMs + 0.1 * (sample - this.offsetMs);
   }
 
   now(): number {
@@ -120,7 +121,19 @@ class Animator {
 const animator = new Animator();
 
 /** A scrolling chart of one metric; it redraws on animation frames, never on React renders. */
-export function LiveChart({ metric, series, liveClock, windowS, index }: { metric: string; series: RingSeries; liveClock: LiveClock; windowS: number; index: number }) {
+export function LiveChart({
+  metric,
+  series,
+  liveClock,
+  windowS,
+  index,
+}: {
+  metric: string;
+  series: RingSeries;
+  liveClock: LiveClock;
+  windowS: number;
+  index: number;
+}) {
   const box = useRef<HTMLDivElement>(null);
   const figure = useRef<HTMLElement>(null);
   const readout = useRef<HTMLSpanElement>(null);
@@ -163,7 +176,8 @@ export function LiveChart({ metric, series, liveClock, windowS, index }: { metri
         if (now - lastText > 250) {
           lastText = now;
           const rate = series.rate();
-          if (readout.current) readout.current.textContent = series.total ? `${formatValue(series.lastValue)} · ${rate} pt/s` : 'no points yet';
+          if (readout.current)
+            readout.current.textContent = series.total ? `${formatValue(series.lastValue)} · ${rate} pt/s` : 'no points yet';
           figure.current?.setAttribute('data-points', String(series.total));
           if (empty.current) empty.current.hidden = series.length > 0;
         }
@@ -177,11 +191,15 @@ export function LiveChart({ metric, series, liveClock, windowS, index }: { metri
   }, [series, liveClock, metric, index]);
 
   return html`<figure class="chart live-chart" ref=${figure} data-metric=${metric} data-points="0">
-    <figcaption><span class="swatch" style=${`background:${colorOf(index)}`} aria-hidden="true"></span><span class="chart-title">${metric}</span>
-      <span class="chart-readout" ref=${readout}>no points yet</span></figcaption>
+    <figcaption>
+      <span class="swatch" style=${`background:${colorOf(index)}`} aria-hidden="true"></span><span class="chart-title">${metric}</span>
+      <span class="chart-readout" ref=${readout}>no points yet</span>
+    </figcaption>
     <div class="chart-stage">
       <div class="chart-box" ref=${box} role="img" aria-label=${`Live chart of ${metric}`}></div>
-      <p class="chart-empty" ref=${empty}><span>No live points in this window. Start a stream (or a recording) to see ${metric} here.</span></p>
+      <p class="chart-empty" ref=${empty}>
+        <span>No live points in this window. Start a stream (or a recording) to see ${metric} here.</span>
+      </p>
     </div>
   </figure>`;
 }

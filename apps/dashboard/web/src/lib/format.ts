@@ -16,7 +16,14 @@ export function dateTime(value: string | number | null | undefined): string {
   if (value === null || value === undefined) return '—';
   const time = typeof value === 'number' ? value : Date.parse(value);
   if (Number.isNaN(time)) return '—';
-  return new Date(time).toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  return new Date(time).toLocaleString(undefined, {
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  });
 }
 
 export function duration(ms: number): string {
@@ -35,7 +42,8 @@ export function clock(ms: number): string {
 }
 
 export function formatValue(value: unknown): string {
-  if (typeof value === 'number') return Math.abs(value) >= 1000 || value === Math.round(value) ? String(Math.round(value * 100) / 100) : value.toPrecision(4);
+  if (typeof value === 'number')
+    return Math.abs(value) >= 1000 || value === Math.round(value) ? String(Math.round(value * 100) / 100) : value.toPrecision(4);
   if (value === null || value === undefined) return '—';
   if (typeof value === 'string') return value;
   return JSON.stringify(value);

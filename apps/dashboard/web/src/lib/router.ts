@@ -11,7 +11,10 @@ export type Route =
   | { page: 'not-found' };
 
 export function parseRoute(pathname: string): Route {
-  const parts = pathname.split('/').filter(Boolean).map((part) => decodeURIComponent(part));
+  const parts = pathname
+    .split('/')
+    .filter(Boolean)
+    .map((part) => decodeURIComponent(part));
   if (parts.length === 0 || (parts.length === 1 && parts[0] === 'fleet')) return { page: 'fleet' };
   if (parts[0] === 'devices' && parts.length === 2) return { page: 'device', sourceId: parts[1] };
   if (parts[0] === 'sessions' && parts.length === 1) return { page: 'sessions' };

@@ -12,7 +12,10 @@ export function ErrorNotice({ error }: { error: unknown }) {
 }
 
 export function EmptyState({ title, children }: { title: string; children?: ComponentChildren }) {
-  return html`<div class="empty"><h3>${title}</h3>${children}</div>`;
+  return html`<div class="empty">
+    <h3>${title}</h3>
+    ${children}
+  </div>`;
 }
 
 export function Loading({ what = 'Loading' }: { what?: string }) {
@@ -20,7 +23,9 @@ export function Loading({ what = 'Loading' }: { what?: string }) {
 }
 
 export function StatusPill({ online }: { online: boolean }) {
-  return html`<span class=${`pill ${online ? 'pill-online' : 'pill-offline'}`}><span class="dot" aria-hidden="true"></span>${online ? 'Online' : 'Offline'}</span>`;
+  return html`<span class=${`pill ${online ? 'pill-online' : 'pill-offline'}`}
+    ><span class="dot" aria-hidden="true"></span>${online ? 'Online' : 'Offline'}</span
+  >`;
 }
 
 export function SessionStatusPill({ status }: { status: string }) {
@@ -77,8 +82,15 @@ export function useTicker(ms: number): number {
 }
 
 /** Runs an async load, with its result, error and a reload. */
-export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): { data: T | undefined; error: unknown; loading: boolean; reload: () => void } {
-  const [state, setState] = useState<{ data: T | undefined; error: unknown; loading: boolean }>({ data: undefined, error: undefined, loading: true });
+export function useLoad<T>(
+  load: () => Promise<T>,
+  deps: unknown[],
+): { data: T | undefined; error: unknown; loading: boolean; reload: () => void } {
+  const [state, setState] = useState<{ data: T | undefined; error: unknown; loading: boolean }>({
+    data: undefined,
+    error: undefined,
+    loading: true,
+  });
   const [version, setVersion] = useState(0);
   useEffect(() => {
     let current = true;

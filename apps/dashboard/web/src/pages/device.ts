@@ -34,7 +34,15 @@ export function DevicePage({ sourceId }: { sourceId: string }) {
     return html`<section class="page">
       <h1 tabindex="-1">${sourceId}</h1>
       <${ErrorNotice} error=${sources.error} />
-      ${sources.data ? html`<${EmptyState} title="No such device"><p>No device or source with this id belongs to your org. It may have been removed. Back to the <a href="/fleet">fleet</a>.</p><//>` : null}
+      ${
+        sources.data
+          ? html`<${EmptyState} title="No such device"
+              ><p>
+                No device or source with this id belongs to your org. It may have been removed. Back to the <a href="/fleet">fleet</a>.
+              </p><//
+            >`
+          : null
+      }
     </section>`;
   }
 
@@ -43,7 +51,10 @@ export function DevicePage({ sourceId }: { sourceId: string }) {
       <div>
         <p class="crumbs"><a href="/fleet">Fleet</a> /</p>
         <h1 tabindex="-1">${source.name || sourceId} <${StatusPill} online=${online} /></h1>
-        <p class="muted"><code>${sourceId}</code> · ${source.platform || 'platform unknown'} · ${online ? 'connected now' : `last seen ${relativeTime(source.last_seen, now)}`}</p>
+        <p class="muted">
+          <code>${sourceId}</code> · ${source.platform || 'platform unknown'} ·
+          ${online ? 'connected now' : `last seen ${relativeTime(source.last_seen, now)}`}
+        </p>
       </div>
     </div>
     ${online ? null : html`<${Notice} kind="info">This device is offline. Run <code>plexus run</code> on it to stream, record, configure sensors or run commands; its recorded sessions stay available.<//>`}
@@ -101,7 +112,8 @@ function LivePanel({ source, online }: { source: Source; online: boolean }) {
         if (typeof point?.metric !== 'string' || typeof point.timestamp !== 'number') continue;
         seriesOf(point.metric).push(point.timestamp / 1000, numeric(point.value), point.value);
         if (point.timestamp > newest) newest = point.timestamp;
-        if (!known.includes(point.metric) && !seen.includes(point.metric) && !fresh?.includes(point.metric)) (fresh ??= []).push(point.metric);
+        if (!known.includes(point.metric) && !seen.includes(point.metric) && !fresh?.includes(point.metric))
+          (fresh ??= []).push(point.metric);
       }
       if (newest) liveClock.observe(newest);
       if (fresh) setSeen((previous) => [...previous, ...fresh!.filter((m) => !previous.includes(m))]);
@@ -141,7 +153,8 @@ function LivePanel({ source, online }: { source: Source; online: boolean }) {
     if (streamId && nextSelected.length) rt.send(startFrame(streamId, nextSelected, nextInterval));
     if (streamId && !nextSelected.length) stop();
   };
-  const toggle = (metric: string) => change(selected.includes(metric) ? selected.filter((m) => m !== metric) : [...selected, metric], intervalMs);
+  const toggle = (metric: string) =>
+    change(selected.includes(metric) ? selected.filter((m) => m !== metric) : [...selected, metric], intervalMs);
 
   const why = !canControl
     ? 'Streaming needs an API key with the control scope.'
@@ -154,18 +167,26 @@ function LivePanel({ source, online }: { source: Source; online: boolean }) {
   return html`<section class="card panel" aria-labelledby="live-title">
     <div class="panel-head">
       <h2 id="live-title">Live view</h2>
-      <span class=${`pill ${streamId ? 'pill-info' : 'pill-offline'}`} data-streaming=${String(Boolean(streamId))}>${streamId ? 'Streaming' : 'Not streaming'}</span>
+      <span class=${`pill ${streamId ? 'pill-info' : 'pill-offline'}`} data-streaming=${String(Boolean(streamId))}
+        >${streamId ? 'Streaming' : 'Not streaming'}</span
+      >
     </div>
-    ${metrics.length
-      ? html`<fieldset class="metric-picker">
-          <legend>Metrics</legend>
-          ${metrics.map((metric) => html`<label class="check" key=${metric}><input type="checkbox" checked=${selected.includes(metric)} onChange=${() => toggle(metric)} /> ${metric}</label>`)}
-        </fieldset>`
-      : html`<p class="muted">This device reported no sensors. Start a stream to see whatever it sends.</p>`}
+    ${
+      metrics.length
+        ? html`<fieldset class="metric-picker">
+            <legend>Metrics</legend>
+            ${metrics.map((metric) => html`<label class="check" key=${metric}><input type="checkbox" checked=${selected.includes(metric)} onChange=${() => toggle(metric)} /> ${metric}</label>`)}
+          </fieldset>`
+        : html`<p class="muted">This device reported no sensors. Start a stream to see whatever it sends.</p>`
+    }
     <div class="toolbar">
       <div class="field field-inline">
         <label for="stream-interval">Send every</label>
-        <select id="stream-interval" value=${intervalMs} onChange=${(e: Event) => change(selected, Number((e.target as HTMLSelectElement).value))}>
+        <select
+          id="stream-interval"
+          value=${intervalMs}
+          onChange=${(e: Event) => change(selected, Number((e.target as HTMLSelectElement).value))}
+        >
           ${INTERVALS.map((ms) => html`<option value=${ms}>${ms} ms</option>`)}
         </select>
       </div>
@@ -175,9 +196,19 @@ function LivePanel({ source, online }: { source: Source; online: boolean }) {
           ${WINDOWS.map((s) => html`<option value=${s}>${s} s</option>`)}
         </select>
       </div>
-      ${streamId
-        ? html`<button type="button" class="button" onClick=${stop}>Stop stream</button>`
-        : html`<button type="button" class="button button-primary" onClick=${start} disabled=${Boolean(why)} aria-describedby="stream-why">Start stream</button>`}
+      ${
+        streamId
+          ? html`<button type="button" class="button" onClick=${stop}>Stop stream</button>`
+          : html`<button
+              type="button"
+              class="button button-primary"
+              onClick=${start}
+              disabled=${Boolean(why)}
+              aria-describedby="stream-why"
+            >
+              Start stream
+            </button>`
+      }
       <span class="help" id="stream-why">${streamId ? '' : why}</span>
     </div>
     ${problem ? html`<${Notice} kind="warning">${problem}<//>` : null}

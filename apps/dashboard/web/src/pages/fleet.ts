@@ -18,7 +18,8 @@ export function FleetPage() {
 
   // A device we have not listed yet came online (just paired, or first telemetry): list it.
   useFrames((frame) => {
-    if (frame.type === 'source_status' && frame.status === 'online' && !sources.data?.some((s) => s.source_id === frame.source_id)) sources.reload();
+    if (frame.type === 'source_status' && frame.status === 'online' && !sources.data?.some((s) => s.source_id === frame.source_id))
+      sources.reload();
   });
 
   // Live presence wins over the list's snapshot once the socket is up.
@@ -30,10 +31,18 @@ export function FleetPage() {
     <div class="page-head">
       <div>
         <h1 tabindex="-1">Fleet</h1>
-        <p class="muted">${sources.data ? `${onlineCount} of ${list.length} device${list.length === 1 ? '' : 's'} online` : 'Your devices and data sources'}</p>
+        <p class="muted">
+          ${sources.data ? `${onlineCount} of ${list.length} device${list.length === 1 ? '' : 's'} online` : 'Your devices and data sources'}
+        </p>
       </div>
       <div class="actions">
-        <button type="button" class="button button-primary" disabled=${!canPair || pairing} aria-describedby=${canPair ? undefined : 'pair-why'} onClick=${() => setPairing(true)}>
+        <button
+          type="button"
+          class="button button-primary"
+          disabled=${!canPair || pairing}
+          aria-describedby=${canPair ? undefined : 'pair-why'}
+          onClick=${() => setPairing(true)}
+        >
           Pair device
         </button>
         ${canPair ? null : html`<p class="help" id="pair-why">Pairing needs an API key with the admin scope.</p>`}
@@ -42,25 +51,48 @@ export function FleetPage() {
     ${pairing ? html`<${PairPanel} onClose=${() => setPairing(false)} onPaired=${() => sources.reload()} sources=${sources.data ?? []} />` : null}
     <${ErrorNotice} error=${sources.error} />
     ${sources.loading && !sources.data ? html`<${Loading} what="Loading devices" />` : null}
-    ${sources.data && list.length === 0
-      ? html`<${EmptyState} title="No devices yet">
-          <p>Pair a Raspberry Pi or any Linux or macOS machine: choose <strong>Pair device</strong> and run the command it shows on the device.</p>
-          <p>Scripts can also send points over HTTP with an API key (<code>POST /api/ingest</code>); their source appears here with its first point.</p>
-        <//>`
-      : null}
+    ${
+      sources.data && list.length === 0
+        ? html`<${EmptyState} title="No devices yet">
+            <p>
+              Pair a Raspberry Pi or any Linux or macOS machine: choose <strong>Pair device</strong> and run the command it shows on the
+              device.
+            </p>
+            <p>
+              Scripts can also send points over HTTP with an API key (<code>POST /api/ingest</code>); their source appears here with its
+              first point.
+            </p>
+          <//>`
+        : null
+    }
     <ul class="grid" aria-label="Devices">
-      ${list.map((source) => html`<li key=${source.source_id} class="card device-card" data-source=${source.source_id} data-online=${String(isOnline(source))}>
-        <div class="device-card-head">
-          <h2><a href=${devicePath(source.source_id)}>${source.name || source.source_id}</a></h2>
-          <${StatusPill} online=${isOnline(source)} />
-        </div>
-        <dl class="facts">
-          <div><dt>ID</dt><dd><code>${source.source_id}</code></dd></div>
-          <div><dt>Platform</dt><dd>${source.platform || '—'}</dd></div>
-          <div><dt>Sensors</dt><dd>${source.sensors.length ? source.sensors.map((s) => s.name).join(', ') : 'none reported'}</dd></div>
-          <div><dt>Last seen</dt><dd>${isOnline(source) ? 'now' : relativeTime(source.last_seen, now)}</dd></div>
-        </dl>
-      </li>`)}
+      ${list.map(
+        (source) =>
+          html`<li key=${source.source_id} class="card device-card" data-source=${source.source_id} data-online=${String(isOnline(source))}>
+            <div class="device-card-head">
+              <h2><a href=${devicePath(source.source_id)}>${source.name || source.source_id}</a></h2>
+              <${StatusPill} online=${isOnline(source)} />
+            </div>
+            <dl class="facts">
+              <div>
+                <dt>ID</dt>
+                <dd><code>${source.source_id}</code></dd>
+              </div>
+              <div>
+                <dt>Platform</dt>
+                <dd>${source.platform || '—'}</dd>
+              </div>
+              <div>
+                <dt>Sensors</dt>
+                <dd>${source.sensors.length ? source.sensors.map((s) => s.name).join(', ') : 'none reported'}</dd>
+              </div>
+              <div>
+                <dt>Last seen</dt>
+                <dd>${isOnline(source) ? 'now' : relativeTime(source.last_seen, now)}</dd>
+              </div>
+            </dl>
+          </li>`,
+      )}
     </ul>
   </section>`;
 }

@@ -10,7 +10,9 @@ export class CreatePairingCodeDto {
   /** Re-pairs this existing source: the code pairs it and nothing else, and its old token is revoked when the code is used. */
   @IsOptional()
   @IsString()
-  @Matches(new RegExp(SOURCE_ID_PATTERN), { message: 'source_id must start with a letter or digit and hold up to 128 letters, digits, ".", "_", ":" or "-"' })
+  @Matches(new RegExp(SOURCE_ID_PATTERN), {
+    message: 'source_id must start with a letter or digit and hold up to 128 letters, digits, ".", "_", ":" or "-"',
+  })
   source_id?: string;
 }
 

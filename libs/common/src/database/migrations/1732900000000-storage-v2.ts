@@ -93,4 +93,3 @@ export class StorageV21732900000000 implements MigrationInterface {
     throw new Error('storage v2 cannot be migrated down: restore a backup taken before the upgrade');
   }
 }
-

@@ -6,4 +6,11 @@ import { TenancyAndPairingSecret1732810000000 } from './1732810000000-tenancy-an
 import { StorageV21732900000000 } from './1732900000000-storage-v2.js';
 
 /** Every migration, oldest first. */
-export const MIGRATIONS = [InitialSchema1732400000000, SourcesAndPairing1732500000000, CommandAudit1732600000000, PointsTimeBrin1732700000000, TenancyAndPairingSecret1732810000000, StorageV21732900000000];
+export const MIGRATIONS = [
+  InitialSchema1732400000000,
+  SourcesAndPairing1732500000000,
+  CommandAudit1732600000000,
+  PointsTimeBrin1732700000000,
+  TenancyAndPairingSecret1732810000000,
+  StorageV21732900000000,
+];
