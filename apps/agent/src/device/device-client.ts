@@ -263,7 +263,7 @@ export class DeviceClient {
   private configure(message: Record<string, unknown>): void {
     const sensor = typeof message.sensor === 'string' ? message.sensor : '';
     const rate = Number((message.config as Record<string, unknown> | undefined)?.sample_rate);
-    let changed = false;
+    let changed: boolean;
     try {
       changed = this.options.sensors.setSampleRate(sensor, rate);
     } catch (error) {

@@ -131,7 +131,6 @@ export const REALTIME_LIMITS = {
 } as const;
 
 const SOURCE_ID = new RegExp(SOURCE_ID_PATTERN);
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
