@@ -25,7 +25,7 @@ const RATE_ERROR_EVERY_MS = 1000;
 /**
  * The WebSocket endpoint on the realtime port: `/party/{org_id}` (the agent's room form) and
  * `/ws`. Plain `ws` on the HTTP server rather than Nest's gateway layer: the relay is the hot
- * path and Nest's adapter costs about a third of the throughput (see FACTS.md).
+ * path and Nest's adapter cost about a third of the relay's throughput when measured on a 2-core machine.
  */
 @Injectable()
 export class SocketServer implements OnApplicationBootstrap, OnApplicationShutdown {

@@ -2,7 +2,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import type { ErrorDetail } from '../errors.js';
 import type { IncomingPoint } from '../messages/telemetry.js';
 
-/** Limits of `POST /api/ingest` (CONTRACT.md), plus the ones it leaves open, written down in docs/ingest.md. */
+/** Limits of `POST /api/ingest` (CONTRACT.md), plus the ones it leaves open, listed in docs/api.md ("POST /api/ingest"). */
 export const INGEST_LIMITS = {
   maxPoints: 10_000,
   maxBodyBytes: 5 * 1024 * 1024,
