@@ -89,5 +89,13 @@ export interface LivePoint {
   timestamp: number;
 }
 
-/** A frame from the realtime app; `type` says which. */
-export type Frame = { type: string; source_id?: string; [field: string]: unknown };
+/*
+ * WebSocket frames: defined once, by the wire schema in libs/common. `import type` is erased,
+ * so the browser loads none of it; tsconfig.json references the schema's declarations.
+ */
+export type {
+  BrowserAuthFrame,
+  BrowserToServerFrame,
+  OnlineSource,
+  ServerToBrowserFrame as Frame,
+} from '../../../../../libs/common/src/wire/index.js';
