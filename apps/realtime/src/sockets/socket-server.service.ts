@@ -4,6 +4,7 @@ import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShut
 import { HttpAdapterHost } from '@nestjs/core';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import {
+  type AuthenticatedFrame,
   BrokerConnection,
   checkBrowserAuth,
   checkDeviceAuth,
@@ -194,7 +195,8 @@ export class SocketServer implements OnApplicationBootstrap, OnApplicationShutdo
             lastSeenPublishedAt: 0,
           };
           this.devices.register(device);
-          client.sendJson({ type: 'authenticated', source_id: device.sourceId });
+          const authenticated: AuthenticatedFrame = { type: 'authenticated', source_id: device.sourceId };
+          client.sendJson(authenticated);
         } else if (message.type === 'browser_auth') {
           const checked = checkBrowserAuth(message);
           if (!checked.ok) throw new AuthFailure(`browser_auth: ${checked.problem}`, 'BAD_REQUEST');

@@ -116,7 +116,7 @@ describe('every bound is refused with a message naming the field', () => {
   });
 
   it('metrics, interval_ms, config and command', () => {
-    const command = (fields: Record<string, unknown>) => problem(checkDeviceCommand({ source_id: SOURCE, ...fields } as { type: string }));
+    const command = (fields: { type: string; [field: string]: unknown }) => problem(checkDeviceCommand({ source_id: SOURCE, ...fields }));
     expect(command({ type: 'start_stream', metrics: Array(1001).fill('m') })).toBe('"metrics" must be a list of at most 1000 names');
     expect(command({ type: 'start_stream', metrics: 'm' })).toBe('"metrics" must be a list of at most 1000 names');
     expect(command({ type: 'start_session', metrics: ['ok', 'm'.repeat(257)] })).toBe(
