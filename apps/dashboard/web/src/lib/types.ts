@@ -1,4 +1,5 @@
 // The wire shapes the dashboard reads (docs/api.md, docs/realtime.md). Field names are snake_case on the wire.
+import type { SensorDescription } from '../../../../../libs/common/src/wire/index.js';
 
 export type Scope = 'read' | 'write' | 'control' | 'admin';
 export const SCOPES: Scope[] = ['read', 'write', 'control', 'admin'];
@@ -17,14 +18,8 @@ export interface PlatformConfig {
   endpoint?: string;
 }
 
-export interface Sensor {
-  name: string;
-  description?: string;
-  metrics?: string[];
-  sample_rate?: number;
-  prefix?: string;
-  available?: boolean;
-}
+/** A sensor as its device describes it in `device_auth` (the wire schema's). */
+export type Sensor = SensorDescription;
 
 export interface Source {
   source_id: string;
