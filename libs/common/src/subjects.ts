@@ -108,6 +108,23 @@ export function streamsFor(p: string) {
 }
 
 export type Subjects = ReturnType<typeof subjectsFor>;
+
+/**
+ * The fixed subjects (no id in them, no wildcard) by their name under the prefix: 'keys.create'
+ * → '<prefix>.keys.create'. What `npm run ops` and tests address by name, so a name that is not
+ * one of the platform's subjects is refused instead of sent nowhere.
+ */
+export function namedSubjects(prefix: string): Map<string, string> {
+  const named = new Map<string, string>();
+  const walk = (node: object) => {
+    for (const value of Object.values(node)) {
+      if (typeof value === 'object') walk(value);
+      else if (typeof value === 'string' && !/[*>]/.test(value)) named.set(value.slice(prefix.length + 1), value);
+    }
+  };
+  walk(subjectsFor(prefix));
+  return named;
+}
 export type Streams = ReturnType<typeof streamsFor>;
 
 /**

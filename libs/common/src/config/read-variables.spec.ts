@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { ConfigError, readVariables } from './read-variables.js';
-import { type VariableName, VARIABLES } from './variables.js';
+import { type Variable, type VariableName, VARIABLES } from './variables.js';
 
 /** Runs `read` and returns the ConfigError it throws; fails the test if it throws nothing or something else. */
 function configError(read: () => unknown): ConfigError {
@@ -18,7 +18,7 @@ const ALL = Object.keys(VARIABLES) as VariableName[];
 describe('readVariables: defaults', () => {
   it('gives every variable its default when nothing is set, and every default passes its own schema', () => {
     const values = readVariables(ALL, {});
-    for (const name of ALL) expect(values[name]).toBe(VARIABLES[name].default);
+    for (const name of ALL) expect(values[name]).toBe((VARIABLES[name] as Variable).default);
   });
 
   it('treats an empty value as unset', () => {

@@ -19,8 +19,8 @@ function readersOf(variable: Variable): string {
 }
 
 function defaultOf(variable: Variable): string {
-  if (variable.default !== undefined) return String(variable.default);
-  return variable.derivedDefault ? `(${variable.derivedDefault})` : '';
+  if (variable.default !== undefined) return `\`${variable.default}\``;
+  return variable.derivedDefault ? `_${variable.derivedDefault}_` : '';
 }
 
 export function renderEnvExample(): string {

@@ -248,7 +248,7 @@ export const VARIABLES = {
     PORTS,
     ['gateway'],
     ['http:', 'https:'],
-    'http://127.0.0.1:<GATEWAY_PORT>',
+    'http://127.0.0.1 on GATEWAY_PORT',
     'What /api/config and pairing hand out to devices.',
   ),
   PUBLIC_WS_URL: derivedUrl(
