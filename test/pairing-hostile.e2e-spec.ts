@@ -64,7 +64,7 @@ describe('re-pairing a source needs a code made for it (finding 5b)', () => {
       201,
     );
     expect(created).toMatchObject({ code: expect.any(String), source_id: 'victim-2' });
-    const revoked = nc.subscribe(`${platform.prefix}.sources.revoked`, { max: 1 });
+    const revoked = nc.subscribe(platform.subjects.sources.revoked, { max: 1 });
     // Exactly what the Python agent sends: the bound code alone names the source.
     const renewed = await json(await completePairing({ code: created.code }), 200);
     expect(renewed).toMatchObject({ source_id: 'victim-2', org_id: 'default', device_token: expect.stringMatching(/^plxd_/) });

@@ -1,4 +1,6 @@
-export * from './config/env.js';
+export * from './config/read-variables.js';
+export * from './config/variables.js';
+export * from './config/config.module.js';
 export * from './config/shared-config.js';
 export * from './config/nats-config.js';
 export * from './nats/connection-options.js';

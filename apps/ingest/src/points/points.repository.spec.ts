@@ -11,12 +11,11 @@ import type { PointsWriter as Writer } from '../writer/points-writer.service.js'
 // equal to the same aggregates over raw points.
 const root = process.env.PLEXUS_TEST_DATABASE_ROOT || 'postgres://postgres@127.0.0.1:5432';
 const name = `plexus_test_points_${randomBytes(4).toString('hex')}`;
-process.env.DATABASE_URL = `${root}/${name}`;
-// After DATABASE_URL: the read pool takes its database from the ingest config when imported.
 const { PointsRepository } = await import('./points.repository.js');
 const { SeriesRepository } = await import('./series.repository.js');
 const { PointsWriter } = await import('../writer/points-writer.service.js');
 const { ReadPool } = await import('../query/read-pool.js');
+const { readIngestConfig } = await import('../config.js');
 
 let dataSource: DataSource;
 let db: pg.Client;
@@ -32,7 +31,7 @@ beforeAll(async () => {
   dataSource = await openDatabase(`${root}/${name}`, [], 4);
   db = new pg.Client({ connectionString: `${root}/${name}` });
   await db.connect();
-  reads = new ReadPool();
+  reads = new ReadPool(readIngestConfig({ DATABASE_URL: `${root}/${name}` }));
   points = new PointsRepository(dataSource, reads);
   await points.onModuleInit();
   writer = new PointsWriter(new SeriesRepository(dataSource), points);

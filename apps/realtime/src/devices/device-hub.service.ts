@@ -15,7 +15,7 @@ import {
   SUBJECTS,
   type TakeoverEvent,
 } from '#common';
-import { config } from '../config.js';
+import { RealtimeConfig } from '../config.js';
 import { eventJson, guarded } from '../sockets/unexpected.js';
 import { type DeviceConnection, onlineSource } from './device-connection.js';
 
@@ -33,7 +33,10 @@ export class DeviceHub implements OnModuleInit, OnModuleDestroy {
   private readonly devices = new Map<string, DeviceConnection>();
   private readonly subscriptions: Subscription[] = [];
 
-  constructor(private readonly broker: BrokerConnection) {}
+  constructor(
+    private readonly broker: BrokerConnection,
+    private readonly config: RealtimeConfig,
+  ) {}
 
   onModuleInit(): void {
     const nc = this.broker.nc;
@@ -68,7 +71,7 @@ export class DeviceHub implements OnModuleInit, OnModuleDestroy {
     const existing = this.devices.get(key);
     if (existing) this.replace(existing);
     this.devices.set(key, device);
-    const takeover: TakeoverEvent = { instance_id: config.instanceId, connection_id: device.socket.id };
+    const takeover: TakeoverEvent = { instance_id: this.config.instanceId, connection_id: device.socket.id };
     this.broker.nc.publish(SUBJECTS.realtime.takeover(device.orgId, device.sourceId), JSON.stringify(takeover));
     device.subscription = this.broker.nc.subscribe(SUBJECTS.realtime.toDevice(device.orgId, device.sourceId), {
       callback: guarded('command to device', (_, msg) => {

@@ -22,7 +22,7 @@ import {
 import { type BrowserConnection } from '../browsers/browser-connection.js';
 import { BrowserHub } from '../browsers/browser-hub.service.js';
 import { CommandRouter } from '../commands/command-router.service.js';
-import { config } from '../config.js';
+import { RealtimeConfig } from '../config.js';
 import type { DeviceConnection } from '../devices/device-connection.js';
 import { DeviceHub } from '../devices/device-hub.service.js';
 import { DeviceSession } from '../devices/device-session.service.js';
@@ -58,6 +58,7 @@ export class SocketServer implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly commands: CommandRouter,
     private readonly broker: BrokerConnection,
     private readonly disabledOrgs: DisabledOrgs,
+    private readonly config: RealtimeConfig,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -67,7 +68,7 @@ export class SocketServer implements OnApplicationBootstrap, OnApplicationShutdo
       gauge.set({ kind: 'all' }, this.sockets.size);
     });
     const server = this.adapterHost.httpAdapter.getHttpServer() as Server;
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: config.hardMaxFrameBytes });
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: this.config.hardMaxFrameBytes });
     server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       // Node removes its own listeners from an upgraded socket: without one, a peer's reset would be fatal.
       socket.on('error', () => undefined);
@@ -90,7 +91,7 @@ export class SocketServer implements OnApplicationBootstrap, OnApplicationShutdo
           if (client.ws.readyState === WebSocket.OPEN) client.ws.ping();
         }
       }),
-      config.pingIntervalMs,
+      this.config.pingIntervalMs,
     );
   }
 
@@ -147,10 +148,10 @@ export class SocketServer implements OnApplicationBootstrap, OnApplicationShutdo
 
   private accept(ws: WebSocket, pathOrg: string | undefined): void {
     const limits: SendQueueLimits = {
-      highWaterBytes: config.browserHighWaterBytes,
-      maxQueueBytes: config.sendQueueBytes,
-      maxDroppable: config.browserQueueMessages,
-      stallMs: config.sendStallMs,
+      highWaterBytes: this.config.browserHighWaterBytes,
+      maxQueueBytes: this.config.sendQueueBytes,
+      maxDroppable: this.config.browserQueueMessages,
+      stallMs: this.config.sendStallMs,
     };
     const client = new ClientSocket(ws, limits);
     this.sockets.add(client);
@@ -160,10 +161,10 @@ export class SocketServer implements OnApplicationBootstrap, OnApplicationShutdo
     let lastRateError = 0;
     const timer = setTimeout(
       guarded('authentication timeout', () => {
-        client.error('BAD_REQUEST', `authenticate within ${config.authTimeoutMs / 1000} s`);
+        client.error('BAD_REQUEST', `authenticate within ${this.config.authTimeoutMs / 1000} s`);
         client.close(CLOSE_CODES.authTimeout, 'authentication timeout');
       }),
-      config.authTimeoutMs,
+      this.config.authTimeoutMs,
     );
 
     const rateLimited = (bucket: TokenBucket): boolean => {
@@ -190,7 +191,7 @@ export class SocketServer implements OnApplicationBootstrap, OnApplicationShutdo
             socket: client,
             ...identity,
             connectedAt: new Date().toISOString(),
-            rate: new TokenBucket(config.deviceRatePerSecond, config.deviceBurst),
+            rate: new TokenBucket(this.config.deviceRatePerSecond, this.config.deviceBurst),
             replaced: false,
             lastSeenPublishedAt: 0,
           };
@@ -208,7 +209,7 @@ export class SocketServer implements OnApplicationBootstrap, OnApplicationShutdo
             principal,
             watching: null,
             admin: hasScope(principal.scopes, 'admin'),
-            rate: new TokenBucket(config.browserRatePerSecond, config.browserBurst),
+            rate: new TokenBucket(this.config.browserRatePerSecond, this.config.browserBurst),
           };
           // Listen before asking who is online, so no change between the two is missed, but hold
           // what arrives meanwhile: `init` is always the browser's first frame, the changes follow it.
@@ -239,7 +240,7 @@ export class SocketServer implements OnApplicationBootstrap, OnApplicationShutdo
     ws.on(
       'message',
       guarded('websocket message', (data: RawData, isBinary: boolean) => {
-        const frame = parseFrame(data, isBinary, config.maxFrameBytes);
+        const frame = parseFrame(data, isBinary, this.config.maxFrameBytes);
         if (!frame.ok) {
           client.error('BAD_REQUEST', frame.error);
           // An unauthenticated socket that sends garbage is not kept open.
