@@ -35,11 +35,18 @@ export interface SpawnedApp {
   exited: Promise<number | null>;
 }
 
-export function spawnApp(app: AppName, env: NodeJS.ProcessEnv, output: (app: AppName, line: string) => void): SpawnedApp {
+export function spawnApp(
+  app: AppName,
+  env: NodeJS.ProcessEnv,
+  output: (app: AppName, line: string, stream: 'stdout' | 'stderr') => void,
+): SpawnedApp {
   const child = spawn(process.execPath, ['--enable-source-maps', appEntry(app)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   // readline holds a partial line until its end arrives and gives the unterminated tail when the app exits.
-  for (const stream of [child.stdout, child.stderr]) {
-    if (stream) createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => output(app, line));
+  for (const [stream, name] of [
+    [child.stdout, 'stdout'],
+    [child.stderr, 'stderr'],
+  ] as const) {
+    if (stream) createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => output(app, line, name));
   }
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { name: app, child, exited };
