@@ -58,7 +58,9 @@ if (!stopping) {
   const gateway = `http://127.0.0.1:${appPort('gateway', env)}`;
   const adminKey = output.adminKey
     ? [`  Admin key   ${output.adminKey}`, '              created on this first start and shown only this once: keep it']
-    : ['  Admin key   the one printed on the first start, or PLEXUS_BOOTSTRAP_ADMIN_KEY'];
+    : env.PLEXUS_BOOTSTRAP_ADMIN_KEY
+      ? ['  Admin key   the one chosen with PLEXUS_BOOTSTRAP_ADMIN_KEY on the first start']
+      : ['  Admin key   the one shown by the first start on this database (stored hashed, never shown again)'];
   const lines = [
     '',
     'Plexus is running.',

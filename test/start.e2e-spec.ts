@@ -89,4 +89,25 @@ describe('npm start', () => {
       await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
     }
   }, 180_000);
+
+  it('on a later start of the same database shows no key: it was created, and shown, once', async () => {
+    const again: string[] = [];
+    launcher = spawn(process.execPath, [join(process.cwd(), 'dist/scripts/start.js')], {
+      env: platform.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    launcher.stdout?.on('data', (chunk) => again.push(String(chunk)));
+    launcher.stderr?.on('data', (chunk) => again.push(String(chunk)));
+    const exited = new Promise<number | null>((resolve) => launcher?.once('exit', resolve));
+    await waitFor(
+      '"Plexus is running." again',
+      () => again.join('').includes('Plexus is running.'),
+      120_000,
+      () => again.join('').slice(-2000),
+    );
+    expect(again.join('')).not.toMatch(/plx_[A-Za-z0-9]/);
+    expect(again.join('')).toContain('Admin key   the one shown by the first start on this database');
+    launcher.kill('SIGINT');
+    expect(await exited).toBe(0);
+  }, 180_000);
 });
