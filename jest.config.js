@@ -1,4 +1,4 @@
-// Nest 12 ships ES modules only, so Jest runs in ESM mode (see ../shared/FACTS.md):
+// Nest 12 ships ES modules only, so Jest runs in ESM mode:
 // ts-jest with useESM, `.js` stripped from relative imports, and node --experimental-vm-modules.
 export default {
   rootDir: '.',

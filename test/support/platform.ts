@@ -80,7 +80,7 @@ export class Platform {
       for (const app of options.apps ?? APPS) await platform.startApp(app);
     } catch (error) {
       await platform.stop();
-      throw new Error(`${(error as Error).message}\n${platform.logs.slice(-40).join('\n')}`);
+      throw new Error(`${(error as Error).message}\n${platform.logs.slice(-40).join('\n')}`, { cause: error });
     }
     return platform;
   }

@@ -11,6 +11,7 @@ import {
   type PresenceReply,
   type SourceRevokedEvent,
   type SourceSeenEvent,
+  type SourceStatusFrame,
   SUBJECTS,
   type TakeoverEvent,
 } from '#common';
@@ -100,7 +101,8 @@ export class DeviceHub implements OnModuleInit, OnModuleDestroy {
   }
 
   private publishStatus(device: DeviceConnection, status: 'online' | 'offline'): void {
-    this.relay(device, 'source_status', JSON.stringify({ type: 'source_status', source_id: device.sourceId, status }));
+    const frame: SourceStatusFrame = { type: 'source_status', source_id: device.sourceId, status };
+    this.relay(device, frame.type, JSON.stringify(frame));
   }
 
   private publishSeen(device: DeviceConnection): void {

@@ -3,7 +3,22 @@ import type { Duplex } from 'node:stream';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
-import { BrokerConnection, checkSubscribe, CLOSE_CODES, hasScope, isOrgId, METRICS, onlineSources, quoteInput, scrapeGauge } from '#common';
+import {
+  type AuthenticatedFrame,
+  BrokerConnection,
+  checkBrowserAuth,
+  checkDeviceAuth,
+  checkSubscribe,
+  CLOSE_CODES,
+  hasScope,
+  type InitFrame,
+  isOrgId,
+  METRICS,
+  onlineSources,
+  quoteInput,
+  scrapeGauge,
+  type SubscribedFrame,
+} from '#common';
 import { type BrowserConnection } from '../browsers/browser-connection.js';
 import { BrowserHub } from '../browsers/browser-hub.service.js';
 import { CommandRouter } from '../commands/command-router.service.js';
@@ -14,7 +29,7 @@ import { DeviceSession } from '../devices/device-session.service.js';
 import { AuthFailure, Authenticator } from './authenticator.service.js';
 import { DisabledOrgs } from './disabled-orgs.service.js';
 import { ClientSocket, sendQueueCloses, type SendQueueLimits } from './client-socket.js';
-import { parseFrame } from './frames.js';
+import { parseFrame, type UncheckedFrame } from './frames.js';
 import { TokenBucket } from './token-bucket.js';
 import { guarded, reportUnexpected } from './unexpected.js';
 
@@ -25,7 +40,7 @@ const RATE_ERROR_EVERY_MS = 1000;
 /**
  * The WebSocket endpoint on the realtime port: `/party/{org_id}` (the agent's room form) and
  * `/ws`. Plain `ws` on the HTTP server rather than Nest's gateway layer: the relay is the hot
- * path and Nest's adapter costs about a third of the throughput (see FACTS.md).
+ * path and Nest's adapter cost about a third of the relay's throughput when measured on a 2-core machine.
  */
 @Injectable()
 export class SocketServer implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -162,11 +177,13 @@ export class SocketServer implements OnApplicationBootstrap, OnApplicationShutdo
       return true;
     };
 
-    const authenticate = async (message: Record<string, unknown> & { type: string }): Promise<void> => {
+    const authenticate = async (message: UncheckedFrame): Promise<void> => {
       authenticating = true;
       try {
         if (message.type === 'device_auth') {
-          const identity = await this.authenticator.device(message, pathOrg);
+          const checked = checkDeviceAuth(message);
+          if (!checked.ok) throw new AuthFailure(`device_auth: ${checked.problem}`, 'BAD_REQUEST');
+          const identity = await this.authenticator.device(checked.frame, pathOrg);
           if (!client.open) return;
           this.refuseJustDisabled(identity.orgId);
           device = {
@@ -178,9 +195,12 @@ export class SocketServer implements OnApplicationBootstrap, OnApplicationShutdo
             lastSeenPublishedAt: 0,
           };
           this.devices.register(device);
-          client.sendJson({ type: 'authenticated', source_id: device.sourceId });
+          const authenticated: AuthenticatedFrame = { type: 'authenticated', source_id: device.sourceId };
+          client.sendJson(authenticated);
         } else if (message.type === 'browser_auth') {
-          const principal = await this.authenticator.browser(message, pathOrg);
+          const checked = checkBrowserAuth(message);
+          if (!checked.ok) throw new AuthFailure(`browser_auth: ${checked.problem}`, 'BAD_REQUEST');
+          const principal = await this.authenticator.browser(checked.frame, pathOrg);
           if (!client.open) return;
           this.refuseJustDisabled(principal.org_id);
           browser = {
@@ -195,7 +215,8 @@ export class SocketServer implements OnApplicationBootstrap, OnApplicationShutdo
           client.hold();
           this.browsers.add(browser);
           const online = await onlineSources(this.broker.nc, principal.org_id);
-          client.release(JSON.stringify({ type: 'init', org_id: principal.org_id, online_sources: online }));
+          const init: InitFrame = { type: 'init', org_id: principal.org_id, online_sources: online };
+          client.release(JSON.stringify(init));
         } else {
           throw new AuthFailure(`the first frame must be "device_auth" or "browser_auth", not ${quoteInput(message.type)}`, 'BAD_REQUEST');
         }
@@ -260,16 +281,17 @@ export class SocketServer implements OnApplicationBootstrap, OnApplicationShutdo
     if (this.disabledOrgs.justDisabled(orgId)) throw new AuthFailure('this org is disabled', 'FORBIDDEN');
   }
 
-  private onBrowserMessage(browser: BrowserConnection, message: Record<string, unknown> & { type: string }): void {
+  private onBrowserMessage(browser: BrowserConnection, message: UncheckedFrame): void {
     if (message.type === 'subscribe') {
-      const problem = checkSubscribe(message);
-      if (problem) {
-        browser.socket.error('BAD_REQUEST', `subscribe: ${problem}`);
+      const checked = checkSubscribe(message);
+      if (!checked.ok) {
+        browser.socket.error('BAD_REQUEST', `subscribe: ${checked.problem}`);
         return;
       }
-      const ids = message.source_ids;
-      browser.watching = Array.isArray(ids) ? new Set(ids as string[]) : null;
-      browser.socket.sendJson({ type: 'subscribed', source_ids: browser.watching ? [...browser.watching] : null });
+      const ids = checked.frame.source_ids;
+      browser.watching = ids ? new Set(ids) : null;
+      const subscribed: SubscribedFrame = { type: 'subscribed', source_ids: browser.watching ? [...browser.watching] : null };
+      browser.socket.sendJson(subscribed);
       return;
     }
     if (message.type === 'ping' && message.source_id === undefined) {
@@ -277,7 +299,7 @@ export class SocketServer implements OnApplicationBootstrap, OnApplicationShutdo
       return;
     }
     if (this.commands.isCommand(message.type)) {
-      void this.commands.route(browser, message as Parameters<CommandRouter['route']>[1]).catch((error: unknown) => {
+      void this.commands.route(browser, message).catch((error: unknown) => {
         browser.socket.error('BAD_REQUEST', `${message.type} failed; error id ${reportUnexpected('browser command', error)}`);
       });
       return;

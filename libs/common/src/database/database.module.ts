@@ -2,7 +2,7 @@ import { type DynamicModule, Global, Inject, Injectable, Module, type OnApplicat
 import { DataSource } from 'typeorm';
 import { sharedConfig } from '../config/shared-config.js';
 import type { ReadinessCheck } from '../health/readiness.js';
-import { openDatabaseWhenReachable } from './database.js';
+import { type EntityClass, openDatabaseWhenReachable } from './database.js';
 
 @Injectable()
 class DatabaseCloser implements OnApplicationShutdown {
@@ -19,7 +19,7 @@ class DatabaseCloser implements OnApplicationShutdown {
 @Global()
 @Module({})
 export class DatabaseModule {
-  static forRoot(entities: Function[], poolSize = 10): DynamicModule {
+  static forRoot(entities: EntityClass[], poolSize = 10): DynamicModule {
     return {
       module: DatabaseModule,
       providers: [
