@@ -11,7 +11,6 @@ const API_KEY = /plx_[A-Za-z0-9]{40}/g;
 const GENERATED_ADMIN_KEY = /admin API key \(shown once, keep it\): (plx_[A-Za-z0-9]{40})/;
 /** Nest's text logger: `[Nest] 123  - 12/1/2026, 2:04:34 PM    WARN [Context] message`, coloured. */
 const TEXT_LOG_LINE = /^\[Nest\] \d+\s+-\s.*?\s(LOG|ERROR|WARN|DEBUG|VERBOSE|FATAL)\s/;
-// eslint-disable-next-line no-control-regex -- ANSI colour codes are what this strips
 const ANSI_COLOUR = /\u001b\[[0-9;]*m/g;
 
 /**
