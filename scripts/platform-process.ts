@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 /** The four apps and how to reach each one's health endpoint, from one set of environment variables. */
@@ -34,17 +35,18 @@ export interface SpawnedApp {
   exited: Promise<number | null>;
 }
 
-export function spawnApp(app: AppName, env: NodeJS.ProcessEnv, output: (app: AppName, line: string) => void): SpawnedApp {
+export function spawnApp(
+  app: AppName,
+  env: NodeJS.ProcessEnv,
+  output: (app: AppName, line: string, stream: 'stdout' | 'stderr') => void,
+): SpawnedApp {
   const child = spawn(process.execPath, ['--enable-source-maps', appEntry(app)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  for (const stream of [child.stdout, child.stderr]) {
-    let pending = '';
-    stream?.setEncoding('utf8');
-    stream?.on('data', (text: string) => {
-      pending += text;
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) output(app, line);
-    });
+  // readline holds a partial line until its end arrives and gives the unterminated tail when the app exits.
+  for (const [stream, name] of [
+    [child.stdout, 'stdout'],
+    [child.stderr, 'stderr'],
+  ] as const) {
+    if (stream) createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => output(app, line, name));
   }
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { name: app, child, exited };

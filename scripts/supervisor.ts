@@ -14,6 +14,8 @@ export function restartDelayMs(exitsInARow: number, policy = RESTART_POLICY): nu
 const READY_POLL_MS = 500;
 
 export type Print = (app: string, line: string) => void;
+/** Takes one line of an app's own output (its logs), from its stdout or stderr. */
+export type AppLine = (app: AppName, line: string, stream: 'stdout' | 'stderr') => void;
 
 /**
  * One app kept running by `npm start`: started again with backoff whenever it exits, until the
@@ -32,6 +34,7 @@ export class SupervisedApp {
     readonly name: AppName,
     private readonly env: NodeJS.ProcessEnv,
     private readonly print: Print,
+    private readonly output: AppLine = print,
   ) {}
 
   get port(): number {
@@ -44,7 +47,7 @@ export class SupervisedApp {
 
   start(): void {
     if (this.stopping) return;
-    const spawned = spawnApp(this.name, this.env, this.print);
+    const spawned = spawnApp(this.name, this.env, this.output);
     this.current = spawned;
     this.readySince = undefined;
     this.print('plexus', `${this.name} started (pid ${spawned.child.pid})`);

@@ -1,4 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { restartDelayMs } from '../scripts/supervisor.js';
@@ -13,11 +15,13 @@ let platform: Platform;
 let launcher: ChildProcess | undefined;
 const output: string[] = [];
 const text = () => output.join('');
+const logDir = mkdtempSync(join(tmpdir(), 'plexus-supervisor-logs-'));
 
 afterAll(async () => {
   if (launcher && launcher.exitCode === null) launcher.kill('SIGKILL');
   for (const pid of pidsSeen()) if (alive(pid)) process.kill(pid, 'SIGKILL');
   await platform?.stop();
+  rmSync(logDir, { recursive: true, force: true });
 });
 
 /** Every app pid the launcher announced ("<app> started (pid N)"). */
@@ -46,7 +50,8 @@ describe('restart backoff', () => {
 
 describe('npm start supervises', () => {
   it('restarts an app killed with SIGKILL, says so, keeps running; Ctrl-C then stops every app', async () => {
-    platform = await Platform.start({ apps: [] });
+    // JSON logs this time (start.e2e-spec.ts runs the text format): the launcher reads both.
+    platform = await Platform.start({ apps: [], env: { PLEXUS_START_LOG_DIR: logDir, PLEXUS_LOG_FORMAT: 'json' } });
     launcher = spawn(process.execPath, [join(process.cwd(), 'dist/scripts/start.js')], {
       env: platform.env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -93,6 +98,11 @@ describe('npm start supervises', () => {
       expect(alive(pidsSeen(app)[0])).toBe(true);
     }
     expect(await ready(platform.ports.gateway)).toBe(true);
+    // Both lives of realtime are in its one log file; neither boot's log reached the terminal.
+    const listening = `realtime listening on http://127.0.0.1:${platform.ports.realtime}`;
+    const boots = () => readFileSync(join(logDir, 'realtime.log'), 'utf8').split(listening).length - 1;
+    await waitFor('both boots of realtime in its log file', () => boots() === 2, 10_000);
+    expect(text()).not.toContain(listening);
 
     launcher.kill('SIGINT');
     expect(await exited).toBe(0);

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 // Type only (erased): the frame is defined once, by the wire schema in libs/common.
 import type { DeviceEventFrame } from '../../../../libs/common/src/wire/index.js';
 
@@ -21,19 +22,13 @@ export class CommandRunner {
     const child = spawn('/bin/sh', ['-c', command], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     this.running.set(id, child);
     this.emit({ type: 'output', id, event: 'start', command });
+    // readline splits on \n, \r\n and a lone \r, holds a partial line until the next chunk and
+    // gives the unterminated tail at end of stream — what a hand-written split had to redo.
     for (const stream of [child.stdout, child.stderr]) {
-      let pending = '';
-      stream?.setEncoding('utf8');
-      stream?.on('data', (text: string) => {
-        pending += text;
-        const lines = pending.split('\n');
-        pending = lines.pop() ?? '';
-        for (const line of lines) this.emit({ type: 'output', id, event: 'data', data: line });
-      });
-      stream?.on('end', () => {
-        if (pending) this.emit({ type: 'output', id, event: 'data', data: pending });
-        pending = '';
-      });
+      if (!stream) continue;
+      createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) =>
+        this.emit({ type: 'output', id, event: 'data', data: line }),
+      );
     }
     child.on('error', (error) => {
       this.running.delete(id);

@@ -1,7 +1,7 @@
-import { Controller, Get, Header, Param, Req, StreamableFile } from '@nestjs/common';
+import { Controller, Get, Header, Req, StreamableFile } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { DomainError } from '#common';
-import { DashboardFiles, type ServedFile } from './dashboard-files.js';
+import { DashboardFiles } from './dashboard-files.js';
 
 /**
  * First path segments that belong to the API and the apps' own endpoints: an unknown path
@@ -12,9 +12,10 @@ const RESERVED = new Set(['api', 'health', 'setup', 'agent', 'metrics', 'assets'
 const PAGES = new Set(['fleet', 'devices', 'sessions', 'explorer', 'keys']);
 
 /**
- * Serves the web dashboard: its page at `/` and at every client-side route (`/fleet`,
- * `/devices/:id`, …), its compiled modules under `/assets/`, and the few library modules
- * its import map names under `/vendor/`.
+ * Serves the web dashboard's page at `/` and at every client-side route (`/fleet`,
+ * `/devices/:id`, …). Its compiled modules under `/assets/` and the few library modules its
+ * import map names under `/vendor/` are static files (serveDashboardFiles, @fastify/static);
+ * a path under them that is no file is a JSON 404 (here, or from Nest's not-found handler).
  */
 @Controller()
 export class DashboardController {
@@ -24,20 +25,6 @@ export class DashboardController {
   @Header('cache-control', 'no-cache')
   index(): StreamableFile {
     return this.page();
-  }
-
-  @Get('assets/*')
-  @Header('cache-control', 'no-cache')
-  @Header('x-content-type-options', 'nosniff')
-  asset(@Param('*') path: string): StreamableFile {
-    return this.serve(this.files.asset(path ?? ''), path);
-  }
-
-  @Get('vendor/:name')
-  @Header('cache-control', 'no-cache')
-  @Header('x-content-type-options', 'nosniff')
-  vendor(@Param('name') name: string): StreamableFile {
-    return this.serve(this.files.vendor(name), name);
   }
 
   /** Client-side routes get the page; the router in the browser takes it from there. */
@@ -57,10 +44,5 @@ export class DashboardController {
     const html = this.files.indexHtml();
     if (!html) throw new DomainError('NOT_FOUND', 'the dashboard was not built: run npm run build');
     return new StreamableFile(Buffer.from(html), { type: 'text/html; charset=utf-8' });
-  }
-
-  private serve(file: ServedFile | undefined, name: string): StreamableFile {
-    if (!file) throw new DomainError('NOT_FOUND', `no file ${name}`);
-    return new StreamableFile(file.stream, { type: file.type });
   }
 }

@@ -32,6 +32,13 @@ export interface PairingAttempt {
  * most `failuresPerAddress` wrong answers per window reach one address and at most
  * `failuresPerMinute` reach everyone together (behind a proxy that is not configured as trusted,
  * every client shares one address). Counts live in each gateway instance.
+ *
+ * Not @fastify/rate-limit (checked at 11.2): it counts requests in a fixed window and has no way
+ * to give a slot back, so either every attempt counts (a right code too: pairing an 11th device
+ * from one address in ten minutes would be refused) or, its documented pattern for failed logins,
+ * it peeks first and counts only after the answer — and then 300 wrong codes sent at once all
+ * pass the peek and reach the pairing app. Reserve-then-settle, a sliding window and the slow-down
+ * would have to be written again inside a custom store, around the plugin rather than by it.
  */
 @Injectable()
 export class PairingAttempts {
