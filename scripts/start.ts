@@ -11,15 +11,19 @@
  */
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+// The config readers alone, not #common: the launcher loads no Nest.
+import { readVariables } from '../libs/common/src/config/read-variables.js';
+import { variablesOf } from '../libs/common/src/config/variables.js';
 import { AppOutput } from './app-output.js';
 import { APPS, appPort } from './platform-process.js';
 import { SupervisedApp } from './supervisor.js';
 
 const env = { ...process.env };
 const print = (app: string, line: string) => process.stdout.write(`${app.padEnd(8)} | ${line}\n`);
-const verbose = process.argv.includes('--verbose') || env.PLEXUS_START_VERBOSE === '1';
+const settings = readVariables(variablesOf('start'), env);
+const verbose = process.argv.includes('--verbose') || settings.PLEXUS_START_VERBOSE === '1';
 // The checkout's root: this file runs as dist/scripts/start.js.
-const logDir = resolve(env.PLEXUS_START_LOG_DIR || join(dirname(fileURLToPath(import.meta.url)), '..', '..', '.plexus', 'logs'));
+const logDir = resolve(settings.PLEXUS_START_LOG_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', '.plexus', 'logs'));
 const output = new AppOutput({ logDir, verbose, print });
 const shownLogDir = relative(process.cwd(), logDir).startsWith('..') ? logDir : relative(process.cwd(), logDir) || '.';
 print('plexus', `full logs of every app: ${join(shownLogDir, '<app>.log')}${verbose ? '' : ' (npm start -- --verbose shows them here)'}`);

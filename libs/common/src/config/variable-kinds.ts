@@ -1,7 +1,7 @@
 import Type, { type Static, type TSchema } from 'typebox';
 
 /** The kinds of variable variables.ts lists, and the builders that give each its schema and error wording. */
-export type Reader = 'gateway' | 'ingest' | 'pairing' | 'realtime' | 'ops' | 'compose';
+export type Reader = 'gateway' | 'ingest' | 'pairing' | 'realtime' | 'ops' | 'start' | 'compose';
 
 export interface Variable<S extends TSchema = TSchema> {
   /** The heading it is listed under in .env.example and the docs. */

@@ -21,6 +21,7 @@ const INGEST = 'Ingest';
 const POOLS = 'Ingest database pools and queries';
 const RETENTION = 'Retention (ingest)';
 const REALTIME = 'Realtime sockets';
+const START = 'npm start (the launcher)';
 const COMPOSE = 'docker compose only';
 const WITH_OPS = [...APPS, 'ops'] as const;
 
@@ -374,6 +375,21 @@ export const VARIABLES = {
   PLEXUS_WS_DEVICE_BURST: int(REALTIME, ['realtime'], 1, 1_000_000, 2000, 'Burst of messages a device may send.'),
   PLEXUS_WS_BROWSER_RATE: int(REALTIME, ['realtime'], 1, 1_000_000, 50, 'Messages per second a browser may send.'),
   PLEXUS_WS_BROWSER_BURST: int(REALTIME, ['realtime'], 1, 1_000_000, 100, 'Burst of messages a browser may send.'),
+
+  PLEXUS_START_VERBOSE: text(
+    START,
+    ['start'],
+    Type.String({ pattern: '^[01]$' }),
+    { default: '0', must: '0 or 1' },
+    '1: every log line of every app on the terminal too (as `npm start -- --verbose`); 0: warnings, errors and the summary.',
+  ),
+  PLEXUS_START_LOG_DIR: text(
+    START,
+    ['start'],
+    Type.String({ minLength: 1, maxLength: 4096 }),
+    { derivedDefault: '.plexus/logs in the checkout' },
+    "Where npm start writes each app's full log (<app>.log, emptied at each start).",
+  ),
 
   POSTGRES_PASSWORD: text(
     COMPOSE,
