@@ -163,7 +163,8 @@ async function deleteStreams(prefix: string): Promise<void> {
 
 export interface InProcessApp {
   readonly module: TestingModule;
-  get<T>(token: abstract new (...args: never[]) => T): T;
+  /** A provider by its class (private constructors included, as BrokerConnection's). */
+  get<T>(token: { prototype: T }): T;
   close(): Promise<void>;
 }
 
@@ -201,7 +202,11 @@ export async function recorder(
   subject: string,
 ): Promise<{ messages: unknown[]; next(what: string): Promise<unknown> }> {
   const messages: unknown[] = [];
-  nc.subscribe(subject, { callback: (_: Error | null, msg: Msg) => messages.push(msg.json()) });
+  nc.subscribe(subject, {
+    callback: (_: Error | null, msg: Msg) => {
+      messages.push(msg.json());
+    },
+  });
   await nc.flush();
   let taken = 0;
   return {
