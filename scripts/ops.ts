@@ -6,11 +6,21 @@
  */
 import { connect } from '@nats-io/transport-node';
 import { readNatsSettings } from '../libs/common/src/config/nats-config.js';
+import { readNatsPrefix } from '../libs/common/src/config/shared-config.js';
 import { natsConnectionOptions } from '../libs/common/src/nats/connection-options.js';
+import { namedSubjects } from '../libs/common/src/subjects.js';
 
-const [subject, body = '{}'] = process.argv.slice(2);
-if (!subject) {
+const [name, body = '{}'] = process.argv.slice(2);
+if (!name) {
   console.error("usage: npm run ops -- <subject> '<json>'   (subjects: docs/operations.md)");
+  process.exit(2);
+}
+// The apps' own subject factory and PLEXUS_NATS_PREFIX check: a name that is not one of the
+// platform's subjects is refused here, not sent where nothing answers.
+const subjects = namedSubjects(readNatsPrefix());
+const subject = subjects.get(name);
+if (subject === undefined) {
+  console.error(`"${name}" is not a Plexus subject; one of: ${[...subjects.keys()].join(', ')}`);
   process.exit(2);
 }
 try {
@@ -19,11 +29,10 @@ try {
   console.error(`the request must be JSON, got: ${body}`);
   process.exit(2);
 }
-const prefix = process.env.PLEXUS_NATS_PREFIX || 'plexus';
 // The apps' NATS settings (NATS_URL, NATS_USER/NATS_PASSWORD, NATS_CREDS, NATS_TLS_*…), checked the same way.
 const nc = await connect(natsConnectionOptions(readNatsSettings(), 'plexus-ops'));
 try {
-  const reply = await nc.request(`${prefix}.${subject}`, body, { timeout: 5000 });
+  const reply = await nc.request(subject, body, { timeout: 5000 });
   const packet = reply.json<{ response?: unknown; err?: unknown }>();
   if (packet.err !== undefined) {
     console.error(JSON.stringify(packet.err, null, 2));
@@ -36,7 +45,7 @@ try {
       console.error('The key above is shown once and cannot be read again: keep it now.');
   }
 } catch (error) {
-  console.error(`no answer on ${prefix}.${subject}: ${(error as Error).message}`);
+  console.error(`no answer on ${subject}: ${(error as Error).message}`);
   process.exitCode = 1;
 } finally {
   await nc.close();

@@ -28,7 +28,7 @@ describe('API key verification in the gateway', () => {
     // Still cached: the database change alone is not seen for the cache's lifetime.
     expect((await platform.api('/api/auth/verify-key', { key })).status).toBe(200);
 
-    nc.publish(`${platform.prefix}.keys.revoked`, JSON.stringify({ org_id: orgId, key_id: keyId }));
+    nc.publish(platform.subjects.keys.revoked, JSON.stringify({ org_id: orgId, key_id: keyId }));
     await waitFor('the revoked key to be refused', async () => (await platform.api('/api/auth/verify-key', { key })).status === 401, 5000);
     expect((await platform.ingest([{ metric: 'm', value: 1, source_id: 's' }], { key })).status).toBe(401);
   });

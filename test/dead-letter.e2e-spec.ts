@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { HEADERS } from '../libs/common/src/subjects.js';
 import { Platform } from './support/platform.js';
 import { waitFor } from './support/wait-for.js';
 
@@ -27,11 +28,11 @@ afterAll(async () => {
 
 async function deadLetters(): Promise<Array<{ reason: string; data: string }>> {
   const jsm = await jetstreamManager(nc);
-  const info = await jsm.streams.info(`${platform.prefix}_DEADLETTER`);
+  const info = await jsm.streams.info(platform.streams.deadLetter);
   const letters = [];
   for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
-    const msg = await jsm.streams.getMessage(`${platform.prefix}_DEADLETTER`, { seq });
-    if (msg) letters.push({ reason: msg.header.get('Plexus-Dead-Letter-Reason'), data: msg.string() });
+    const msg = await jsm.streams.getMessage(platform.streams.deadLetter, { seq });
+    if (msg) letters.push({ reason: msg.header.get(HEADERS.deadLetterReason), data: msg.string() });
   }
   return letters;
 }
@@ -52,7 +53,7 @@ describe('dead letters', () => {
 
   it('dead-letters a malformed message at once without holding up the next one', async () => {
     const js = jetstream(nc);
-    await js.publish(`${platform.prefix}.telemetry.default`, 'this is not json');
+    await js.publish(platform.subjects.telemetry.forOrg('default'), 'this is not json');
     expect((await platform.ingest([{ metric: 'after', value: 2, timestamp: 1700000001, source_id: 'dl-2' }])).status).toBe(200);
     const letter = await waitFor('the malformed message dead-lettered', async () =>
       (await deadLetters()).find((l) => l.data === 'this is not json'),

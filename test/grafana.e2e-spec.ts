@@ -58,7 +58,7 @@ describe('the dashboard against a database migrated by the platform', () => {
     try {
       return (await client.query(expanded)).rows;
     } catch (error) {
-      throw new Error(`${(error as Error).message}\n--- SQL as Grafana sends it:\n${expanded}`);
+      throw new Error(`${(error as Error).message}\n--- SQL as Grafana sends it:\n${expanded}`, { cause: error });
     }
   }
 

@@ -363,7 +363,7 @@ describe('hostile input corpus', () => {
     await platform.drained(60_000);
     const nc = await connect({ servers: platform.env.NATS_URL as string });
     try {
-      const info = await (await jetstreamManager(nc)).streams.info(`${platform.prefix}_DEADLETTER`);
+      const info = await (await jetstreamManager(nc)).streams.info(platform.streams.deadLetter);
       expect(info.state.messages).toBe(0);
     } finally {
       await nc.close();

@@ -83,14 +83,14 @@ describe('hostile NATS payloads', () => {
     const unanswered: string[] = [];
     for (const subject of REQUEST_SUBJECTS) {
       for (const [index, payload] of PAYLOADS.entries()) {
-        const answer = await nc.request(`${platform.prefix}.${subject}`, payload, { timeout: 5000 }).then(
+        const answer = await nc.request(platform.subject(subject), payload, { timeout: 5000 }).then(
           (reply) => reply.string(),
           (error: Error) => `no answer: ${error.message}`,
         );
         if (answer.startsWith('no answer')) unanswered.push(`${subject} #${index}: ${answer}`);
       }
     }
-    for (const subject of EVENT_SUBJECTS) for (const payload of PAYLOADS) nc.publish(`${platform.prefix}.${subject}`, payload);
+    for (const subject of EVENT_SUBJECTS) for (const payload of PAYLOADS) nc.publish(platform.subject(subject), payload);
     await nc.flush();
     expect(unanswered).toEqual([]);
     for (const port of [platform.ports.gateway, platform.ports.realtime, platform.ports.ingest, platform.ports.pairing]) {

@@ -24,7 +24,7 @@ afterAll(async () => {
 });
 
 const ops = async (subject: string, body: unknown) =>
-  (await nc.request(`${platform.prefix}.${subject}`, JSON.stringify(body), { timeout: 5000 })).json<any>();
+  (await nc.request(platform.subject(subject), JSON.stringify(body), { timeout: 5000 })).json<any>();
 
 async function json(response: Response, status: number): Promise<any> {
   const body = await response.json();

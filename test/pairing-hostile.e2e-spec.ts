@@ -64,7 +64,7 @@ describe('re-pairing a source needs a code made for it (finding 5b)', () => {
       201,
     );
     expect(created).toMatchObject({ code: expect.any(String), source_id: 'victim-2' });
-    const revoked = nc.subscribe(`${platform.prefix}.sources.revoked`, { max: 1 });
+    const revoked = nc.subscribe(platform.subjects.sources.revoked, { max: 1 });
     // Registered at the server before the event can be published, or the event may pass unseen.
     await nc.flush();
     // Exactly what the Python agent sends: the bound code alone names the source.

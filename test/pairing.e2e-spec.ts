@@ -124,7 +124,7 @@ describe('device tokens and sources', () => {
       });
     expect(await json(await verify(), 200)).toEqual({ valid: true, org_id: 'default', source_id: paired.source_id });
 
-    const revokedEvents = nc.subscribe(`${platform.prefix}.sources.revoked`, { max: 1 });
+    const revokedEvents = nc.subscribe(platform.subjects.sources.revoked, { max: 1 });
     // Registered at the server before the event can be published, or the event may pass unseen.
     await nc.flush();
     await json(await platform.api(`/api/sources/${paired.source_id}`, { method: 'DELETE' }), 200);
@@ -241,7 +241,7 @@ describe('org isolation', () => {
 
 describe('operations over NATS', () => {
   const request = async (subject: string, body: unknown) =>
-    (await nc.request(`${platform.prefix}.${subject}`, JSON.stringify(body), { timeout: 5000 })).json<any>();
+    (await nc.request(platform.subject(subject), JSON.stringify(body), { timeout: 5000 })).json<any>();
 
   it('answers each documented subject with plain JSON requests', async () => {
     const created = (await request('keys.create', { org_id: 'default', name: 'ops', scopes: ['read'] })).response;

@@ -70,7 +70,7 @@ afterAll(async () => {
 describe('query and export limits', () => {
   it('one key gets 429 beyond 4 queries/exports in flight; the read pool is capped (503); writes of another org still commit', async () => {
     const reader = await held.createKey(['read']);
-    const readers = await Promise.all(Array.from({ length: 8 }, (_, i) => slowReader(held, QUERY, reader)));
+    const readers = await Promise.all(Array.from({ length: 8 }, () => slowReader(held, QUERY, reader)));
     const statuses = readers.map((r) => r.status).sort();
     expect(statuses).toEqual([200, 200, 200, 200, 429, 429, 429, 429]);
 

@@ -182,7 +182,7 @@ describe('finding 5: a device is its token', () => {
     const nc = await connectNats({ servers: platform.env.NATS_URL as string });
     try {
       const ask = async (body: unknown) =>
-        (await nc.request(`${platform.prefix}.sources.paired`, JSON.stringify(body), { timeout: 5000 })).json<Record<string, any>>();
+        (await nc.request(platform.subjects.sources.paired, JSON.stringify(body), { timeout: 5000 })).json<Record<string, any>>();
       expect(await ask({ org_id: 'default', source_id: sourceId })).toMatchObject({ response: { paired: true } });
       expect(await ask({ org_id: 'default', source_id: 'legacy-unpaired' })).toMatchObject({ response: { paired: false } });
       expect(await ask({ org_id: 'org-elsewhere', source_id: sourceId })).toMatchObject({ response: { paired: false } });

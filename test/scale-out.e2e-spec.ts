@@ -29,7 +29,6 @@ describe('two gateways, two ingest apps and two realtime apps', () => {
     const perRequest = 50;
     let next = 0;
     let acknowledged = 0;
-    let retries = 0;
     const exits: Array<Promise<number | null>> = [];
 
     // Each request goes to the next gateway; one that fails (connection refused, reset, 503) is
@@ -56,7 +55,6 @@ describe('two gateways, two ingest apps and two realtime apps', () => {
           acknowledged += perRequest;
           return;
         }
-        retries++;
         if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, 50));
       }
       throw new Error(`request ${n} was never accepted`);

@@ -234,7 +234,7 @@ const warmUpInflux = lineProtocolBodies(WARM_UP, WARM_UP_POINTS);
 // whether other work shared the machine (a previous run still counts for a minute or so).
 const loadBefore = loadavg();
 const rows: Row[] = [];
-let postgresVersion = '?';
+let postgresVersion: string;
 const platform = await Platform.start({ apps: ['pairing', 'ingest', 'gateway'] });
 try {
   postgresVersion = (await platform.db.query('SHOW server_version')).rows[0].server_version;

@@ -62,7 +62,7 @@ function hostileValue(random: Random): unknown {
     case 1:
       return pick(random, [true, false]);
     case 2:
-      return pick(random, [0, -1, 1.5, 1e308, -1e308, 2 ** 63, -(2 ** 63), 99999999999999999999999, 5e-324]);
+      return pick(random, [0, -1, 1.5, 1e308, -1e308, 2 ** 63, -(2 ** 63), Number('99999999999999999999999'), 5e-324]);
     case 3:
       return [];
     case 4:
@@ -129,7 +129,7 @@ export function mutateJson(valid: unknown, random: Random): MutatedBody {
   const strategy = Math.floor(random() * 10);
   const all = paths(valid);
   const path = pick(random, all);
-  let document: unknown = valid;
+  let document: unknown;
   let label: string;
   switch (strategy) {
     case 0:

@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
+import { CONSUMERS, namedSubjects, streamsFor, subjectsFor } from '../../libs/common/src/subjects.js';
 import { waitFor } from './wait-for.js';
 import { APPS, type AppName, spawnApp, type SpawnedApp, waitUntilReady } from '../../scripts/platform-process.js';
 
@@ -40,6 +41,10 @@ export interface PlatformOptions {
 export class Platform {
   readonly prefix = `t${randomBytes(5).toString('hex')}`;
   readonly database = `plexus_test_${this.prefix}`;
+  /** This platform's NATS subjects and JetStream streams, from the factory the apps use. */
+  readonly subjects = subjectsFor(this.prefix);
+  readonly streams = streamsFor(this.prefix);
+  private readonly named = namedSubjects(this.prefix);
   readonly adminKey = randomApiKey();
   readonly env: NodeJS.ProcessEnv;
   readonly ports: Record<AppName, number> & Record<string, number>;
@@ -80,7 +85,7 @@ export class Platform {
       for (const app of options.apps ?? APPS) await platform.startApp(app);
     } catch (error) {
       await platform.stop();
-      throw new Error(`${(error as Error).message}\n${platform.logs.slice(-40).join('\n')}`);
+      throw new Error(`${(error as Error).message}\n${platform.logs.slice(-40).join('\n')}`, { cause: error });
     }
     return platform;
   }
@@ -164,6 +169,13 @@ export class Platform {
     return key;
   }
 
+  /** This platform's subject of that name ('keys.create', 'orgs.list'…); throws for a name that is not one. */
+  subject(name: string): string {
+    const subject = this.named.get(name);
+    if (subject === undefined) throw new Error(`"${name}" is not one of the platform's subjects (libs/common/src/subjects.ts)`);
+    return subject;
+  }
+
   /** Resolves once the ingest app has committed and acked every message published so far. */
   async drained(timeoutMs = 30_000): Promise<void> {
     const nc = await connect({ servers: this.env.NATS_URL as string });
@@ -173,7 +185,7 @@ export class Platform {
       await waitFor(
         'the ingest consumer to drain',
         async () => {
-          const info = await jsm.consumers.info(`${this.prefix}_TELEMETRY`, 'ingest-writer');
+          const info = await jsm.consumers.info(this.streams.telemetry, CONSUMERS.ingestWriter);
           last = `pending ${info.num_pending}, ack pending ${info.num_ack_pending}, redelivered ${info.num_redelivered}`;
           return info.num_pending === 0 && info.num_ack_pending === 0;
         },
@@ -201,7 +213,7 @@ async function deleteStreams(natsUrl: string, prefix: string): Promise<void> {
   if (!nc) return;
   try {
     const jsm = await jetstreamManager(nc);
-    for (const name of [`${prefix}_TELEMETRY`, `${prefix}_DEADLETTER`]) await jsm.streams.delete(name).catch(() => undefined);
+    for (const name of Object.values(streamsFor(prefix))) await jsm.streams.delete(name).catch(() => undefined);
   } finally {
     await nc.close();
   }

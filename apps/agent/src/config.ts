@@ -28,7 +28,7 @@ export async function loadConfig(): Promise<AgentConfig> {
     return JSON.parse(await readFile(configPath(), 'utf8')) as AgentConfig;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw new Error(`cannot read ${configPath()}: ${(error as Error).message}`);
+    throw new Error(`cannot read ${configPath()}: ${(error as Error).message}`, { cause: error });
   }
 }
 

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
-import { BrokerModule, HealthModule, MetricsModule, ServicesClientModule } from '#common';
+import { BrokerModule, ConfigModule, HealthModule, MetricsModule, ServicesClientModule } from '#common';
+import { GatewayConfig, readGatewayConfig } from './config.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { IngestModule } from './ingest/ingest.module.js';
@@ -15,6 +16,7 @@ import { DashboardModule } from './dashboard/dashboard.module.js';
 
 @Module({
   imports: [
+    ConfigModule.forApp(GatewayConfig, () => readGatewayConfig()),
     BrokerModule.forRoot('gateway'),
     ServicesClientModule,
     MetricsModule.forApp('gateway'),

@@ -6,7 +6,7 @@ import { KeyVerifier } from './auth/key-verifier.service.js';
 import { serveOpenApi } from './openapi.js';
 import { refuseOversizedBodies } from './oversized-bodies.js';
 import { AppModule } from './app.module.js';
-import { config } from './config.js';
+import { readGatewayConfig } from './config.js';
 
 /** Routes that take telemetry (JSON, InfluxDB 2 and 1 line protocol). */
 const INGEST_ROUTES = new Set(['/api/ingest', '/api/v2/write', '/write']);
@@ -14,9 +14,13 @@ const INGEST_ROUTES = new Set(['/api/ingest', '/api/v2/write', '/write']);
 /** Set once the Nest app is up; the early credential check waits for nothing until then. */
 let keyVerifier: KeyVerifier | undefined;
 
+// The same reader as the app's ConfigModule: ports, logs and HTTP limits are set before Nest exists.
+const config = readGatewayConfig();
+
 await startApp({
   name: 'gateway',
   module: AppModule,
+  config,
   port: config.port,
   host: config.host,
   // Counted after decompression, so a small gzip body cannot expand past the limit.

@@ -1,16 +1,17 @@
 import { Module } from '@nestjs/common';
-import { BrokerModule, DatabaseModule, HealthModule, MetricsModule } from '#common';
+import { BrokerModule, ConfigModule, DatabaseModule, HealthModule, MetricsModule } from '#common';
 import { QueryModule } from './query/query.module.js';
 import { RetentionModule } from './retention/retention.module.js';
 import { SessionEntity } from './sessions/session.entity.js';
 import { SessionsModule } from './sessions/sessions.module.js';
-import { config } from './config.js';
+import { IngestConfig, readIngestConfig } from './config.js';
 import { WriterModule } from './writer/writer.module.js';
 
 @Module({
   imports: [
+    ConfigModule.forApp(IngestConfig, () => readIngestConfig()),
     BrokerModule.forRoot('ingest'),
-    DatabaseModule.forRoot([SessionEntity], config.writePoolSize),
+    DatabaseModule.forRoot([SessionEntity], (config: IngestConfig) => config.writePoolSize),
     MetricsModule.forApp('ingest'),
     HealthModule.forRoot({ database: true, jetstream: true }),
     WriterModule,

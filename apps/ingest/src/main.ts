@@ -1,5 +1,7 @@
 import { startApp } from '#common';
 import { AppModule } from './app.module.js';
-import { config } from './config.js';
+import { readIngestConfig } from './config.js';
 
-await startApp({ name: 'ingest', module: AppModule, port: config.httpPort, microservice: true });
+// The same reader as the app's ConfigModule: the port and logs are set before Nest exists.
+const config = readIngestConfig();
+await startApp({ name: 'ingest', module: AppModule, config, port: config.httpPort, microservice: true });

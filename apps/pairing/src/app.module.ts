@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
-import { BrokerModule, DatabaseModule, HealthModule, MetricsModule } from '#common';
+import { BrokerModule, ConfigModule, DatabaseModule, HealthModule, MetricsModule } from '#common';
+import { PairingConfig, readPairingConfig } from './config.js';
 import { ApiKeyEntity } from './keys/api-key.entity.js';
 import { KeysModule } from './keys/keys.module.js';
 import { OrgEntity } from './orgs/org.entity.js';
@@ -13,6 +14,7 @@ import { SourcesModule } from './sources/sources.module.js';
 
 @Module({
   imports: [
+    ConfigModule.forApp(PairingConfig, () => readPairingConfig()),
     BrokerModule.forRoot('pairing'),
     DatabaseModule.forRoot([OrgEntity, ApiKeyEntity, SourceEntity, DeviceTokenEntity, PairingCodeEntity], 5),
     MetricsModule.forApp('pairing'),

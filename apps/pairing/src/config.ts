@@ -1,47 +1,29 @@
-import { API_KEY_PATTERN, ConfigError, readInt, readOptionalString, readSharedConfig, type SharedConfig } from '#common';
+import { type Env, readSharedConfig, readVariables, SharedConfig, variablesOf } from '#common';
 
-export interface PairingConfig extends SharedConfig {
-  httpPort: number;
-  bootstrapAdminKey?: string;
+/** The pairing app's validated config; provided by ConfigModule.forApp(PairingConfig, readPairingConfig). */
+export abstract class PairingConfig extends SharedConfig {
+  abstract readonly httpPort: number;
+  abstract readonly bootstrapAdminKey?: string;
   /** Display name of the org created on an empty database (its id is always `default`). */
-  bootstrapOrgName: string;
+  abstract readonly bootstrapOrgName: string;
   /** How long a pairing code stays valid. */
-  pairingCodeTtlSeconds: number;
+  abstract readonly pairingCodeTtlSeconds: number;
   /**
    * The key pairing codes are hashed with (HMAC-SHA256). Unset: one is generated once and kept
    * in the database's `settings` table, so every pairing instance uses the same.
    */
-  pairingSecret?: string;
+  abstract readonly pairingSecret?: string;
 }
 
-function readConfig(env = process.env): PairingConfig {
-  const bootstrapAdminKey = readOptionalString(env, 'PLEXUS_BOOTSTRAP_ADMIN_KEY');
-  if (bootstrapAdminKey !== undefined && !API_KEY_PATTERN.test(bootstrapAdminKey)) {
-    throw new ConfigError('PLEXUS_BOOTSTRAP_ADMIN_KEY must be "plx_" followed by 40 letters or digits');
-  }
+/** Reads and checks the pairing app's variables; throws a ConfigError naming each bad one. Also what main.ts uses before Nest. */
+export function readPairingConfig(env: Env = process.env): PairingConfig {
+  const variables = readVariables(variablesOf('pairing'), env);
   return {
     ...readSharedConfig(env),
-    httpPort: readInt(env, 'PAIRING_HTTP_PORT', 8083, 0, 65535),
-    bootstrapAdminKey,
-    bootstrapOrgName: readBootstrapOrgName(env),
-    pairingCodeTtlSeconds: readInt(env, 'PLEXUS_PAIRING_CODE_TTL_SECONDS', 600, 1, 86_400),
-    pairingSecret: readPairingSecret(env),
+    httpPort: variables.PAIRING_HTTP_PORT,
+    bootstrapAdminKey: variables.PLEXUS_BOOTSTRAP_ADMIN_KEY,
+    bootstrapOrgName: variables.PLEXUS_BOOTSTRAP_ORG_NAME,
+    pairingCodeTtlSeconds: variables.PLEXUS_PAIRING_CODE_TTL_SECONDS,
+    pairingSecret: variables.PLEXUS_PAIRING_SECRET,
   };
 }
-
-function readPairingSecret(env: NodeJS.ProcessEnv): string | undefined {
-  const secret = readOptionalString(env, 'PLEXUS_PAIRING_SECRET');
-  // A short secret would let anyone holding a stolen table try every code and secret together.
-  if (secret !== undefined && (secret.length < 32 || secret.length > 512)) {
-    throw new ConfigError('PLEXUS_PAIRING_SECRET must be 32 to 512 characters (e.g. `openssl rand -hex 32`)');
-  }
-  return secret;
-}
-
-function readBootstrapOrgName(env: NodeJS.ProcessEnv): string {
-  const name = readOptionalString(env, 'PLEXUS_BOOTSTRAP_ORG_NAME')?.trim() ?? 'default';
-  if (!name || name.length > 128) throw new ConfigError('PLEXUS_BOOTSTRAP_ORG_NAME must be 1 to 128 characters');
-  return name;
-}
-
-export const config: PairingConfig = readConfig();

@@ -1,5 +1,7 @@
 import { startApp } from '#common';
 import { AppModule } from './app.module.js';
-import { config } from './config.js';
+import { readPairingConfig } from './config.js';
 
-await startApp({ name: 'pairing', module: AppModule, port: config.httpPort, microservice: true });
+// The same reader as the app's ConfigModule: the port and logs are set before Nest exists.
+const config = readPairingConfig();
+await startApp({ name: 'pairing', module: AppModule, config, port: config.httpPort, microservice: true });

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
-import { BrokerModule, HealthModule, MetricsModule, ServicesClientModule, TelemetryPublisher } from '#common';
+import { BrokerModule, ConfigModule, HealthModule, MetricsModule, ServicesClientModule, TelemetryPublisher } from '#common';
+import { RealtimeConfig, readRealtimeConfig } from './config.js';
 import { BrowserHub } from './browsers/browser-hub.service.js';
 import { CommandRouter } from './commands/command-router.service.js';
 import { DeviceHub } from './devices/device-hub.service.js';
@@ -12,6 +13,7 @@ import { StatsController } from './sockets/stats.controller.js';
 
 @Module({
   imports: [
+    ConfigModule.forApp(RealtimeConfig, () => readRealtimeConfig()),
     BrokerModule.forRoot('realtime'),
     ServicesClientModule,
     MetricsModule.forApp('realtime'),

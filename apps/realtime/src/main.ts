@@ -1,5 +1,7 @@
 import { startApp } from '#common';
 import { AppModule } from './app.module.js';
-import { config } from './config.js';
+import { readRealtimeConfig } from './config.js';
 
-await startApp({ name: 'realtime', module: AppModule, port: config.port });
+// The same reader as the app's ConfigModule: the port and logs are set before Nest exists.
+const config = readRealtimeConfig();
+await startApp({ name: 'realtime', module: AppModule, config, port: config.port });

@@ -1,4 +1,6 @@
-export * from './config/env.js';
+export * from './config/read-variables.js';
+export * from './config/variables.js';
+export * from './config/config.module.js';
 export * from './config/shared-config.js';
 export * from './config/nats-config.js';
 export * from './nats/connection-options.js';
@@ -35,6 +37,8 @@ export * from './messages/sources.js';
 export * from './nats/external-requests.js';
 export * from './nats/services-client.js';
 export * from './messages/realtime.js';
+export * from './wire/index.js';
+export * from './wire/validate.js';
 export * from './telemetry/telemetry-publisher.service.js';
 export * from './nats/presence.js';
 export * from './metrics/metrics.js';

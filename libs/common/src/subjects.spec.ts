@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { seededRandom as seeded } from '../../../test/support/hostile.js';
-import { fromSubjectToken, SUBJECTS, subjectToken } from './subjects.js';
+import { readNatsPrefix } from './config/shared-config.js';
+import { fromSubjectToken, namedSubjects, STREAMS, streamsFor, SUBJECTS, subjectsFor, subjectToken } from './subjects.js';
 
 /** Random strings over what ids can be made of and what an attacker sends: ASCII, Latin-1, BMP, astral pairs, lone surrogates. */
 function randomString(random: () => number): string {
@@ -59,5 +60,46 @@ describe('subjectToken', () => {
 
   it('bounds the token of a 128-char id far below the 4 KiB control line', () => {
     expect(subjectToken('\u{1F600}'.repeat(64)).length).toBe(128 * 5);
+  });
+});
+
+/** Every subject a factory builds, functions called with ids that need escaping. */
+function allSubjects(node: object): string[] {
+  return Object.values(node).flatMap((value) =>
+    typeof value === 'object' ? allSubjects(value) : typeof value === 'function' ? [value('org.1', 'src 2')] : [value],
+  );
+}
+
+describe('subjectsFor and streamsFor', () => {
+  it('build every subject and stream under the prefix given', () => {
+    const subjects = allSubjects(subjectsFor('t0abc'));
+    expect(subjects.length).toBeGreaterThan(30);
+    for (const subject of subjects) expect(subject).toMatch(/^t0abc\.[a-z]/);
+    expect(subjectsFor('t0abc').telemetry.forOrg('lab.0')).toBe('t0abc.telemetry.lab%002e0');
+    expect(subjectsFor('t0abc').keys.revoked).toBe('t0abc.keys.revoked');
+    expect(streamsFor('t0abc')).toEqual({ telemetry: 't0abc_TELEMETRY', deadLetter: 't0abc_DEADLETTER' });
+  });
+
+  it('give two prefixes disjoint names, so platforms sharing one NATS never meet', () => {
+    const a = new Set([...allSubjects(subjectsFor('alpha')), ...Object.values(streamsFor('alpha'))]);
+    for (const name of [...allSubjects(subjectsFor('beta')), ...Object.values(streamsFor('beta'))]) expect(a.has(name)).toBe(false);
+  });
+
+  it('SUBJECTS and STREAMS are the factories applied to PLEXUS_NATS_PREFIX', () => {
+    expect(allSubjects(SUBJECTS)).toEqual(allSubjects(subjectsFor(readNatsPrefix())));
+    expect(STREAMS).toEqual(streamsFor(readNatsPrefix()));
+  });
+});
+
+describe('namedSubjects', () => {
+  it('names every fixed subject by its path under the prefix, and no wildcard or per-id subject', () => {
+    const named = namedSubjects('ops1');
+    expect(named.get('keys.create')).toBe('ops1.keys.create');
+    expect(named.get('orgs.list')).toBe('ops1.orgs.list');
+    expect(named.get('pairing.code.create')).toBe('ops1.pairing.code.create');
+    for (const hostile of ['telemetry.>', 'deadletter.>', 'rt.presence.*', 'keys', '', '>', '*', '../keys.create', 'ops1.keys.create']) {
+      expect(named.has(hostile)).toBe(false);
+    }
+    for (const [name, subject] of named) expect(subject).toBe(`ops1.${name}`);
   });
 });

@@ -1,6 +1,4 @@
-import { sharedConfig } from './config/shared-config.js';
-
-const p = sharedConfig.natsPrefix;
+import { readNatsPrefix } from './config/shared-config.js';
 
 /**
  * An id as one NATS subject token, injectively: every UTF-16 unit outside [A-Za-z0-9_-] (so
@@ -18,87 +16,128 @@ export function fromSubjectToken(token: string): string {
   return token.replace(/%([0-9a-f]{4})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
 
-/** Every NATS subject and JetStream name the platform uses, in one place. */
-export const SUBJECTS = {
-  telemetry: {
-    /** Durable telemetry, one message per accepted request: `<prefix>.telemetry.<org>`. */
-    forOrg: (orgId: string) => `${p}.telemetry.${subjectToken(orgId)}`,
-    all: `${p}.telemetry.>`,
-    deadLetter: `${p}.deadletter.telemetry`,
-    deadLetterAll: `${p}.deadletter.>`,
-  },
-  keys: {
-    verify: `${p}.keys.verify`,
-    create: `${p}.keys.create`,
-    list: `${p}.keys.list`,
-    revoke: `${p}.keys.revoke`,
-    /** Event, broadcast to every gateway and realtime instance. */
-    revoked: `${p}.keys.revoked`,
-  },
-  pairing: {
-    createCode: `${p}.pairing.code.create`,
-    codeStatus: `${p}.pairing.code.status`,
-    complete: `${p}.pairing.complete`,
-  },
-  sources: {
-    list: `${p}.sources.list`,
-    revoke: `${p}.sources.revoke`,
-    /** Event, broadcast: realtime instances disconnect the source's socket. */
-    revoked: `${p}.sources.revoked`,
-    /** Event from realtime: a source connected or is alive, with its description. */
-    seen: `${p}.sources.seen`,
-    /** Request from realtime: does the source have a device token? `SourcePairedRequest` → `SourcePairedReply`. */
-    paired: `${p}.sources.paired`,
-  },
-  devices: {
-    verify: `${p}.devices.verify`,
-  },
-  /** Tenancy, for operators (`npm run ops`); answered by the pairing app. */
-  orgs: {
-    create: `${p}.orgs.create`,
-    list: `${p}.orgs.list`,
-    disable: `${p}.orgs.disable`,
-    /** Event, broadcast: gateways drop the org's cached keys, realtime closes its sockets. */
-    disabled: `${p}.orgs.disabled`,
-  },
-  /** Between realtime instances (core NATS: live, not durable). */
-  realtime: {
-    /** Request to the instance holding the device; no responder means the device is offline. */
-    toDevice: (orgId: string, sourceId: string) => `${p}.rt.device.${subjectToken(orgId)}.${subjectToken(sourceId)}`,
-    /** Everything a device says, and its presence, for the org's browsers on every instance. */
-    fromDevice: (orgId: string, sourceId: string) => `${p}.rt.out.${subjectToken(orgId)}.${subjectToken(sourceId)}`,
-    fromDevicesOfOrg: (orgId: string) => `${p}.rt.out.${subjectToken(orgId)}.*`,
-    /** A source connected somewhere: any other instance holding it closes its socket. */
-    takeover: (orgId: string, sourceId: string) => `${p}.rt.takeover.${subjectToken(orgId)}.${subjectToken(sourceId)}`,
-    takeoverAll: `${p}.rt.takeover.>`,
-    /** Scatter-gather: every instance answers with the org's sources connected to it. */
-    presence: (orgId: string) => `${p}.rt.presence.${subjectToken(orgId)}`,
-    presenceAll: `${p}.rt.presence.*`,
-  },
-  audit: {
-    commandStarted: `${p}.audit.command.start`,
-    commandFinished: `${p}.audit.command.finish`,
-    list: `${p}.audit.command.list`,
-  },
-  sessions: {
-    create: `${p}.sessions.create`,
-    update: `${p}.sessions.update`,
-    list: `${p}.sessions.list`,
-    get: `${p}.sessions.get`,
-    export: `${p}.sessions.export`,
-  },
-  query: {
-    points: `${p}.query.points`,
-  },
-  health: {
-    ready: (app: string) => `${p}.health.${app}`,
-  },
-} as const;
+/**
+ * Every NATS subject the platform uses, in one place, under `prefix` (PLEXUS_NATS_PREFIX). Tests,
+ * `npm run ops` and anything that speaks to a platform from outside build names with this, never
+ * by hand.
+ */
+export function subjectsFor(p: string) {
+  return {
+    telemetry: {
+      /** Durable telemetry, one message per accepted request: `<prefix>.telemetry.<org>`. */
+      forOrg: (orgId: string) => `${p}.telemetry.${subjectToken(orgId)}`,
+      all: `${p}.telemetry.>`,
+      deadLetter: `${p}.deadletter.telemetry`,
+      deadLetterAll: `${p}.deadletter.>`,
+    },
+    keys: {
+      verify: `${p}.keys.verify`,
+      create: `${p}.keys.create`,
+      list: `${p}.keys.list`,
+      revoke: `${p}.keys.revoke`,
+      /** Event, broadcast to every gateway and realtime instance. */
+      revoked: `${p}.keys.revoked`,
+    },
+    pairing: {
+      createCode: `${p}.pairing.code.create`,
+      codeStatus: `${p}.pairing.code.status`,
+      complete: `${p}.pairing.complete`,
+    },
+    sources: {
+      list: `${p}.sources.list`,
+      revoke: `${p}.sources.revoke`,
+      /** Event, broadcast: realtime instances disconnect the source's socket. */
+      revoked: `${p}.sources.revoked`,
+      /** Event from realtime: a source connected or is alive, with its description. */
+      seen: `${p}.sources.seen`,
+      /** Request from realtime: does the source have a device token? `SourcePairedRequest` → `SourcePairedReply`. */
+      paired: `${p}.sources.paired`,
+    },
+    devices: {
+      verify: `${p}.devices.verify`,
+    },
+    /** Tenancy, for operators (`npm run ops`); answered by the pairing app. */
+    orgs: {
+      create: `${p}.orgs.create`,
+      list: `${p}.orgs.list`,
+      disable: `${p}.orgs.disable`,
+      /** Event, broadcast: gateways drop the org's cached keys, realtime closes its sockets. */
+      disabled: `${p}.orgs.disabled`,
+    },
+    /** Between realtime instances (core NATS: live, not durable). */
+    realtime: {
+      /** Request to the instance holding the device; no responder means the device is offline. */
+      toDevice: (orgId: string, sourceId: string) => `${p}.rt.device.${subjectToken(orgId)}.${subjectToken(sourceId)}`,
+      /** Everything a device says, and its presence, for the org's browsers on every instance. */
+      fromDevice: (orgId: string, sourceId: string) => `${p}.rt.out.${subjectToken(orgId)}.${subjectToken(sourceId)}`,
+      fromDevicesOfOrg: (orgId: string) => `${p}.rt.out.${subjectToken(orgId)}.*`,
+      /** A source connected somewhere: any other instance holding it closes its socket. */
+      takeover: (orgId: string, sourceId: string) => `${p}.rt.takeover.${subjectToken(orgId)}.${subjectToken(sourceId)}`,
+      takeoverAll: `${p}.rt.takeover.>`,
+      /** Scatter-gather: every instance answers with the org's sources connected to it. */
+      presence: (orgId: string) => `${p}.rt.presence.${subjectToken(orgId)}`,
+      presenceAll: `${p}.rt.presence.*`,
+    },
+    audit: {
+      commandStarted: `${p}.audit.command.start`,
+      commandFinished: `${p}.audit.command.finish`,
+      list: `${p}.audit.command.list`,
+    },
+    sessions: {
+      create: `${p}.sessions.create`,
+      update: `${p}.sessions.update`,
+      list: `${p}.sessions.list`,
+      get: `${p}.sessions.get`,
+      export: `${p}.sessions.export`,
+    },
+    query: {
+      points: `${p}.query.points`,
+    },
+    health: {
+      ready: (app: string) => `${p}.health.${app}`,
+    },
+  } as const;
+}
 
-export const STREAMS = {
-  telemetry: `${p}_TELEMETRY`,
-  deadLetter: `${p}_DEADLETTER`,
-} as const;
+/** The JetStream streams under `prefix`. */
+export function streamsFor(p: string) {
+  return {
+    telemetry: `${p}_TELEMETRY`,
+    deadLetter: `${p}_DEADLETTER`,
+  } as const;
+}
+
+export type Subjects = ReturnType<typeof subjectsFor>;
+
+/**
+ * The fixed subjects (no id in them, no wildcard) by their name under the prefix: 'keys.create'
+ * → '<prefix>.keys.create'. What `npm run ops` and tests address by name, so a name that is not
+ * one of the platform's subjects is refused instead of sent nowhere.
+ */
+export function namedSubjects(prefix: string): Map<string, string> {
+  const named = new Map<string, string>();
+  const walk = (node: object) => {
+    for (const value of Object.values(node)) {
+      if (typeof value === 'object') walk(value);
+      else if (typeof value === 'string' && !/[*>]/.test(value)) named.set(value.slice(prefix.length + 1), value);
+    }
+  };
+  walk(subjectsFor(prefix));
+  return named;
+}
+export type Streams = ReturnType<typeof streamsFor>;
+
+/**
+ * The subjects of this process, from PLEXUS_NATS_PREFIX as it is when this file loads. Nest reads
+ * `@MessagePattern(SUBJECTS.keys.verify)` and `@EventPattern(...)` arguments when the controller's
+ * file loads, before any module or provider exists, and Nest 12's NATS transport has no subject
+ * prefix option (ServerNats subscribes to each registered pattern as written): so the apps take
+ * their subjects from here, and their ConfigModule refuses to start if the config provider's
+ * natsPrefix differs from SUBJECTS_PREFIX. Set PLEXUS_NATS_PREFIX before importing an app module.
+ */
+export const SUBJECTS_PREFIX = readNatsPrefix();
+export const SUBJECTS = subjectsFor(SUBJECTS_PREFIX);
+export const STREAMS = streamsFor(SUBJECTS_PREFIX);
 
 export const CONSUMERS = {
   ingestWriter: 'ingest-writer',

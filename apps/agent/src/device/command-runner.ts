@@ -1,10 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+// Type only (erased): the frame is defined once, by the wire schema in libs/common.
+import type { DeviceEventFrame } from '../../../../libs/common/src/wire/index.js';
 
-export type OutputEvent =
-  | { type: 'output'; id: string; event: 'start'; command: string }
-  | { type: 'output'; id: string; event: 'data'; data: string }
-  | { type: 'output'; id: string; event: 'exit'; code: number | null }
-  | { type: 'output'; id: string; event: 'error'; error: string };
+export type OutputEvent = DeviceEventFrame<'output'>;
 
 /**
  * Runs remote commands in a shell, each in its own process group so `cancel` can end the

@@ -1,6 +1,8 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
+// Type only (erased): the frames are defined once, by the wire schema in libs/common.
+import type { DeviceAuthFrame, DeviceCommandFrame, DeviceEventFrame, ServerToDeviceFrame } from '../../../../libs/common/src/wire/index.js';
 import type { SensorDescription, SensorReading } from '../sensors/base-sensor.js';
 import { CommandRunner, type OutputEvent } from './command-runner.js';
 import { DiskQueue } from './disk-queue.js';
@@ -107,22 +109,23 @@ export class DeviceClient {
     this.ws = ws;
     ws.on('open', () => {
       this.watchSilence();
-      ws.send(
-        JSON.stringify({
-          type: 'device_auth',
-          ...(this.options.deviceToken ? { device_token: this.options.deviceToken } : { api_key: this.options.apiKey }),
-          source_id: this.options.sourceId,
-          platform: this.options.platform,
-          sensors: this.options.sensors.describe(),
-        }),
-      );
+      const { deviceToken, apiKey } = this.options;
+      const auth: DeviceAuthFrame = {
+        type: 'device_auth',
+        ...(deviceToken ? { device_token: deviceToken } : apiKey ? { api_key: apiKey } : {}),
+        source_id: this.options.sourceId,
+        platform: this.options.platform,
+        sensors: this.options.sensors.describe(),
+      };
+      ws.send(JSON.stringify(auth));
     });
     ws.on('ping', () => this.watchSilence());
     ws.on('message', (data) => {
       this.watchSilence();
-      let message: Record<string, unknown>;
+      // The realtime app checked every command against the wire schema before forwarding it.
+      let message: ServerToDeviceFrame;
       try {
-        message = JSON.parse(String(data)) as Record<string, unknown>;
+        message = JSON.parse(String(data)) as ServerToDeviceFrame;
       } catch {
         return;
       }
@@ -159,7 +162,7 @@ export class DeviceClient {
     }, SILENCE_MS);
   }
 
-  private async handle(message: Record<string, unknown>): Promise<void> {
+  private async handle(message: ServerToDeviceFrame): Promise<void> {
     switch (message.type) {
       case 'authenticated':
         this.authenticated = true;
@@ -187,10 +190,10 @@ export class DeviceClient {
           });
           return;
         }
-        if (typeof message.id === 'string' && typeof message.command === 'string') this.commands.execute(message.id, message.command);
+        if (message.id !== undefined) this.commands.execute(message.id, message.command);
         return;
       case 'cancel':
-        this.commands.cancel(typeof message.id === 'string' ? message.id : undefined);
+        this.commands.cancel(message.id);
         return;
       case 'ping':
         this.sendLive({ type: 'pong' });
@@ -203,8 +206,8 @@ export class DeviceClient {
     }
   }
 
-  private startStream(message: Record<string, unknown>): void {
-    const id = typeof message.id === 'string' ? message.id : 'default';
+  private startStream(message: DeviceCommandFrame<'start_stream'>): void {
+    const id = message.id ?? 'default';
     this.stopStream(id);
     const intervalMs = clampInterval(message.interval_ms);
     const buffer = new PointBuffer(new MetricFilter(message.metrics, this.options.sourceId));
@@ -223,11 +226,11 @@ export class DeviceClient {
     }
   }
 
-  private async startSession(message: Record<string, unknown>): Promise<void> {
-    if (typeof message.session_id !== 'string') return;
+  private async startSession(message: DeviceCommandFrame<'start_session'>): Promise<void> {
+    if (message.session_id === undefined) return;
     const state: ActiveSession = {
       session_id: message.session_id,
-      session_name: typeof message.session_name === 'string' ? message.session_name : message.session_id,
+      session_name: message.session_name ?? message.session_id,
       metrics: message.metrics,
       interval_ms: clampInterval(message.interval_ms),
     };
@@ -260,10 +263,11 @@ export class DeviceClient {
     if (announce) await this.sendRecorded({ type: 'session_stopped', session_id: session.state.session_id });
   }
 
-  private configure(message: Record<string, unknown>): void {
-    const sensor = typeof message.sensor === 'string' ? message.sensor : '';
-    const rate = Number((message.config as Record<string, unknown> | undefined)?.sample_rate);
-    let changed = false;
+  private configure(message: DeviceCommandFrame<'configure'>): void {
+    const sensor = message.sensor;
+    const config = message.config;
+    const rate = Number(typeof config === 'object' && config !== null && 'sample_rate' in config ? config.sample_rate : undefined);
+    let changed: boolean;
     try {
       changed = this.options.sensors.setSampleRate(sensor, rate);
     } catch (error) {
@@ -278,12 +282,12 @@ export class DeviceClient {
   }
 
   /** Live messages are sent if connected and otherwise dropped. */
-  private sendLive(message: object): void {
+  private sendLive(message: DeviceEventFrame): void {
     if (this.authenticated && this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(message));
   }
 
   /** Recorded messages are never dropped: sent in order, or queued on disk until they can be. */
-  private async sendRecorded(message: object): Promise<void> {
+  private async sendRecorded(message: DeviceEventFrame): Promise<void> {
     const text = JSON.stringify(message);
     // Decided inside the queue's turn: a catch-up that has just found the queue empty has also
     // cleared `draining`, so a message is either queued before that look or sent after it.

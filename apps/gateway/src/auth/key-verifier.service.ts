@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError, hashSecret, type Principal, SUBJECTS, type VerifyKeyReply } from '#common';
-import { config } from '../config.js';
+import { GatewayConfig } from '../config.js';
 import { ServicesClient } from '#common';
 
 interface CacheEntry {
@@ -22,7 +22,10 @@ export class KeyVerifier {
   /** Bumped by every revocation, so an answer that was in flight while a key was revoked is not cached. */
   private revocations = 0;
 
-  constructor(private readonly services: ServicesClient) {}
+  constructor(
+    private readonly services: ServicesClient,
+    private readonly config: GatewayConfig,
+  ) {}
 
   async verify(apiKey: string): Promise<Principal> {
     const keyHash = hashSecret(apiKey);
@@ -34,7 +37,7 @@ export class KeyVerifier {
     const principal = reply.valid ? reply.principal : null;
     if (revocationsBefore !== this.revocations) return this.accept(principal);
     if (this.cache.size >= MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value as string);
-    this.cache.set(keyHash, { principal, expiresAt: now + (principal ? config.keyCacheTtlMs : NEGATIVE_TTL_MS) });
+    this.cache.set(keyHash, { principal, expiresAt: now + (principal ? this.config.keyCacheTtlMs : NEGATIVE_TTL_MS) });
     return this.accept(principal);
   }
 

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { Injectable } from '@nestjs/common';
 import { DomainError, type Principal } from '#common';
-import { config } from '../config.js';
+import { GatewayConfig } from '../config.js';
 
 /** How long a query may wait for a slot of its key before it is answered 429. */
 export const QUERY_SLOT_WAIT_MS = 2_000;
@@ -24,13 +24,16 @@ interface KeySlots {
 @Injectable()
 export class QueryConcurrency {
   private readonly keys = new Map<string, KeySlots>();
-  private limit = config.queryConcurrencyPerKey;
+  private readonly limit: number;
   private waitMs = QUERY_SLOT_WAIT_MS;
+
+  constructor(config: GatewayConfig) {
+    this.limit = config.queryConcurrencyPerKey;
+  }
 
   /** For tests: a limiter with another cap (and wait) than the configured one. */
   static withLimit(limit: number, waitMs = QUERY_SLOT_WAIT_MS): QueryConcurrency {
-    const limiter = new QueryConcurrency();
-    limiter.limit = limit;
+    const limiter = new QueryConcurrency({ queryConcurrencyPerKey: limit } as GatewayConfig);
     limiter.waitMs = waitMs;
     return limiter;
   }

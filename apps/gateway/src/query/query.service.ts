@@ -10,7 +10,7 @@ import {
   readableChunks,
   SUBJECTS,
 } from '#common';
-import { config } from '../config.js';
+import { GatewayConfig } from '../config.js';
 import type { QueryPointsDto } from './dto/query-points.dto.js';
 import { QueryConcurrency } from './query-concurrency.js';
 
@@ -21,6 +21,7 @@ export class QueryService {
   constructor(
     private readonly broker: BrokerConnection,
     private readonly concurrency: QueryConcurrency,
+    private readonly config: GatewayConfig,
   ) {}
 
   /**
@@ -54,7 +55,7 @@ export class QueryService {
         SUBJECTS.query.points,
         request,
         { prefix, suffix: ']}' },
-        { stallTimeoutMs: config.streamStallTimeoutMs },
+        { stallTimeoutMs: this.config.streamStallTimeoutMs },
       ),
     );
   }

@@ -15,7 +15,7 @@ import { ServicesClient } from '#common';
 import type { CreateSessionDto } from './dto/create-session.dto.js';
 import type { ListSessionsDto } from './dto/list-sessions.dto.js';
 import type { UpdateSessionDto } from './dto/update-session.dto.js';
-import { config } from '../config.js';
+import { GatewayConfig } from '../config.js';
 import { QueryConcurrency } from '../query/query-concurrency.js';
 
 @Injectable()
@@ -24,6 +24,7 @@ export class SessionsService {
     private readonly services: ServicesClient,
     private readonly broker: BrokerConnection,
     private readonly concurrency: QueryConcurrency,
+    private readonly config: GatewayConfig,
   ) {}
 
   create(principal: Principal, dto: CreateSessionDto): Promise<CreateSessionReply> {
@@ -53,7 +54,7 @@ export class SessionsService {
         SUBJECTS.sessions.export,
         { org_id: principal.org_id, session_id: sessionId, format },
         {},
-        { stallTimeoutMs: config.streamStallTimeoutMs },
+        { stallTimeoutMs: this.config.streamStallTimeoutMs },
       ),
     );
   }

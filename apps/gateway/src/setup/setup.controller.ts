@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Controller, Get, Header, Req, StreamableFile } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { DomainError } from '#common';
-import { config } from '../config.js';
+import { GatewayConfig } from '../config.js';
 import { setupScript } from './setup-script.js';
 
 /** dist/agent/, where `npm run build` packs apps/agent. */
@@ -12,13 +12,15 @@ const AGENT_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..'
 
 @Controller()
 export class SetupController {
+  constructor(private readonly config: GatewayConfig) {}
+
   /** The endpoint baked into the script: PUBLIC_URL when set, else the address the device reached. */
   @Get('setup')
   @Header('content-type', 'text/x-shellscript; charset=utf-8')
   script(@Req() request: FastifyRequest): string {
-    const endpoint = config.publicUrlConfigured
-      ? config.publicUrl
-      : `${request.protocol}://${request.headers.host ?? new URL(config.publicUrl).host}`;
+    const endpoint = this.config.publicUrlConfigured
+      ? this.config.publicUrl
+      : `${request.protocol}://${request.headers.host ?? new URL(this.config.publicUrl).host}`;
     return setupScript(endpoint);
   }
 

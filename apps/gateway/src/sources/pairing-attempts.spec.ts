@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { DomainError } from '#common';
+import { readGatewayConfig } from '../config.js';
 import { type PairingAttempt, PairingAttempts } from './pairing-attempts.js';
 
 // Defaults: 10 wrong codes per address per 600 s, 100 per minute across all addresses.
@@ -14,7 +15,7 @@ function refusal(run: () => unknown): DomainError {
 
 describe('PairingAttempts', () => {
   it('counts an attempt when it is admitted, so attempts in flight cannot outrun the limit', () => {
-    const attempts = new PairingAttempts();
+    const attempts = new PairingAttempts(readGatewayConfig({}));
     const admitted: PairingAttempt[] = [];
     for (let i = 0; i < 10; i++) admitted.push(attempts.admit('198.51.100.1'));
     const refused = refusal(() => attempts.admit('198.51.100.1'));
@@ -28,7 +29,7 @@ describe('PairingAttempts', () => {
   });
 
   it('slows an address down after its third wrong code', () => {
-    const attempts = new PairingAttempts();
+    const attempts = new PairingAttempts(readGatewayConfig({}));
     const delays = Array.from({ length: 6 }, () => {
       const attempt = attempts.admit('198.51.100.3');
       attempts.settle(attempt, true);
@@ -38,7 +39,7 @@ describe('PairingAttempts', () => {
   });
 
   it('refuses everyone once 100 wrong codes a minute came from all addresses together', () => {
-    const attempts = new PairingAttempts();
+    const attempts = new PairingAttempts(readGatewayConfig({}));
     for (let i = 0; i < 100; i++) attempts.settle(attempts.admit(`10.0.${i >> 8}.${i & 255}`), true);
     expect(refusal(() => attempts.admit('192.0.2.1')).message).toMatch(/on this server/);
   });

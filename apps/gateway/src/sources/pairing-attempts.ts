@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '#common';
-import { config, type PairingLimits } from '../config.js';
+import { GatewayConfig, type PairingLimits } from '../config.js';
 
 /** From this many failures (and attempts in flight) on, each attempt waits a little longer before it is answered. */
 const SLOW_DOWN_AFTER = 3;
@@ -37,7 +37,11 @@ export interface PairingAttempt {
 export class PairingAttempts {
   private readonly addresses = new Map<string, Tally>();
   private readonly everyone: Tally = { failures: [], pending: 0 };
-  private readonly limits: PairingLimits = config.pairingLimits;
+  private readonly limits: PairingLimits;
+
+  constructor(config: GatewayConfig) {
+    this.limits = config.pairingLimits;
+  }
 
   /** Reserves a slot for the address or throws 429 with Retry-After. */
   admit(address: string): PairingAttempt {

@@ -11,7 +11,7 @@ import {
   SUBJECTS,
 } from '#common';
 import { CurrentPrincipal, RequireScope } from '../auth/auth.decorators.js';
-import { config } from '../config.js';
+import { GatewayConfig } from '../config.js';
 import { ServicesClient } from '#common';
 import { CompletePairingDto, CreatePairingCodeDto, PairingCodeQueryDto } from './dto/pairing.dto.js';
 import { PairingAttempts } from './pairing-attempts.js';
@@ -22,6 +22,7 @@ export class SourcesController {
     private readonly services: ServicesClient,
     private readonly attempts: PairingAttempts,
     private readonly broker: BrokerConnection,
+    private readonly config: GatewayConfig,
   ) {}
 
   @Get()
@@ -65,7 +66,7 @@ export class SourcesController {
     try {
       if (attempt.delayMs) await new Promise((resolve) => setTimeout(resolve, attempt.delayMs));
       const paired = await this.services.call<CompletePairingReply>(SUBJECTS.pairing.complete, dto, 5000);
-      return { ...paired, endpoint: config.publicUrl, ws_url: config.publicWsUrl };
+      return { ...paired, endpoint: this.config.publicUrl, ws_url: this.config.publicWsUrl };
     } catch (error) {
       failed = error instanceof DomainError && WRONG_CODE_STATUSES.has(error.status);
       throw error;

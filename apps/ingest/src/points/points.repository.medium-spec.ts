@@ -10,11 +10,11 @@ import { mediumScope } from '../../../../test/support/medium.js';
 // identity rule, rollups kept exactly by both write paths, and bucketed answers from rollups
 // equal to the same aggregates over raw points.
 const scope = await mediumScope();
-// After mediumScope() set DATABASE_URL: the read pool takes its database from the ingest config when imported.
 const { PointsRepository } = await import('./points.repository.js');
 const { SeriesRepository } = await import('./series.repository.js');
 const { PointsWriter } = await import('../writer/points-writer.service.js');
 const { ReadPool } = await import('../query/read-pool.js');
+const { readIngestConfig } = await import('../config.js');
 
 let dataSource: DataSource;
 let db: pg.Client;
@@ -30,7 +30,7 @@ beforeAll(async () => {
   dataSource = await openDatabase(scope.databaseUrl, [], 4);
   db = new pg.Client({ connectionString: scope.databaseUrl });
   await db.connect();
-  reads = new ReadPool();
+  reads = new ReadPool(readIngestConfig({ DATABASE_URL: scope.databaseUrl }));
   points = new PointsRepository(dataSource, reads);
   await points.onModuleInit();
   writer = new PointsWriter(new SeriesRepository(dataSource), points);

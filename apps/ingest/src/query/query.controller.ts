@@ -1,6 +1,6 @@
 import { Controller, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { BrokerConnection, QUEUES, type QueryPointsRequest, serveChunks, SUBJECTS } from '#common';
-import { config } from '../config.js';
+import { IngestConfig } from '../config.js';
 import { QueryService } from './query.service.js';
 
 /** Answers `/api/query` for the gateway as a chunked stream: large answers never sit whole in memory. */
@@ -12,6 +12,7 @@ export class QueryController implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly query: QueryService,
     private readonly broker: BrokerConnection,
+    private readonly config: IngestConfig,
   ) {}
 
   onModuleInit(): void {
@@ -21,7 +22,7 @@ export class QueryController implements OnModuleInit, OnModuleDestroy {
       QUEUES.ingest,
       (request) => this.query.points(request),
       (error) => this.logger.error(`query failed: ${(error as Error).message}`),
-      { ackTimeoutMs: config.streamAckTimeoutMs },
+      { ackTimeoutMs: this.config.streamAckTimeoutMs },
     );
   }
 

@@ -1,6 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import { DomainError, isConnectionFailure } from '#common';
-import { config } from '../config.js';
+import type { IngestConfig } from '../config.js';
 
 const QUERY_CANCELED = '57014';
 
@@ -10,14 +10,19 @@ const QUERY_CANCELED = '57014';
  * value PostgreSQL finds out of range → 400 (the gateway validates first; this is the net
  * under it); anything else → INTERNAL, logged.
  */
-export function readFailure(error: unknown, logger: Logger, state: { poolFull?: boolean } = {}): DomainError {
+export function readFailure(
+  error: unknown,
+  logger: Logger,
+  limits: Pick<IngestConfig, 'queryStatementTimeoutMs' | 'readPoolSize'>,
+  state: { poolFull?: boolean } = {},
+): DomainError {
   if (error instanceof DomainError) return error;
   const code = (error as { code?: unknown })?.code;
   const message = (error as Error)?.message ?? String(error);
   if (code === QUERY_CANCELED) {
     return new DomainError(
       'SERVICE_UNAVAILABLE',
-      `the query ran longer than the statement timeout (${config.queryStatementTimeoutMs} ms); ask for a shorter time range, a wider bucket or a lower limit`,
+      `the query ran longer than the statement timeout (${limits.queryStatementTimeoutMs} ms); ask for a shorter time range, a wider bucket or a lower limit`,
     );
   }
   if (typeof code === 'string' && code.startsWith('22')) {
@@ -26,7 +31,7 @@ export function readFailure(error: unknown, logger: Logger, state: { poolFull?: 
   if (state.poolFull) {
     return new DomainError(
       'SERVICE_UNAVAILABLE',
-      `too many queries and exports in progress (${config.readPoolSize} at once on this instance); retry shortly`,
+      `too many queries and exports in progress (${limits.readPoolSize} at once on this instance); retry shortly`,
       undefined,
       1,
     );

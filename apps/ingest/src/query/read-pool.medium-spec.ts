@@ -1,22 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { DomainError } from '#common';
-import type { ReadPool as ReadPoolClass } from './read-pool.js';
+import { readIngestConfig } from '../config.js';
+import { ReadPool } from './read-pool.js';
 
-// Medium test against the real PostgreSQL (read-only statements, in its `postgres` database).
-// The ingest config is read once at import: set the bounds first, then import.
+// Medium test against the real PostgreSQL (read-only statements, in its `postgres` database),
+// with its own bounds in the config the pool is given.
 const root = process.env.PLEXUS_TEST_DATABASE_ROOT || 'postgres://postgres@127.0.0.1:5432';
-let pool: ReadPoolClass;
+let pool: ReadPool;
 
-beforeAll(async () => {
-  Object.assign(process.env, {
-    DATABASE_URL: `${root}/postgres`,
-    PLEXUS_INGEST_READ_POOL_SIZE: '1',
-    PLEXUS_INGEST_READ_QUEUE_TIMEOUT_MS: '300',
-    PLEXUS_QUERY_STATEMENT_TIMEOUT_MS: '300',
-    PLEXUS_STREAM_ACK_TIMEOUT_MS: '5000',
-  });
-  const { ReadPool } = await import('./read-pool.js');
-  pool = new ReadPool();
+beforeAll(() => {
+  pool = new ReadPool(
+    readIngestConfig({
+      DATABASE_URL: `${root}/postgres`,
+      PLEXUS_INGEST_READ_POOL_SIZE: '1',
+      PLEXUS_INGEST_READ_QUEUE_TIMEOUT_MS: '300',
+      PLEXUS_QUERY_STATEMENT_TIMEOUT_MS: '300',
+      PLEXUS_STREAM_ACK_TIMEOUT_MS: '5000',
+    }),
+  );
 });
 
 afterAll(async () => {

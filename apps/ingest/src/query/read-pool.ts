@@ -1,7 +1,7 @@
 import { Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type pg from 'pg';
-import { guardedPool } from '#common';
-import { config } from '../config.js';
+import { type DomainError, guardedPool } from '#common';
+import { IngestConfig } from '../config.js';
 import { readFailure } from './read-failure.js';
 
 /**
@@ -15,25 +15,29 @@ import { readFailure } from './read-failure.js';
 @Injectable()
 export class ReadPool implements OnApplicationShutdown {
   private readonly logger = new Logger(ReadPool.name);
-  private readonly pool: pg.Pool = guardedPool(
-    {
-      connectionString: config.databaseUrl,
-      application_name: 'plexus-ingest-read',
-      max: config.readPoolSize,
-      connectionTimeoutMillis: config.readQueueTimeoutMs,
-      idleTimeoutMillis: 30_000,
-      statement_timeout: config.queryStatementTimeoutMs,
-      idle_in_transaction_session_timeout: config.queryIdleTimeoutMs,
-    },
-    'read pool',
-  );
+  private readonly pool: pg.Pool;
+
+  constructor(private readonly config: IngestConfig) {
+    this.pool = guardedPool(
+      {
+        connectionString: this.config.databaseUrl,
+        application_name: 'plexus-ingest-read',
+        max: this.config.readPoolSize,
+        connectionTimeoutMillis: this.config.readQueueTimeoutMs,
+        idleTimeoutMillis: 30_000,
+        statement_timeout: this.config.queryStatementTimeoutMs,
+        idle_in_transaction_session_timeout: this.config.queryIdleTimeoutMs,
+      },
+      'read pool',
+    );
+  }
 
   /** A read connection, or a DomainError: 503 when every connection is busy or PostgreSQL is away. */
   async connect(): Promise<pg.PoolClient> {
     try {
       return await this.pool.connect();
     } catch (error) {
-      throw readFailure(error, this.logger, { poolFull: this.pool.totalCount >= config.readPoolSize });
+      throw readFailure(error, this.logger, this.config, { poolFull: this.pool.totalCount >= this.config.readPoolSize });
     }
   }
 
@@ -46,8 +50,13 @@ export class ReadPool implements OnApplicationShutdown {
       return rows;
     } catch (error) {
       client.release(error as Error);
-      throw readFailure(error, this.logger);
+      throw this.failure(error, this.logger);
     }
+  }
+
+  /** A failed read as the DomainError its caller answers with, naming this pool's bounds. */
+  failure(error: unknown, logger: Logger): DomainError {
+    return readFailure(error, logger, this.config);
   }
 
   /** Connections open and in use, for tests and metrics. */

@@ -1,5 +1,4 @@
 import { Logger } from '@nestjs/common';
-import { readFailure } from './read-failure.js';
 import type { ReadPool } from './read-pool.js';
 
 const logger = new Logger('RowCursor');
@@ -25,7 +24,7 @@ export async function* cursorRows<Row>(pool: ReadPool, sql: string, params: unkn
     await client.query('COMMIT');
   } catch (error) {
     failed = error as Error;
-    throw readFailure(error, logger);
+    throw pool.failure(error, logger);
   } finally {
     if (!failed) {
       // Also reached when the consumer stops early: end the transaction before reuse.

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { config } from '../config.js';
+import { IngestConfig } from '../config.js';
 import { PointsRepository } from '../points/points.repository.js';
 
 const BATCH = 5000;
@@ -22,6 +22,7 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     private readonly points: PointsRepository,
+    private readonly config: IngestConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -29,8 +30,8 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
       await this.applyTimescalePolicies();
       return;
     }
-    if (!config.retentionDays) return;
-    this.timer = setInterval(() => void this.sweep(), config.retentionCheckSeconds * 1000);
+    if (!this.config.retentionDays) return;
+    this.timer = setInterval(() => void this.sweep(), this.config.retentionCheckSeconds * 1000);
     this.timer.unref();
     void this.sweep();
   }
@@ -56,14 +57,14 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
       if (!locked) return 0;
       try {
         for (;;) {
-          const count = await this.points.deleteOlderThan(runner, config.retentionDays, BATCH);
+          const count = await this.points.deleteOlderThan(runner, this.config.retentionDays, BATCH);
           deleted += count;
           if (count < BATCH) break;
         }
       } finally {
         await runner.query(`SELECT pg_advisory_unlock(hashtext($1))`, [LOCK]);
       }
-      if (deleted) this.logger.log(`retention: deleted ${deleted} points older than ${config.retentionDays} days`);
+      if (deleted) this.logger.log(`retention: deleted ${deleted} points older than ${this.config.retentionDays} days`);
       return deleted;
     } catch (error) {
       this.logger.warn(`retention sweep failed: ${(error as Error).message}`);
@@ -75,7 +76,7 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
 
   private async applyTimescalePolicies(): Promise<void> {
     try {
-      await this.points.applyTimescalePolicies(config.retentionDays, config.compressAfterDays);
+      await this.points.applyTimescalePolicies(this.config.retentionDays, this.config.compressAfterDays);
     } catch (error) {
       this.logger.warn(`could not apply TimescaleDB retention/compression policies: ${(error as Error).message}`);
     }

@@ -12,7 +12,7 @@ import {
   SUBJECTS,
   type UpdateSessionRequest,
 } from '#common';
-import { config } from '../config.js';
+import { IngestConfig } from '../config.js';
 import { SessionExportService } from './session-export.service.js';
 import { SessionsService } from './sessions.service.js';
 
@@ -26,6 +26,7 @@ export class SessionsController implements OnModuleInit, OnModuleDestroy {
     private readonly sessions: SessionsService,
     private readonly exporter: SessionExportService,
     private readonly broker: BrokerConnection,
+    private readonly config: IngestConfig,
   ) {}
 
   @MessagePattern(SUBJECTS.sessions.create, { queue: QUEUES.ingest })
@@ -56,7 +57,7 @@ export class SessionsController implements OnModuleInit, OnModuleDestroy {
       QUEUES.ingest,
       (request) => this.exporter.export(request),
       (error) => this.logger.error(`session export failed: ${(error as Error).message}`),
-      { ackTimeoutMs: config.streamAckTimeoutMs },
+      { ackTimeoutMs: this.config.streamAckTimeoutMs },
     );
   }
 

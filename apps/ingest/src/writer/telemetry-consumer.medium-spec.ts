@@ -12,7 +12,7 @@ const scope = await mediumScope({ PLEXUS_RETENTION_DAYS: '1', PLEXUS_RETENTION_C
 const { AppModule } = await import('../app.module.js');
 const { SessionsService } = await import('../sessions/sessions.service.js');
 const { RetentionService } = await import('../retention/retention.service.js');
-const { BrokerConnection, TelemetryPublisher } = await import('#common');
+const { BrokerConnection, SharedConfig, TelemetryPublisher } = await import('#common');
 
 let ingest: InProcessApp;
 let publisher: InstanceType<typeof TelemetryPublisher>;
@@ -23,7 +23,7 @@ let jsm: JetStreamManager;
 beforeAll(async () => {
   ingest = await startInProcess(AppModule);
   // The gateway's publisher on the ingest app's connection: the same stream, subject and envelope.
-  publisher = new TelemetryPublisher(ingest.get(BrokerConnection));
+  publisher = new TelemetryPublisher(ingest.get(BrokerConnection), ingest.get(SharedConfig));
   await publisher.onModuleInit();
   sessions = ingest.get(SessionsService);
   retention = ingest.get(RetentionService);

@@ -14,7 +14,7 @@ import {
   STREAMS,
   SUBJECTS,
 } from '#common';
-import { config } from '../config.js';
+import { IngestConfig } from '../config.js';
 import { isTransientFailure } from './failure.js';
 import { PoisonMessageError } from './point-rows.js';
 import { PointsWriter } from './points-writer.service.js';
@@ -44,14 +44,15 @@ export class TelemetryConsumer implements OnApplicationBootstrap, BeforeApplicat
   constructor(
     private readonly broker: BrokerConnection,
     private readonly writer: PointsWriter,
+    private readonly config: IngestConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await ensureTelemetryStreams(this.broker.nc);
-    await ensureIngestConsumer(this.broker.nc, config.ackWaitMs);
+    await ensureTelemetryStreams(this.broker.nc, this.config);
+    await ensureIngestConsumer(this.broker.nc, this.config.ackWaitMs);
     this.js = jetstream(this.broker.nc);
     this.exportLag();
-    this.loops = [this.pump(), ...Array.from({ length: config.writers }, () => this.writeLoop())];
+    this.loops = [this.pump(), ...Array.from({ length: this.config.writers }, () => this.writeLoop())];
   }
 
   /** Before NATS and the database close: finish the batches in hand, ack them, hand the rest back. */
@@ -92,12 +93,12 @@ export class TelemetryConsumer implements OnApplicationBootstrap, BeforeApplicat
     let consumer: Consumer | undefined;
     while (!this.stopping) {
       try {
-        while (!this.stopping && (this.buffer.length > config.batchMessages * 2 || this.bufferedBytes >= config.bufferBytes)) {
+        while (!this.stopping && (this.buffer.length > this.config.batchMessages * 2 || this.bufferedBytes >= this.config.bufferBytes)) {
           await new Promise<void>((resolve) => (this.wakePump = resolve));
         }
         if (this.stopping) return;
         consumer ??= await this.js.consumers.get(STREAMS.telemetry, CONSUMERS.ingestWriter);
-        const pull = await consumer.fetch({ max_messages: config.batchMessages * 2, expires: FETCH_EXPIRES_MS });
+        const pull = await consumer.fetch({ max_messages: this.config.batchMessages * 2, expires: FETCH_EXPIRES_MS });
         for await (const msg of pull) {
           if (this.stopping) {
             msg.nak();
@@ -119,8 +120,8 @@ export class TelemetryConsumer implements OnApplicationBootstrap, BeforeApplicat
         this.logger.warn(`telemetry consumer interrupted (${(error as Error).message}); resuming`);
         await delay(RETRY_DELAY_MS);
         // The stream or consumer may have been lost with a broker that kept no state.
-        await ensureTelemetryStreams(this.broker.nc)
-          .then(() => ensureIngestConsumer(this.broker.nc, config.ackWaitMs))
+        await ensureTelemetryStreams(this.broker.nc, this.config)
+          .then(() => ensureIngestConsumer(this.broker.nc, this.config.ackWaitMs))
           .catch((ensureError: Error) => this.logger.warn(`could not recreate the telemetry consumer: ${ensureError.message}`));
       }
     }
@@ -132,8 +133,8 @@ export class TelemetryConsumer implements OnApplicationBootstrap, BeforeApplicat
     let bytes = 0;
     while (
       count < this.buffer.length &&
-      count < config.batchMessages &&
-      (count === 0 || bytes + this.buffer[count].data.length <= config.batchBytes)
+      count < this.config.batchMessages &&
+      (count === 0 || bytes + this.buffer[count].data.length <= this.config.batchBytes)
     ) {
       bytes += this.buffer[count].data.length;
       count++;
@@ -189,7 +190,7 @@ export class TelemetryConsumer implements OnApplicationBootstrap, BeforeApplicat
 
   private async failOne(msg: JsMsg, error: Error): Promise<void> {
     const poison = error instanceof PoisonMessageError;
-    if (!poison && msg.info.deliveryCount < config.maxAttempts) {
+    if (!poison && msg.info.deliveryCount < this.config.maxAttempts) {
       this.logger.warn({
         message: `message ${msg.seq} failed (attempt ${msg.info.deliveryCount}): ${error.message}`,
         correlation_ids: correlationIds([msg]),

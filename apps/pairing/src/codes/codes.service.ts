@@ -16,7 +16,7 @@ import {
   type SourceRevokedEvent,
   SUBJECTS,
 } from '#common';
-import { config } from '../config.js';
+import { PairingConfig } from '../config.js';
 import { optionalText } from '../rpc-input.js';
 import { DeviceTokenEntity } from '../sources/device-token.entity.js';
 import { PairingCodeEntity } from './pairing-code.entity.js';
@@ -56,6 +56,7 @@ export class CodesService {
     @Inject(DataSource) private readonly dataSource: DataSource,
     private readonly broker: BrokerConnection,
     private readonly secret: PairingSecret,
+    private readonly config: PairingConfig,
   ) {
     this.codes = dataSource.getRepository(PairingCodeEntity);
   }
@@ -72,7 +73,7 @@ export class CodesService {
     }
     // Housekeeping: codes a day past their expiry are of no use to anyone.
     await this.codes.query(`DELETE FROM pairing_codes WHERE expires_at < now() - interval '1 day'`);
-    const expiresAt = new Date(Date.now() + config.pairingCodeTtlSeconds * 1000);
+    const expiresAt = new Date(Date.now() + this.config.pairingCodeTtlSeconds * 1000);
     for (let attempt = 0; ; attempt++) {
       const code = generatePairingCode();
       try {

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { config } from '../config.js';
+import { PairingConfig } from '../config.js';
 
 const SETTING = 'pairing_code_secret';
 
@@ -15,11 +15,14 @@ const SETTING = 'pairing_code_secret';
 export class PairingSecret implements OnModuleInit {
   private secret?: string;
 
-  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    private readonly config: PairingConfig,
+  ) {}
 
   async onModuleInit(): Promise<void> {
-    if (config.pairingSecret) {
-      this.secret = config.pairingSecret;
+    if (this.config.pairingSecret) {
+      this.secret = this.config.pairingSecret;
       return;
     }
     // The first instance to get here stores its candidate; every instance then reads the one stored.

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { generateApiKey } from '#common';
-import { config } from '../config.js';
+import { PairingConfig } from '../config.js';
 import { ApiKeyEntity } from '../keys/api-key.entity.js';
 import { apiKeyRecord } from '../keys/keys.service.js';
 import { OrgEntity } from './org.entity.js';
@@ -17,16 +17,19 @@ export const DEFAULT_ORG_ID = 'default';
 export class BootstrapService implements OnApplicationBootstrap {
   private readonly logger = new Logger(BootstrapService.name);
 
-  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    private readonly config: PairingConfig,
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     const generated = await this.dataSource.transaction(async (tx) => {
       await tx.query(`SELECT pg_advisory_xact_lock(hashtext('plexus.bootstrap'))`);
       if ((await tx.count(OrgEntity)) > 0) return undefined;
-      const key = config.bootstrapAdminKey ?? generateApiKey();
-      await tx.save(tx.create(OrgEntity, { id: DEFAULT_ORG_ID, name: config.bootstrapOrgName }));
+      const key = this.config.bootstrapAdminKey ?? generateApiKey();
+      await tx.save(tx.create(OrgEntity, { id: DEFAULT_ORG_ID, name: this.config.bootstrapOrgName }));
       await tx.save(tx.create(ApiKeyEntity, apiKeyRecord(DEFAULT_ORG_ID, 'bootstrap admin', ['admin'], key)));
-      return { key, fromEnv: config.bootstrapAdminKey !== undefined };
+      return { key, fromEnv: this.config.bootstrapAdminKey !== undefined };
     });
     if (!generated) return;
     if (generated.fromEnv) {

@@ -6,6 +6,7 @@ import {
   type CommandStartedRequest,
   DEVICE_COMMANDS,
   type DeviceCommand,
+  type DeviceCommandFrame,
   DomainError,
   hasScope,
   isPrintable,
@@ -18,6 +19,7 @@ import {
   SUBJECTS,
 } from '#common';
 import type { BrowserConnection } from '../browsers/browser-connection.js';
+import type { UncheckedFrame } from '../sockets/frames.js';
 
 const COMMANDS = new Set<string>(DEVICE_COMMANDS);
 
@@ -51,7 +53,8 @@ export class CommandRouter {
     return COMMANDS.has(type);
   }
 
-  async route(browser: BrowserConnection, message: Record<string, unknown> & { type: DeviceCommand }): Promise<void> {
+  /** For a message whose type isCommand(): the rest of it is checked here against the wire schema. */
+  async route(browser: BrowserConnection, message: UncheckedFrame): Promise<void> {
     const sourceId = message.source_id;
     // Echoed back only when within bounds: an error reply never carries more than a few bytes of input.
     const reference = {
@@ -59,19 +62,26 @@ export class CommandRouter {
       ...(isPrintable(message.id, REALTIME_LIMITS.maxIdLength) ? { id: message.id } : {}),
     };
     const outcome = (result: string) => METRICS.realtimeCommands.inc({ type: message.type, outcome: result });
-    // Checked before it enters a subject: a long id made nats-server drop realtime's connection.
-    if (!isSourceId(sourceId)) {
+    const checked = checkDeviceCommand(message);
+    if (!checked?.ok) {
       outcome('bad_request');
-      const problem = sourceId === undefined ? 'needs "source_id" naming the device' : `has an invalid "source_id" ${quoteInput(sourceId)}`;
-      browser.socket.error('BAD_REQUEST', `${message.type} ${problem}`, reference);
+      // The source id first, whatever else is wrong: a long id made nats-server drop realtime's connection.
+      let problem = `${message.type}: ${checked?.problem ?? 'is not a command'}`;
+      if (sourceId === undefined) problem = `${message.type} needs "source_id" naming the device`;
+      else if (!isSourceId(sourceId)) problem = `${message.type} has an invalid "source_id" ${quoteInput(sourceId)}`;
+      browser.socket.error('BAD_REQUEST', problem, reference);
       return;
     }
-    const problem = checkDeviceCommand(message.type, message);
-    if (problem) {
-      outcome('bad_request');
-      browser.socket.error('BAD_REQUEST', `${message.type}: ${problem}`, reference);
-      return;
-    }
+    await this.forward(browser, checked.frame, reference, outcome);
+  }
+
+  private async forward(
+    browser: BrowserConnection,
+    message: DeviceCommandFrame,
+    reference: { source_id?: string; id?: string },
+    outcome: (result: string) => void,
+  ): Promise<void> {
+    const sourceId = message.source_id;
     const scope = REQUIRED_SCOPE[message.type];
     if (!hasScope(browser.principal.scopes, scope)) {
       outcome('forbidden');
@@ -81,23 +91,23 @@ export class CommandRouter {
     const orgId = browser.principal.org_id;
     try {
       if (message.type === 'start_session') {
-        message.session_id = typeof message.session_id === 'string' && message.session_id ? message.session_id : newSessionId();
+        message.session_id ??= newSessionId();
         await this.services.call(SUBJECTS.sessions.create, {
           org_id: orgId,
           session_id: message.session_id,
-          name: typeof message.session_name === 'string' && message.session_name ? message.session_name : undefined,
+          name: message.session_name ?? undefined,
           source_id: sourceId,
           status: 'active',
         });
       }
       if (message.type === 'execute') {
-        message.id = typeof message.id === 'string' && message.id ? message.id : randomUUID();
+        message.id ??= randomUUID();
         const audit: CommandStartedRequest = {
           org_id: orgId,
           key_id: browser.principal.key_id,
           source_id: sourceId,
-          command_id: message.id as string,
-          command: message.command as string,
+          command_id: message.id,
+          command: message.command,
         };
         // Written before the device hears it: no audit log, no command.
         await this.services.call(SUBJECTS.audit.commandStarted, audit);

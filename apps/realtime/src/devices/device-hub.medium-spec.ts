@@ -17,13 +17,18 @@ const scope = await mediumScope();
 const { AppModule: PairingModule } = await import('../../../pairing/src/app.module.js');
 const { CodesService } = await import('../../../pairing/src/codes/codes.service.js');
 const { KeysService } = await import('../../../pairing/src/keys/keys.service.js');
-const { BrokerConnection, BrokerModule, ServicesClientModule, CLOSE_CODES } = await import('#common');
-const { Authenticator } = await import('../sockets/authenticator.service.js');
+const { BrokerConnection, BrokerModule, ConfigModule, ServicesClientModule, CLOSE_CODES, checkBrowserAuth, checkDeviceAuth } =
+  await import('#common');
+const { RealtimeConfig, readRealtimeConfig } = await import('../config.js');
+const { Authenticator, AuthFailure } = await import('../sockets/authenticator.service.js');
 const { DeviceHub } = await import('./device-hub.service.js');
 const { TokenBucket } = await import('../sockets/token-bucket.js');
 
 /** Realtime's NATS-facing services without its HTTP/WebSocket server (which needs a listening app). */
-@Module({ imports: [BrokerModule.forRoot('realtime'), ServicesClientModule], providers: [Authenticator, DeviceHub] })
+@Module({
+  imports: [ConfigModule.forApp(RealtimeConfig, () => readRealtimeConfig()), BrokerModule.forRoot('realtime'), ServicesClientModule],
+  providers: [Authenticator, DeviceHub],
+})
 class RealtimeCore {}
 
 let pairing: InProcessApp;
@@ -89,28 +94,41 @@ async function pairedToken(name: string): Promise<{ device_token: string; source
   return codes.complete({ code });
 }
 
+/** A first frame as the socket server takes it: the wire schema, then the authenticator. */
+async function device(frame: Record<string, unknown>, pathOrg?: string) {
+  const checked = checkDeviceAuth({ type: 'device_auth', ...frame });
+  if (!checked.ok) throw new AuthFailure(`device_auth: ${checked.problem}`, 'BAD_REQUEST');
+  return auth.device(checked.frame, pathOrg);
+}
+
+async function browser(frame: Record<string, unknown>, pathOrg?: string) {
+  const checked = checkBrowserAuth({ type: 'browser_auth', ...frame });
+  if (!checked.ok) throw new AuthFailure(`browser_auth: ${checked.problem}`, 'BAD_REQUEST');
+  return auth.browser(checked.frame, pathOrg);
+}
+
 describe('Authenticator (realtime ⇄ pairing over real NATS)', () => {
   it('signs a device in by its token as the token’s own source, whatever source_id it claims', async () => {
     const paired = await pairedToken('sensor box');
-    const identity = await auth.device(
+    const identity = await device(
       { type: 'device_auth', device_token: paired.device_token, source_id: 'someone-else', platform: 'esp32' },
       undefined,
     );
     expect(identity).toMatchObject({ orgId: 'default', sourceId: paired.source_id, platform: 'esp32' });
-    await expect(auth.device({ device_token: paired.device_token }, 'other-org')).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(device({ device_token: paired.device_token }, 'other-org')).rejects.toMatchObject({ code: 'FORBIDDEN' });
   });
 
   it('signs in a legacy device by a write key for an unpaired source, never as a paired one', async () => {
     const writer = await keys.createForOrg('default', 'legacy', ['write']);
-    expect(await auth.device({ api_key: writer.key, source_id: 'legacy-7' }, 'default')).toMatchObject({
+    expect(await device({ api_key: writer.key, source_id: 'legacy-7' }, 'default')).toMatchObject({
       orgId: 'default',
       sourceId: 'legacy-7',
       keyId: writer.id,
     });
     const paired = await pairedToken('taken');
-    await expect(auth.device({ api_key: writer.key, source_id: paired.source_id }, undefined)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(device({ api_key: writer.key, source_id: paired.source_id })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     const reader = await keys.createForOrg('default', 'reader', ['read']);
-    await expect(auth.device({ api_key: reader.key, source_id: 'legacy-8' }, undefined)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(device({ api_key: reader.key, source_id: 'legacy-8' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
   });
 
   it.each<[string, Record<string, unknown>, string]>([
@@ -123,16 +141,16 @@ describe('Authenticator (realtime ⇄ pairing over real NATS)', () => {
     ['an unknown API key', { api_key: 'plx_unknown', source_id: 'ok' }, 'FORBIDDEN'],
     ['sensors that are not a list', { device_token: 'plxd_x', sensors: 'many' }, 'BAD_REQUEST'],
   ])('refuses a device_auth with %s', async (_, frame, code) => {
-    await expect(auth.device(frame, undefined)).rejects.toMatchObject({ code });
+    await expect(device(frame)).rejects.toMatchObject({ code });
   });
 
   it('lets a browser watch with a read, control or admin key of its org only', async () => {
     const reader = await keys.createForOrg('default', 'viewer', ['read']);
-    expect(await auth.browser({ api_key: reader.key }, 'default')).toMatchObject({ org_id: 'default', scopes: ['read'] });
+    expect(await browser({ api_key: reader.key }, 'default')).toMatchObject({ org_id: 'default', scopes: ['read'] });
     const writer = await keys.createForOrg('default', 'writer only', ['write']);
-    await expect(auth.browser({ api_key: writer.key }, undefined)).rejects.toMatchObject({ code: 'FORBIDDEN' });
-    await expect(auth.browser({ api_key: reader.key }, 'elsewhere')).rejects.toMatchObject({ code: 'FORBIDDEN' });
-    await expect(auth.browser({}, undefined)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(browser({ api_key: writer.key })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(browser({ api_key: reader.key }, 'elsewhere')).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(browser({})).rejects.toMatchObject({ code: 'BAD_REQUEST' });
   });
 });
 

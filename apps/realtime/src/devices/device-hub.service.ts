@@ -11,10 +11,11 @@ import {
   type PresenceReply,
   type SourceRevokedEvent,
   type SourceSeenEvent,
+  type SourceStatusFrame,
   SUBJECTS,
   type TakeoverEvent,
 } from '#common';
-import { config } from '../config.js';
+import { RealtimeConfig } from '../config.js';
 import { eventJson, guarded } from '../sockets/unexpected.js';
 import { type DeviceConnection, onlineSource } from './device-connection.js';
 
@@ -32,7 +33,10 @@ export class DeviceHub implements OnModuleInit, OnModuleDestroy {
   private readonly devices = new Map<string, DeviceConnection>();
   private readonly subscriptions: Subscription[] = [];
 
-  constructor(private readonly broker: BrokerConnection) {}
+  constructor(
+    private readonly broker: BrokerConnection,
+    private readonly config: RealtimeConfig,
+  ) {}
 
   onModuleInit(): void {
     const nc = this.broker.nc;
@@ -67,7 +71,7 @@ export class DeviceHub implements OnModuleInit, OnModuleDestroy {
     const existing = this.devices.get(key);
     if (existing) this.replace(existing);
     this.devices.set(key, device);
-    const takeover: TakeoverEvent = { instance_id: config.instanceId, connection_id: device.socket.id };
+    const takeover: TakeoverEvent = { instance_id: this.config.instanceId, connection_id: device.socket.id };
     this.broker.nc.publish(SUBJECTS.realtime.takeover(device.orgId, device.sourceId), JSON.stringify(takeover));
     device.subscription = this.broker.nc.subscribe(SUBJECTS.realtime.toDevice(device.orgId, device.sourceId), {
       callback: guarded('command to device', (_, msg) => {
@@ -100,7 +104,8 @@ export class DeviceHub implements OnModuleInit, OnModuleDestroy {
   }
 
   private publishStatus(device: DeviceConnection, status: 'online' | 'offline'): void {
-    this.relay(device, 'source_status', JSON.stringify({ type: 'source_status', source_id: device.sourceId, status }));
+    const frame: SourceStatusFrame = { type: 'source_status', source_id: device.sourceId, status };
+    this.relay(device, frame.type, JSON.stringify(frame));
   }
 
   private publishSeen(device: DeviceConnection): void {

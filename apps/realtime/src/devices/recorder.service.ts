@@ -1,11 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { type IncomingPoint, ServicesClient, SUBJECTS, TelemetryPublisher, validateIngestBody } from '#common';
+import { type DeviceEventFrame, ServicesClient, SUBJECTS, TelemetryPublisher, validateIngestBody } from '#common';
 import type { DeviceConnection } from './device-connection.js';
-
-interface DeviceTelemetry {
-  points?: Array<{ metric?: unknown; value?: unknown; timestamp?: unknown; tags?: Record<string, unknown> }>;
-  session_id?: unknown;
-}
 
 /**
  * Recorded telemetry: points that carry a session id (on the message or in their tags) enter
@@ -22,18 +17,18 @@ export class Recorder {
   ) {}
 
   /** Resolves to an error message for the device, or undefined when recorded (or nothing to record). */
-  async record(device: DeviceConnection, message: DeviceTelemetry): Promise<string | undefined> {
-    const messageSession = typeof message.session_id === 'string' ? message.session_id : undefined;
-    const points: IncomingPoint[] = [];
-    for (const point of Array.isArray(message.points) ? message.points : []) {
-      const tagSession = typeof point?.tags?.session_id === 'string' ? point.tags.session_id : undefined;
-      const sessionId = messageSession ?? tagSession;
+  async record(device: DeviceConnection, frame: DeviceEventFrame<'telemetry'>): Promise<string | undefined> {
+    // Live points are relayed as sent (the wire schema leaves them open); recorded ones meet the ingest rules here.
+    const candidates: object[] = [];
+    for (const point of frame.points ?? []) {
+      const sessionId = frame.session_id ?? tagSession(point);
       if (!sessionId) continue;
-      points.push({ ...(point as IncomingPoint), source_id: device.sourceId, session_id: sessionId });
+      candidates.push({ ...(isObject(point) ? point : {}), source_id: device.sourceId, session_id: sessionId });
     }
-    if (!points.length) return undefined;
-    const checked = validateIngestBody({ points });
+    if (!candidates.length) return undefined;
+    const checked = validateIngestBody({ points: candidates });
     if (!checked.ok) return `recorded telemetry rejected: ${checked.detail.message}`;
+    const points = checked.points;
     try {
       await this.publisher.publish(
         device.orgId,
@@ -52,4 +47,14 @@ export class Recorder {
       .call(SUBJECTS.sessions.update, { org_id: device.orgId, session_id: sessionId, status: 'completed' })
       .catch((error: Error) => this.logger.warn(`could not complete session ${JSON.stringify(sessionId)}: ${error.message}`));
   }
+}
+
+function isObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null;
+}
+
+/** A point's own `tags.session_id`, when it has one. */
+function tagSession(point: unknown): string | undefined {
+  if (!isObject(point) || !('tags' in point) || !isObject(point.tags) || !('session_id' in point.tags)) return undefined;
+  return typeof point.tags.session_id === 'string' ? point.tags.session_id : undefined;
 }

@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import {
-  checkDeviceDescription,
+  type BrowserAuthFrame,
+  type DeviceAuthFrame,
   DomainError,
   hashSecret,
   hasScope,
   isSourceId,
   type Principal,
   quoteInput,
-  REALTIME_LIMITS,
   type RealtimeErrorCode,
   type SensorDescription,
   ServicesClient,
@@ -50,38 +50,38 @@ const WATCHING_SCOPES = ['read', 'control', 'admin'];
 export class Authenticator {
   constructor(private readonly services: ServicesClient) {}
 
-  async device(message: Record<string, unknown>, pathOrg: string | undefined): Promise<DeviceIdentity> {
-    const problem = checkDeviceDescription(message);
-    if (problem) throw new AuthFailure(`device_auth: ${problem}`, 'BAD_REQUEST');
+  /** `frame` has passed the wire schema (credentials and description within bounds). */
+  async device(frame: DeviceAuthFrame, pathOrg: string | undefined): Promise<DeviceIdentity> {
     const description = {
-      platform: typeof message.platform === 'string' ? message.platform : null,
-      sensors: Array.isArray(message.sensors) ? (message.sensors as SensorDescription[]) : [],
-      cameras: Array.isArray(message.cameras) ? message.cameras : [],
+      platform: frame.platform ?? null,
+      // The fleet keeps the description as the device gave it: the schema bounds it and checks each sensor is an object.
+      sensors: (frame.sensors ?? []) as SensorDescription[],
+      cameras: frame.cameras ?? [],
     };
-    if (isCredential(message.device_token)) {
-      const reply = await this.ask<VerifyDeviceReply>(SUBJECTS.devices.verify, { token_hash: hashSecret(message.device_token) });
+    if (frame.device_token !== undefined) {
+      const reply = await this.ask<VerifyDeviceReply>(SUBJECTS.devices.verify, { token_hash: hashSecret(frame.device_token) });
       if (!reply.valid) throw new AuthFailure('device token is invalid or revoked');
       checkOrg(reply.org_id, pathOrg);
       // The token's source is the identity: a device cannot speak for another source.
       return { orgId: reply.org_id, sourceId: reply.source_id, ...description };
     }
-    if (isCredential(message.api_key)) {
-      if (!isSourceId(message.source_id)) throw new AuthFailure('device_auth with an API key needs a valid "source_id"', 'BAD_REQUEST');
-      const principal = await this.principal(message.api_key);
+    if (frame.api_key !== undefined) {
+      if (!isSourceId(frame.source_id)) throw new AuthFailure('device_auth with an API key needs a valid "source_id"', 'BAD_REQUEST');
+      const principal = await this.principal(frame.api_key);
       if (!hasScope(principal.scopes, 'write')) throw new AuthFailure('a device authenticating with an API key needs the "write" scope');
       checkOrg(principal.org_id, pathOrg);
       // A device is its token: an API key may not sign in as a paired source (and knock it off).
-      const request: SourcePairedRequest = { org_id: principal.org_id, source_id: message.source_id };
+      const request: SourcePairedRequest = { org_id: principal.org_id, source_id: frame.source_id };
       const { paired } = await this.ask<SourcePairedReply>(SUBJECTS.sources.paired, request);
-      if (paired) throw new AuthFailure(`source ${quoteInput(message.source_id)} is paired: only its device token can sign in as it`);
-      return { orgId: principal.org_id, sourceId: message.source_id, keyId: principal.key_id, ...description };
+      if (paired) throw new AuthFailure(`source ${quoteInput(frame.source_id)} is paired: only its device token can sign in as it`);
+      return { orgId: principal.org_id, sourceId: frame.source_id, keyId: principal.key_id, ...description };
     }
     throw new AuthFailure('device_auth needs "device_token" (or a legacy "api_key")', 'BAD_REQUEST');
   }
 
-  async browser(message: Record<string, unknown>, pathOrg: string | undefined): Promise<Principal> {
-    if (!isCredential(message.api_key)) throw new AuthFailure('browser_auth needs "api_key"', 'BAD_REQUEST');
-    const principal = await this.principal(message.api_key);
+  /** `frame` has passed the wire schema. */
+  async browser(frame: BrowserAuthFrame, pathOrg: string | undefined): Promise<Principal> {
+    const principal = await this.principal(frame.api_key);
     // hasScope('read') alone would refuse a control-only key; the scopes nest over sockets.
     if (!principal.scopes.some((scope) => WATCHING_SCOPES.includes(scope))) {
       throw new AuthFailure('watching needs an API key with the "read", "control" or "admin" scope');
@@ -104,10 +104,6 @@ export class Authenticator {
       throw new AuthFailure(`cannot check credentials now (${reason.slice(0, 200)}); retry later`, 'UNAVAILABLE');
     }
   }
-}
-
-function isCredential(value: unknown): value is string {
-  return typeof value === 'string' && value.length > 0 && value.length <= REALTIME_LIMITS.maxCredentialLength;
 }
 
 function checkOrg(credentialOrg: string, pathOrg: string | undefined): void {

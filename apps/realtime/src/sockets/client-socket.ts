@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { WebSocket } from 'ws';
-import { CLOSE_CODES, METRICS, type RealtimeErrorCode } from '#common';
+import { CLOSE_CODES, type ErrorFrame, METRICS, type RealtimeErrorCode } from '#common';
 import { guarded } from './unexpected.js';
 
 interface Queued {
@@ -94,8 +94,10 @@ export class ClientSocket {
     this.send(JSON.stringify(message), droppable);
   }
 
-  error(code: RealtimeErrorCode, message: string, extra: Record<string, unknown> = {}): void {
-    this.sendJson({ type: 'error', code, message, ...extra });
+  /** `extra` names the command answered (`source_id`, `id`), echoed only when within bounds. */
+  error(code: RealtimeErrorCode, message: string, extra: Pick<ErrorFrame, 'source_id' | 'id'> = {}): void {
+    const frame: ErrorFrame = { type: 'error', code, message, ...extra };
+    this.sendJson(frame);
   }
 
   close(code: number, reason: string): void {

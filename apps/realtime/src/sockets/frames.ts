@@ -1,7 +1,21 @@
 import type { RawData } from 'ws';
 import { jsonDepthExceeds, REALTIME_LIMITS } from '#common';
 
-export type ParsedFrame = { ok: true; message: Record<string, unknown> & { type: string }; text: string } | { ok: false; error: string };
+/**
+ * A frame as parsed, before the wire's validators have seen it: a JSON object with a string
+ * `type`. `source_id` and `id` are read (as unknown) only to echo them in an error within bounds.
+ */
+export interface UncheckedFrame {
+  type: string;
+  source_id?: unknown;
+  id?: unknown;
+}
+
+export type ParsedFrame = { ok: true; message: UncheckedFrame; text: string } | { ok: false; error: string };
+
+function isUncheckedFrame(value: unknown): value is UncheckedFrame {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && 'type' in value && typeof value.type === 'string';
+}
 
 /**
  * A frame as the protocol wants it: JSON text, an object with a string `type`, at most
@@ -21,16 +35,16 @@ export function parseFrame(data: RawData, isBinary: boolean, maxBytes: number): 
     return { ok: false, error: 'frame is not valid JSON' };
   }
   if (typeof message !== 'object' || message === null || Array.isArray(message)) return { ok: false, error: 'frame must be a JSON object' };
-  if (typeof (message as { type?: unknown }).type !== 'string') return { ok: false, error: 'frame has no "type"' };
-  return { ok: true, message: message as Record<string, unknown> & { type: string }, text };
+  if (!isUncheckedFrame(message)) return { ok: false, error: 'frame has no "type"' };
+  return { ok: true, message, text };
 }
 
 /**
  * The frame's text with `source_id` set, for browsers: spliced in front when the device did
  * not send one (no re-serialisation), rewritten when it did, so a device cannot speak for another.
  */
-export function withSourceId(text: string, message: Record<string, unknown>, sourceId: string): string {
-  if (Object.prototype.hasOwnProperty.call(message, 'source_id')) return JSON.stringify({ ...message, source_id: sourceId });
+export function withSourceId(text: string, frame: object, sourceId: string): string {
+  if (Object.prototype.hasOwnProperty.call(frame, 'source_id')) return JSON.stringify({ ...frame, source_id: sourceId });
   const brace = text.indexOf('{');
   return `{"source_id":${JSON.stringify(sourceId)},${text.slice(brace + 1)}`;
 }

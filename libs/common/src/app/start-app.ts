@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { type MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
-import { LOG_LEVELS, sharedConfig } from '../config/shared-config.js';
+import { LOG_LEVELS, type SharedConfig } from '../config/shared-config.js';
 import { natsConnectionOptions } from '../nats/connection-options.js';
 import { ExternalRequestDeserializer } from '../nats/external-requests.js';
 import { assignCorrelationIds } from '../http/correlation.js';
@@ -19,6 +19,8 @@ import { guardProcess } from './process-guard.js';
 export interface StartAppOptions {
   name: string;
   module: unknown;
+  /** The app's config, read by main.ts with the same function its ConfigModule uses (logs and NATS are set up before Nest). */
+  config: SharedConfig;
   port: number;
   host?: string;
   bodyLimit?: number;
@@ -51,8 +53,8 @@ export async function startApp(options: StartAppOptions): Promise<INestApplicati
   });
   const app = await NestFactory.create<NestFastifyApplication>(options.module as never, adapter, {
     logger: new ConsoleLogger(options.name, {
-      json: sharedConfig.logFormat === 'json',
-      logLevels: LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(sharedConfig.logLevel) + 1),
+      json: options.config.logFormat === 'json',
+      logLevels: LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(options.config.logLevel) + 1),
     }),
     abortOnError: false,
     rawBody: options.rawBody ?? false,
@@ -71,7 +73,7 @@ export async function startApp(options: StartAppOptions): Promise<INestApplicati
     app.connectMicroservice<MicroserviceOptions>({
       transport: Transport.NATS,
       options: {
-        ...natsConnectionOptions(sharedConfig.nats, `plexus-${options.name}-rpc`),
+        ...natsConnectionOptions(options.config.nats, `plexus-${options.name}-rpc`),
         maxReconnectAttempts: -1,
         reconnectTimeWait: 500,
         waitOnFirstConnect: true,

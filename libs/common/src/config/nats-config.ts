@@ -1,7 +1,18 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
-import { ConfigError, readOptionalString, readUrl } from './env.js';
+import { ConfigError, type Env, readVariables } from './read-variables.js';
 
-type Env = Record<string, string | undefined>;
+/** What every NATS connection is made from (VARIABLES in variables.ts). */
+const NATS_VARIABLES = [
+  'NATS_URL',
+  'NATS_USER',
+  'NATS_PASSWORD',
+  'NATS_TOKEN',
+  'NATS_CREDS',
+  'NATS_NKEY_SEED',
+  'NATS_TLS_CA',
+  'NATS_TLS_CERT',
+  'NATS_TLS_KEY',
+] as const;
 
 /**
  * How every app reaches NATS: the server, one way of proving who it is, and TLS. Read once from
@@ -27,8 +38,7 @@ export type NatsAuth =
 /** A user nkey seed: "SU" and 56 base32 characters. */
 const NKEY_USER_SEED = /^SU[A-Z2-7]{56}$/;
 
-function readableFile(env: Env, name: string): string | undefined {
-  const path = readOptionalString(env, name);
+function readableFile(name: string, path: string | undefined): string | undefined {
   if (path === undefined) return undefined;
   try {
     accessSync(path, constants.R_OK);
@@ -56,24 +66,24 @@ function credentialsInUrl(raw: string): { servers: string; auth: NatsAuth; tls: 
 }
 
 export function readNatsSettings(env: Env = process.env): NatsSettings {
-  const raw = readUrl(env, 'NATS_URL', 'nats://127.0.0.1:4222', ['nats:', 'tls:']);
-  const fromUrl = credentialsInUrl(raw);
+  const variables = readVariables(NATS_VARIABLES, env);
+  const fromUrl = credentialsInUrl(variables.NATS_URL);
 
   const given: { variable: string; auth: NatsAuth }[] = [];
   if (fromUrl.auth.kind !== 'none') given.push({ variable: 'NATS_URL', auth: fromUrl.auth });
 
-  const user = readOptionalString(env, 'NATS_USER');
-  const password = readOptionalString(env, 'NATS_PASSWORD');
+  const user = variables.NATS_USER;
+  const password = variables.NATS_PASSWORD;
   if (user !== undefined && password === undefined)
     throw new ConfigError('NATS_USER is set but NATS_PASSWORD is not: give both, or neither');
   if (password !== undefined && user === undefined)
     throw new ConfigError('NATS_PASSWORD is set but NATS_USER is not: give both, or neither');
   if (user !== undefined && password !== undefined) given.push({ variable: 'NATS_USER', auth: { kind: 'user', user, pass: password } });
 
-  const token = readOptionalString(env, 'NATS_TOKEN');
+  const token = variables.NATS_TOKEN;
   if (token !== undefined) given.push({ variable: 'NATS_TOKEN', auth: { kind: 'token', token } });
 
-  const credsFile = readableFile(env, 'NATS_CREDS');
+  const credsFile = readableFile('NATS_CREDS', variables.NATS_CREDS);
   if (credsFile !== undefined) {
     const creds = readFileSync(credsFile, 'utf8');
     if (!/-----BEGIN NATS USER JWT-----/.test(creds) || !/-----BEGIN USER NKEY SEED-----/.test(creds)) {
@@ -84,7 +94,7 @@ export function readNatsSettings(env: Env = process.env): NatsSettings {
     given.push({ variable: 'NATS_CREDS', auth: { kind: 'creds', credsFile } });
   }
 
-  const seed = readOptionalString(env, 'NATS_NKEY_SEED');
+  const seed = variables.NATS_NKEY_SEED;
   if (seed !== undefined) {
     // Never echo the value: it is the private key.
     if (!NKEY_USER_SEED.test(seed.trim()))
@@ -99,9 +109,9 @@ export function readNatsSettings(env: Env = process.env): NatsSettings {
     );
   }
 
-  const caFile = readableFile(env, 'NATS_TLS_CA');
-  const certFile = readableFile(env, 'NATS_TLS_CERT');
-  const keyFile = readableFile(env, 'NATS_TLS_KEY');
+  const caFile = readableFile('NATS_TLS_CA', variables.NATS_TLS_CA);
+  const certFile = readableFile('NATS_TLS_CERT', variables.NATS_TLS_CERT);
+  const keyFile = readableFile('NATS_TLS_KEY', variables.NATS_TLS_KEY);
   if (certFile !== undefined && keyFile === undefined)
     throw new ConfigError('NATS_TLS_CERT is set but NATS_TLS_KEY is not: a client certificate needs its key');
   if (keyFile !== undefined && certFile === undefined)

@@ -1,57 +1,64 @@
-import { readInt, readPattern, readUrl } from './env.js';
 import { type NatsSettings, readNatsSettings } from './nats-config.js';
+import { type Env, readVariables } from './read-variables.js';
 
-/** Settings every app shares: where NATS and PostgreSQL are, and the NATS namespace. */
-export interface SharedConfig {
-  /** NATS_URL without credentials (safe to print); `nats` has everything needed to connect. */
-  natsUrl: string;
-  /** Server, credentials (NATS_USER/PASSWORD, TOKEN, CREDS, NKEY_SEED) and TLS files of every NATS connection. */
-  nats: NatsSettings;
-  /** Prefix of every NATS subject and JetStream stream; lets several platforms share one NATS. */
-  natsPrefix: string;
-  databaseUrl: string;
-  /** How long the broker remembers an Idempotency-Key (JetStream duplicate window). */
-  idempotencyWindowSeconds: number;
-  /** How long to wait for JetStream to store telemetry before answering "unavailable". */
-  publishTimeoutMs: number;
-  /** Copies JetStream keeps of each stream: 1 on one server, 3 on a 3-node NATS cluster. */
-  streamReplicas: number;
-  /** `json`: one JSON object a line (production, log shippers); `text`: coloured lines for people. */
-  logFormat: 'json' | 'text';
-  /** The least severe level written: error, warn, log, debug or verbose. */
-  logLevel: LogLevelName;
-}
+/** The shared variables other than NATS's (nats-config.ts reads those). */
+export const SHARED_VARIABLES = [
+  'DATABASE_URL',
+  'PLEXUS_NATS_PREFIX',
+  'PLEXUS_IDEMPOTENCY_WINDOW_SECONDS',
+  'PLEXUS_PUBLISH_TIMEOUT_MS',
+  'PLEXUS_STREAM_REPLICAS',
+  'NODE_ENV',
+  'PLEXUS_LOG_FORMAT',
+  'PLEXUS_LOG_LEVEL',
+] as const;
 
 export const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
 export type LogLevelName = (typeof LOG_LEVELS)[number];
 
-export function readSharedConfig(env: Record<string, string | undefined> = process.env): SharedConfig {
+/**
+ * Settings every app shares: where NATS and PostgreSQL are, and the NATS namespace. A class so it
+ * is also the injection token the shared modules (database, broker, RPC client) ask for; each
+ * app's ConfigModule provides it as an alias of the app's own config.
+ */
+export abstract class SharedConfig {
+  /** NATS_URL without credentials (safe to print); `nats` has everything needed to connect. */
+  abstract readonly natsUrl: string;
+  /** Server, credentials (NATS_USER/PASSWORD, TOKEN, CREDS, NKEY_SEED) and TLS files of every NATS connection. */
+  abstract readonly nats: NatsSettings;
+  /** Prefix of every NATS subject and JetStream stream; lets several platforms share one NATS. */
+  abstract readonly natsPrefix: string;
+  abstract readonly databaseUrl: string;
+  /** How long the broker remembers an Idempotency-Key (JetStream duplicate window). */
+  abstract readonly idempotencyWindowSeconds: number;
+  /** How long to wait for JetStream to store telemetry before answering "unavailable". */
+  abstract readonly publishTimeoutMs: number;
+  /** Copies JetStream keeps of each stream: 1 on one server, 3 on a 3-node NATS cluster. */
+  abstract readonly streamReplicas: number;
+  /** `json`: one JSON object a line (production, log shippers); `text`: coloured lines for people. */
+  abstract readonly logFormat: 'json' | 'text';
+  /** The least severe level written: error, warn, log, debug or verbose. */
+  abstract readonly logLevel: LogLevelName;
+}
+
+/** Reads and checks the shared settings; throws a ConfigError naming each bad variable. */
+export function readSharedConfig(env: Env = process.env): SharedConfig {
+  const variables = readVariables(SHARED_VARIABLES, env);
   const nats = readNatsSettings(env);
   return {
     natsUrl: nats.servers,
     nats,
-    natsPrefix: readPattern(
-      env,
-      'PLEXUS_NATS_PREFIX',
-      'plexus',
-      /^[A-Za-z][A-Za-z0-9_-]{0,31}$/,
-      'a letter followed by up to 31 letters, digits, _ or -',
-    ),
-    databaseUrl: readUrl(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/plexus', ['postgres:', 'postgresql:']),
-    idempotencyWindowSeconds: readInt(env, 'PLEXUS_IDEMPOTENCY_WINDOW_SECONDS', 600, 1, 7 * 24 * 3600),
-    publishTimeoutMs: readInt(env, 'PLEXUS_PUBLISH_TIMEOUT_MS', 5_000, 100, 60_000),
-    streamReplicas: readInt(env, 'PLEXUS_STREAM_REPLICAS', 1, 1, 5),
-    logFormat: readPattern(env, 'PLEXUS_LOG_FORMAT', env.NODE_ENV === 'production' ? 'json' : 'text', /^(json|text)$/, 'json or text') as
-      'json' | 'text',
-    logLevel: readPattern(
-      env,
-      'PLEXUS_LOG_LEVEL',
-      'log',
-      /^(error|warn|log|debug|verbose)$/,
-      'error, warn, log, debug or verbose',
-    ) as LogLevelName,
+    natsPrefix: variables.PLEXUS_NATS_PREFIX,
+    databaseUrl: variables.DATABASE_URL,
+    idempotencyWindowSeconds: variables.PLEXUS_IDEMPOTENCY_WINDOW_SECONDS,
+    publishTimeoutMs: variables.PLEXUS_PUBLISH_TIMEOUT_MS,
+    streamReplicas: variables.PLEXUS_STREAM_REPLICAS,
+    logFormat: variables.PLEXUS_LOG_FORMAT ?? (variables.NODE_ENV === 'production' ? 'json' : 'text'),
+    logLevel: variables.PLEXUS_LOG_LEVEL,
   };
 }
 
-/** Read once: NATS subjects are decorator arguments and must be known when modules load. */
-export const sharedConfig: SharedConfig = readSharedConfig();
+/** PLEXUS_NATS_PREFIX alone, checked: what subjects.ts needs when it loads. */
+export function readNatsPrefix(env: Env = process.env): string {
+  return readVariables(['PLEXUS_NATS_PREFIX'], env).PLEXUS_NATS_PREFIX;
+}

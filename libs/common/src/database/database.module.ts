@@ -1,8 +1,8 @@
 import { type DynamicModule, Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { sharedConfig } from '../config/shared-config.js';
+import { SharedConfig } from '../config/shared-config.js';
 import type { ReadinessCheck } from '../health/readiness.js';
-import { openDatabaseWhenReachable } from './database.js';
+import { type EntityClass, openDatabaseWhenReachable } from './database.js';
 
 @Injectable()
 class DatabaseCloser implements OnApplicationShutdown {
@@ -19,11 +19,20 @@ class DatabaseCloser implements OnApplicationShutdown {
 @Global()
 @Module({})
 export class DatabaseModule {
-  static forRoot(entities: Function[], poolSize = 10): DynamicModule {
+  /** `poolSize` may be read from the app's config (the ConfigModule's class), e.g. `(config: IngestConfig) => config.writePoolSize`. */
+  static forRoot<C extends SharedConfig = SharedConfig>(
+    entities: EntityClass[],
+    poolSize: number | ((config: C) => number) = 10,
+  ): DynamicModule {
     return {
       module: DatabaseModule,
       providers: [
-        { provide: DataSource, useFactory: () => openDatabaseWhenReachable(sharedConfig.databaseUrl, entities, poolSize) },
+        {
+          provide: DataSource,
+          inject: [SharedConfig],
+          useFactory: (config: SharedConfig) =>
+            openDatabaseWhenReachable(config.databaseUrl, entities, typeof poolSize === 'number' ? poolSize : poolSize(config as C)),
+        },
         DatabaseCloser,
       ],
       exports: [DataSource],

@@ -29,7 +29,10 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
   }
 }
 
-export function createDataSource(databaseUrl: string, entities: Function[], poolSize = 10): DataSource {
+/** A TypeORM entity class (a decorated constructor). */
+export type EntityClass = abstract new (...args: never[]) => object;
+
+export function createDataSource(databaseUrl: string, entities: EntityClass[], poolSize = 10): DataSource {
   return new DataSource({
     type: 'postgres',
     url: databaseUrl,
@@ -62,7 +65,7 @@ export async function migrate(dataSource: DataSource): Promise<void> {
 }
 
 /** Database created if missing, connected, migrated: what every app that owns tables does first. */
-export async function openDatabase(databaseUrl: string, entities: Function[], poolSize?: number): Promise<DataSource> {
+export async function openDatabase(databaseUrl: string, entities: EntityClass[], poolSize?: number): Promise<DataSource> {
   await ensureDatabase(databaseUrl);
   const dataSource = createDataSource(databaseUrl, entities, poolSize);
   try {
@@ -90,7 +93,7 @@ export interface WaitOptions {
  */
 export async function openDatabaseWhenReachable(
   databaseUrl: string,
-  entities: Function[],
+  entities: EntityClass[],
   poolSize?: number,
   options: WaitOptions = {},
 ): Promise<DataSource> {

@@ -1,4 +1,12 @@
-import { ConfigError, readInt } from '../config/env.js';
+import { ConfigError, type Env, readVariables } from '../config/read-variables.js';
+import { VARIABLES } from '../config/variables.js';
+
+const HTTP_VARIABLES = [
+  'PLEXUS_HTTP_REQUEST_TIMEOUT_MS',
+  'PLEXUS_HTTP_HEADERS_TIMEOUT_MS',
+  'PLEXUS_HTTP_KEEP_ALIVE_TIMEOUT_MS',
+  'PLEXUS_HTTP_IDLE_TIMEOUT_MS',
+] as const;
 
 /** Time and shape bounds of every HTTP server of the platform (docs/api.md, "Limits"). */
 export interface HttpLimits {
@@ -15,24 +23,19 @@ export interface HttpLimits {
 }
 
 export const HTTP_LIMIT_DEFAULTS: HttpLimits = {
-  requestTimeoutMs: 30_000,
+  requestTimeoutMs: VARIABLES.PLEXUS_HTTP_REQUEST_TIMEOUT_MS.default,
+  // PLEXUS_HTTP_HEADERS_TIMEOUT_MS's default: this, or the request timeout if shorter.
   headersTimeoutMs: 15_000,
-  keepAliveTimeoutMs: 72_000,
-  idleTimeoutMs: 120_000,
+  keepAliveTimeoutMs: VARIABLES.PLEXUS_HTTP_KEEP_ALIVE_TIMEOUT_MS.default,
+  idleTimeoutMs: VARIABLES.PLEXUS_HTTP_IDLE_TIMEOUT_MS.default,
   maxJsonDepth: 64,
 };
 
-type Env = Record<string, string | undefined>;
-
-export function readHttpLimits(env: Env): HttpLimits {
-  const requestTimeoutMs = readInt(env, 'PLEXUS_HTTP_REQUEST_TIMEOUT_MS', HTTP_LIMIT_DEFAULTS.requestTimeoutMs, 1000, 3_600_000);
-  const headersTimeoutMs = readInt(
-    env,
-    'PLEXUS_HTTP_HEADERS_TIMEOUT_MS',
-    Math.min(HTTP_LIMIT_DEFAULTS.headersTimeoutMs, requestTimeoutMs),
-    1000,
-    3_600_000,
-  );
+/** Reads PLEXUS_HTTP_*_TIMEOUT_MS (VARIABLES in config/variables.ts). */
+export function readHttpLimits(env: Env = process.env): HttpLimits {
+  const variables = readVariables(HTTP_VARIABLES, env);
+  const requestTimeoutMs = variables.PLEXUS_HTTP_REQUEST_TIMEOUT_MS;
+  const headersTimeoutMs = variables.PLEXUS_HTTP_HEADERS_TIMEOUT_MS ?? Math.min(HTTP_LIMIT_DEFAULTS.headersTimeoutMs, requestTimeoutMs);
   // Node refuses a headers timeout longer than the request timeout.
   if (headersTimeoutMs > requestTimeoutMs) {
     throw new ConfigError('PLEXUS_HTTP_HEADERS_TIMEOUT_MS must not be longer than PLEXUS_HTTP_REQUEST_TIMEOUT_MS');
@@ -40,8 +43,8 @@ export function readHttpLimits(env: Env): HttpLimits {
   return {
     requestTimeoutMs,
     headersTimeoutMs,
-    keepAliveTimeoutMs: readInt(env, 'PLEXUS_HTTP_KEEP_ALIVE_TIMEOUT_MS', HTTP_LIMIT_DEFAULTS.keepAliveTimeoutMs, 1000, 3_600_000),
-    idleTimeoutMs: readInt(env, 'PLEXUS_HTTP_IDLE_TIMEOUT_MS', HTTP_LIMIT_DEFAULTS.idleTimeoutMs, 1000, 3_600_000),
+    keepAliveTimeoutMs: variables.PLEXUS_HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    idleTimeoutMs: variables.PLEXUS_HTTP_IDLE_TIMEOUT_MS,
     maxJsonDepth: HTTP_LIMIT_DEFAULTS.maxJsonDepth,
   };
 }

@@ -1,13 +1,5 @@
 import type { Scope } from '../scopes.js';
-
-export interface SensorDescription {
-  name: string;
-  description?: string;
-  metrics?: string[];
-  sample_rate?: number;
-  prefix?: string;
-  available?: boolean;
-}
+import type { SensorDescription } from '../wire/device-frames.js';
 
 export interface SourceView {
   source_id: string;

@@ -1,5 +1,5 @@
 import { type DynamicModule, Global, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { sharedConfig } from '../config/shared-config.js';
+import { SharedConfig } from '../config/shared-config.js';
 import { BrokerConnection } from './connection.js';
 
 const BROKER_NAME = Symbol('BROKER_NAME');
@@ -23,8 +23,8 @@ export class BrokerModule {
         { provide: BROKER_NAME, useValue: appName },
         {
           provide: BrokerConnection,
-          inject: [BROKER_NAME],
-          useFactory: (name: string) => BrokerConnection.open(sharedConfig.nats, `plexus-${name}`),
+          inject: [BROKER_NAME, SharedConfig],
+          useFactory: (name: string, config: SharedConfig) => BrokerConnection.open(config.nats, `plexus-${name}`),
         },
         BrokerCloser,
       ],

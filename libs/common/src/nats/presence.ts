@@ -1,5 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { OnlineSource, PresenceReply } from '../messages/realtime.js';
+import type { PresenceReply } from '../messages/realtime.js';
+import type { OnlineSource } from '../wire/index.js';
 import { SUBJECTS } from '../subjects.js';
 
 /**

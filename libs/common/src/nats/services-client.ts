@@ -1,6 +1,6 @@
 import { Global, Inject, Injectable, Module } from '@nestjs/common';
 import { ClientsModule, Transport, type ClientProxy } from '@nestjs/microservices';
-import { sharedConfig } from '../config/shared-config.js';
+import { SharedConfig } from '../config/shared-config.js';
 import { natsConnectionOptions } from './connection-options.js';
 import { callService } from './rpc.js';
 
@@ -19,11 +19,14 @@ export class ServicesClient {
 @Global()
 @Module({
   imports: [
-    ClientsModule.register([
+    ClientsModule.registerAsync([
       {
         name: SERVICES,
-        transport: Transport.NATS,
-        options: { ...natsConnectionOptions(sharedConfig.nats, 'plexus-rpc-client'), maxReconnectAttempts: -1, reconnectTimeWait: 500 },
+        inject: [SharedConfig],
+        useFactory: (config: SharedConfig) => ({
+          transport: Transport.NATS,
+          options: { ...natsConnectionOptions(config.nats, 'plexus-rpc-client'), maxReconnectAttempts: -1, reconnectTimeWait: 500 },
+        }),
       },
     ]),
   ],

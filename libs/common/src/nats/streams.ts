@@ -1,6 +1,6 @@
 import { AckPolicy, DeliverPolicy, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
-import { sharedConfig } from '../config/shared-config.js';
+import type { SharedConfig } from '../config/shared-config.js';
 import type { ReadinessCheck } from '../health/readiness.js';
 import type { BrokerConnection } from './connection.js';
 import { CONSUMERS, STREAMS, SUBJECTS } from '../subjects.js';
@@ -10,15 +10,18 @@ import { CONSUMERS, STREAMS, SUBJECTS } from '../subjects.js';
  * ingest app has committed it) and the dead-letter stream. Idempotent: every app that
  * publishes or consumes calls it at start.
  */
-export async function ensureTelemetryStreams(nc: NatsConnection): Promise<void> {
+export async function ensureTelemetryStreams(
+  nc: NatsConnection,
+  config: Pick<SharedConfig, 'idempotencyWindowSeconds' | 'streamReplicas'>,
+): Promise<void> {
   const jsm = await jetstreamManager(nc);
   const telemetry = {
     name: STREAMS.telemetry,
     subjects: [SUBJECTS.telemetry.all],
     storage: StorageType.File,
     retention: RetentionPolicy.Workqueue,
-    duplicate_window: nanos(sharedConfig.idempotencyWindowSeconds * 1000),
-    num_replicas: sharedConfig.streamReplicas,
+    duplicate_window: nanos(config.idempotencyWindowSeconds * 1000),
+    num_replicas: config.streamReplicas,
   };
   const deadLetter = {
     name: STREAMS.deadLetter,
@@ -26,15 +29,15 @@ export async function ensureTelemetryStreams(nc: NatsConnection): Promise<void> 
     storage: StorageType.File,
     retention: RetentionPolicy.Limits,
     max_age: nanos(30 * 24 * 3600 * 1000),
-    num_replicas: sharedConfig.streamReplicas,
+    num_replicas: config.streamReplicas,
   };
-  for (const config of [telemetry, deadLetter]) {
+  for (const stream of [telemetry, deadLetter]) {
     try {
-      await jsm.streams.info(config.name);
-      await jsm.streams.update(config.name, config);
+      await jsm.streams.info(stream.name);
+      await jsm.streams.update(stream.name, stream);
     } catch (error) {
       if (!/not found/i.test(String((error as Error).message))) throw error;
-      await jsm.streams.add(config).catch(async (addError: Error) => {
+      await jsm.streams.add(stream).catch(async (addError: Error) => {
         // Another app created it in between.
         if (!/already in use|exists/i.test(addError.message)) throw addError;
       });

@@ -289,7 +289,7 @@ describe('pointTimeMicros', () => {
   it('rounds to whole microseconds', () => {
     expect(pointTimeMicros(1.0000004, receivedAtUs)).toBe(1_000_000);
     expect(pointTimeMicros(1.0000006, receivedAtUs)).toBe(1_000_001);
-    expect(pointTimeMicros(1_699_900_000_123.4567, receivedAtUs)).toBe(1_699_900_000_123_457);
+    expect(pointTimeMicros(Number('1699900000123.4567'), receivedAtUs)).toBe(1_699_900_000_123_457);
     expect(Number.isInteger(pointTimeMicros(1_699_900_000.1234567, receivedAtUs))).toBe(true);
   });
 });

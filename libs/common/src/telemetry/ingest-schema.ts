@@ -1,8 +1,9 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import type { ErrorDetail } from '../errors.js';
 import type { IncomingPoint } from '../messages/telemetry.js';
+import { SOURCE_ID_PATTERN } from '../wire/limits.js';
 
-/** Limits of `POST /api/ingest` (CONTRACT.md), plus the ones it leaves open, written down in docs/ingest.md. */
+/** Limits of `POST /api/ingest` (CONTRACT.md), plus the ones it leaves open, listed in docs/api.md ("POST /api/ingest"). */
 export const INGEST_LIMITS = {
   maxPoints: 10_000,
   maxBodyBytes: 5 * 1024 * 1024,
@@ -19,7 +20,6 @@ export const INGEST_LIMITS = {
   millisecondsFrom: 1e11,
 } as const;
 
-export const SOURCE_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$';
 /*
  * Ajv compiles patterns with the `u` flag, where a surrogate pair is one code point: the
  * class \uD800-\uDFFF matches exactly the lone surrogates, which PostgreSQL refuses.

@@ -26,7 +26,7 @@ function withSeed(name: string, body: (random: () => number) => void): void {
     body(rng(SEED ^ hash(name)));
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`${name} failed with PLEXUS_FUZZ_SEED=${SEED}\n${reason}`);
+    throw new Error(`${name} failed with PLEXUS_FUZZ_SEED=${SEED}\n${reason}`, { cause: error });
   }
 }
 
@@ -211,7 +211,7 @@ function checkInvariants(body: string, options: LineProtocolOptions): ParsedLine
   try {
     result = parseLineProtocol(body, options);
   } catch (error) {
-    throw new Error(`threw ${String(error)} on ${JSON.stringify(body.slice(0, 300))}`);
+    throw new Error(`threw ${String(error)} on ${JSON.stringify(body.slice(0, 300))}`, { cause: error });
   }
   const physicalLines = body.split('\n').length;
   const fail = (why: string) => {

@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { headers } from '@nats-io/transport-node';
-import { sharedConfig as config } from '../config/shared-config.js';
+import { SharedConfig } from '../config/shared-config.js';
 import { DomainError } from '../errors.js';
 import type { IncomingPoint } from '../messages/telemetry.js';
 import { BrokerConnection } from '../nats/connection.js';
@@ -17,11 +17,14 @@ import { ENCODING_HEADER, encodeTelemetry } from './telemetry-envelope.js';
 export class TelemetryPublisher implements OnModuleInit {
   private js: JetStreamClient;
 
-  constructor(private readonly broker: BrokerConnection) {}
+  constructor(
+    private readonly broker: BrokerConnection,
+    private readonly config: SharedConfig,
+  ) {}
 
   async onModuleInit(): Promise<void> {
-    await ensureTelemetryStreams(this.broker.nc);
-    this.js = jetstream(this.broker.nc, { timeout: config.publishTimeoutMs });
+    await ensureTelemetryStreams(this.broker.nc, this.config);
+    this.js = jetstream(this.broker.nc, { timeout: this.config.publishTimeoutMs });
   }
 
   /**
@@ -50,7 +53,7 @@ export class TelemetryPublisher implements OnModuleInit {
           return this.js.publish(SUBJECTS.telemetry.forOrg(orgId), part.body, {
             headers: h,
             ...(msgID ? { msgID } : {}),
-            timeout: config.publishTimeoutMs,
+            timeout: this.config.publishTimeoutMs,
           });
         }),
       );

@@ -1,12 +1,9 @@
-import type { Frame } from './types.js';
+import type { BrowserAuthFrame, BrowserToServerFrame, Frame, OnlineSource } from './types.js';
 
 export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'refused';
 
-export interface OnlineSource {
-  source_id: string;
-  platform?: string;
-  connected_at?: string;
-}
+/** Who is online: `init` lists them whole, a later `source_status` only names one. */
+export type OnlineEntry = Pick<OnlineSource, 'source_id'> & Partial<OnlineSource>;
 
 /** Close codes after which trying again with the same key is pointless (docs/realtime.md). */
 const REFUSED_CODES = new Set([4001, 4010]);
@@ -18,7 +15,7 @@ const REFUSED_CODES = new Set([4001, 4010]);
 export class Realtime {
   state: ConnectionState = 'connecting';
   refusal = '';
-  readonly online = new Map<string, OnlineSource>();
+  readonly online = new Map<string, OnlineEntry>();
   private socket: WebSocket | undefined;
   private readonly listeners = new Set<(frame: Frame) => void>();
   private readonly stateListeners = new Set<() => void>();
@@ -46,7 +43,7 @@ export class Realtime {
   }
 
   /** Sends a frame if the socket is live; answers whether it was sent. */
-  send(frame: Frame): boolean {
+  send(frame: BrowserToServerFrame): boolean {
     if (this.state !== 'live' || this.socket?.readyState !== WebSocket.OPEN) return false;
     this.socket.send(JSON.stringify(frame));
     return true;
@@ -77,7 +74,8 @@ export class Realtime {
       return;
     }
     this.socket = socket;
-    socket.addEventListener('open', () => socket.send(JSON.stringify({ type: 'browser_auth', api_key: this.apiKey })));
+    const auth: BrowserAuthFrame = { type: 'browser_auth', api_key: this.apiKey };
+    socket.addEventListener('open', () => socket.send(JSON.stringify(auth)));
     socket.addEventListener('message', (event) => {
       let frame: Frame;
       try {
@@ -107,9 +105,9 @@ export class Realtime {
     if (frame.type === 'init') {
       this.attempt = 0;
       this.online.clear();
-      for (const source of (frame.online_sources as OnlineSource[] | undefined) ?? []) this.online.set(source.source_id, source);
+      for (const source of frame.online_sources) this.online.set(source.source_id, source);
       this.setState('live');
-    } else if (frame.type === 'source_status' && typeof frame.source_id === 'string') {
+    } else if (frame.type === 'source_status') {
       if (frame.status === 'online') this.online.set(frame.source_id, { source_id: frame.source_id });
       else this.online.delete(frame.source_id);
       this.notify();

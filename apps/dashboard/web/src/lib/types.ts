@@ -1,4 +1,5 @@
 // The wire shapes the dashboard reads (docs/api.md, docs/realtime.md). Field names are snake_case on the wire.
+import type { SensorDescription } from '../../../../../libs/common/src/wire/index.js';
 
 export type Scope = 'read' | 'write' | 'control' | 'admin';
 export const SCOPES: Scope[] = ['read', 'write', 'control', 'admin'];
@@ -17,14 +18,8 @@ export interface PlatformConfig {
   endpoint?: string;
 }
 
-export interface Sensor {
-  name: string;
-  description?: string;
-  metrics?: string[];
-  sample_rate?: number;
-  prefix?: string;
-  available?: boolean;
-}
+/** A sensor as its device describes it in `device_auth` (the wire schema's). */
+export type Sensor = SensorDescription;
 
 export interface Source {
   source_id: string;
@@ -89,5 +84,13 @@ export interface LivePoint {
   timestamp: number;
 }
 
-/** A frame from the realtime app; `type` says which. */
-export type Frame = { type: string; source_id?: string; [field: string]: unknown };
+/*
+ * WebSocket frames: defined once, by the wire schema in libs/common. `import type` is erased,
+ * so the browser loads none of it; tsconfig.json references the schema's declarations.
+ */
+export type {
+  BrowserAuthFrame,
+  BrowserToServerFrame,
+  OnlineSource,
+  ServerToBrowserFrame as Frame,
+} from '../../../../../libs/common/src/wire/index.js';

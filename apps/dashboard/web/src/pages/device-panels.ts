@@ -118,7 +118,7 @@ export function RecordingPanel({ source, online }: { source: Source; online: boo
   }, [sourceId]);
 
   useFrames((frame) => {
-    if (frame.source_id !== sourceId) return;
+    if (!('source_id' in frame) || frame.source_id !== sourceId) return;
     if (frame.type === 'session_started' && typeof frame.session_id === 'string') {
       setState({ phase: 'recording', id: frame.session_id, name: String(frame.session_name ?? frame.session_id), since: Date.now() });
       setProblem('');
@@ -127,7 +127,7 @@ export function RecordingPanel({ source, online }: { source: Source; online: boo
         if (current.phase !== 'idle' && current.id === frame.session_id) setSaved({ id: current.id, name: current.name });
         return current.phase !== 'idle' && current.id !== frame.session_id ? current : { phase: 'idle' };
       });
-    } else if (frame.type === 'error' && frame.code === 'DEVICE_OFFLINE' && state.phase !== 'idle') {
+    } else if (frame.type === 'error' && 'code' in frame && frame.code === 'DEVICE_OFFLINE' && state.phase !== 'idle') {
       setProblem('The device is offline; the recording command did not reach it.');
       if (state.phase === 'starting') setState({ phase: 'idle' });
     }

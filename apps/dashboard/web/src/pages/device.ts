@@ -4,7 +4,7 @@ import { useApp, useFrames, useRealtimeState, useScope, useTitle } from '../lib/
 import { numeric, relativeTime } from '../lib/format.js';
 import { html } from '../lib/html.js';
 import { randomId } from '../lib/realtime.js';
-import type { Frame, LivePoint, Source } from '../lib/types.js';
+import type { BrowserToServerFrame, LivePoint, Source } from '../lib/types.js';
 import { EmptyState, ErrorNotice, Loading, Notice, StatusPill, useLoad, useTicker } from '../lib/ui.js';
 import { RecordingPanel, SensorsPanel } from './device-panels.js';
 import { TerminalPanel } from './terminal.js';
@@ -24,9 +24,10 @@ export function DevicePage({ sourceId }: { sourceId: string }) {
 
   // Come back online: its description (sensors, platform) may have changed.
   useFrames((frame) => {
-    if (frame.source_id !== sourceId) return;
+    if (!('source_id' in frame) || frame.source_id !== sourceId) return;
     if (frame.type === 'source_status' && frame.status === 'online') sources.reload();
-    if (frame.type === 'error' && typeof frame.message === 'string' && !frame.id) setDeviceMessage({ kind: 'error', text: frame.message });
+    if (frame.type === 'error' && typeof frame.message === 'string' && !('id' in frame && frame.id))
+      setDeviceMessage({ kind: 'error', text: frame.message });
   });
 
   if (sources.loading && !sources.data) return html`<section class="page"><${Loading} what="Loading the device" /></section>`;
@@ -93,7 +94,7 @@ function LivePanel({ source, online }: { source: Source; online: boolean }) {
     return found;
   };
 
-  const startFrame = (id: string, wanted: string[], interval: number): Frame => ({
+  const startFrame = (id: string, wanted: string[], interval: number): BrowserToServerFrame => ({
     type: 'start_stream',
     id,
     source_id: sourceId,
@@ -104,7 +105,7 @@ function LivePanel({ source, online }: { source: Source; online: boolean }) {
 
   useFrames((frame) => {
     if (frame.type === 'init' && streamId) rt.send(startFrame(streamId, selected, intervalMs));
-    if (frame.source_id !== sourceId) return;
+    if (!('source_id' in frame) || frame.source_id !== sourceId) return;
     if (frame.type === 'telemetry' && Array.isArray(frame.points)) {
       let newest = 0;
       let fresh: string[] | undefined;
@@ -118,9 +119,10 @@ function LivePanel({ source, online }: { source: Source; online: boolean }) {
       if (newest) liveClock.observe(newest);
       if (fresh) setSeen((previous) => [...previous, ...fresh!.filter((m) => !previous.includes(m))]);
     }
-    if (frame.type === 'error' && streamId && (frame.id === streamId || frame.code === 'DEVICE_OFFLINE')) {
-      setProblem(String(frame.message ?? frame.code));
-      if (frame.code === 'DEVICE_OFFLINE') setStreamId(undefined);
+    const code = frame.type === 'error' && 'code' in frame ? frame.code : undefined;
+    if (frame.type === 'error' && streamId && (('id' in frame && frame.id === streamId) || code === 'DEVICE_OFFLINE')) {
+      setProblem(String(frame.message ?? code));
+      if (code === 'DEVICE_OFFLINE') setStreamId(undefined);
     }
     if (frame.type === 'source_status' && frame.status === 'offline' && streamId) {
       setStreamId(undefined);

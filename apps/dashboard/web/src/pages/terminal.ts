@@ -31,7 +31,14 @@ export function TerminalPanel({ source, online }: { source: Source; online: bool
     setLines((previous) => (previous.length >= MAX_LINES ? [...previous.slice(-MAX_LINES + 1), line] : [...previous, line]));
 
   useFrames((frame) => {
-    if (frame.source_id !== sourceId || !runningRef.current || frame.id !== runningRef.current) return;
+    if (
+      !('source_id' in frame) ||
+      frame.source_id !== sourceId ||
+      !runningRef.current ||
+      !('id' in frame) ||
+      frame.id !== runningRef.current
+    )
+      return;
     if (frame.type === 'output') {
       if (frame.event === 'data') add({ kind: 'out', text: String(frame.data ?? '') });
       else if (frame.event === 'exit') {
@@ -42,7 +49,8 @@ export function TerminalPanel({ source, online }: { source: Source; online: bool
         setRunning(undefined);
       }
     } else if (frame.type === 'error') {
-      add({ kind: 'error', text: frame.code === 'DEVICE_OFFLINE' ? 'The device is offline.' : String(frame.message ?? frame.code) });
+      const code = 'code' in frame ? frame.code : undefined;
+      add({ kind: 'error', text: code === 'DEVICE_OFFLINE' ? 'The device is offline.' : String(frame.message ?? code) });
       setRunning(undefined);
     }
   });
