@@ -65,6 +65,8 @@ describe('re-pairing a source needs a code made for it (finding 5b)', () => {
     );
     expect(created).toMatchObject({ code: expect.any(String), source_id: 'victim-2' });
     const revoked = nc.subscribe(platform.subjects.sources.revoked, { max: 1 });
+    // Registered at the server before the event can be published, or the event may pass unseen.
+    await nc.flush();
     // Exactly what the Python agent sends: the bound code alone names the source.
     const renewed = await json(await completePairing({ code: created.code }), 200);
     expect(renewed).toMatchObject({ source_id: 'victim-2', org_id: 'default', device_token: expect.stringMatching(/^plxd_/) });

@@ -125,6 +125,8 @@ describe('device tokens and sources', () => {
     expect(await json(await verify(), 200)).toEqual({ valid: true, org_id: 'default', source_id: paired.source_id });
 
     const revokedEvents = nc.subscribe(platform.subjects.sources.revoked, { max: 1 });
+    // Registered at the server before the event can be published, or the event may pass unseen.
+    await nc.flush();
     await json(await platform.api(`/api/sources/${paired.source_id}`, { method: 'DELETE' }), 200);
     await waitFor('the token to be refused', async () => (await verify()).status === 401, 1000);
     for await (const msg of revokedEvents) expect(msg.json()).toEqual({ org_id: 'default', source_id: paired.source_id });

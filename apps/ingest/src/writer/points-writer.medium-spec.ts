@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import { openDatabase } from '#common';
@@ -8,29 +7,25 @@ import { PointsWriter } from './points-writer.service.js';
 import { PointsRepository } from '../points/points.repository.js';
 import { SeriesRepository } from '../points/series.repository.js';
 import type { ReadPool } from '../query/read-pool.js';
+import { mediumScope } from '../../../../test/support/medium.js';
 
 // Medium test against the real PostgreSQL: the writer's connection is cut in the middle of its
 // COPY (as a PostgreSQL restart cuts it). The batch must fail as a transient failure (the
 // consumer naks it and retries), nothing of it may be half-stored, and no unhandled 'error'
 // event may escape (that ended the ingest process before).
-const root = process.env.PLEXUS_TEST_DATABASE_ROOT || 'postgres://postgres@127.0.0.1:5432';
-const name = `plexus_test_writer_${randomBytes(4).toString('hex')}`;
+const scope = await mediumScope();
 let dataSource: DataSource;
 let admin: pg.Client;
 
 beforeAll(async () => {
-  dataSource = await openDatabase(`${root}/${name}`, [], 3);
-  admin = new pg.Client({ connectionString: `${root}/${name}` });
+  dataSource = await openDatabase(scope.databaseUrl, [], 3);
+  admin = new pg.Client({ connectionString: scope.databaseUrl });
   await admin.connect();
 });
 
-afterAll(async () => {
+scope.onTeardown(async () => {
   await dataSource?.destroy();
   await admin?.end();
-  const cleanup = new pg.Client({ connectionString: `${root}/postgres` });
-  await cleanup.connect();
-  await cleanup.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
-  await cleanup.end();
 });
 
 function messages(count: number, pointsEach: number): string[] {

@@ -1,16 +1,15 @@
-import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import { type Aggregate, openDatabase, ROLLUP_SELECT } from '#common';
 import type { PointsRepository as Points } from './points.repository.js';
 import type { PointsWriter as Writer } from '../writer/points-writer.service.js';
+import { mediumScope } from '../../../../test/support/medium.js';
 
 // Medium test of the points repository against the real PostgreSQL (its own database): the
 // identity rule, rollups kept exactly by both write paths, and bucketed answers from rollups
 // equal to the same aggregates over raw points.
-const root = process.env.PLEXUS_TEST_DATABASE_ROOT || 'postgres://postgres@127.0.0.1:5432';
-const name = `plexus_test_points_${randomBytes(4).toString('hex')}`;
+const scope = await mediumScope();
 const { PointsRepository } = await import('./points.repository.js');
 const { SeriesRepository } = await import('./series.repository.js');
 const { PointsWriter } = await import('../writer/points-writer.service.js');
@@ -28,23 +27,19 @@ const BASE = 1_700_000_000;
 const minute = (s: number) => Math.floor(s / 60) * 60;
 
 beforeAll(async () => {
-  dataSource = await openDatabase(`${root}/${name}`, [], 4);
-  db = new pg.Client({ connectionString: `${root}/${name}` });
+  dataSource = await openDatabase(scope.databaseUrl, [], 4);
+  db = new pg.Client({ connectionString: scope.databaseUrl });
   await db.connect();
-  reads = new ReadPool(readIngestConfig({ DATABASE_URL: `${root}/${name}` }));
+  reads = new ReadPool(readIngestConfig({ DATABASE_URL: scope.databaseUrl }));
   points = new PointsRepository(dataSource, reads);
   await points.onModuleInit();
   writer = new PointsWriter(new SeriesRepository(dataSource), points);
 });
 
-afterAll(async () => {
+scope.onTeardown(async () => {
   await reads?.onApplicationShutdown();
   await dataSource?.destroy();
   await db?.end();
-  const cleanup = new pg.Client({ connectionString: `${root}/postgres` });
-  await cleanup.connect();
-  await cleanup.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
-  await cleanup.end();
 });
 
 function message(pointsOf: unknown[]): string {

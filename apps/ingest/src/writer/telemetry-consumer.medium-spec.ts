@@ -1,0 +1,135 @@
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { type InProcessApp, mediumScope, startInProcess } from '../../../../test/support/medium.js';
+import { waitFor } from '../../../../test/support/wait-for.js';
+import type { RetentionService as Retention } from '../retention/retention.service.js';
+import type { SessionsService as Sessions } from '../sessions/sessions.service.js';
+
+// Medium: the ingest app in process (its whole module) on the real PostgreSQL and NATS —
+// JetStream in, rows out; poison messages to the dead-letter stream; sessions; retention.
+// Retention is on (1 day) but its timer is left at an hour: the test calls sweep() itself.
+const scope = await mediumScope({ PLEXUS_RETENTION_DAYS: '1', PLEXUS_RETENTION_CHECK_SECONDS: '3600', PLEXUS_INGEST_MAX_ATTEMPTS: '2' });
+const { AppModule } = await import('../app.module.js');
+const { SessionsService } = await import('../sessions/sessions.service.js');
+const { RetentionService } = await import('../retention/retention.service.js');
+const { BrokerConnection, SharedConfig, TelemetryPublisher } = await import('#common');
+
+let ingest: InProcessApp;
+let publisher: InstanceType<typeof TelemetryPublisher>;
+let sessions: Sessions;
+let retention: Retention;
+let jsm: JetStreamManager;
+
+beforeAll(async () => {
+  ingest = await startInProcess(AppModule);
+  // The gateway's publisher on the ingest app's connection: the same stream, subject and envelope.
+  publisher = new TelemetryPublisher(ingest.get(BrokerConnection), ingest.get(SharedConfig));
+  await publisher.onModuleInit();
+  sessions = ingest.get(SessionsService);
+  retention = ingest.get(RetentionService);
+  jsm = await jetstreamManager(await scope.nats());
+});
+scope.onTeardown(() => ingest?.close());
+
+const now = () => Math.floor(Date.now() / 1000);
+
+async function send(orgId: string, points: Record<string, unknown>[]): Promise<void> {
+  const rawBody = JSON.stringify({ points });
+  await publisher.publish(orgId, { rawBody, points: points as never, receivedAtUs: Date.now() * 1000 }, { correlationId: 'medium' });
+}
+
+async function stored(sourceId: string): Promise<{ metric: string; value_num: number | null; value_json: unknown; session_id: string }[]> {
+  const { rows } = await scope.db.query(
+    `SELECT s.metric, p.value_num, p.value_json, s.session_id FROM points p JOIN series s ON s.id = p.series_id
+      WHERE s.source_id = $1 ORDER BY p.time`,
+    [sourceId],
+  );
+  return rows;
+}
+
+describe('ingest: JetStream → PostgreSQL (real NATS and PostgreSQL)', () => {
+  it('stores every point of a published request, numbers and other JSON values alike, under its org', async () => {
+    const t = now();
+    await send('default', [
+      { metric: 'temp', value: 21.5, timestamp: t, source_id: 'pipe-1' },
+      { metric: 'temp', value: 22, timestamp: t + 1, source_id: 'pipe-1' },
+      { metric: 'state', value: { mode: 'idle' }, timestamp: t + 2, source_id: 'pipe-1', session_id: 'run-1' },
+    ]);
+    const rows = await waitFor('3 points stored', async () => {
+      const found = await stored('pipe-1');
+      return found.length === 3 && found;
+    });
+    expect(rows).toEqual([
+      { metric: 'temp', value_num: 21.5, value_json: null, session_id: '' },
+      { metric: 'temp', value_num: 22, value_json: null, session_id: '' },
+      { metric: 'state', value_num: null, value_json: { mode: 'idle' }, session_id: 'run-1' },
+    ]);
+    const { rows: orgs } = await scope.db.query(`SELECT DISTINCT org_id FROM series WHERE source_id = 'pipe-1'`);
+    expect(orgs).toEqual([{ org_id: 'default' }]);
+  });
+
+  it('dead-letters a message it can never store, with the reason, and keeps consuming after it', async () => {
+    const nc = await scope.nats();
+    nc.publish(`${scope.prefix}.telemetry.default`, 'this is not JSON');
+    await send('default', [{ metric: 'after', value: 1, timestamp: now(), source_id: 'pipe-2' }]);
+    await waitFor('the point after the poison message stored', async () => (await stored('pipe-2')).length === 1);
+    const deadLetters = `${scope.prefix}_DEADLETTER`;
+    await waitFor('the poison message dead-lettered', async () => (await jsm.streams.info(deadLetters)).state.messages >= 1);
+    const letter = await jsm.streams.getMessage(deadLetters, { seq: (await jsm.streams.info(deadLetters)).state.first_seq });
+    expect(new TextDecoder().decode(letter!.data)).toBe('this is not JSON');
+    expect(letter!.header?.get('Plexus-Dead-Letter-Reason')).toBeTruthy();
+    await waitFor('the telemetry stream drained', async () => (await jsm.streams.info(`${scope.prefix}_TELEMETRY`)).state.messages === 0);
+  });
+
+  it('deletes points past the retention period and keeps the rest', async () => {
+    const t = now();
+    await send('default', [
+      { metric: 'old', value: 1, timestamp: t - 3 * 86_400, source_id: 'pipe-3' },
+      { metric: 'old', value: 2, timestamp: t - 2 * 86_400, source_id: 'pipe-3' },
+      { metric: 'new', value: 3, timestamp: t - 60, source_id: 'pipe-3' },
+    ]);
+    await waitFor('3 points stored', async () => (await stored('pipe-3')).length === 3);
+    expect(await retention.sweep()).toBeGreaterThanOrEqual(2);
+    expect((await stored('pipe-3')).map((row) => row.metric)).toEqual(['new']);
+  });
+});
+
+describe('SessionsService (ingest, real PostgreSQL)', () => {
+  it('creates a session once: a second create with the same id answers the existing one unchanged', async () => {
+    const created = await sessions.create({
+      org_id: 'default',
+      source_id: 'rig',
+      session_id: 'calibration-1',
+      name: 'Calibration',
+      tags: { lab: '2' },
+    });
+    expect(created).toMatchObject({
+      created: true,
+      session: { session_id: 'calibration-1', status: 'active', name: 'Calibration', tags: { lab: '2' } },
+    });
+    const again = await sessions.create({ org_id: 'default', source_id: 'rig', session_id: 'calibration-1', name: 'Other' });
+    expect(again).toMatchObject({ created: false, session: { session_id: 'calibration-1', name: 'Calibration' } });
+  });
+
+  it('ends a session and keeps orgs apart', async () => {
+    await sessions.create({ org_id: 'default', source_id: 'rig', session_id: 'to-end' });
+    const ended = await sessions.update({ org_id: 'default', session_id: 'to-end', status: 'completed' });
+    expect(ended).toMatchObject({ status: 'completed', ended_at: expect.any(String) });
+    await expect(sessions.find('acme', 'to-end')).rejects.toMatchObject({ code: 'SESSION_NOT_FOUND' });
+    await expect(sessions.update({ org_id: 'acme', session_id: 'to-end', status: 'completed' })).rejects.toMatchObject({
+      code: 'SESSION_NOT_FOUND',
+    });
+  });
+
+  it.each<[string, unknown]>([
+    ['empty', ''],
+    ['129 characters', 's'.repeat(129)],
+    ['a NUL', 'run\u00001'],
+    ['a control character', 'run\u001f1'],
+    ['a number', 42],
+  ])('refuses a session id that is %s (BAD_REQUEST)', async (_, sessionId) => {
+    await expect(sessions.create({ org_id: 'default', source_id: 'rig', session_id: sessionId as string })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+    });
+  });
+});
