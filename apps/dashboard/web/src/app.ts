@@ -64,13 +64,10 @@ export function App() {
         </div>
       </main>`;
     case 'signed-out':
-      return html`<${SignInPage}
-        notice=${boot.notice}
-        onSignIn=${async (key: string, verified: SignedIn, config: PlatformConfig) => {
-          localStorage.setItem(KEY_STORAGE, key);
-          setBoot({ phase: 'signed-in', auth: verified, config });
-        }}
-      />`;
+      return html`<${SignInPage} notice=${boot.notice} onSignIn=${async (key: string, verified: SignedIn, config: PlatformConfig) => {
+        localStorage.setItem(KEY_STORAGE, key);
+        setBoot({ phase: 'signed-in', auth: verified, config });
+      }} />`;
     case 'signed-in':
       return html`<${SignedInApp} key=${boot.auth.key} auth=${boot.auth} config=${boot.config} signOut=${signOut} />`;
   }
@@ -137,21 +134,14 @@ function Shell() {
     <a class="skip" href="#main">Skip to content</a>
     <header class="topbar">
       <a class="brand" href="/fleet" aria-label="Plexus home">
-        <svg viewBox="0 0 32 32" width="24" height="24" aria-hidden="true">
-          <rect width="32" height="32" rx="7" fill="#fff" />
-          <path d="M6 20h5l3-9 4 14 3-8h5" fill="none" stroke="#0b5cad" stroke-width="2.5" stroke-linecap="round" stroke-linejoin="round" />
-        </svg>
+        <svg viewBox="0 0 32 32" width="24" height="24" aria-hidden="true"><rect width="32" height="32" rx="7" fill="#fff" /><path d="M6 20h5l3-9 4 14 3-8h5" fill="none" stroke="#0b5cad" stroke-width="2.5" stroke-linecap="round" stroke-linejoin="round" /></svg>
         <span>Plexus</span>
       </a>
       <nav aria-label="Main" class="nav">
         ${NAV.map((item) => html`<a href=${item.href} class="nav-link" aria-current=${item.pages.includes(route.page) ? 'page' : undefined}>${item.label}</a>`)}
       </nav>
       <div class="account">
-        <span
-          class=${`conn ${connection[1]}`}
-          title=${rt.state === 'refused' ? rt.refusal : 'Realtime connection'}
-          data-connection=${rt.state}
-        >
+        <span class=${`conn ${connection[1]}`} title=${rt.state === 'refused' ? rt.refusal : 'Realtime connection'} data-connection=${rt.state}>
           <span class="dot" aria-hidden="true"></span>${connection[0]}
         </span>
         <span class="org" title=${`Org id ${auth.org_id}; signed in with key ${auth.key.slice(0, 10)}… (${auth.scopes.join(', ')})`}>
@@ -163,9 +153,7 @@ function Shell() {
     <main id="main" ref=${main}>
       ${
         rt.state === 'refused'
-          ? html`<${Notice} kind="warning"
-              >Live updates are off: ${rt.refusal} Devices' online state, streams and commands need a key with the read scope.<//
-            >`
+          ? html`<${Notice} kind="warning">Live updates are off: ${rt.refusal} Devices' online state, streams and commands need a key with the read scope.<//>`
           : null
       }
       ${page(route)}
@@ -188,9 +176,6 @@ function page(route: ReturnType<typeof parseRoute>) {
     case 'keys':
       return html`<${KeysPage} />`;
     default:
-      return html`<section class="page">
-        <h1 tabindex="-1">Page not found</h1>
-        <p>There is nothing at this address. Go to the <a href="/fleet">fleet</a>.</p>
-      </section>`;
+      return html`<section class="page"><h1 tabindex="-1">Page not found</h1><p>There is nothing at this address. Go to the <a href="/fleet">fleet</a>.</p></section>`;
   }
 }

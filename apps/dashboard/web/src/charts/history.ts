@@ -165,11 +165,8 @@ export function HistoryChart({ series, index, range, cursorAt, onZoom, onPick, s
   const points = series.xs.length;
   return html`<figure class="chart" data-metric=${series.metric} data-points=${points}>
     <figcaption>
-      <span class="swatch" style=${`background:${colorOf(index)}`} aria-hidden="true"></span
-      ><span class="chart-title">${series.metric}</span>
-      <span class="chart-readout muted"
-        >${points ? `${points} ${series.bucket ? `bucket${points === 1 ? '' : 's'} of ${series.bucket}` : `point${points === 1 ? '' : 's'}`}` : 'no points in this range'}</span
-      >
+      <span class="swatch" style=${`background:${colorOf(index)}`} aria-hidden="true"></span><span class="chart-title">${series.metric}</span>
+      <span class="chart-readout muted">${points ? `${points} ${series.bucket ? `bucket${points === 1 ? '' : 's'} of ${series.bucket}` : `point${points === 1 ? '' : 's'}`}` : 'no points in this range'}</span>
       <span class="chart-readout" ref=${readout} aria-live="off"></span>
     </figcaption>
     <div class="chart-box" ref=${box} role="img" aria-label=${`Chart of ${series.metric}`}></div>

@@ -191,15 +191,11 @@ export function LiveChart({
   }, [series, liveClock, metric, index]);
 
   return html`<figure class="chart live-chart" ref=${figure} data-metric=${metric} data-points="0">
-    <figcaption>
-      <span class="swatch" style=${`background:${colorOf(index)}`} aria-hidden="true"></span><span class="chart-title">${metric}</span>
-      <span class="chart-readout" ref=${readout}>no points yet</span>
-    </figcaption>
+    <figcaption><span class="swatch" style=${`background:${colorOf(index)}`} aria-hidden="true"></span><span class="chart-title">${metric}</span>
+      <span class="chart-readout" ref=${readout}>no points yet</span></figcaption>
     <div class="chart-stage">
       <div class="chart-box" ref=${box} role="img" aria-label=${`Live chart of ${metric}`}></div>
-      <p class="chart-empty" ref=${empty}>
-        <span>No live points in this window. Start a stream (or a recording) to see ${metric} here.</span>
-      </p>
+      <p class="chart-empty" ref=${empty}><span>No live points in this window. Start a stream (or a recording) to see ${metric} here.</span></p>
     </div>
   </figure>`;
 }

@@ -12,10 +12,7 @@ export function ErrorNotice({ error }: { error: unknown }) {
 }
 
 export function EmptyState({ title, children }: { title: string; children?: ComponentChildren }) {
-  return html`<div class="empty">
-    <h3>${title}</h3>
-    ${children}
-  </div>`;
+  return html`<div class="empty"><h3>${title}</h3>${children}</div>`;
 }
 
 export function Loading({ what = 'Loading' }: { what?: string }) {
@@ -23,9 +20,7 @@ export function Loading({ what = 'Loading' }: { what?: string }) {
 }
 
 export function StatusPill({ online }: { online: boolean }) {
-  return html`<span class=${`pill ${online ? 'pill-online' : 'pill-offline'}`}
-    ><span class="dot" aria-hidden="true"></span>${online ? 'Online' : 'Offline'}</span
-  >`;
+  return html`<span class=${`pill ${online ? 'pill-online' : 'pill-offline'}`}><span class="dot" aria-hidden="true"></span>${online ? 'Online' : 'Offline'}</span>`;
 }
 
 export function SessionStatusPill({ status }: { status: string }) {

@@ -36,46 +36,24 @@ export function SensorsPanel({ source, online }: { source: Source; online: boole
     <div class="panel-head"><h2 id="sensors-title">Sensors</h2></div>
     ${
       source.sensors.length === 0
-        ? html`<p class="muted">
-            No sensors reported. Devices describe their sensors when they connect with <code>plexus run</code>; sources that only send over
-            HTTP have none.
-          </p>`
+        ? html`<p class="muted">No sensors reported. Devices describe their sensors when they connect with <code>plexus run</code>; sources that only send over HTTP have none.</p>`
         : html`<ul class="sensor-list">
-            ${source.sensors.map((sensor) => {
-              const inputId = `rate-${sensor.name.replace(/[^A-Za-z0-9_-]/g, '_')}`;
-              const current = requested[sensor.name] ?? sensor.sample_rate;
-              return html`<li key=${sensor.name} class="sensor" data-sensor=${sensor.name}>
-                <div class="sensor-name">
-                  <strong>${sensor.name}</strong
-                  >${sensor.available === false ? html` <span class="pill pill-offline">unavailable</span>` : null}
-                  ${sensor.description ? html`<span class="muted"> — ${sensor.description}</span>` : null}
-                </div>
-                <div class="sensor-metrics muted">${(sensor.metrics ?? []).join(', ') || 'no metrics listed'}</div>
-                <form class="sensor-rate" onSubmit=${(e: Event) => apply(e, sensor.name, current)}>
-                  <label for=${inputId}>Sample rate (Hz)</label>
-                  <input
-                    id=${inputId}
-                    type="number"
-                    min="0.01"
-                    max="10000"
-                    step="any"
-                    inputmode="decimal"
-                    value=${rates[sensor.name] ?? current ?? ''}
-                    onInput=${(e: Event) => setRates((previous) => ({ ...previous, [sensor.name]: (e.target as HTMLInputElement).value }))}
-                    disabled=${Boolean(why)}
-                  />
-                  <button
-                    type="submit"
-                    class="button button-small"
-                    disabled=${Boolean(why)}
-                    aria-label=${`Apply sample rate for ${sensor.name}`}
-                  >
-                    Apply
-                  </button>
-                </form>
-              </li>`;
-            })}
-          </ul>`
+          ${source.sensors.map((sensor) => {
+            const inputId = `rate-${sensor.name.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+            const current = requested[sensor.name] ?? sensor.sample_rate;
+            return html`<li key=${sensor.name} class="sensor" data-sensor=${sensor.name}>
+              <div class="sensor-name"><strong>${sensor.name}</strong>${sensor.available === false ? html` <span class="pill pill-offline">unavailable</span>` : null}
+                ${sensor.description ? html`<span class="muted"> — ${sensor.description}</span>` : null}</div>
+              <div class="sensor-metrics muted">${(sensor.metrics ?? []).join(', ') || 'no metrics listed'}</div>
+              <form class="sensor-rate" onSubmit=${(e: Event) => apply(e, sensor.name, current)}>
+                <label for=${inputId}>Sample rate (Hz)</label>
+                <input id=${inputId} type="number" min="0.01" max="10000" step="any" inputmode="decimal" value=${rates[sensor.name] ?? current ?? ''}
+                  onInput=${(e: Event) => setRates((previous) => ({ ...previous, [sensor.name]: (e.target as HTMLInputElement).value }))} disabled=${Boolean(why)} />
+                <button type="submit" class="button button-small" disabled=${Boolean(why)} aria-label=${`Apply sample rate for ${sensor.name}`}>Apply</button>
+              </form>
+            </li>`;
+          })}
+        </ul>`
     }
     ${why && source.sensors.length ? html`<p class="help">${why}</p>` : null}
     ${message ? html`<${Notice} kind=${message.kind}>${message.text}<//>` : null}
@@ -191,60 +169,32 @@ export function RecordingPanel({ source, online }: { source: Source; online: boo
     ${
       state.phase === 'idle' || state.phase === 'starting'
         ? html`<form class="stack" onSubmit=${start}>
-            <div class="field">
-              <label for="session-name">Session name</label>
-              <input
-                id="session-name"
-                value=${name}
-                maxlength="200"
-                placeholder="e.g. Motor test run 3"
-                onInput=${(e: Event) => setName((e.target as HTMLInputElement).value)}
-              />
-            </div>
-            <p class="help">Records every metric of this device, stored durably, until you stop it.</p>
-            <div class="row">
-              <button
-                type="submit"
-                class="button button-primary"
-                disabled=${Boolean(why) || state.phase === 'starting'}
-                aria-describedby="record-why"
-              >
-                ${state.phase === 'starting' ? 'Starting…' : 'Start recording'}
-              </button>
-              <span class="help" id="record-why">${why}</span>
-            </div>
-          </form>`
+          <div class="field">
+            <label for="session-name">Session name</label>
+            <input id="session-name" value=${name} maxlength="200" placeholder="e.g. Motor test run 3" onInput=${(e: Event) => setName((e.target as HTMLInputElement).value)} />
+          </div>
+          <p class="help">Records every metric of this device, stored durably, until you stop it.</p>
+          <div class="row">
+            <button type="submit" class="button button-primary" disabled=${Boolean(why) || state.phase === 'starting'} aria-describedby="record-why">
+              ${state.phase === 'starting' ? 'Starting…' : 'Start recording'}
+            </button>
+            <span class="help" id="record-why">${why}</span>
+          </div>
+        </form>`
         : html`<div class="stack">
-            <p><strong data-session-name>${state.name}</strong></p>
-            <p class="muted">Recording for ${duration(now - state.since)} · <a href=${sessionPath(state.id)}>open session</a></p>
-            ${
-              online
-                ? html`<div>
-                    <button
-                      type="button"
-                      class="button button-danger"
-                      onClick=${stop}
-                      disabled=${state.phase === 'stopping' || !canControl}
-                    >
-                      ${state.phase === 'stopping' ? 'Stopping…' : 'Stop recording'}
-                    </button>
-                  </div>`
-                : html`<div class="row">
-                    <button
-                      type="button"
-                      class="button button-danger"
-                      onClick=${end}
-                      disabled=${ending || !canWrite}
-                      aria-describedby="end-why"
-                    >
-                      ${ending ? 'Ending…' : 'End session'}
-                    </button>
-                    <span class="help" id="end-why"
-                      >${canWrite ? 'The device is offline: this marks the session completed with what it recorded so far.' : 'Ending a session needs an API key with the write scope.'}</span
-                    >
-                  </div>`
-            }
-          </div>`
+          <p><strong data-session-name>${state.name}</strong></p>
+          <p class="muted">Recording for ${duration(now - state.since)} · <a href=${sessionPath(state.id)}>open session</a></p>
+          ${
+            online
+              ? html`<div><button type="button" class="button button-danger" onClick=${stop} disabled=${state.phase === 'stopping' || !canControl}>${state.phase === 'stopping' ? 'Stopping…' : 'Stop recording'}</button></div>`
+              : html`<div class="row">
+                <button type="button" class="button button-danger" onClick=${end} disabled=${ending || !canWrite} aria-describedby="end-why">
+                  ${ending ? 'Ending…' : 'End session'}
+                </button>
+                <span class="help" id="end-why">${canWrite ? 'The device is offline: this marks the session completed with what it recorded so far.' : 'Ending a session needs an API key with the write scope.'}</span>
+              </div>`
+          }
+        </div>`
     }
     ${problem ? html`<${Notice} kind="warning">${problem}<//>` : null}
     ${saved ? html`<${Notice} kind="success">Saved <a href=${sessionPath(saved.id)} data-saved-session=${saved.id}>${saved.name}</a>.<//>` : null}

@@ -35,15 +35,7 @@ export function DevicePage({ sourceId }: { sourceId: string }) {
     return html`<section class="page">
       <h1 tabindex="-1">${sourceId}</h1>
       <${ErrorNotice} error=${sources.error} />
-      ${
-        sources.data
-          ? html`<${EmptyState} title="No such device"
-              ><p>
-                No device or source with this id belongs to your org. It may have been removed. Back to the <a href="/fleet">fleet</a>.
-              </p><//
-            >`
-          : null
-      }
+      ${sources.data ? html`<${EmptyState} title="No such device"><p>No device or source with this id belongs to your org. It may have been removed. Back to the <a href="/fleet">fleet</a>.</p><//>` : null}
     </section>`;
   }
 
@@ -52,10 +44,7 @@ export function DevicePage({ sourceId }: { sourceId: string }) {
       <div>
         <p class="crumbs"><a href="/fleet">Fleet</a> /</p>
         <h1 tabindex="-1">${source.name || sourceId} <${StatusPill} online=${online} /></h1>
-        <p class="muted">
-          <code>${sourceId}</code> · ${source.platform || 'platform unknown'} ·
-          ${online ? 'connected now' : `last seen ${relativeTime(source.last_seen, now)}`}
-        </p>
+        <p class="muted"><code>${sourceId}</code> · ${source.platform || 'platform unknown'} · ${online ? 'connected now' : `last seen ${relativeTime(source.last_seen, now)}`}</p>
       </div>
     </div>
     ${online ? null : html`<${Notice} kind="info">This device is offline. Run <code>plexus run</code> on it to stream, record, configure sensors or run commands; its recorded sessions stay available.<//>`}
@@ -169,26 +158,20 @@ function LivePanel({ source, online }: { source: Source; online: boolean }) {
   return html`<section class="card panel" aria-labelledby="live-title">
     <div class="panel-head">
       <h2 id="live-title">Live view</h2>
-      <span class=${`pill ${streamId ? 'pill-info' : 'pill-offline'}`} data-streaming=${String(Boolean(streamId))}
-        >${streamId ? 'Streaming' : 'Not streaming'}</span
-      >
+      <span class=${`pill ${streamId ? 'pill-info' : 'pill-offline'}`} data-streaming=${String(Boolean(streamId))}>${streamId ? 'Streaming' : 'Not streaming'}</span>
     </div>
     ${
       metrics.length
         ? html`<fieldset class="metric-picker">
-            <legend>Metrics</legend>
-            ${metrics.map((metric) => html`<label class="check" key=${metric}><input type="checkbox" checked=${selected.includes(metric)} onChange=${() => toggle(metric)} /> ${metric}</label>`)}
-          </fieldset>`
+          <legend>Metrics</legend>
+          ${metrics.map((metric) => html`<label class="check" key=${metric}><input type="checkbox" checked=${selected.includes(metric)} onChange=${() => toggle(metric)} /> ${metric}</label>`)}
+        </fieldset>`
         : html`<p class="muted">This device reported no sensors. Start a stream to see whatever it sends.</p>`
     }
     <div class="toolbar">
       <div class="field field-inline">
         <label for="stream-interval">Send every</label>
-        <select
-          id="stream-interval"
-          value=${intervalMs}
-          onChange=${(e: Event) => change(selected, Number((e.target as HTMLSelectElement).value))}
-        >
+        <select id="stream-interval" value=${intervalMs} onChange=${(e: Event) => change(selected, Number((e.target as HTMLSelectElement).value))}>
           ${INTERVALS.map((ms) => html`<option value=${ms}>${ms} ms</option>`)}
         </select>
       </div>
@@ -201,15 +184,7 @@ function LivePanel({ source, online }: { source: Source; online: boolean }) {
       ${
         streamId
           ? html`<button type="button" class="button" onClick=${stop}>Stop stream</button>`
-          : html`<button
-              type="button"
-              class="button button-primary"
-              onClick=${start}
-              disabled=${Boolean(why)}
-              aria-describedby="stream-why"
-            >
-              Start stream
-            </button>`
+          : html`<button type="button" class="button button-primary" onClick=${start} disabled=${Boolean(why)} aria-describedby="stream-why">Start stream</button>`
       }
       <span class="help" id="stream-why">${streamId ? '' : why}</span>
     </div>

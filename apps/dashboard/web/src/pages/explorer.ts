@@ -138,78 +138,45 @@ export function ExplorerPage() {
   };
 
   if (sources.data && sources.data.length === 0) {
-    return html`<section class="page">
-      <h1 tabindex="-1">Explorer</h1>
-      <${EmptyState} title="Nothing to explore yet"
-        ><p>Pair a device from the <a href="/fleet">fleet</a> or send points over HTTP; their history can be charted here.</p><//
-      >
-    </section>`;
+    return html`<section class="page"><h1 tabindex="-1">Explorer</h1>
+      <${EmptyState} title="Nothing to explore yet"><p>Pair a device from the <a href="/fleet">fleet</a> or send points over HTTP; their history can be charted here.</p><//></section>`;
   }
 
   return html`<section class="page">
-    <div class="page-head">
-      <div>
-        <h1 tabindex="-1">Explorer</h1>
-        <p class="muted">Chart any metric over any time range. Drag across a chart to zoom in.</p>
-      </div>
-    </div>
+    <div class="page-head"><div><h1 tabindex="-1">Explorer</h1><p class="muted">Chart any metric over any time range. Drag across a chart to zoom in.</p></div></div>
     <form class="card panel explorer-form" onSubmit=${show}>
       <div class="form-grid">
         <div class="field">
           <label for="explore-source">Device</label>
-          <select
-            id="explore-source"
-            value=${draft.sourceId}
-            onChange=${(e: Event) => {
-              const sourceId = (e.target as HTMLSelectElement).value;
-              const next = sources.data?.find((s) => s.source_id === sourceId);
-              setDraft((d) => ({ ...d, sourceId, metrics: [...new Set(next?.sensors.flatMap((s) => s.metrics ?? []) ?? [])].slice(0, 3) }));
-            }}
-          >
+          <select id="explore-source" value=${draft.sourceId} onChange=${(e: Event) => {
+            const sourceId = (e.target as HTMLSelectElement).value;
+            const next = sources.data?.find((s) => s.source_id === sourceId);
+            setDraft((d) => ({ ...d, sourceId, metrics: [...new Set(next?.sensors.flatMap((s) => s.metrics ?? []) ?? [])].slice(0, 3) }));
+          }}>
             ${(sources.data ?? []).map((s) => html`<option value=${s.source_id}>${s.name || s.source_id}</option>`)}
           </select>
         </div>
         <div class="field">
           <label for="explore-range">Quick range</label>
-          <select
-            id="explore-range"
-            value=""
-            onChange=${(e: Event) => {
-              const seconds = Number((e.target as HTMLSelectElement).value);
-              if (seconds) preset(seconds);
-            }}
-          >
+          <select id="explore-range" value="" onChange=${(e: Event) => {
+            const seconds = Number((e.target as HTMLSelectElement).value);
+            if (seconds) preset(seconds);
+          }}>
             <option value="">Choose…</option>
             ${RANGES.map((r) => html`<option value=${r.seconds}>${r.label}</option>`)}
           </select>
         </div>
         <div class="field">
           <label for="explore-from">From</label>
-          <input
-            id="explore-from"
-            type="datetime-local"
-            step="1"
-            value=${toLocalInput(draft.from)}
-            onChange=${(e: Event) => setDraft((d) => ({ ...d, from: fromLocalInput((e.target as HTMLInputElement).value) || d.from }))}
-          />
+          <input id="explore-from" type="datetime-local" step="1" value=${toLocalInput(draft.from)} onChange=${(e: Event) => setDraft((d) => ({ ...d, from: fromLocalInput((e.target as HTMLInputElement).value) || d.from }))} />
         </div>
         <div class="field">
           <label for="explore-to">To</label>
-          <input
-            id="explore-to"
-            type="datetime-local"
-            step="1"
-            value=${toLocalInput(draft.to)}
-            onChange=${(e: Event) => setDraft((d) => ({ ...d, to: fromLocalInput((e.target as HTMLInputElement).value) || d.to }))}
-          />
+          <input id="explore-to" type="datetime-local" step="1" value=${toLocalInput(draft.to)} onChange=${(e: Event) => setDraft((d) => ({ ...d, to: fromLocalInput((e.target as HTMLInputElement).value) || d.to }))} />
         </div>
         <div class="field">
           <label for="explore-agg">Aggregate</label>
-          <select
-            id="explore-agg"
-            value=${draft.agg}
-            onChange=${(e: Event) => setDraft((d) => ({ ...d, agg: (e.target as HTMLSelectElement).value }))}
-          >
+          <select id="explore-agg" value=${draft.agg} onChange=${(e: Event) => setDraft((d) => ({ ...d, agg: (e.target as HTMLSelectElement).value }))}>
             ${AGGREGATES.map((a) => html`<option value=${a}>${a}</option>`)}
           </select>
         </div>
@@ -221,29 +188,20 @@ export function ExplorerPage() {
       <div class="toolbar">
         <div class="field field-inline">
           <label for="explore-extra">Other metric</label>
-          <input
-            id="explore-extra"
-            value=${extra}
-            placeholder="metric name"
-            onInput=${(e: Event) => setExtra((e.target as HTMLInputElement).value)}
+          <input id="explore-extra" value=${extra} placeholder="metric name" onInput=${(e: Event) => setExtra((e.target as HTMLInputElement).value)}
             onKeyDown=${(e: KeyboardEvent) => {
               if (e.key === 'Enter') {
                 e.preventDefault();
                 addMetric();
               }
-            }}
-          />
+            }} />
           <button type="button" class="button button-small" onClick=${addMetric}>Add</button>
         </div>
-        <button type="submit" class="button button-primary" disabled=${!draft.sourceId || !draft.metrics.length || draft.to <= draft.from}>
-          Show
-        </button>
+        <button type="submit" class="button button-primary" disabled=${!draft.sourceId || !draft.metrics.length || draft.to <= draft.from}>Show</button>
         ${history.length ? html`<button type="button" class="button" onClick=${back}>Zoom out</button>` : null}
       </div>
     </form>
-    <p class="muted small" aria-live="polite">
-      ${view.sourceId && view.metrics.length ? `${dateTime(view.from * 1000)} → ${dateTime(view.to * 1000)}${series?.[0]?.bucket ? ` · ${view.agg} per ${series[0].bucket}` : ' · raw points'}` : 'Choose a device and metrics, then Show.'}
-    </p>
+    <p class="muted small" aria-live="polite">${view.sourceId && view.metrics.length ? `${dateTime(view.from * 1000)} → ${dateTime(view.to * 1000)}${series?.[0]?.bucket ? ` · ${view.agg} per ${series[0].bucket}` : ' · raw points'}` : 'Choose a device and metrics, then Show.'}</p>
     <${ErrorNotice} error=${error} />
     <div class="charts" ref=${charts} aria-busy=${loading}>
       ${loading && !series ? html`<${Loading} what="Loading" />` : null}

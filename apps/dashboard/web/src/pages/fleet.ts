@@ -31,18 +31,10 @@ export function FleetPage() {
     <div class="page-head">
       <div>
         <h1 tabindex="-1">Fleet</h1>
-        <p class="muted">
-          ${sources.data ? `${onlineCount} of ${list.length} device${list.length === 1 ? '' : 's'} online` : 'Your devices and data sources'}
-        </p>
+        <p class="muted">${sources.data ? `${onlineCount} of ${list.length} device${list.length === 1 ? '' : 's'} online` : 'Your devices and data sources'}</p>
       </div>
       <div class="actions">
-        <button
-          type="button"
-          class="button button-primary"
-          disabled=${!canPair || pairing}
-          aria-describedby=${canPair ? undefined : 'pair-why'}
-          onClick=${() => setPairing(true)}
-        >
+        <button type="button" class="button button-primary" disabled=${!canPair || pairing} aria-describedby=${canPair ? undefined : 'pair-why'} onClick=${() => setPairing(true)}>
           Pair device
         </button>
         ${canPair ? null : html`<p class="help" id="pair-why">Pairing needs an API key with the admin scope.</p>`}
@@ -54,44 +46,27 @@ export function FleetPage() {
     ${
       sources.data && list.length === 0
         ? html`<${EmptyState} title="No devices yet">
-            <p>
-              Pair a Raspberry Pi or any Linux or macOS machine: choose <strong>Pair device</strong> and run the command it shows on the
-              device.
-            </p>
-            <p>
-              Scripts can also send points over HTTP with an API key (<code>POST /api/ingest</code>); their source appears here with its
-              first point.
-            </p>
-          <//>`
+          <p>Pair a Raspberry Pi or any Linux or macOS machine: choose <strong>Pair device</strong> and run the command it shows on the device.</p>
+          <p>Scripts can also send points over HTTP with an API key (<code>POST /api/ingest</code>); their source appears here with its first point.</p>
+        <//>`
         : null
     }
     <ul class="grid" aria-label="Devices">
       ${list.map(
-        (source) =>
-          html`<li key=${source.source_id} class="card device-card" data-source=${source.source_id} data-online=${String(isOnline(source))}>
-            <div class="device-card-head">
-              <h2><a href=${devicePath(source.source_id)}>${source.name || source.source_id}</a></h2>
-              <${StatusPill} online=${isOnline(source)} />
-            </div>
-            <dl class="facts">
-              <div>
-                <dt>ID</dt>
-                <dd><code>${source.source_id}</code></dd>
-              </div>
-              <div>
-                <dt>Platform</dt>
-                <dd>${source.platform || '—'}</dd>
-              </div>
-              <div>
-                <dt>Sensors</dt>
-                <dd>${source.sensors.length ? source.sensors.map((s) => s.name).join(', ') : 'none reported'}</dd>
-              </div>
-              <div>
-                <dt>Last seen</dt>
-                <dd>${isOnline(source) ? 'now' : relativeTime(source.last_seen, now)}</dd>
-              </div>
-            </dl>
-          </li>`,
+        (
+          source,
+        ) => html`<li key=${source.source_id} class="card device-card" data-source=${source.source_id} data-online=${String(isOnline(source))}>
+        <div class="device-card-head">
+          <h2><a href=${devicePath(source.source_id)}>${source.name || source.source_id}</a></h2>
+          <${StatusPill} online=${isOnline(source)} />
+        </div>
+        <dl class="facts">
+          <div><dt>ID</dt><dd><code>${source.source_id}</code></dd></div>
+          <div><dt>Platform</dt><dd>${source.platform || '—'}</dd></div>
+          <div><dt>Sensors</dt><dd>${source.sensors.length ? source.sensors.map((s) => s.name).join(', ') : 'none reported'}</dd></div>
+          <div><dt>Last seen</dt><dd>${isOnline(source) ? 'now' : relativeTime(source.last_seen, now)}</dd></div>
+        </dl>
+      </li>`,
       )}
     </ul>
   </section>`;

@@ -78,40 +78,23 @@ export function PairPanel({ onClose, onPaired, sources }: { onClose: () => void;
     ${
       state.step === 'name'
         ? html`<form class="inline-form" onSubmit=${create}>
-            <div class="field">
-              <label for="pair-name">Device name (optional)</label>
-              <input
-                id="pair-name"
-                value=${name}
-                maxlength="128"
-                placeholder="e.g. Lab Pi"
-                onInput=${(e: Event) => setName((e.target as HTMLInputElement).value)}
-              />
-            </div>
-            <button type="submit" class="button button-primary" disabled=${busy}>${busy ? 'Creating…' : 'Get a pairing code'}</button>
-          </form>`
+          <div class="field">
+            <label for="pair-name">Device name (optional)</label>
+            <input id="pair-name" value=${name} maxlength="128" placeholder="e.g. Lab Pi" onInput=${(e: Event) => setName((e.target as HTMLInputElement).value)} />
+          </div>
+          <button type="submit" class="button button-primary" disabled=${busy}>${busy ? 'Creating…' : 'Get a pairing code'}</button>
+        </form>`
         : null
     }
     ${
       state.step === 'code'
         ? html`<div class="pair-code">
-            <p>
-              Run one of these on the device. The code works once, for the next
-              <strong aria-live="off">${clock(Date.parse(state.code.expires_at) - now)}</strong>.
-            </p>
-            <p class="code" aria-label="Pairing code"><span data-pairing-code=${state.code.code}>${state.code.code}</span></p>
-            <${CommandLine}
-              id="pair-setup"
-              label="Install the agent as a service and pair (Linux)"
-              command=${`curl -sL ${origin}/setup | bash -s -- --code ${state.code.code}`}
-            />
-            <${CommandLine}
-              id="pair-cli"
-              label="Or, with the plexus agent already installed"
-              command=${`plexus pair --code ${state.code.code} --endpoint ${origin}`}
-            />
-            <p class="waiting" role="status"><span class="spinner" aria-hidden="true"></span>Waiting for the device to use the code…</p>
-          </div>`
+          <p>Run one of these on the device. The code works once, for the next <strong aria-live="off">${clock(Date.parse(state.code.expires_at) - now)}</strong>.</p>
+          <p class="code" aria-label="Pairing code"><span data-pairing-code=${state.code.code}>${state.code.code}</span></p>
+          <${CommandLine} id="pair-setup" label="Install the agent as a service and pair (Linux)" command=${`curl -sL ${origin}/setup | bash -s -- --code ${state.code.code}`} />
+          <${CommandLine} id="pair-cli" label="Or, with the plexus agent already installed" command=${`plexus pair --code ${state.code.code} --endpoint ${origin}`} />
+          <p class="waiting" role="status"><span class="spinner" aria-hidden="true"></span>Waiting for the device to use the code…</p>
+        </div>`
         : null
     }
     ${
@@ -123,15 +106,11 @@ export function PairPanel({ onClose, onPaired, sources }: { onClose: () => void;
     ${
       state.step === 'paired'
         ? html`<div class="paired" role="status">
-            <p>
-              <strong>Paired.</strong> ${paired ? html`<span data-paired-source=${state.sourceId}>${paired.name}</span>` : state.sourceId}
-              ${' '}<${StatusPill} online=${rt.isOnline(state.sourceId)} />
-            </p>
-            <p class="muted">
-              ${rt.isOnline(state.sourceId) ? 'It is connected and ready.' : 'Start it with plexus run (the setup script starts it as a service); it appears online here when it connects.'}
-            </p>
-            <a class="button button-primary" href=${devicePath(state.sourceId)}>Open device</a>
-          </div>`
+          <p><strong>Paired.</strong> ${paired ? html`<span data-paired-source=${state.sourceId}>${paired.name}</span>` : state.sourceId}
+            ${' '}<${StatusPill} online=${rt.isOnline(state.sourceId)} /></p>
+          <p class="muted">${rt.isOnline(state.sourceId) ? 'It is connected and ready.' : 'Start it with plexus run (the setup script starts it as a service); it appears online here when it connects.'}</p>
+          <a class="button button-primary" href=${devicePath(state.sourceId)}>Open device</a>
+        </div>`
         : null
     }
     ${error ? html`<${Notice} kind="error">${errorText(error)}<//>` : null}

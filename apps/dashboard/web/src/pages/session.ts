@@ -18,11 +18,8 @@ export function SessionPage({ sessionId }: { sessionId: string }) {
 
   if (detail.loading && !session) return html`<section class="page"><${Loading} what="Loading the session" /></section>`;
   if (!session) {
-    return html`<section class="page">
-      <h1 tabindex="-1">Session</h1>
-      <${ErrorNotice} error=${detail.error} />
-      <p>Back to <a href="/sessions">all sessions</a>.</p>
-    </section>`;
+    return html`<section class="page"><h1 tabindex="-1">Session</h1><${ErrorNotice} error=${detail.error} />
+      <p>Back to <a href="/sessions">all sessions</a>.</p></section>`;
   }
   const ended = session.ended_at ? Date.parse(session.ended_at) : undefined;
 
@@ -33,27 +30,21 @@ export function SessionPage({ sessionId }: { sessionId: string }) {
         <h1 tabindex="-1">${session.name} <${SessionStatusPill} status=${session.status} /></h1>
         <p class="muted">
           <a href=${devicePath(session.source_id)}>${session.source_id}</a> · started ${dateTime(session.started_at)}
-          ${ended ? ` · ${duration(ended - Date.parse(session.started_at))}` : ''} ·
-          <span data-point-count=${session.point_count}>${session.point_count.toLocaleString()} points</span>
+          ${ended ? ` · ${duration(ended - Date.parse(session.started_at))}` : ''} · <span data-point-count=${session.point_count}>${session.point_count.toLocaleString()} points</span>
         </p>
       </div>
       <${ExportButtons} sessionId=${session.session_id} disabled=${session.point_count === 0} />
     </div>
     ${
       session.status === 'active'
-        ? html`<${Notice} kind="info"
-            >Still recording: this shows what was stored so far.
-            <button type="button" class="button button-small" onClick=${detail.reload}>Refresh</button><//
-          >`
+        ? html`<${Notice} kind="info">Still recording: this shows what was stored so far. <button type="button" class="button button-small" onClick=${detail.reload}>Refresh</button><//>`
         : null
     }
     ${
       session.point_count === 0 || session.first_point_at === null || session.last_point_at === null
         ? html`<${EmptyState} title="No points in this session">
-            <p>
-              ${session.status === 'active' ? 'The device has not sent any yet. Points appear here as they are stored; refresh in a moment.' : 'Nothing was recorded. Start a recording from a device page, or send points with this session id over HTTP.'}
-            </p>
-          <//>`
+          <p>${session.status === 'active' ? 'The device has not sent any yet. Points appear here as they are stored; refresh in a moment.' : 'Nothing was recorded. Start a recording from a device page, or send points with this session id over HTTP.'}</p>
+        <//>`
         : html`<${Playback} detail=${session} />`
     }
   </section>`;
@@ -79,12 +70,8 @@ function ExportButtons({ sessionId, disabled }: { sessionId: string; disabled: b
     }
   };
   return html`<div class="actions">
-    <button type="button" class="button" onClick=${() => download('csv')} disabled=${disabled || Boolean(busy)}>
-      ${busy === 'csv' ? 'Exporting…' : 'Export CSV'}
-    </button>
-    <button type="button" class="button" onClick=${() => download('ndjson')} disabled=${disabled || Boolean(busy)}>
-      ${busy === 'ndjson' ? 'Exporting…' : 'Export NDJSON'}
-    </button>
+    <button type="button" class="button" onClick=${() => download('csv')} disabled=${disabled || Boolean(busy)}>${busy === 'csv' ? 'Exporting…' : 'Export CSV'}</button>
+    <button type="button" class="button" onClick=${() => download('ndjson')} disabled=${disabled || Boolean(busy)}>${busy === 'ndjson' ? 'Exporting…' : 'Export NDJSON'}</button>
     ${error ? html`<${Notice} kind="error">${error}<//>` : null}
   </div>`;
 }
@@ -140,17 +127,9 @@ function Playback({ detail }: { detail: SessionDetail }) {
   const slider = Math.max(0.001, (last - first) / 1000);
   return html`<div>
     <section class="card panel playback" aria-labelledby="playback-title">
-      <div class="panel-head">
-        <h2 id="playback-title">Playback</h2>
-        <span class="muted" data-cursor-time=${at}
-          >${new Date(at * 1000).toLocaleTimeString()} ·
-          +${at - first < 60 ? `${(at - first).toFixed(1)} s` : duration((at - first) * 1000)}</span
-        >
-      </div>
+      <div class="panel-head"><h2 id="playback-title">Playback</h2><span class="muted" data-cursor-time=${at}>${new Date(at * 1000).toLocaleTimeString()} · +${at - first < 60 ? `${(at - first).toFixed(1)} s` : duration((at - first) * 1000)}</span></div>
       <div class="toolbar">
-        <button type="button" class="button button-primary" onClick=${() => setPlaying(!playing)} aria-pressed=${playing}>
-          ${playing ? 'Pause' : 'Play'}
-        </button>
+        <button type="button" class="button button-primary" onClick=${() => setPlaying(!playing)} aria-pressed=${playing}>${playing ? 'Pause' : 'Play'}</button>
         <div class="field field-inline">
           <label for="playback-speed">Speed</label>
           <select id="playback-speed" value=${speed} onChange=${(e: Event) => setSpeed(Number((e.target as HTMLSelectElement).value))}>
@@ -159,29 +138,13 @@ function Playback({ detail }: { detail: SessionDetail }) {
         </div>
         <div class="field field-grow">
           <label for="playback-position">Position</label>
-          <input
-            id="playback-position"
-            type="range"
-            min=${first}
-            max=${last}
-            step=${slider}
-            value=${at}
-            onInput=${(e: Event) => setAt(Number((e.target as HTMLInputElement).value))}
-            aria-valuetext=${new Date(at * 1000).toLocaleTimeString()}
-          />
+          <input id="playback-position" type="range" min=${first} max=${last} step=${slider} value=${at}
+            onInput=${(e: Event) => setAt(Number((e.target as HTMLInputElement).value))} aria-valuetext=${new Date(at * 1000).toLocaleTimeString()} />
         </div>
       </div>
       ${
         series
-          ? html`<dl class="values">
-              ${series.map(
-                (s) =>
-                  html`<div key=${s.metric}>
-                    <dt>${s.metric}</dt>
-                    <dd>${formatValue(valueAt(s, at))}</dd>
-                  </div>`,
-              )}
-            </dl>`
+          ? html`<dl class="values">${series.map((s) => html`<div key=${s.metric}><dt>${s.metric}</dt><dd>${formatValue(valueAt(s, at))}</dd></div>`)}</dl>`
           : null
       }
     </section>
@@ -191,16 +154,7 @@ function Playback({ detail }: { detail: SessionDetail }) {
         series
           ? series.map(
               (s, i) =>
-                html`<${HistoryChart}
-                  key=${s.metric}
-                  series=${s}
-                  index=${i}
-                  range=${range}
-                  cursorAt=${at}
-                  onPick=${setAt}
-                  syncKey="session"
-                  height=${150}
-                />`,
+                html`<${HistoryChart} key=${s.metric} series=${s} index=${i} range=${range} cursorAt=${at} onPick=${setAt} syncKey="session" height=${150} />`,
             )
           : error
             ? null

@@ -86,47 +86,33 @@ export function SessionsPage() {
     ${
       first.data && pages.sessions.length === 0
         ? html`<${EmptyState} title=${filtered ? 'No sessions match these filters' : 'No sessions yet'}>
-            ${
-              filtered
-                ? html`<p>Clear the filters to see every session.</p>`
-                : html`<p>
-                    Open a device from the <a href="/fleet">fleet</a> and choose <strong>Start recording</strong>, or send points with a
-                    <code>session_id</code> over HTTP.
-                  </p>`
-            }
-          <//>`
+          ${
+            filtered
+              ? html`<p>Clear the filters to see every session.</p>`
+              : html`<p>Open a device from the <a href="/fleet">fleet</a> and choose <strong>Start recording</strong>, or send points with a <code>session_id</code> over HTTP.</p>`
+          }
+        <//>`
         : null
     }
     ${
       pages.sessions.length
         ? html`<div class="table-wrap">
-            <table class="table">
-              <caption class="visually-hidden">
-                Sessions, newest first
-              </caption>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Device</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Started</th>
-                  <th scope="col">Duration</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${pages.sessions.map(
-                  (session) =>
-                    html`<tr key=${session.session_id} data-session=${session.session_id}>
-                      <td><a href=${sessionPath(session.session_id)}>${session.name}</a></td>
-                      <td><a href=${devicePath(session.source_id)}>${names.get(session.source_id) ?? session.source_id}</a></td>
-                      <td><${SessionStatusPill} status=${session.status} /></td>
-                      <td>${dateTime(session.started_at)}</td>
-                      <td>${session.ended_at ? duration(Date.parse(session.ended_at) - Date.parse(session.started_at)) : 'running'}</td>
-                    </tr>`,
-                )}
-              </tbody>
-            </table>
-          </div>`
+          <table class="table">
+            <caption class="visually-hidden">Sessions, newest first</caption>
+            <thead><tr><th scope="col">Name</th><th scope="col">Device</th><th scope="col">Status</th><th scope="col">Started</th><th scope="col">Duration</th></tr></thead>
+            <tbody>
+              ${pages.sessions.map(
+                (session) => html`<tr key=${session.session_id} data-session=${session.session_id}>
+                <td><a href=${sessionPath(session.session_id)}>${session.name}</a></td>
+                <td><a href=${devicePath(session.source_id)}>${names.get(session.source_id) ?? session.source_id}</a></td>
+                <td><${SessionStatusPill} status=${session.status} /></td>
+                <td>${dateTime(session.started_at)}</td>
+                <td>${session.ended_at ? duration(Date.parse(session.ended_at) - Date.parse(session.started_at)) : 'running'}</td>
+              </tr>`,
+              )}
+            </tbody>
+          </table>
+        </div>`
         : null
     }
     <${ErrorNotice} error=${moreError} />

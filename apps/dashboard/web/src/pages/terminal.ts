@@ -90,26 +90,16 @@ export function TerminalPanel({ source, online }: { source: Source; online: bool
       <h2 id="terminal-title">Terminal</h2>
       <span class="muted small">Admin keys only · every command is written to the audit log</span>
     </div>
-    <pre class="terminal" ref=${output} role="log" aria-live="polite" aria-label="Terminal output" tabindex="0" data-terminal-output>
-${
+    <pre class="terminal" ref=${output} role="log" aria-live="polite" aria-label="Terminal output" tabindex="0" data-terminal-output
+      >${
         lines.length
           ? lines.map((line) => html`<span class=${`term-line term-${line.kind}`}>${line.text}</span>`)
-          : html`<span class="term-line term-status"
-              >${why ? 'The terminal is not available (see below).' : 'Run a command to see its output here.'}</span
-            >`
+          : html`<span class="term-line term-status">${why ? 'The terminal is not available (see below).' : 'Run a command to see its output here.'}</span>`
       }</pre>
     <form class="terminal-input" onSubmit=${run}>
       <label for="terminal-command">Command</label>
-      <input
-        id="terminal-command"
-        value=${command}
-        autocomplete="off"
-        spellcheck=${false}
-        placeholder=${isAdmin ? 'e.g. uptime' : 'admin scope needed'}
-        onInput=${(e: Event) => setCommand((e.target as HTMLInputElement).value)}
-        disabled=${Boolean(why)}
-        aria-describedby="terminal-why"
-      />
+      <input id="terminal-command" value=${command} autocomplete="off" spellcheck=${false} placeholder=${isAdmin ? 'e.g. uptime' : 'admin scope needed'}
+        onInput=${(e: Event) => setCommand((e.target as HTMLInputElement).value)} disabled=${Boolean(why)} aria-describedby="terminal-why" />
       <button type="submit" class="button button-primary" disabled=${Boolean(why) || Boolean(running) || !command.trim()}>Run</button>
       <button type="button" class="button" onClick=${cancel} disabled=${!running}>Cancel</button>
     </form>
