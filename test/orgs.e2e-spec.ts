@@ -32,18 +32,6 @@ async function json(response: Response, status: number): Promise<any> {
   return body;
 }
 
-async function pairDevice(key: string, name: string): Promise<{ device_token: string; source_id: string; org_id: string }> {
-  const { code } = await json(await platform.api('/api/sources/pair', { method: 'POST', body: JSON.stringify({ name }), key }), 201);
-  return json(
-    await fetch(`${platform.gateway}/api/sources/pair/complete`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ code }),
-    }),
-    200,
-  );
-}
-
 async function open(orgId: string): Promise<TestSocket> {
   const socket = await TestSocket.open(`ws://127.0.0.1:${platform.ports.realtime}/party/${orgId}`);
   sockets.push(socket);
@@ -124,13 +112,13 @@ describe('disabling an org', () => {
     const acmeKey: string = acme.admin_key.key;
     // Its admin key works over HTTP (and is now in the gateway's cache).
     expect(await json(await platform.api('/api/sources', { key: acmeKey }), 200)).toEqual({ sources: [] });
-    const device = await pairDevice(acmeKey, 'Acme rig');
+    const device = await platform.pairDevice('Acme rig', acmeKey);
     expect(device.org_id).toBe('acme');
     const deviceSocket = await connectDevice('acme', device.device_token, device.source_id);
     const browser = await connectBrowser('acme', acmeKey);
     const spareCode = (await json(await platform.api('/api/sources/pair', { method: 'POST', body: '{}', key: acmeKey }), 201)).code;
     // The other org, connected the same way.
-    const other = await pairDevice(platform.adminKey, 'Default rig');
+    const other = await platform.pairDevice('Default rig');
     const otherSocket = await connectDevice('default', other.device_token, other.source_id);
     const otherBrowser = await connectBrowser('default', platform.adminKey);
 

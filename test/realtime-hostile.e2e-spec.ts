@@ -48,18 +48,6 @@ async function stats(): Promise<Record<string, number>> {
   return (await (await fetch(`http://127.0.0.1:${platform.ports.realtime}/stats`)).json()) as Record<string, number>;
 }
 
-async function pairDevice(name: string): Promise<{ device_token: string; source_id: string }> {
-  const { code } = (await (await platform.api('/api/sources/pair', { method: 'POST', body: JSON.stringify({ name }) })).json()) as {
-    code: string;
-  };
-  const response = await fetch(`${platform.gateway}/api/sources/pair/complete`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ code }),
-  });
-  return (await response.json()) as { device_token: string; source_id: string };
-}
-
 async function connectDevice(auth: Record<string, unknown>): Promise<TestSocket> {
   const device = await open();
   device.send({ type: 'device_auth', platform: 'Linux', sensors: [], ...auth });
@@ -111,7 +99,7 @@ describe('finding 1: upgrades that cannot be parsed', () => {
 
 describe('finding 3: a consumer that does not drain', () => {
   it('closes a browser that stops reading with 4013 while a device floods output, and stays bounded', async () => {
-    const { device_token: token, source_id: sourceId } = await pairDevice('Flood');
+    const { device_token: token, source_id: sourceId } = await platform.pairDevice('Flood');
     const device = await connectDevice({ device_token: token });
     const browser = await connectBrowser(platform.adminKey);
     browser.send({ type: 'subscribe', source_ids: [sourceId] });
@@ -141,7 +129,7 @@ describe('finding 3: a consumer that does not drain', () => {
   }, 90_000);
 
   it('never echoes more than a few bytes of input in an error', async () => {
-    const { device_token: token } = await pairDevice('Echo');
+    const { device_token: token } = await platform.pairDevice('Echo');
     const device = await connectDevice({ device_token: token });
     const browser = await connectBrowser(platform.adminKey);
     const type = `${'x'.repeat(500_000)}"<script>`;
@@ -161,7 +149,7 @@ describe('finding 3: a consumer that does not drain', () => {
 
 describe('finding 5: a device is its token', () => {
   it('refuses an API key signing in as a paired source (FORBIDDEN, 4001) and leaves the paired device connected', async () => {
-    const { device_token: token, source_id: sourceId } = await pairDevice('Owned');
+    const { device_token: token, source_id: sourceId } = await platform.pairDevice('Owned');
     const owner = await connectDevice({ device_token: token });
     const writeKey = await platform.createKey(['write']);
     const imposter = await open();
@@ -178,7 +166,7 @@ describe('finding 5: a device is its token', () => {
   });
 
   it('answers SUBJECTS.sources.paired from the pairing app', async () => {
-    const { source_id: sourceId } = await pairDevice('Asked');
+    const { source_id: sourceId } = await platform.pairDevice('Asked');
     const nc = await connectNats({ servers: platform.env.NATS_URL as string });
     try {
       const ask = async (body: unknown) =>
@@ -219,7 +207,7 @@ describe('finding 8: subject tokens and commands', () => {
 
 describe('findings 10 and 11: scopes over sockets', () => {
   it('lets a control-only key watch and control, and refuses a write-only key', async () => {
-    const { device_token: token, source_id: sourceId } = await pairDevice('Controlled');
+    const { device_token: token, source_id: sourceId } = await platform.pairDevice('Controlled');
     const device = await connectDevice({ device_token: token });
     const controller = await connectBrowser(await platform.createKey(['control']));
     controller.send({ type: 'start_stream', id: 'ctl-1', source_id: sourceId, metrics: ['accel_x'], interval_ms: 100 });
@@ -233,7 +221,7 @@ describe('findings 10 and 11: scopes over sockets', () => {
   });
 
   it('sends shell output only to admin browsers; other device messages to every browser', async () => {
-    const { device_token: token, source_id: sourceId } = await pairDevice('Shell');
+    const { device_token: token, source_id: sourceId } = await platform.pairDevice('Shell');
     const device = await connectDevice({ device_token: token });
     const admin = await connectBrowser(platform.adminKey);
     const reader = await connectBrowser(await platform.createKey(['read']));
@@ -251,7 +239,7 @@ describe('findings 10 and 11: scopes over sockets', () => {
 
 describe('finding 13, WebSocket part: recorded telemetry PostgreSQL cannot store', () => {
   it('answers BAD_REQUEST naming the point to a lone surrogate and records none of that message, but the next one', async () => {
-    const { device_token: token, source_id: sourceId } = await pairDevice('Unicode');
+    const { device_token: token, source_id: sourceId } = await platform.pairDevice('Unicode');
     const device = await connectDevice({ device_token: token });
     const at = Date.now();
     for (const bad of [
@@ -281,7 +269,7 @@ describe('finding 13, WebSocket part: recorded telemetry PostgreSQL cannot store
 
 describe('finding 14: malformed device frames and first frames', () => {
   it('answers BAD_REQUEST to session frames with a bad session_id', async () => {
-    const { device_token: token } = await pairDevice('Sessions');
+    const { device_token: token } = await platform.pairDevice('Sessions');
     const device = await connectDevice({ device_token: token });
     for (const sessionId of ['\u0000', 42, 'x'.repeat(129), 'a\u0007b', '\ud800', null]) {
       for (const type of ['session_started', 'session_stopped']) {
@@ -312,7 +300,7 @@ describe('finding 14: malformed device frames and first frames', () => {
 
 describe('finding 16: ids are bounded before they enter a subject', () => {
   it('refuses long or malformed source_ids, ids and subscriptions with BAD_REQUEST, and the NATS route stays up', async () => {
-    const { device_token: token, source_id: sourceId } = await pairDevice('Bounded');
+    const { device_token: token, source_id: sourceId } = await platform.pairDevice('Bounded');
     const device = await connectDevice({ device_token: token });
     const browser = await connectBrowser(platform.adminKey);
     const refused: Array<Record<string, unknown>> = [
@@ -336,7 +324,7 @@ describe('finding 16: ids are bounded before they enter a subject', () => {
   });
 
   it('refuses a device_auth whose description passes its bounds', async () => {
-    const { device_token: token } = await pairDevice('Verbose');
+    const { device_token: token } = await platform.pairDevice('Verbose');
     const device = await open();
     device.send({
       type: 'device_auth',
@@ -448,8 +436,8 @@ function expectErrorFrame(frame: Frame, context: string): void {
 describe('seeded mutation fuzz of every WebSocket message type', () => {
   it('answers every mutated frame, before and after auth, with an error frame or a documented close; realtime stays up', async () => {
     const random = seeded(10);
-    const { device_token: token, source_id: sourceId } = await pairDevice('Fuzzed');
-    const pre = await pairDevice('Fuzzed-pre');
+    const { device_token: token, source_id: sourceId } = await platform.pairDevice('Fuzzed');
+    const pre = await platform.pairDevice('Fuzzed-pre');
 
     // Before authentication: each mutant on a fresh socket.
     const firstFrames = [

@@ -26,18 +26,6 @@ async function open(url: string): Promise<TestSocket> {
   return socket;
 }
 
-async function pairDevice(name: string): Promise<{ device_token: string; source_id: string }> {
-  const { code } = (await (await platform.api('/api/sources/pair', { method: 'POST', body: JSON.stringify({ name }) })).json()) as {
-    code: string;
-  };
-  const response = await fetch(`${platform.gateway}/api/sources/pair/complete`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ code }),
-  });
-  return (await response.json()) as { device_token: string; source_id: string };
-}
-
 /** The Python agent's own device_auth frame. */
 function deviceAuth(token: string, sourceId: string) {
   return {
@@ -81,7 +69,7 @@ describe('a device on instance A and a browser on instance B', () => {
   let token: string;
 
   beforeAll(async () => {
-    ({ device_token: token, source_id: sourceId } = await pairDevice('Arm'));
+    ({ device_token: token, source_id: sourceId } = await platform.pairDevice('Arm'));
     device = await connectDevice(token, sourceId);
     const connected = await connectBrowser(platform.adminKey);
     browser = connected.browser;
@@ -237,7 +225,7 @@ describe('authentication', () => {
 
 describe('presence', () => {
   it("sends a browser its init first, even while the org's devices are talking", async () => {
-    const { device_token: token, source_id: sourceId } = await pairDevice('Chatty');
+    const { device_token: token, source_id: sourceId } = await platform.pairDevice('Chatty');
     const device = await connectDevice(token, sourceId, urlA());
     let n = 0;
     const talking = setInterval(
@@ -264,7 +252,7 @@ describe('presence', () => {
   });
 
   it('tells browsers on every instance when a source comes and goes, and a reconnect elsewhere takes over', async () => {
-    const { device_token: token, source_id: sourceId } = await pairDevice('Roamer');
+    const { device_token: token, source_id: sourceId } = await platform.pairDevice('Roamer');
     const { browser: onA } = await connectBrowser(platform.adminKey, urlA('/ws'));
     const { browser: onB } = await connectBrowser(platform.adminKey, urlB('/ws'));
     const first = await connectDevice(token, sourceId, urlA());
@@ -294,7 +282,7 @@ describe('presence', () => {
   });
 
   it('disconnects a device within a second of its source being deleted', async () => {
-    const { device_token: token, source_id: sourceId } = await pairDevice('Doomed');
+    const { device_token: token, source_id: sourceId } = await platform.pairDevice('Doomed');
     const device = await connectDevice(token, sourceId, urlB());
     const started = Date.now();
     expect((await platform.api(`/api/sources/${sourceId}`, { method: 'DELETE' })).status).toBe(200);
@@ -323,7 +311,7 @@ describe('key revocation', () => {
 
 describe('recording', () => {
   it('records a session started from the dashboard: its telemetry is queryable and exported complete once it ends', async () => {
-    const { device_token: token, source_id: sourceId } = await pairDevice('Recorder');
+    const { device_token: token, source_id: sourceId } = await platform.pairDevice('Recorder');
     const device = await connectDevice(token, sourceId, urlB());
     const { browser } = await connectBrowser(platform.adminKey, urlA('/ws'));
     browser.send({
@@ -370,7 +358,7 @@ describe('recording', () => {
   });
 
   it('rejects recorded telemetry with a bad point and tells the device', async () => {
-    const { device_token: token, source_id: sourceId } = await pairDevice('Sloppy');
+    const { device_token: token, source_id: sourceId } = await platform.pairDevice('Sloppy');
     const device = await connectDevice(token, sourceId);
     device.send({ type: 'telemetry', session_id: 'sloppy-1', points: [{ metric: '', value: 1, timestamp: Date.now() }] });
     expect(await device.nextOfType('error')).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/metric/) });
@@ -379,7 +367,7 @@ describe('recording', () => {
 
 describe('protection', () => {
   it('drops live telemetry oldest-first for a browser that does not read, never control or output, and stalls no one else', async () => {
-    const { device_token: token, source_id: sourceId } = await pairDevice('Firehose');
+    const { device_token: token, source_id: sourceId } = await platform.pairDevice('Firehose');
     const device = await connectDevice(token, sourceId, urlA());
     const { browser: slow } = await connectBrowser(platform.adminKey, urlB('/ws'));
     const { browser: fast } = await connectBrowser(platform.adminKey, urlB('/ws'));
@@ -426,7 +414,7 @@ describe('protection', () => {
   it('finds a dead socket by protocol pings and reports its source offline', async () => {
     // An instance that pings every half second (the default is 20 s).
     const pinging = await platform.startCopy('realtime', 'realtime-pinging', { PLEXUS_WS_PING_INTERVAL_MS: '500' });
-    const { device_token: token, source_id: sourceId } = await pairDevice('Ghost');
+    const { device_token: token, source_id: sourceId } = await platform.pairDevice('Ghost');
     const { browser } = await connectBrowser(platform.adminKey, urlB('/ws'));
     const device = await connectDevice(token, sourceId, `ws://127.0.0.1:${pinging}/party/default`);
     await browser.next((f) => f.type === 'source_status' && f.source_id === sourceId && f.status === 'online');

@@ -146,6 +146,16 @@ export class Platform {
     return fetch(`${this.gateway}${path}`, { ...init, headers });
   }
 
+  /** Pairs a new device with a code made by `key` (the admin key by default): its token, source and org. */
+  async pairDevice(name: string, key: string = this.adminKey): Promise<{ device_token: string; source_id: string; org_id: string }> {
+    const made = await this.api('/api/sources/pair', { method: 'POST', body: JSON.stringify({ name }), key });
+    if (made.status !== 201) throw new Error(`pairing code: ${made.status} ${await made.text()}`);
+    const { code } = (await made.json()) as { code: string };
+    const paired = await this.api('/api/sources/pair/complete', { method: 'POST', body: JSON.stringify({ code }), key: null });
+    if (paired.status !== 200) throw new Error(`pairing: ${paired.status} ${await paired.text()}`);
+    return (await paired.json()) as { device_token: string; source_id: string; org_id: string };
+  }
+
   async ingest(points: unknown[], init: { key?: string; headers?: Record<string, string> } = {}): Promise<Response> {
     return this.api('/api/ingest', { method: 'POST', body: JSON.stringify({ points }), ...init });
   }

@@ -12,7 +12,7 @@ const ADMIN_KEY = `plx_${'Zy9Xw8Vu7T'.repeat(4)}`;
 const scope = await mediumScope({ PLEXUS_BOOTSTRAP_ADMIN_KEY: ADMIN_KEY, PLEXUS_KEY_CACHE_TTL_MS: '600000' });
 const { AppModule: PairingModule } = await import('../../../pairing/src/app.module.js');
 const { KeysService } = await import('../../../pairing/src/keys/keys.service.js');
-const { AppModule: GatewayModule } = await import('../app.module.js');
+const { ApiModule: GatewayModule } = await import('../api.module.js');
 const { KeyVerifier } = await import('./key-verifier.service.js');
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');

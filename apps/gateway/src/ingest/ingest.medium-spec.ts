@@ -9,7 +9,7 @@ import type { IngestController as Ingest } from './ingest.controller.js';
 // The subjects under test are the contract between gateway and ingest: `<prefix>.telemetry.<org>`
 // on the stream `<prefix>_TELEMETRY`.
 const scope = await mediumScope();
-const { AppModule } = await import('../app.module.js');
+const { ApiModule: AppModule } = await import('../api.module.js');
 const { IngestController } = await import('./ingest.controller.js');
 const { decodeTelemetry, ENCODING_HEADER } = await import('#common');
 

@@ -164,6 +164,8 @@ describe('DeviceHub (real NATS)', () => {
     expect(reply.string()).toBe('ok');
     expect(socket.sent).toContain(JSON.stringify({ type: 'start_stream' }));
     hub.unregister(device);
+    // The unsubscribe has reached the server once the hub's connection made a round trip.
+    await realtime.get(BrokerConnection).nc.flush();
     await expect(nc.request(`${scope.prefix}.rt.device.default.hub-1`, '{}', { timeout: 5000 })).rejects.toThrow(/no responders/i);
   });
 

@@ -64,17 +64,10 @@ export function url<const R extends readonly Reader[]>(
   fallback: string,
   description: string,
 ) {
-  return {
-    group,
-    description,
-    readers,
-    schema: urlSchema(protocols),
-    kind: 'url' as const,
-    default: fallback,
-    must: `a URL using ${protocols.join(' or ')}`,
-  };
+  return { ...urlVariable(group, readers, protocols, description), default: fallback };
 }
 
+/** A URL whose default the app's config.ts computes from other variables (`derivedDefault` says how). */
 export function derivedUrl<const R extends readonly Reader[]>(
   group: string,
   readers: R,
@@ -82,13 +75,16 @@ export function derivedUrl<const R extends readonly Reader[]>(
   derivedDefault: string,
   description: string,
 ) {
+  return { ...urlVariable(group, readers, protocols, description), derivedDefault };
+}
+
+function urlVariable<const R extends readonly Reader[]>(group: string, readers: R, protocols: string[], description: string) {
   return {
     group,
     description,
     readers,
     schema: urlSchema(protocols),
     kind: 'url' as const,
-    derivedDefault,
     must: `a URL using ${protocols.join(' or ')}`,
   };
 }
