@@ -111,6 +111,18 @@ describe('readVariables: text', () => {
     },
   );
 
+  it("reads npm start's own variables and refuses hostile values of them", () => {
+    expect(readVariables(['PLEXUS_START_VERBOSE', 'PLEXUS_START_LOG_DIR'], {})).toEqual({ PLEXUS_START_VERBOSE: '0' });
+    expect(readVariables(['PLEXUS_START_VERBOSE'], { PLEXUS_START_VERBOSE: '1' }).PLEXUS_START_VERBOSE).toBe('1');
+    for (const raw of ['yes', 'true', '1\n', '\u0000', '11'])
+      expect(configError(() => readVariables(['PLEXUS_START_VERBOSE'], { PLEXUS_START_VERBOSE: raw })).message).toContain(
+        'PLEXUS_START_VERBOSE must be 0 or 1',
+      );
+    expect(configError(() => readVariables(['PLEXUS_START_LOG_DIR'], { PLEXUS_START_LOG_DIR: 'x'.repeat(5000) })).message).toContain(
+      'PLEXUS_START_LOG_DIR',
+    );
+  });
+
   it('takes one of a set of words', () => {
     expect(readVariables(['PLEXUS_LOG_LEVEL'], { PLEXUS_LOG_LEVEL: 'debug' }).PLEXUS_LOG_LEVEL).toBe('debug');
     expect(configError(() => readVariables(['PLEXUS_LOG_LEVEL'], { PLEXUS_LOG_LEVEL: 'DEBUG' })).message).toBe(
