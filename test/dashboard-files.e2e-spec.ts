@@ -108,4 +108,22 @@ describe('dashboard files', () => {
       expect(JSON.parse(response.body)).toMatchObject({ statusCode: 404 });
     }
   });
+
+  it('answers badly encoded, NUL-bearing and huge paths with a JSON 4xx, never a file or a 5xx', async () => {
+    for (const path of [
+      '/assets/%ff.js',
+      '/assets/%ed%a0%80.js',
+      '/assets/%c0%ae%c0%ae/package.json',
+      '/assets/%00',
+      '/assets/%',
+      '/vendor/%e2%80%ae.js',
+      `/assets/${'a'.repeat(4000)}.js`,
+      `/vendor/${'%2e%2e/'.repeat(500)}package.json`,
+    ]) {
+      const response = await get(path);
+      const label = path.slice(0, 40);
+      expect([label, response.status >= 400 && response.status < 500]).toEqual([label, true]);
+      expect([label, response.headers['content-type']?.split(';')[0]]).toEqual([label, 'application/json']);
+    }
+  });
 });

@@ -104,6 +104,27 @@ describe('orgs over NATS', () => {
     expect(JSON.parse(run.stdout)).toMatchObject({ id: 'from-ops', admin_key: { key: expect.stringMatching(/^plx_/) } });
     expect(run.stderr).toMatch(/shown once/);
   });
+
+  it('npm run ops refuses hostile arguments with a clear message and never hangs or crashes', () => {
+    const ops = (...args: string[]) =>
+      spawnSync(process.execPath, ['dist/scripts/ops.js', ...args], { env: platform.env, encoding: 'utf8', timeout: 20_000 });
+    for (const name of ['no.such', 'orgs.>', '*', 'orgs.create.x', '\ud800', 'orgs.create\u202e', 'x'.repeat(100_000)]) {
+      const run = ops(name, '{}');
+      expect([name.slice(0, 20), run.status]).toEqual([name.slice(0, 20), 2]);
+      expect(run.stderr).toMatch(/is not a Plexus subject/);
+    }
+    for (const body of ['not json', '{"id":', '\ud800', '']) {
+      const run = ops('orgs.list', body);
+      expect([body, run.status]).toEqual([body, 2]);
+      expect(run.stderr).toMatch(/must be JSON/);
+    }
+    // Valid JSON the pairing app refuses (too deep, too long): an error reply, exit 1.
+    for (const body of ['['.repeat(5000) + ']'.repeat(5000), JSON.stringify({ id: 'x'.repeat(100_000), name: 'n' })]) {
+      const run = ops('orgs.create', body);
+      expect(run.status).toBe(1);
+      expect(run.stderr).toMatch(/"code"/);
+    }
+  });
 });
 
 describe('disabling an org', () => {
