@@ -2,6 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { HEADERS } from '../libs/common/src/subjects.js';
+import { BATCH_ENCODING, BATCH_MAGIC } from '../libs/common/src/telemetry/telemetry-batch.js';
+import { ENCODING_HEADER, encodeTelemetry } from '../libs/common/src/telemetry/telemetry-envelope.js';
+import { headers } from '@nats-io/transport-node';
 import { Platform } from './support/platform.js';
 import { waitFor } from './support/wait-for.js';
 
@@ -26,13 +29,20 @@ afterAll(async () => {
   await platform?.stop();
 });
 
-async function deadLetters(): Promise<Array<{ reason: string; data: string }>> {
+async function deadLetters(): Promise<Array<{ reason: string; data: string; encoding: string; bytes: Uint8Array }>> {
   const jsm = await jetstreamManager(nc);
   const info = await jsm.streams.info(platform.streams.deadLetter);
   const letters = [];
   for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
     const msg = await jsm.streams.getMessage(platform.streams.deadLetter, { seq });
-    if (msg) letters.push({ reason: msg.header.get(HEADERS.deadLetterReason), data: msg.string() });
+    if (msg) {
+      letters.push({
+        reason: msg.header.get(HEADERS.deadLetterReason),
+        data: msg.string(),
+        encoding: msg.header.get(ENCODING_HEADER),
+        bytes: msg.data,
+      });
+    }
   }
   return letters;
 }
@@ -61,5 +71,30 @@ describe('dead letters', () => {
     expect(letter.reason).toMatch(/^rejected: message is not JSON/);
     await platform.drained();
     expect(await platform.count(`SELECT count(*) FROM telemetry WHERE source_id = 'dl-2'`)).toBe(1);
+  });
+
+  it('dead-letters a binary message that is cut short or lies about its lengths at once, keeping its encoding header', async () => {
+    const js = jetstream(nc);
+    const whole = encodeTelemetry('default', Date.now() * 1000, [{ metric: 'm', value: 1, source_id: 'dl-3' }], 1024 * 1024)[0];
+    const cut = whole.subarray(0, whole.length - 3);
+    const lying = Buffer.concat([BATCH_MAGIC, Buffer.alloc(8), Buffer.from([0xff, 0xff])]);
+    for (const data of [cut, lying]) {
+      const h = headers();
+      h.set(ENCODING_HEADER, BATCH_ENCODING);
+      await js.publish(platform.subjects.telemetry.forOrg('default'), data, { headers: h });
+    }
+    expect((await platform.ingest([{ metric: 'after', value: 3, timestamp: 1700000002, source_id: 'dl-4' }])).status).toBe(200);
+    const letters = await waitFor('both binary messages dead-lettered', async () => {
+      const all = await deadLetters();
+      const found = [cut, lying].map((data) => all.find((l) => Buffer.from(l.bytes).equals(data)));
+      return found.every((l) => l !== undefined) ? found : undefined;
+    });
+    for (const letter of letters) {
+      expect(letter?.encoding).toBe(BATCH_ENCODING);
+      expect(letter?.reason).toMatch(/^rejected: (message ends early|series 0 claims more points)/);
+    }
+    await platform.drained();
+    expect(await platform.count(`SELECT count(*) FROM telemetry WHERE source_id = 'dl-4'`)).toBe(1);
+    expect(await platform.count(`SELECT count(*) FROM telemetry WHERE source_id = 'dl-3'`)).toBe(0);
   });
 });

@@ -26,7 +26,6 @@ await startApp({
   // Counted after decompression, so a small gzip body cannot expand past the limit.
   bodyLimit: INGEST_LIMITS.maxBodyBytes,
   httpLimits: config.http,
-  rawBody: true,
   microservice: true,
   // X-Forwarded-For is believed only from these (the pairing guess limit counts per client address).
   trustProxy: config.trustedProxies,

@@ -32,6 +32,8 @@ export * from './health/health.module.js';
 export * from './http/with-status.js';
 export * from './time.js';
 export * from './telemetry/telemetry-envelope.js';
+export * from './telemetry/telemetry-batch.js';
+export * from './telemetry/series-points.js';
 export * from './telemetry/line-protocol.js';
 export * from './messages/sources.js';
 export * from './nats/external-requests.js';

@@ -14,7 +14,7 @@ export class IngestController {
 
   /**
    * Validates the whole body with a compiled schema (the first bad point is named by index
-   * and field), then forwards the raw JSON to JetStream untouched: no re-serialisation.
+   * and field), then stores its points in JetStream in the binary form, grouped by series.
    */
   @Post()
   @HttpCode(200)
@@ -26,7 +26,7 @@ export class IngestController {
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'A retried request with the same key is stored once' })
   async ingest(
     @Body() body: unknown,
-    @Req() request: FastifyRequest & { rawBody?: Buffer },
+    @Req() request: FastifyRequest,
     @CurrentPrincipal() principal: Principal,
     @Headers('idempotency-key') idempotencyKey?: string,
   ): Promise<{ success: true; accepted: number }> {
@@ -47,12 +47,7 @@ export class IngestController {
     }
   }
 
-  private async accept(
-    body: unknown,
-    request: FastifyRequest & { rawBody?: Buffer },
-    principal: Principal,
-    idempotencyKey: string | undefined,
-  ): Promise<number> {
+  private async accept(body: unknown, request: FastifyRequest, principal: Principal, idempotencyKey: string | undefined): Promise<number> {
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw new DomainError('BAD_REQUEST', 'Idempotency-Key must be 1 to 256 printable ASCII characters', [
         { field: 'Idempotency-Key', message: 'must be 1 to 256 printable ASCII characters' },
@@ -60,10 +55,9 @@ export class IngestController {
     }
     const result = validateIngestBody(body);
     if (!result.ok) throw new DomainError(result.tooLarge ? 'PAYLOAD_TOO_LARGE' : 'INVALID_BODY', result.detail.message, [result.detail]);
-    const rawBody = request.rawBody?.toString('utf8') ?? JSON.stringify(body);
     await this.publisher.publish(
       principal.org_id,
-      { rawBody, points: result.points, receivedAtUs: Date.now() * 1000 },
+      { points: result.points, receivedAtUs: Date.now() * 1000 },
       { idempotencyKey, correlationId: correlationIdOf(request) },
     );
     return result.points.length;

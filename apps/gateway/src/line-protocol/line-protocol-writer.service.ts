@@ -51,7 +51,7 @@ export class LineProtocolWriter {
     const errors = [...refused.entries()].sort(([a], [b]) => a - b).map(([line, message]) => ({ line, message }));
     METRICS.ingestPointsRejected.inc(parsed.points.length - points.length);
     if (points.length) {
-      await this.publisher.publish(orgId, { rawBody: JSON.stringify({ points }), points, receivedAtUs: Date.now() * 1000 }, meta);
+      await this.publisher.publish(orgId, { points, receivedAtUs: Date.now() * 1000 }, meta);
       METRICS.ingestPointsAccepted.inc(points.length);
     }
     return { written: points.length, errors: errors.slice(0, MAX_ERRORS), refusedLines: errors.length };

@@ -1,10 +1,11 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
-import { type Aggregate, openDatabase, ROLLUP_SELECT } from '#common';
+import { type Aggregate, openDatabase, pointCount, ROLLUP_SELECT, type TelemetryBatch } from '#common';
 import type { PointsRepository as Points } from './points.repository.js';
 import type { PointsWriter as Writer } from '../writer/points-writer.service.js';
 import { mediumScope } from '../../../../test/support/medium.js';
+import { telemetryBatch } from '../../../../test/support/telemetry.js';
 
 // Medium test of the points repository against the real PostgreSQL (its own database): the
 // identity rule, rollups kept exactly by both write paths, and bucketed answers from rollups
@@ -42,8 +43,8 @@ scope.onTeardown(async () => {
   await db?.end();
 });
 
-function message(pointsOf: unknown[]): string {
-  return JSON.stringify({ org_id: 'org-1', received_at_us: 1_700_000_000_000_000, request: { points: pointsOf } });
+function message(pointsOf: unknown[]): TelemetryBatch {
+  return telemetryBatch('org-1', 1_700_000_000_000_000, pointsOf);
 }
 
 async function all<T>(rows: AsyncGenerator<T[]>): Promise<T[]> {
@@ -53,8 +54,8 @@ async function all<T>(rows: AsyncGenerator<T[]>): Promise<T[]> {
 }
 
 /** 12 minutes of one metric under two tag sets and a session, irregular times, some values not numbers. */
-function batches(): string[][] {
-  const made: string[][] = [];
+function batches(): TelemetryBatch[][] {
+  const made: TelemetryBatch[][] = [];
   for (let b = 0; b < 6; b++) {
     const pointsOf = [];
     for (let i = 0; i < 120; i++) {
@@ -80,7 +81,7 @@ describe('PointsRepository (real PostgreSQL)', () => {
   });
 
   it('stores each point once, in one series per tag set and session', async () => {
-    const expected = written.flat().reduce((n, m) => n + (JSON.parse(m) as { request: { points: unknown[] } }).request.points.length, 0);
+    const expected = written.flat().reduce((n, m) => n + pointCount(m.series), 0);
     expect(Number((await db.query('SELECT count(*) FROM points')).rows[0].count)).toBe(expected);
     const { rows } = await db.query(`SELECT session_id, tags::text FROM series ORDER BY 1, 2`);
     expect(rows).toEqual([

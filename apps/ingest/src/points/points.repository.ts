@@ -4,7 +4,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { DataSource } from 'typeorm';
-import { type Aggregate, hasTimescale, poolOf, type QueryPointsRequest, ROLLUP_SELECT } from '#common';
+import { type Aggregate, hasTimescale, pointCount, poolOf, type QueryPointsRequest, ROLLUP_SELECT, type SeriesPoints } from '#common';
 import type { PointRow } from '../query/point-format.js';
 import { ReadPool } from '../query/read-pool.js';
 import { cursorRows } from '../query/row-cursor.js';
@@ -47,15 +47,6 @@ const RAW_AS_ROLLUP = `SELECT time AS t, 1 AS n, (value_num IS NOT NULL)::int AS
 const ROLLUPS = `SELECT bucket AS t, n, n_num, sum_num, min_num, max_num, first_time, first_num, first_json, last_time, last_num, last_json
                    FROM points_1m WHERE series_id IN (SELECT id FROM picked)`;
 
-/** Points to write, column by column (index i of each array is one point). */
-export interface PointColumns {
-  seriesIds: number[];
-  timesUs: number[];
-  nums: Array<number | null>;
-  /** JSON text of a value that is not a number. */
-  jsons: Array<string | null>;
-}
-
 /**
  * The one owner of the points SQL: writing (binary COPY, the identity rule, rollups), reading by
  * range and bucket, a session's statistics and export, retention. Every service of the ingest
@@ -84,19 +75,24 @@ export class PointsRepository implements OnModuleInit {
   }
 
   /**
-   * Writes points in one transaction. Fast path: binary COPY straight into points. If that meets
+   * Writes runs of points (the series of run i is seriesIds[i]) in one transaction. Fast path: binary COPY straight into points. If that meets
    * a point already stored (a redelivered message, a re-sent point), it rolls back to a savepoint
    * and takes the careful path: COPY into a session-local staging table, then INSERT … ON
    * CONFLICT DO NOTHING, so every point is stored once. The 1-minute rollups of exactly the
    * points inserted are merged in the same transaction.
    */
-  async write(points: PointColumns): Promise<void> {
-    const { seriesIds, timesUs, nums, jsons } = points;
-    const encoder = new PointsCopyEncoder(seriesIds.length * 40 + 64);
+  async write(seriesIds: readonly number[], runs: readonly SeriesPoints[]): Promise<void> {
+    const encoder = new PointsCopyEncoder(pointCount(runs) * 40 + 64);
     const rollups = new RollupBuilder();
-    for (let i = 0; i < seriesIds.length; i++) {
-      encoder.add(seriesIds[i], timesUs[i], nums[i], jsons[i]);
-      rollups.add(seriesIds[i], timesUs[i], nums[i], jsons[i]);
+    for (let r = 0; r < runs.length; r++) {
+      const seriesId = seriesIds[r];
+      const { timesUs, nums, jsons } = runs[r];
+      for (let i = 0; i < timesUs.length; i++) {
+        const json = jsons === null ? null : jsons[i];
+        const num = json === null ? nums[i] : null;
+        encoder.add(seriesId, timesUs[i], num, json);
+        rollups.add(seriesId, timesUs[i], num, json);
+      }
     }
     const copy = encoder.finish();
     const client = await this.pool.connect();

@@ -2,8 +2,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import type pg from 'pg';
 import { DataSource } from 'typeorm';
-import { poolOf } from '#common';
-import { canonicalTags, type SeriesIdentity, seriesKey } from './series-key.js';
+import { canonicalTags, poolOf } from '#common';
+import { type SeriesIdentity, seriesKey } from './series-key.js';
 
 /**
  * Series ids held in memory per ingest instance; a miss costs one upsert of the batch's new

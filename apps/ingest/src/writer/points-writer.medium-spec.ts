@@ -1,13 +1,14 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
-import { openDatabase } from '#common';
+import { openDatabase, type TelemetryBatch } from '#common';
 import { isTransientFailure } from './failure.js';
 import { PointsWriter } from './points-writer.service.js';
 import { PointsRepository } from '../points/points.repository.js';
 import { SeriesRepository } from '../points/series.repository.js';
 import type { ReadPool } from '../query/read-pool.js';
 import { mediumScope } from '../../../../test/support/medium.js';
+import { telemetryBatch } from '../../../../test/support/telemetry.js';
 
 // Medium test against the real PostgreSQL: the writer's connection is cut in the middle of its
 // COPY (as a PostgreSQL restart cuts it). The batch must fail as a transient failure (the
@@ -28,20 +29,18 @@ scope.onTeardown(async () => {
   await admin?.end();
 });
 
-function messages(count: number, pointsEach: number): string[] {
+function messages(count: number, pointsEach: number): TelemetryBatch[] {
   return Array.from({ length: count }, (_, m) =>
-    JSON.stringify({
-      org_id: 'org-1',
-      received_at_us: 1_700_000_000_000_000,
-      request: {
-        points: Array.from({ length: pointsEach }, (_, p) => ({
-          metric: 'm',
-          value: m * pointsEach + p,
-          source_id: 'rig-1',
-          timestamp: 1_700_000_000 + m + p / 1000,
-        })),
-      },
-    }),
+    telemetryBatch(
+      'org-1',
+      1_700_000_000_000_000,
+      Array.from({ length: pointsEach }, (_, p) => ({
+        metric: 'm',
+        value: m * pointsEach + p,
+        source_id: 'rig-1',
+        timestamp: 1_700_000_000 + m + p / 1000,
+      })),
+    ),
   );
 }
 

@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
+import type { TelemetryBatch } from '#common';
 import { PointsRepository } from '../points/points.repository.js';
 import { SeriesRepository } from '../points/series.repository.js';
-import { addMessagePoints, ParsedPoints } from './point-rows.js';
+import { SeriesRuns } from './point-rows.js';
 
 /**
- * Writes telemetry messages: parses every message first (a bad one throws before anything is
- * written), resolves the series of their points (creating new ones, committed before the points
- * that use them), then stores all the points in one transaction.
+ * Writes decoded telemetry messages: resolves the series of their points (creating new ones,
+ * committed before the points that use them), then stores all the points in one transaction.
  */
 @Injectable()
 export class PointsWriter {
@@ -15,13 +15,14 @@ export class PointsWriter {
     private readonly points: PointsRepository,
   ) {}
 
-  async write(messages: Array<string | Uint8Array>): Promise<number> {
-    const parsed = new ParsedPoints();
-    for (const data of messages) addMessagePoints(data, parsed);
-    const seriesIds = await this.series.resolve(parsed.keys, (i) => parsed.identity(i));
-    await this.points.write({ seriesIds, timesUs: parsed.timesUs, nums: parsed.nums, jsons: parsed.jsons });
+  async write(messages: readonly TelemetryBatch[]): Promise<number> {
+    const runs = new SeriesRuns();
+    for (const message of messages) runs.add(message);
+    if (!runs.count) return 0;
+    const seriesIds = await this.series.resolve(runs.keys, (i) => runs.identity(i));
+    await this.points.write(seriesIds, runs.runs);
     // After the commit and outside it: the points are safe; this only keeps the fleet current.
     await this.series.markSeen();
-    return parsed.count;
+    return runs.count;
   }
 }

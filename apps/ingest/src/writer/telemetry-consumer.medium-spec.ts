@@ -34,8 +34,7 @@ scope.onTeardown(() => ingest?.close());
 const now = () => Math.floor(Date.now() / 1000);
 
 async function send(orgId: string, points: Record<string, unknown>[]): Promise<void> {
-  const rawBody = JSON.stringify({ points });
-  await publisher.publish(orgId, { rawBody, points: points as never, receivedAtUs: Date.now() * 1000 }, { correlationId: 'medium' });
+  await publisher.publish(orgId, { points: points as never, receivedAtUs: Date.now() * 1000 }, { correlationId: 'medium' });
 }
 
 async function stored(sourceId: string): Promise<{ metric: string; value_num: number | null; value_json: unknown; session_id: string }[]> {

@@ -4,7 +4,7 @@ import { headers } from '@nats-io/transport-node';
 import {
   BrokerConnection,
   CONSUMERS,
-  decodeTelemetry,
+  decodeTelemetryMessage,
   ENCODING_HEADER,
   ensureIngestConsumer,
   ensureTelemetryStreams,
@@ -13,6 +13,8 @@ import {
   scrapeGauge,
   STREAMS,
   SUBJECTS,
+  type TelemetryBatch,
+  TelemetryDecodeError,
 } from '#common';
 import { IngestConfig } from '../config.js';
 import { isTransientFailure } from './failure.js';
@@ -203,6 +205,8 @@ export class TelemetryConsumer implements OnApplicationBootstrap, BeforeApplicat
       const h = headers();
       h.set(HEADERS.deadLetterReason, reason.slice(0, 1024));
       h.set('Plexus-Original-Subject', msg.subject);
+      const encoding = msg.headers?.get(ENCODING_HEADER);
+      if (encoding) h.set(ENCODING_HEADER, encoding);
       const correlationId = msg.headers?.get(HEADERS.correlationId);
       if (correlationId) h.set(HEADERS.correlationId, correlationId);
       await this.js.publish(SUBJECTS.telemetry.deadLetter, msg.data, { headers: h });
@@ -228,11 +232,12 @@ function correlationIds(batch: JsMsg[]): string[] {
   return batch.map((msg) => msg.headers?.get(HEADERS.correlationId) ?? 'unknown');
 }
 
-async function decode(msg: JsMsg): Promise<string> {
+async function decode(msg: JsMsg): Promise<TelemetryBatch> {
   try {
-    return await decodeTelemetry(msg.data, msg.headers?.get(ENCODING_HEADER));
+    return await decodeTelemetryMessage(msg.data, msg.headers?.get(ENCODING_HEADER));
   } catch (error) {
-    throw new PoisonMessageError(`message cannot be decoded: ${(error as Error).message}`);
+    const reason = (error as Error).message;
+    throw new PoisonMessageError(error instanceof TelemetryDecodeError ? reason : `message cannot be decoded: ${reason}`);
   }
 }
 

@@ -32,7 +32,7 @@ export class Recorder {
     try {
       await this.publisher.publish(
         device.orgId,
-        { rawBody: JSON.stringify({ points }), points, receivedAtUs: Date.now() * 1000 },
+        { points, receivedAtUs: Date.now() * 1000 },
         { correlationId: `${device.sourceId}:${device.socket.id}` },
       );
       return undefined;

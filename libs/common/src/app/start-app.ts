@@ -26,8 +26,6 @@ export interface StartAppOptions {
   bodyLimit?: number;
   /** Timeouts and JSON depth; defaults in HTTP_LIMIT_DEFAULTS. */
   httpLimits?: HttpLimits;
-  /** Keep each request's raw body (`request.rawBody`), for forwarding without re-serialising. */
-  rawBody?: boolean;
   /** Listen for NATS request/reply and events through @nestjs/microservices. */
   microservice?: boolean;
   /** Proxies (IPs/CIDRs) whose X-Forwarded-For sets `request.ip`; empty or absent: the socket's address. */
@@ -57,7 +55,6 @@ export async function startApp(options: StartAppOptions): Promise<INestApplicati
       logLevels: LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(options.config.logLevel) + 1),
     }),
     abortOnError: false,
-    rawBody: options.rawBody ?? false,
   });
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
   app.useBodyParser('application/json', { bodyLimit }, depthBoundedJsonParser(fastify, httpLimits.maxJsonDepth));

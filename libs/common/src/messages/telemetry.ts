@@ -9,7 +9,8 @@ export interface IncomingPoint {
 }
 
 /**
- * One JetStream message on `SUBJECTS.telemetry.forOrg(org)`: one accepted request.
+ * The JSON form of a JetStream message on `SUBJECTS.telemetry.forOrg(org)` (one accepted request)
+ * that versions before the binary form (telemetry/telemetry-batch.ts) published; still read.
  * `received_at_us` fixes the time of points sent without a timestamp, so a redelivered
  * message yields exactly the same rows.
  */

@@ -1,41 +1,179 @@
-import { randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from '@jest/globals';
-import { decodeTelemetry, encodeTelemetry } from './telemetry-envelope.js';
+import type { IncomingPoint } from '../messages/telemetry.js';
+import { pointCount, type SeriesPoints } from './series-points.js';
+import { BATCH_MAGIC, decodeTelemetryBatch, TelemetryDecodeError } from './telemetry-batch.js';
+import { decodeTelemetryMessage, encodeTelemetry } from './telemetry-envelope.js';
 
-const points = (n: number, size: number) =>
-  Array.from({ length: n }, (_, i) => ({ metric: 'm', value: randomBytes(size).toString('hex'), timestamp: i, source_id: 's' }));
+const RECEIVED_AT_US = 1_700_000_000_000_000;
+const MIB = 1024 * 1024;
 
-async function roundTrip(parts: Awaited<ReturnType<typeof encodeTelemetry>>) {
-  return Promise.all(
-    parts.map(async (part) =>
-      JSON.parse(await decodeTelemetry(typeof part.body === 'string' ? Buffer.from(part.body) : part.body, part.gzip ? 'gzip' : undefined)),
-    ),
-  );
+function plain(series: SeriesPoints[]) {
+  return series.map((s) => ({ ...s, timesUs: Array.from(s.timesUs), nums: Array.from(s.nums) }));
 }
 
-describe('encodeTelemetry', () => {
-  it('forwards a small request as one message holding the raw body untouched', async () => {
-    const raw = '{ "points": [ {"metric":"m","value":1,"source_id":"s"} ], "extra": true }';
-    const parts = await encodeTelemetry('org', 42, raw, [{ metric: 'm', value: 1, source_id: 's' }], 1024 * 1024);
-    expect(parts).toEqual([{ body: `{"org_id":"org","received_at_us":42,"request":${raw}}`, gzip: false }]);
-  });
+const mixed: IncomingPoint[] = [
+  { metric: 'temp', value: 21.5, source_id: 'rig-1', timestamp: 1_700_000_000.25, tags: { room: 'a', rack: 2 }, session_id: 'run-1' },
+  { metric: 'state', value: 'open ✓', source_id: 'rig-1' },
+  { metric: 'temp', value: -0.125, source_id: 'rig-1', timestamp: 1_700_000_001_000, tags: { rack: 2, room: 'a' }, session_id: 'run-1' },
+  { metric: 'cfg', value: { nested: [1, { deep: true }], s: '"quoted"\\' }, source_id: 'rig-2', timestamp: 5 },
+  { metric: 'list', value: [1, 'two', null], source_id: 'rig-2', timestamp: 0 },
+  { metric: 'flag', value: false, source_id: 'rig-2', timestamp: 9_999_999_999 },
+];
 
-  it('compresses a request over the max payload when that is enough', async () => {
-    const body = { points: Array.from({ length: 2000 }, () => ({ metric: 'm', value: 'x'.repeat(100), source_id: 's' })) };
-    const raw = JSON.stringify(body);
-    const parts = await encodeTelemetry('org', 42, raw, body.points, 64 * 1024);
+describe('encodeTelemetry → decodeTelemetryMessage', () => {
+  it('carries every point of every value type, by series, with its time, org and received_at_us', async () => {
+    const parts = encodeTelemetry('org-ä', RECEIVED_AT_US, mixed, MIB);
     expect(parts).toHaveLength(1);
-    expect(parts[0].gzip).toBe(true);
-    expect((await roundTrip(parts))[0]).toEqual({ org_id: 'org', received_at_us: 42, request: body });
+    expect(parts[0].subarray(0, 4)).toEqual(BATCH_MAGIC);
+    const batch = await decodeTelemetryMessage(parts[0], 'plexus-batch-1');
+    expect(batch.orgId).toBe('org-ä');
+    expect(batch.receivedAtUs).toBe(RECEIVED_AT_US);
+    expect(plain(batch.series)).toEqual([
+      {
+        sourceId: 'rig-1',
+        metric: 'temp',
+        sessionId: 'run-1',
+        tags: '{"rack":2,"room":"a"}',
+        timesUs: [1_700_000_000_250_000, 1_700_000_001_000_000],
+        nums: [21.5, -0.125],
+        jsons: null,
+      },
+      { sourceId: 'rig-1', metric: 'state', sessionId: '', tags: '', timesUs: [RECEIVED_AT_US], nums: [NaN], jsons: ['"open ✓"'] },
+      {
+        sourceId: 'rig-2',
+        metric: 'cfg',
+        sessionId: '',
+        tags: '',
+        timesUs: [5_000_000],
+        nums: [NaN],
+        jsons: ['{"nested":[1,{"deep":true}],"s":"\\"quoted\\"\\\\"}'],
+      },
+      { sourceId: 'rig-2', metric: 'list', sessionId: '', tags: '', timesUs: [0], nums: [NaN], jsons: ['[1,"two",null]'] },
+      { sourceId: 'rig-2', metric: 'flag', sessionId: '', tags: '', timesUs: [9_999_999_999_000_000], nums: [NaN], jsons: ['false'] },
+    ]);
   });
 
-  it('splits an incompressible request by points, every part within the limit and sharing received_at_us', async () => {
-    const all = points(400, 200);
-    const parts = await encodeTelemetry('org', 7, JSON.stringify({ points: all }), all, 64 * 1024);
-    expect(parts.length).toBeGreaterThan(1);
-    for (const part of parts) expect(Buffer.byteLength(part.body)).toBeLessThanOrEqual(64 * 1024 - 4 * 1024);
-    const decoded = await roundTrip(parts);
-    expect(decoded.every((message) => message.received_at_us === 7 && message.org_id === 'org')).toBe(true);
-    expect(decoded.flatMap((message) => message.request.points)).toEqual(all);
+  it('splits a request past the max payload between series and between points, every part within it and complete', async () => {
+    const points: IncomingPoint[] = Array.from({ length: 3000 }, (_, i) => ({
+      metric: `m${i % 3}`,
+      value: i % 2 ? i : `${i}:${'x'.repeat(100)}`,
+      source_id: 'rig',
+      timestamp: 1_700_000_000 + i,
+    }));
+    const parts = encodeTelemetry('org', 7, points, 64 * 1024);
+    expect(parts.length).toBeGreaterThanOrEqual(4);
+    for (const part of parts) expect(part.length).toBeLessThanOrEqual(60 * 1024);
+    const batches = await Promise.all(parts.map((part) => decodeTelemetryMessage(part, undefined)));
+    expect(batches.every((b) => b.orgId === 'org' && b.receivedAtUs === 7)).toBe(true);
+    expect(batches.reduce((n, b) => n + pointCount(b.series), 0)).toBe(3000);
+    const values = new Map<string, number[]>();
+    for (const s of batches.flatMap((b) => b.series)) values.set(s.metric, [...(values.get(s.metric) ?? []), ...Array.from(s.timesUs)]);
+    for (const [metric, times] of values) {
+      expect(times).toEqual(points.filter((p) => p.metric === metric).map((p) => (p.timestamp as number) * 1e6));
+    }
+  });
+
+  it('refuses a single point that cannot fit in a message', () => {
+    expect(() => encodeTelemetry('org', 7, [{ metric: 'm', value: 'x'.repeat(70_000), source_id: 's' }], 64 * 1024)).toThrow(
+      'a single point does not fit in a broker message',
+    );
+  });
+
+  it('reads the JSON messages of earlier versions, plain and gzip-compressed, as the same series', async () => {
+    const json = JSON.stringify({ org_id: 'org-ä', received_at_us: RECEIVED_AT_US, request: { points: mixed } });
+    const binary = await decodeTelemetryMessage(encodeTelemetry('org-ä', RECEIVED_AT_US, mixed, MIB)[0], undefined);
+    expect(plain((await decodeTelemetryMessage(Buffer.from(json), undefined)).series)).toEqual(plain(binary.series));
+    expect(plain((await decodeTelemetryMessage(gzipSync(json), 'gzip')).series)).toEqual(plain(binary.series));
+  });
+});
+
+describe('decodeTelemetryMessage refuses what the gateway would not have sent (TelemetryDecodeError)', () => {
+  const good = encodeTelemetry('org', RECEIVED_AT_US, [{ metric: 'temp', value: 1.5, source_id: 'rig', tags: { a: 'b' } }], MIB)[0];
+  // Offsets in `good`: magic 0–3, received_at 4–11, org length 12–13, "org" 14–16, series count 17–20,
+  // source length 21–22, "rig" 23–25, metric length 26–27, "temp" 28–31, session length 32–33,
+  // tags length 34–37, '{"a":"b"}' 38–46, point count 47–50, time 51–58, kind 59, value 60–67.
+  const patched = (at: number, bytes: number[] | Buffer) => {
+    const copy = Buffer.from(good);
+    Buffer.from(bytes).copy(copy, at);
+    return copy;
+  };
+  const f64 = (value: number) => {
+    const b = Buffer.alloc(8);
+    b.writeDoubleLE(value);
+    return b;
+  };
+
+  it('decodes the unpatched message (the offsets below are right)', () => {
+    expect(good.length).toBe(68);
+    expect(plain(decodeTelemetryBatch(good).series)).toEqual([
+      { sourceId: 'rig', metric: 'temp', sessionId: '', tags: '{"a":"b"}', timesUs: [RECEIVED_AT_US], nums: [1.5], jsons: null },
+    ]);
+  });
+
+  it.each<[string, Buffer, RegExp]>([
+    ['an empty message', Buffer.alloc(0), /not JSON/],
+    ['a message cut short', good.subarray(0, 60), /ends early|more points than the message holds/],
+    ['bytes after the last series', Buffer.concat([good, Buffer.from([0])]), /1 bytes after the last series/],
+    ['a length past the end', patched(34, [0xff, 0xff, 0xff, 0x7f]), /ends early/],
+    ['a point count past the end', patched(47, [0xff, 0xff, 0xff, 0xff]), /more points than the message holds/],
+    ['a series count past the end', patched(17, [2, 0, 0, 0]), /ends early/],
+    ['NaN received_at', patched(4, f64(NaN)), /received_at_us/],
+    ['a negative time', patched(51, f64(-1)), /time is not/],
+    ['a fractional time', patched(51, f64(1.5)), /time is not/],
+    ['a time past year 9999', patched(51, f64(1e19)), /time is not/],
+    ['an infinite value', patched(60, f64(Infinity)), /not a finite number/],
+    ['NaN as a value', patched(60, f64(NaN)), /not a finite number/],
+    ['an unknown value kind', patched(59, [7]), /unknown value kind 7/],
+    ['invalid UTF-8 in a metric', patched(28, [0xc3, 0x28, 0x80, 0xff]), /metric is not valid UTF-8/],
+    ['a lone surrogate (CESU) in a source id', patched(23, [0xed, 0xa0, 0x80]), /source_id is not valid UTF-8/],
+    ['NUL in a metric', patched(28, [0x74, 0, 0x6d, 0x70]), /metric must/],
+    ['a control character in a metric', patched(28, [0x74, 0x1b, 0x6d, 0x70]), /metric must hold printable/],
+    ['a source id the contract refuses', patched(23, [0x2d, 0x2e, 0x2e]), /source_id must/],
+    ['tags that are not JSON', patched(38, Buffer.from('{"a":"b"]')), /tags is not JSON/],
+    ['tags that are a list', patched(38, Buffer.from('["a","b"]')), /tags must be object/],
+    ['tags with a nested value', patched(38, Buffer.from('{"a":[1]}')), /tags\.a must be/],
+    ['an empty org id', patched(12, [0, 0]), /./],
+  ])('%s', async (_what, data, message) => {
+    const error = await decodeTelemetryMessage(data, undefined).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TelemetryDecodeError);
+    expect((error as Error).message).toMatch(message);
+  });
+
+  it('refuses every prefix of a message', async () => {
+    for (let length = 0; length < good.length; length++) {
+      await expect(decodeTelemetryMessage(good.subarray(0, length), undefined)).rejects.toBeInstanceOf(TelemetryDecodeError);
+    }
+  });
+
+  it.each<[string, string]>([
+    ['null as a JSON value', 'null'],
+    ['a JSON value with NUL', '"a\\u0000b"'],
+    ['a JSON value with a lone surrogate', '"\\ud800"'],
+    ['a JSON value that is not JSON', '{"a":'],
+  ])('refuses %s', async (_what, json) => {
+    const text = Buffer.from(json);
+    const message = Buffer.concat([good.subarray(0, 59), Buffer.from([1]), Buffer.alloc(4), text]);
+    message.writeUInt32LE(text.length, 60);
+    await expect(decodeTelemetryMessage(message, undefined)).rejects.toBeInstanceOf(TelemetryDecodeError);
+  });
+
+  it.each<[string, string | Buffer, string | undefined]>([
+    ['text that is not JSON', '{not json', undefined],
+    ['gzip that is not gzip', 'plain', 'gzip'],
+    ['JSON null', 'null', undefined],
+    [
+      'a message without org_id',
+      JSON.stringify({ received_at_us: 1, request: { points: [{ metric: 'm', value: 1, source_id: 's' }] } }),
+      undefined,
+    ],
+    ['a fractional received_at_us', JSON.stringify({ org_id: 'o', received_at_us: 1.5, request: { points: [] } }), undefined],
+    [
+      'an invalid point',
+      JSON.stringify({ org_id: 'o', received_at_us: 1, request: { points: [{ metric: 'm', value: null, source_id: 's' }] } }),
+      undefined,
+    ],
+  ])('refuses a JSON message: %s', async (_what, data, encoding) => {
+    await expect(decodeTelemetryMessage(Buffer.from(data), encoding)).rejects.toBeInstanceOf(TelemetryDecodeError);
   });
 });

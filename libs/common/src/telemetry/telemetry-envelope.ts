@@ -1,58 +1,51 @@
 import { promisify } from 'node:util';
-import { gunzip as gunzipCallback, gzip as gzipCallback } from 'node:zlib';
-import type { IncomingPoint } from '../messages/telemetry.js';
+import { gunzip as gunzipCallback } from 'node:zlib';
+import type { IncomingPoint, TelemetryMessage } from '../messages/telemetry.js';
+import { validateIngestBody } from './ingest-schema.js';
+import { groupBySeries } from './series-points.js';
+import { BATCH_MAGIC, decodeTelemetryBatch, encodeTelemetryBatch, type TelemetryBatch, TelemetryDecodeError } from './telemetry-batch.js';
 
-const gzip = promisify(gzipCallback);
 const gunzip = promisify(gunzipCallback);
 
-/** Header on a telemetry message whose body is gzip-compressed. */
+/** Header naming how a telemetry message's body is encoded (telemetry-batch.ts; 'gzip' on JSON messages of earlier versions). */
 export const ENCODING_HEADER = 'Plexus-Encoding';
 /** Room left in a NATS message for headers and the subject. */
 const HEADROOM = 4 * 1024;
 
-export interface TelemetryPart {
-  body: Uint8Array | string;
-  gzip: boolean;
-}
-
-function envelope(orgId: string, receivedAtUs: number, requestJson: string): string {
-  return `{"org_id":${JSON.stringify(orgId)},"received_at_us":${receivedAtUs},"request":${requestJson}}`;
-}
-
-async function fit(text: string, maxBytes: number): Promise<TelemetryPart | undefined> {
-  if (Buffer.byteLength(text) <= maxBytes) return { body: text, gzip: false };
-  const compressed = await gzip(text, { level: 1 });
-  return compressed.length <= maxBytes ? { body: compressed, gzip: true } : undefined;
+/**
+ * One accepted request as JetStream message bodies in the binary form (telemetry-batch.ts),
+ * each within the broker's max payload (1 MiB by default, while a request may be 5 MiB).
+ */
+export function encodeTelemetry(orgId: string, receivedAtUs: number, points: readonly IncomingPoint[], maxPayloadBytes: number): Buffer[] {
+  return encodeTelemetryBatch(orgId, receivedAtUs, groupBySeries(points, receivedAtUs), maxPayloadBytes - HEADROOM);
 }
 
 /**
- * One accepted request as JetStream message bodies, each within the broker's max payload
- * (1 MiB by default, while a request may be 5 MiB). Usually one message holding the raw
- * body untouched; a large one is gzip-compressed; one still too large is split by points,
- * every part carrying the same `received_at_us`.
+ * A telemetry message as points by series, whichever way it was encoded: the binary form, or
+ * the JSON envelope `{org_id, received_at_us, request}` (gzip-compressed when large) that earlier
+ * versions published, so messages still in the stream after an upgrade are stored all the same.
+ * Everything is checked as the gateway checks it; a message that fails throws TelemetryDecodeError.
  */
-export async function encodeTelemetry(
-  orgId: string,
-  receivedAtUs: number,
-  rawBody: string,
-  points: IncomingPoint[],
-  maxPayloadBytes: number,
-): Promise<TelemetryPart[]> {
-  const maxBytes = maxPayloadBytes - HEADROOM;
-  const whole = await fit(envelope(orgId, receivedAtUs, rawBody), maxBytes);
-  if (whole) return [whole];
-  const split = async (slice: IncomingPoint[]): Promise<TelemetryPart[]> => {
-    const part = await fit(envelope(orgId, receivedAtUs, JSON.stringify({ points: slice })), maxBytes);
-    if (part) return [part];
-    if (slice.length === 1) throw new Error('a single point does not fit in a broker message');
-    const half = Math.ceil(slice.length / 2);
-    return [...(await split(slice.slice(0, half))), ...(await split(slice.slice(half)))];
-  };
-  return split(points);
-}
-
-/** The JSON text of a telemetry message, whichever way it was encoded. */
-export async function decodeTelemetry(data: Uint8Array, encoding: string | undefined): Promise<string> {
-  const bytes = encoding === 'gzip' ? await gunzip(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return bytes.toString('utf8');
+export async function decodeTelemetryMessage(data: Uint8Array, encoding: string | undefined): Promise<TelemetryBatch> {
+  if (encoding !== 'gzip' && data.length >= 4 && BATCH_MAGIC.equals(data.subarray(0, 4))) return decodeTelemetryBatch(data);
+  let text: string;
+  try {
+    const bytes = encoding === 'gzip' ? await gunzip(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    text = bytes.toString('utf8');
+  } catch (error) {
+    throw new TelemetryDecodeError(`message cannot be decompressed: ${(error as Error).message}`);
+  }
+  let message: TelemetryMessage;
+  try {
+    message = JSON.parse(text) as TelemetryMessage;
+  } catch (error) {
+    throw new TelemetryDecodeError(`message is not JSON: ${(error as Error).message}`);
+  }
+  const orgId = message?.org_id;
+  if (typeof orgId !== 'string' || !orgId || !Number.isSafeInteger(message.received_at_us) || message.received_at_us < 0) {
+    throw new TelemetryDecodeError('message lacks org_id or received_at_us');
+  }
+  const checked = validateIngestBody(message.request);
+  if (!checked.ok) throw new TelemetryDecodeError(`invalid points: ${checked.detail.message}`);
+  return { orgId, receivedAtUs: message.received_at_us, series: groupBySeries(checked.points, message.received_at_us) };
 }

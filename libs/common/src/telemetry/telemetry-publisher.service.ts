@@ -7,6 +7,7 @@ import type { IncomingPoint } from '../messages/telemetry.js';
 import { BrokerConnection } from '../nats/connection.js';
 import { ensureTelemetryStreams } from '../nats/streams.js';
 import { HEADERS, SUBJECTS } from '../subjects.js';
+import { BATCH_ENCODING } from './telemetry-batch.js';
 import { ENCODING_HEADER, encodeTelemetry } from './telemetry-envelope.js';
 
 /**
@@ -28,19 +29,25 @@ export class TelemetryPublisher implements OnModuleInit {
   }
 
   /**
-   * Stores one accepted request in JetStream: usually one message, more (sharing an id prefix)
-   * when it exceeds the broker's max payload. Resolves when every part is stored.
+   * Stores one accepted request in JetStream in the binary form (telemetry-batch.ts): usually one
+   * message, more (sharing an id prefix) when it exceeds the broker's max payload. Resolves when
+   * every part is stored.
    */
   async publish(
     orgId: string,
-    request: { rawBody: string; points: IncomingPoint[]; receivedAtUs: number },
+    request: { points: readonly IncomingPoint[]; receivedAtUs: number },
     options: { idempotencyKey?: string; correlationId: string },
   ): Promise<void> {
     if (!this.broker.isConnected) {
       throw new DomainError('SERVICE_UNAVAILABLE', 'the message broker is unreachable; nothing was accepted, retry later');
     }
     const maxPayload = this.broker.nc.info?.max_payload ?? 1024 * 1024;
-    const parts = await encodeTelemetry(orgId, request.receivedAtUs, request.rawBody, request.points, maxPayload);
+    let parts: Buffer[];
+    try {
+      parts = encodeTelemetry(orgId, request.receivedAtUs, request.points, maxPayload);
+    } catch (error) {
+      throw new DomainError('PAYLOAD_TOO_LARGE', `${(error as Error).message}; send it in smaller requests`);
+    }
     // Scoped by org: two orgs may well pick the same key.
     const messageId = options.idempotencyKey ? `${orgId}:${options.idempotencyKey}` : undefined;
     try {
@@ -48,9 +55,9 @@ export class TelemetryPublisher implements OnModuleInit {
         parts.map((part, index) => {
           const h = headers();
           h.set(HEADERS.correlationId, options.correlationId);
-          if (part.gzip) h.set(ENCODING_HEADER, 'gzip');
+          h.set(ENCODING_HEADER, BATCH_ENCODING);
           const msgID = messageId && (parts.length === 1 ? messageId : `${messageId}:${index + 1}/${parts.length}`);
-          return this.js.publish(SUBJECTS.telemetry.forOrg(orgId), part.body, {
+          return this.js.publish(SUBJECTS.telemetry.forOrg(orgId), part, {
             headers: h,
             ...(msgID ? { msgID } : {}),
             timeout: this.config.publishTimeoutMs,

@@ -21,6 +21,15 @@ describe('jsonNestsDeeperThan', () => {
     expect(jsonNestsDeeperThan(Buffer.from(JSON.stringify(['é[[[', { 'k[': '{{' }])), 2)).toBe(false);
   });
 
+  it('ends a string at a quote after an even run of backslashes, not after an odd one', () => {
+    // "a\\" ends the string: the brackets after it count.
+    expect(jsonNestsDeeperThan('["a\\\\",[[1]]]', 2)).toBe(true);
+    // "a\\\"[[" does not end at the escaped quote: the brackets are inside the string.
+    expect(jsonNestsDeeperThan('["a\\\\\\"[[",1]', 1)).toBe(false);
+    // An unterminated string hides nothing: the parser refuses it.
+    expect(jsonNestsDeeperThan('["[[[[', 1)).toBe(false);
+  });
+
   it('is flat for siblings however many', () => {
     expect(jsonNestsDeeperThan(`[${'[],'.repeat(100_000)}[]]`, 2)).toBe(false);
   });
