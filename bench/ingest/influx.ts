@@ -90,6 +90,10 @@ export class InfluxPeer {
     private readonly exited: Promise<unknown>,
   ) {}
 
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   static async start(binary: string, timeoutMs = 30_000): Promise<InfluxPeer> {
     const { stdout } = await run(binary, ['version']);
     const version = stdout.trim();

@@ -26,6 +26,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { findInfluxd, InfluxPeer } from './influx.js';
+import { perPoint, ProcessCpu } from './process-cpu.js';
 import { Platform } from './platform.js';
 import {
   binaryCopyChunks,
@@ -52,6 +53,23 @@ interface Timing {
   acceptedSeconds: number;
   /** First request → every point counted where it is stored. */
   seconds: number;
+  /** CPU microseconds per point, by process, over the same span. */
+  cpu: Map<string, number>;
+}
+
+/** Who does the work, in the order printed: what each side runs, and the load generator (this process). */
+const PLEXUS_PROCESSES = ['gateway', 'ingest', 'nats-server', 'PostgreSQL', 'bench'];
+const INFLUX_PROCESSES = ['influxd', 'bench'];
+
+/** Labels for ProcessCpu: the given app processes by pid, the machine's nats-server and PostgreSQL by name, this process. */
+function labelling(pids: Map<number, string>): ProcessCpu {
+  return new ProcessCpu((pid, commandLine) => {
+    if (pids.has(pid)) return pids.get(pid);
+    if (pid === process.pid) return 'bench';
+    if (/(^|\/)nats-server /.test(commandLine)) return 'nats-server';
+    if (/^postgres(:| )|\/bin\/postgres /.test(commandLine)) return 'PostgreSQL';
+    return undefined;
+  });
 }
 
 interface Prepared {
@@ -92,11 +110,13 @@ async function drive(
   target: { url: URL; headers: Record<string, string>; okStatus: number },
   total: number,
   stored: () => Promise<number>,
+  cpu: { processes: ProcessCpu; order: string[] },
 ): Promise<Timing> {
   const agent = new Agent({ keepAlive: true, maxSockets: clients });
   // Encoded before the clock starts: the load generator shares the 2 cores with what it measures.
   const payloads = bodies.map((body) => Buffer.from(body));
   let next = 0;
+  const cpuBefore = cpu.processes.read();
   const started = process.hrtime.bigint();
   const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
   try {
@@ -117,7 +137,8 @@ async function drive(
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
     if (seen > total) throw new Error(`${seen} points stored, ${total} sent: the count is not of this scenario alone`);
-    return { acceptedSeconds, seconds: elapsed() };
+    const seconds = elapsed();
+    return { acceptedSeconds, seconds, cpu: perPoint(cpuBefore, cpu.processes.read(), total, cpu.order) };
   } finally {
     agent.destroy();
   }
@@ -184,7 +205,12 @@ function drivePlexus(platform: Platform, scenario: Scenario, bodies: string[], t
         headers: { 'content-type': 'application/json', 'x-api-key': platform.adminKey },
         okStatus: 200,
       };
-  return drive(bodies, scenario.clients, target, total, stored);
+  const pids = new Map<number, string>();
+  for (const app of ['gateway', 'ingest', 'pairing']) {
+    const pid = platform.pidOf(app);
+    if (pid !== undefined) pids.set(pid, app === 'pairing' ? 'gateway' : app);
+  }
+  return drive(bodies, scenario.clients, target, total, stored, { processes: labelling(pids), order: PLEXUS_PROCESSES });
 }
 
 async function driveInflux(influx: InfluxPeer, scenario: Scenario, bodies: string[], total: number): Promise<Timing> {
@@ -197,7 +223,8 @@ async function driveInflux(influx: InfluxPeer, scenario: Scenario, bodies: strin
     const byTime = await influx.countByTime(db, chunkFromMs, chunkToMs, CHUNK);
     return new Map([...byTime].map(([timeMs, n]) => [(timeMs - fromMs) / CHUNK, n]));
   });
-  return drive(bodies, scenario.clients, target, total, () => counter.stored());
+  const pids = new Map<number, string>(influx.pid === undefined ? [] : [[influx.pid, 'influxd']]);
+  return drive(bodies, scenario.clients, target, total, () => counter.stored(), { processes: labelling(pids), order: INFLUX_PROCESSES });
 }
 
 /** Raw binary COPY of the scenario's rows into an empty scratch table shaped like v2's `points`; answers seconds. */
@@ -318,4 +345,22 @@ for (const { prepared: p, plexus, plexusLineProtocol, influx, copySeconds } of r
       `${influxRate === undefined || !influx ? '—' : `${fmt(influxRate)} (${influx.acceptedSeconds.toFixed(2)} s)`} | ` +
       `${influxRate === undefined ? '—' : (plexusRate / influxRate).toFixed(2)} | ${fmt(copyRate)} | ${(plexusRate / copyRate).toFixed(2)} |`,
   );
+}
+
+const cpuCells = (timing: Timing | undefined) => {
+  if (!timing) return '—';
+  const parts = [...timing.cpu.values()];
+  return `${parts.map((us) => us.toFixed(2)).join(' · ')} = **${parts.reduce((a, b) => a + b, 0).toFixed(2)}**`;
+};
+if (new ProcessCpu(() => undefined).available) {
+  console.log(
+    `\nCPU per point over the same spans (µs, user + system, from /proc). Plexus: ${PLEXUS_PROCESSES.join(' · ')} ` +
+      '(gateway includes pairing; nats-server and PostgreSQL are every such process on the machine, the bench is the load generator ' +
+      `and the "all stored?" polling). InfluxDB: ${INFLUX_PROCESSES.join(' · ')}.\n`,
+  );
+  console.log('| scenario | Plexus JSON | Plexus, line protocol | InfluxDB |');
+  console.log('|---|---|---|---|');
+  for (const { prepared: p, plexus, plexusLineProtocol, influx } of rows) {
+    console.log(`| ${scenarioName(p.scenario)} | ${cpuCells(plexus)} | ${cpuCells(plexusLineProtocol)} | ${cpuCells(influx)} |`);
+  }
 }

@@ -122,6 +122,11 @@ export class Platform {
     await waitUntilReady(spawned, port, 60_000);
   }
 
+  /** The process id of an app (or labelled copy) started here, while it runs. */
+  pidOf(app: AppName | string): number | undefined {
+    return this.running.get(app)?.child.pid;
+  }
+
   /** Whether an app (or labelled copy) started here is still running. */
   alive(app: AppName | string): boolean {
     const spawned = this.running.get(app);
