@@ -38,8 +38,9 @@ const WARN_EVERY_MS = 10_000;
  * expired messages silently — a delete marker for an expired key needs per-message TTLs, 2.11 —
  * so every instance watches both buckets and judges for itself: an instance whose key was not
  * renewed within the lease, as seen here, is dead, and each instance tells its own browsers that
- * the dead one's devices are offline (so each browser hears it once), then deletes those leases
- * (conditionally: only if no one wrote them since). An instance that has not seen its own
+ * the dead one's devices are offline (so each browser hears it once), then purges those leases
+ * (conditionally: only if no one wrote them since); an instance that sees such a purge before
+ * judging for itself tells its browsers then. An instance that has not seen its own
  * renewals lately is cut off and judges no one. One renewal per instance, not per device, keeps
  * the cost flat in the number of devices.
  */
@@ -57,6 +58,7 @@ export class PresenceLease implements OnModuleInit, OnModuleDestroy {
   private renewTimer?: NodeJS.Timeout;
   private sweepTimer?: NodeJS.Timeout;
   private renewing = false;
+  private watchedSince = 0;
   private stopped = false;
   private lastWarning = 0;
 
@@ -67,14 +69,14 @@ export class PresenceLease implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    const nc = this.broker.nc;
-    // Memory storage: a lease is worth nothing after a NATS restart (every socket reconnects anyway).
-    const options = { history: 1, storage: StorageType.Memory, replicas: this.config.streamReplicas };
-    this.instances = await openBucket(nc, BUCKETS.presenceInstances, { ...options, ttl: this.config.presenceLeaseMs });
-    this.devices = await openBucket(nc, BUCKETS.presenceDevices, options);
+    await this.openBuckets();
     await this.renew();
-    await this.watch(this.instances, (entry) => this.onInstanceEntry(entry));
-    await this.watch(this.devices, (entry) => this.onDeviceEntry(entry));
+    await this.watch(BUCKETS.presenceInstances, (entry) => this.onInstanceEntry(entry));
+    await this.watch(
+      BUCKETS.presenceDevices,
+      (entry) => this.onDeviceEntry(entry),
+      () => this.leases.clear(),
+    );
     this.renewTimer = setInterval(
       guarded('presence renewal', () => this.renew()),
       this.config.presenceRenewMs,
@@ -135,13 +137,27 @@ export class PresenceLease implements OnModuleInit, OnModuleDestroy {
     );
   }
 
+  /** Memory storage: a lease is worth nothing after a NATS restart (every socket reconnects anyway). */
+  private async openBuckets(): Promise<void> {
+    const nc = this.broker.nc;
+    const options = { history: 1, storage: StorageType.Memory, replicas: this.config.streamReplicas };
+    this.instances = await openBucket(nc, BUCKETS.presenceInstances, { ...options, ttl: this.config.presenceLeaseMs });
+    this.devices = await openBucket(nc, BUCKETS.presenceDevices, options);
+  }
+
   private async renew(): Promise<void> {
     if (this.renewing || !this.instances) return;
     this.renewing = true;
     try {
       await this.instances.put(this.config.instanceId, JSON.stringify({ renewed_at: new Date().toISOString() }));
+      this.checkWatches();
     } catch (error) {
       this.warn(`could not renew the presence lease: ${(error as Error).message}`);
+      // A restarted NATS has lost the memory buckets: made again, and every lease held here written again.
+      await this.openBuckets().then(
+        () => this.held.forEach((held) => (held.revision = 0)),
+        () => undefined,
+      );
     } finally {
       this.renewing = false;
     }
@@ -149,9 +165,27 @@ export class PresenceLease implements OnModuleInit, OnModuleDestroy {
     for (const [key, held] of this.held) if (!held.revision) this.write(key, held);
   }
 
-  private async watch(kv: KV, onEntry: (entry: KvWatchEntry) => void): Promise<void> {
+  /**
+   * Renewals are stored but not seen coming back: the watches are stuck (after a NATS restart the
+   * watch of a bucket made again waits for sequence numbers the new stream has not reached). They
+   * are stopped, and so started again.
+   */
+  private checkWatches(): void {
+    const now = Date.now();
+    const lease = this.config.presenceLeaseMs;
+    if (now - this.ownRenewalSeenAt <= lease || now - this.watchedSince <= lease || !this.watchers.length) return;
+    this.warn('this instance does not see its own renewals: watching the presence buckets again');
+    this.watchedSince = now;
+    for (const watcher of [...this.watchers]) watcher.stop();
+  }
+
+  /** Watches a bucket for as long as this instance runs; a watch that ends (the bucket was lost) is started again. */
+  private async watch(bucket: string, onEntry: (entry: KvWatchEntry) => void, onRestart?: () => void): Promise<void> {
+    const kv = bucket === BUCKETS.presenceInstances ? this.instances : this.devices;
+    if (!kv) throw new Error(`bucket ${bucket} is not open`);
     const watcher = await kv.watch();
     this.watchers.push(watcher);
+    this.watchedSince = Date.now();
     void (async () => {
       for await (const entry of watcher) {
         try {
@@ -161,12 +195,16 @@ export class PresenceLease implements OnModuleInit, OnModuleDestroy {
         }
       }
     })()
-      .catch((error: unknown) => reportUnexpected('presence watch', error))
+      .catch((error: unknown) => this.warn(`the watch of ${bucket} failed: ${(error as Error).message}`))
       .finally(() => {
         this.watchers.splice(this.watchers.indexOf(watcher), 1);
         if (this.stopped) return;
-        this.warn('a presence watch ended; watching again');
-        const again = () => void this.watch(kv, onEntry).catch(() => setTimeout(again, this.config.presenceRenewMs).unref());
+        this.warn(`the watch of ${bucket} ended; watching again`);
+        const again = () => {
+          // What was seen is forgotten first: the new watch starts with every key's last value.
+          onRestart?.();
+          this.watch(bucket, onEntry, onRestart).catch(() => setTimeout(again, this.config.presenceRenewMs).unref());
+        };
         setTimeout(again, this.config.presenceRenewMs).unref();
       });
   }
@@ -192,6 +230,12 @@ export class PresenceLease implements OnModuleInit, OnModuleDestroy {
     const names = parseDeviceKey(entry.key);
     if (!names) return;
     const lease = entry.operation === 'PUT' ? parseDeviceLease(entry.value) : undefined;
+    const known = this.leases.get(entry.key);
+    if (entry.operation === 'PURGE' && known && known.instanceId !== this.config.instanceId) {
+      // Another instance judged the holder dead first (a purge, where a holder that lets go deletes):
+      // this instance's browsers hear it from here, as they would had this instance judged it.
+      this.browsers.deliverStatus(known.orgId, known.sourceId, 'offline');
+    }
     if (lease) {
       this.leases.set(entry.key, { ...names, instanceId: lease.instance_id, revision: entry.revision });
       if (!this.renewals.has(lease.instance_id)) this.renewals.set(lease.instance_id, Date.now());
@@ -224,7 +268,8 @@ export class PresenceLease implements OnModuleInit, OnModuleDestroy {
       this.leases.delete(key);
       this.logger.log(`${JSON.stringify(lease.sourceId)} is offline: instance ${lease.instanceId} has not renewed its lease`);
       this.browsers.deliverStatus(lease.orgId, lease.sourceId, 'offline');
-      this.devices?.delete(key, { previousSeq: lease.revision }).catch(() => undefined);
+      // A purge says "judged dead" to the other instances (a holder letting go deletes); only the first judge's lands.
+      this.devices?.purge(key, { previousSeq: lease.revision }).catch(() => undefined);
     }
     for (const [instanceId, seenAt] of this.renewals) {
       if (!holding.has(instanceId) && instanceId !== this.config.instanceId && now - seenAt > 10 * this.config.presenceLeaseMs) {
