@@ -260,7 +260,9 @@ export class PresenceLease implements OnModuleInit, OnModuleDestroy {
     const holding = new Set<string>();
     for (const [key, lease] of this.leases) {
       if (lease.instanceId === this.config.instanceId) continue;
-      const seenAt = this.renewals.get(lease.instanceId) ?? now;
+      let seenAt = this.renewals.get(lease.instanceId);
+      // Not heard of yet: it gets a whole lease from now.
+      if (seenAt === undefined) this.renewals.set(lease.instanceId, (seenAt = now));
       if (now - seenAt <= this.config.presenceLeaseMs) {
         holding.add(lease.instanceId);
         continue;

@@ -10,6 +10,7 @@ import { parseRecording, recordingKey, type StartSessionFrame } from './recordin
 /** Active sessions of one source looked through for the one it recorded: pages of this many, at most MAX_PAGES. */
 const PAGE = 100;
 const MAX_PAGES = 10;
+const PUT_TIMEOUT_MS = 2000;
 
 /**
  * Sessions survive a realtime crash: the `start_session` each source was sent is kept in a
@@ -42,7 +43,8 @@ export class ActiveRecordings implements OnModuleInit {
   /** The start_session about to reach the device (its session created): kept until the session stops. */
   async remember(orgId: string, frame: StartSessionFrame): Promise<void> {
     try {
-      await this.bucket().put(recordingKey(orgId, frame.source_id), JSON.stringify(frame));
+      // Bounded like the device request itself: a JetStream that is away does not hold the command up long.
+      await this.bucket().put(recordingKey(orgId, frame.source_id), JSON.stringify(frame), { timeout: PUT_TIMEOUT_MS });
     } catch (error) {
       // The session is recorded anyway; only its resumption after a crash is lost.
       this.logger.warn(`session ${JSON.stringify(frame.session_id)} will not be resumed after a crash: ${(error as Error).message}`);
