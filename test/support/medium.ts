@@ -147,14 +147,14 @@ async function cloneTemplate(database: string, template: string): Promise<void> 
   }
 }
 
-/** Every JetStream stream of the prefix (the apps name theirs `<prefix>_…`). */
+/** Every JetStream stream of the prefix (the apps name theirs `<prefix>_…`, key-value buckets `KV_<prefix>_…`). */
 async function deleteStreams(prefix: string): Promise<void> {
   const nc = await connect({ servers: NATS_URL, timeout: 2000 }).catch(() => undefined);
   if (!nc) return;
   try {
     const jsm = await jetstreamManager(nc);
     for await (const name of jsm.streams.names()) {
-      if (name.startsWith(`${prefix}_`)) await jsm.streams.delete(name).catch(() => undefined);
+      if (name.startsWith(`${prefix}_`) || name.startsWith(`KV_${prefix}_`)) await jsm.streams.delete(name).catch(() => undefined);
     }
   } finally {
     await nc.close();

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
-import { CONSUMERS, namedSubjects, streamsFor, subjectsFor } from '../../libs/common/src/subjects.js';
+import { bucketStream, bucketsFor, CONSUMERS, namedSubjects, streamsFor, subjectsFor } from '../../libs/common/src/subjects.js';
 import { waitFor } from './wait-for.js';
 import { APPS, type AppName, spawnApp, type SpawnedApp, waitUntilReady } from '../../scripts/platform-process.js';
 
@@ -44,6 +44,8 @@ export class Platform {
   /** This platform's NATS subjects and JetStream streams, from the factory the apps use. */
   readonly subjects = subjectsFor(this.prefix);
   readonly streams = streamsFor(this.prefix);
+  /** Its key-value buckets (realtime's presence lease and recordings). */
+  readonly buckets = bucketsFor(this.prefix);
   private readonly named = namedSubjects(this.prefix);
   readonly adminKey = randomApiKey();
   readonly env: NodeJS.ProcessEnv;
@@ -228,7 +230,8 @@ async function deleteStreams(natsUrl: string, prefix: string): Promise<void> {
   if (!nc) return;
   try {
     const jsm = await jetstreamManager(nc);
-    for (const name of Object.values(streamsFor(prefix))) await jsm.streams.delete(name).catch(() => undefined);
+    const names = [...Object.values(streamsFor(prefix)), ...Object.values(bucketsFor(prefix)).map(bucketStream)];
+    for (const name of names) await jsm.streams.delete(name).catch(() => undefined);
   } finally {
     await nc.close();
   }

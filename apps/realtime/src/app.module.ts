@@ -6,6 +6,8 @@ import { CommandRouter } from './commands/command-router.service.js';
 import { DeviceHub } from './devices/device-hub.service.js';
 import { DeviceSession } from './devices/device-session.service.js';
 import { Recorder } from './devices/recorder.service.js';
+import { PresenceLease } from './presence/presence-lease.service.js';
+import { ActiveRecordings } from './recordings/active-recordings.service.js';
 import { Authenticator } from './sockets/authenticator.service.js';
 import { DisabledOrgs } from './sockets/disabled-orgs.service.js';
 import { SocketServer } from './sockets/socket-server.service.js';
@@ -20,6 +22,18 @@ import { StatsController } from './sockets/stats.controller.js';
     HealthModule.forRoot({ database: false }),
   ],
   controllers: [StatsController],
-  providers: [TelemetryPublisher, Authenticator, DeviceHub, BrowserHub, DeviceSession, Recorder, CommandRouter, DisabledOrgs, SocketServer],
+  providers: [
+    TelemetryPublisher,
+    Authenticator,
+    PresenceLease,
+    DeviceHub,
+    BrowserHub,
+    ActiveRecordings,
+    DeviceSession,
+    Recorder,
+    CommandRouter,
+    DisabledOrgs,
+    SocketServer,
+  ],
 })
 export class AppModule {}

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type Env, readSharedConfig, readVariables, SharedConfig, variablesOf } from '#common';
+import { ConfigError, type Env, readSharedConfig, readVariables, SharedConfig, variablesOf } from '#common';
 
 /** The realtime app's validated config; provided by ConfigModule.forApp(RealtimeConfig, readRealtimeConfig). */
 export abstract class RealtimeConfig extends SharedConfig {
@@ -26,12 +26,16 @@ export abstract class RealtimeConfig extends SharedConfig {
   abstract readonly deviceBurst: number;
   abstract readonly browserRatePerSecond: number;
   abstract readonly browserBurst: number;
+  /** An instance not heard from this long is dead: its devices go offline everywhere. */
+  abstract readonly presenceLeaseMs: number;
+  /** How often this instance renews its lease; less than half the lease, so one lost renewal is survived. */
+  abstract readonly presenceRenewMs: number;
 }
 
 /** Reads and checks the realtime app's variables; throws a ConfigError naming each bad one. Also what main.ts uses before Nest. */
 export function readRealtimeConfig(env: Env = process.env): RealtimeConfig {
   const variables = readVariables(variablesOf('realtime'), env);
-  return {
+  return checkLease({
     ...readSharedConfig(env),
     port: variables.REALTIME_PORT,
     instanceId: randomBytes(6).toString('hex'),
@@ -47,5 +51,16 @@ export function readRealtimeConfig(env: Env = process.env): RealtimeConfig {
     deviceBurst: variables.PLEXUS_WS_DEVICE_BURST,
     browserRatePerSecond: variables.PLEXUS_WS_BROWSER_RATE,
     browserBurst: variables.PLEXUS_WS_BROWSER_BURST,
-  };
+    presenceLeaseMs: variables.PLEXUS_PRESENCE_LEASE_MS,
+    presenceRenewMs: variables.PLEXUS_PRESENCE_RENEW_MS,
+  });
+}
+
+function checkLease(config: RealtimeConfig): RealtimeConfig {
+  if (config.presenceRenewMs * 2 >= config.presenceLeaseMs) {
+    throw new ConfigError(
+      `PLEXUS_PRESENCE_RENEW_MS must be less than half of PLEXUS_PRESENCE_LEASE_MS (${config.presenceLeaseMs}), got "${config.presenceRenewMs}"`,
+    );
+  }
+  return config;
 }

@@ -1,7 +1,20 @@
 import { describe, expect, it } from '@jest/globals';
 import { seededRandom as seeded } from '../../../test/support/hostile.js';
 import { readNatsPrefix } from './config/shared-config.js';
-import { fromSubjectToken, namedSubjects, STREAMS, streamsFor, SUBJECTS, subjectsFor, subjectToken } from './subjects.js';
+import {
+  BUCKETS,
+  bucketStream,
+  bucketsFor,
+  fromKvKeyToken,
+  fromSubjectToken,
+  kvKeyToken,
+  namedSubjects,
+  STREAMS,
+  streamsFor,
+  SUBJECTS,
+  subjectsFor,
+  subjectToken,
+} from './subjects.js';
 
 /** Random strings over what ids can be made of and what an attacker sends: ASCII, Latin-1, BMP, astral pairs, lone surrogates. */
 function randomString(random: () => number): string {
@@ -63,6 +76,29 @@ describe('subjectToken', () => {
   });
 });
 
+describe('kvKeyToken', () => {
+  it('is one token of a valid key-value key, for every string (seeded property test)', () => {
+    const random = seeded(7);
+    const seen = new Map<string, string>();
+    for (let i = 0; i < 20_000; i++) {
+      const id = randomString(random);
+      const token = kvKeyToken(id);
+      // The key rule of nats.js (`[-/=.\w]+`), without '.', so an id never splits a key.
+      expect(token).toMatch(/^[-=\w]*$/);
+      expect(fromKvKeyToken(token)).toBe(id);
+      const before = seen.get(token);
+      if (before !== undefined) expect(before).toBe(id);
+      seen.set(token, id);
+    }
+    expect(kvKeyToken('lab.0')).toBe('lab=002e0');
+  });
+
+  it('refuses a token it never writes, instead of reading it as some other id', () => {
+    for (const token of ['=', '=00', '=zzzz', '%002e', 'a.b', '=0041', 'x=002']) expect(fromKvKeyToken(token)).toBeUndefined();
+    expect(fromKvKeyToken('a=002eb')).toBe('a.b');
+  });
+});
+
 /** Every subject a factory builds, functions called with ids that need escaping. */
 function allSubjects(node: object): string[] {
   return Object.values(node).flatMap((value) =>
@@ -85,9 +121,22 @@ describe('subjectsFor and streamsFor', () => {
     for (const name of [...allSubjects(subjectsFor('beta')), ...Object.values(streamsFor('beta'))]) expect(a.has(name)).toBe(false);
   });
 
-  it('SUBJECTS and STREAMS are the factories applied to PLEXUS_NATS_PREFIX', () => {
+  it('name the key-value buckets under the prefix too, as valid bucket names, disjoint between prefixes', () => {
+    expect(bucketsFor('t0abc')).toEqual({
+      presenceInstances: 't0abc_RT_INSTANCES',
+      presenceDevices: 't0abc_RT_DEVICES',
+      recordings: 't0abc_RT_RECORDINGS',
+    });
+    expect(bucketStream('t0abc_RT_DEVICES')).toBe('KV_t0abc_RT_DEVICES');
+    for (const name of Object.values(bucketsFor('a-Z_9'))) expect(name).toMatch(/^[-\w]+$/);
+    const alpha = new Set(Object.values(bucketsFor('alpha')));
+    for (const name of Object.values(bucketsFor('beta'))) expect(alpha.has(name)).toBe(false);
+  });
+
+  it('SUBJECTS, STREAMS and BUCKETS are the factories applied to PLEXUS_NATS_PREFIX', () => {
     expect(allSubjects(SUBJECTS)).toEqual(allSubjects(subjectsFor(readNatsPrefix())));
     expect(STREAMS).toEqual(streamsFor(readNatsPrefix()));
+    expect(BUCKETS).toEqual(bucketsFor(readNatsPrefix()));
   });
 });
 

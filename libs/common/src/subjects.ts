@@ -17,6 +17,20 @@ export function fromSubjectToken(token: string): string {
 }
 
 /**
+ * An id as one token of a NATS key-value key: subjectToken with '=' for '%' (KV keys allow
+ * `[-/=.\w]`, not '%'; subjectToken never writes '='), so still injective and one token.
+ */
+export function kvKeyToken(id: string): string {
+  return subjectToken(id).replace(/%/g, '=');
+}
+
+/** The inverse of kvKeyToken; undefined for a token kvKeyToken never writes (checked by re-encoding). */
+export function fromKvKeyToken(token: string): string | undefined {
+  const id = fromSubjectToken(token.replace(/=/g, '%'));
+  return kvKeyToken(id) === token ? id : undefined;
+}
+
+/**
  * Every NATS subject the platform uses, in one place, under `prefix` (PLEXUS_NATS_PREFIX). Tests,
  * `npm run ops` and anything that speaks to a platform from outside build names with this, never
  * by hand.
@@ -107,6 +121,26 @@ export function streamsFor(p: string) {
   } as const;
 }
 
+/**
+ * The NATS key-value buckets under `prefix` (each is stream `KV_<bucket>`, subjects `$KV.<bucket>.>`).
+ * Realtime's presence lease and the sessions its devices record: docs/realtime.md, "After a crash".
+ */
+export function bucketsFor(p: string) {
+  return {
+    /** One key per realtime instance, put every PLEXUS_PRESENCE_RENEW_MS; the bucket's max age is the lease. */
+    presenceInstances: `${p}_RT_INSTANCES`,
+    /** One key per connected device (`<org>.<source>` in kvKeyToken form): the instance holding it. */
+    presenceDevices: `${p}_RT_DEVICES`,
+    /** One key per source recording a session: the `start_session` it was sent, sent again when it reconnects. */
+    recordings: `${p}_RT_RECORDINGS`,
+  } as const;
+}
+
+/** The JetStream stream that holds a key-value bucket. */
+export function bucketStream(bucket: string): string {
+  return `KV_${bucket}`;
+}
+
 export type Subjects = ReturnType<typeof subjectsFor>;
 
 /**
@@ -138,6 +172,7 @@ export type Streams = ReturnType<typeof streamsFor>;
 export const SUBJECTS_PREFIX = readNatsPrefix();
 export const SUBJECTS = subjectsFor(SUBJECTS_PREFIX);
 export const STREAMS = streamsFor(SUBJECTS_PREFIX);
+export const BUCKETS = bucketsFor(SUBJECTS_PREFIX);
 
 export const CONSUMERS = {
   ingestWriter: 'ingest-writer',

@@ -228,6 +228,12 @@ export class DeviceClient {
 
   private async startSession(message: DeviceCommandFrame<'start_session'>): Promise<void> {
     if (message.session_id === undefined) return;
+    // The server sends it again when this device reconnects during the session (for agents that do
+    // not resume on their own): the recording already under way goes on untouched, losing no sample.
+    if (this.session?.state.session_id === message.session_id) {
+      this.options.log(`already recording session ${message.session_id}`);
+      return;
+    }
     const state: ActiveSession = {
       session_id: message.session_id,
       session_name: message.session_name ?? message.session_id,

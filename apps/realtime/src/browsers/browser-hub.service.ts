@@ -1,6 +1,15 @@
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Msg, Subscription } from '@nats-io/transport-node';
-import { BrokerConnection, CLOSE_CODES, fromSubjectToken, HEADERS, type KeyRevokedEvent, type OrgDisabledEvent, SUBJECTS } from '#common';
+import {
+  BrokerConnection,
+  CLOSE_CODES,
+  fromSubjectToken,
+  HEADERS,
+  type KeyRevokedEvent,
+  type OrgDisabledEvent,
+  type SourceStatusFrame,
+  SUBJECTS,
+} from '#common';
 import { eventJson, guarded } from '../sockets/unexpected.js';
 import type { BrowserConnection } from './browser-connection.js';
 
@@ -62,6 +71,20 @@ export class BrowserHub implements OnModuleInit, OnModuleDestroy {
     if (!org.browsers.size) {
       org.subscription.unsubscribe();
       this.orgs.delete(browser.principal.org_id);
+    }
+  }
+
+  /**
+   * A status this instance found out itself (the presence lease of a dead instance ran out), for
+   * its own browsers of the org: every instance does the same for its own, so each browser hears it once.
+   */
+  deliverStatus(orgId: string, sourceId: string, status: SourceStatusFrame['status']): void {
+    const org = this.orgs.get(orgId);
+    if (!org) return;
+    const frame: SourceStatusFrame = { type: 'source_status', source_id: sourceId, status };
+    const data = JSON.stringify(frame);
+    for (const browser of org.browsers) {
+      if (browser.watching === null || browser.watching.has(sourceId)) browser.socket.send(data);
     }
   }
 

@@ -19,6 +19,7 @@ import {
   SUBJECTS,
 } from '#common';
 import type { BrowserConnection } from '../browsers/browser-connection.js';
+import { ActiveRecordings } from '../recordings/active-recordings.service.js';
 import type { UncheckedFrame } from '../sockets/frames.js';
 
 const COMMANDS = new Set<string>(DEVICE_COMMANDS);
@@ -47,6 +48,7 @@ export class CommandRouter {
   constructor(
     private readonly broker: BrokerConnection,
     private readonly services: ServicesClient,
+    private readonly recordings: ActiveRecordings,
   ) {}
 
   isCommand(type: string): type is DeviceCommand {
@@ -99,6 +101,12 @@ export class CommandRouter {
           source_id: sourceId,
           status: 'active',
         });
+        // Kept before the device hears of it, so a crash of the device's instance cannot lose it.
+        await this.recordings.remember(orgId, { ...message, session_id: message.session_id });
+      }
+      if (message.type === 'stop_session') {
+        // Whether or not the device hears it, it is not to be asked to record this session again.
+        await this.recordings.forget(orgId, sourceId, message.session_id);
       }
       if (message.type === 'execute') {
         message.id ??= randomUUID();
@@ -131,6 +139,7 @@ export class CommandRouter {
         // Created for a device that never heard of it: mark it so rather than leave it "active".
         const update = { org_id: orgId, session_id: message.session_id, status: 'aborted' };
         await this.services.call(SUBJECTS.sessions.update, update).catch(() => undefined);
+        if (message.session_id !== undefined) await this.recordings.forget(orgId, sourceId, message.session_id);
       }
     }
   }

@@ -22,12 +22,14 @@ const { BrokerConnection, BrokerModule, ConfigModule, ServicesClientModule, CLOS
 const { RealtimeConfig, readRealtimeConfig } = await import('../config.js');
 const { Authenticator, AuthFailure } = await import('../sockets/authenticator.service.js');
 const { DeviceHub } = await import('./device-hub.service.js');
+const { PresenceLease } = await import('../presence/presence-lease.service.js');
+const { BrowserHub } = await import('../browsers/browser-hub.service.js');
 const { TokenBucket } = await import('../sockets/token-bucket.js');
 
 /** Realtime's NATS-facing services without its HTTP/WebSocket server (which needs a listening app). */
 @Module({
   imports: [ConfigModule.forApp(RealtimeConfig, () => readRealtimeConfig()), BrokerModule.forRoot('realtime'), ServicesClientModule],
-  providers: [Authenticator, DeviceHub],
+  providers: [Authenticator, DeviceHub, PresenceLease, BrowserHub],
 })
 class RealtimeCore {}
 

@@ -16,6 +16,7 @@ import {
   type TakeoverEvent,
 } from '#common';
 import { RealtimeConfig } from '../config.js';
+import { PresenceLease } from '../presence/presence-lease.service.js';
 import { eventJson, guarded } from '../sockets/unexpected.js';
 import { type DeviceConnection, onlineSource } from './device-connection.js';
 
@@ -36,6 +37,7 @@ export class DeviceHub implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly broker: BrokerConnection,
     private readonly config: RealtimeConfig,
+    private readonly lease: PresenceLease,
   ) {}
 
   onModuleInit(): void {
@@ -80,6 +82,7 @@ export class DeviceHub implements OnModuleInit, OnModuleDestroy {
         msg.respond('ok');
       }),
     });
+    this.lease.hold(device);
     this.publishStatus(device, 'online');
     this.publishSeen(device);
   }
@@ -88,6 +91,7 @@ export class DeviceHub implements OnModuleInit, OnModuleDestroy {
     const key = keyOf(device.orgId, device.sourceId);
     if (this.devices.get(key) === device) this.devices.delete(key);
     device.subscription?.unsubscribe();
+    this.lease.release(device);
     if (!device.replaced) {
       this.publishStatus(device, 'offline');
       this.publishSeen(device);
@@ -135,6 +139,7 @@ export class DeviceHub implements OnModuleInit, OnModuleDestroy {
     if (typeof event.connection_id !== 'string' || event.connection_id === device.socket.id) return;
     this.devices.delete(keyOf(device.orgId, device.sourceId));
     device.subscription?.unsubscribe();
+    this.lease.release(device);
     this.replace(device);
   }
 
@@ -154,6 +159,7 @@ export class DeviceHub implements OnModuleInit, OnModuleDestroy {
     device.replaced = true;
     this.devices.delete(keyOf(event.org_id, event.source_id));
     device.subscription?.unsubscribe();
+    this.lease.release(device);
     this.publishStatus(device, 'offline');
     device.socket.error('FORBIDDEN', 'device token revoked');
     device.socket.close(CLOSE_CODES.revoked, 'device token revoked');
@@ -176,6 +182,7 @@ export class DeviceHub implements OnModuleInit, OnModuleDestroy {
       device.replaced = true;
       this.devices.delete(keyOf(device.orgId, device.sourceId));
       device.subscription?.unsubscribe();
+      this.lease.release(device);
       device.socket.error('FORBIDDEN', 'this org is disabled');
       device.socket.close(CLOSE_CODES.revoked, 'org disabled');
     }

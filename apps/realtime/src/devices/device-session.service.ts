@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { BrokerConnection, checkDeviceEvent, type CommandFinishedEvent, type DeviceEventFrame, quoteInput, SUBJECTS } from '#common';
+import { ActiveRecordings } from '../recordings/active-recordings.service.js';
 import { type UncheckedFrame, withSourceId } from '../sockets/frames.js';
 import type { DeviceConnection } from './device-connection.js';
 import { DeviceHub } from './device-hub.service.js';
@@ -12,6 +13,7 @@ export class DeviceSession {
     private readonly hub: DeviceHub,
     private readonly recorder: Recorder,
     private readonly broker: BrokerConnection,
+    private readonly recordings: ActiveRecordings,
   ) {}
 
   async handle(device: DeviceConnection, message: UncheckedFrame, text: string): Promise<void> {
@@ -35,6 +37,7 @@ export class DeviceSession {
       }
       case 'session_stopped':
         this.recorder.completeSession(device, frame.session_id);
+        await this.recordings.forget(device.orgId, device.sourceId, frame.session_id);
         break;
       case 'output':
         if (frame.event === 'exit' || frame.event === 'error') this.commandFinished(device, frame);

@@ -26,6 +26,7 @@ import { RealtimeConfig } from '../config.js';
 import type { DeviceConnection } from '../devices/device-connection.js';
 import { DeviceHub } from '../devices/device-hub.service.js';
 import { DeviceSession } from '../devices/device-session.service.js';
+import { ActiveRecordings } from '../recordings/active-recordings.service.js';
 import { AuthFailure, Authenticator } from './authenticator.service.js';
 import { DisabledOrgs } from './disabled-orgs.service.js';
 import { ClientSocket, sendQueueCloses, type SendQueueLimits } from './client-socket.js';
@@ -58,6 +59,7 @@ export class SocketServer implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly commands: CommandRouter,
     private readonly broker: BrokerConnection,
     private readonly disabledOrgs: DisabledOrgs,
+    private readonly recordings: ActiveRecordings,
     private readonly config: RealtimeConfig,
   ) {}
 
@@ -198,6 +200,8 @@ export class SocketServer implements OnApplicationBootstrap, OnApplicationShutdo
           this.devices.register(device);
           const authenticated: AuthenticatedFrame = { type: 'authenticated', source_id: device.sourceId };
           client.sendJson(authenticated);
+          // A session it was recording when its last connection went (a crash of that instance) goes on.
+          void this.recordings.resume(device);
         } else if (message.type === 'browser_auth') {
           const checked = checkBrowserAuth(message);
           if (!checked.ok) throw new AuthFailure(`browser_auth: ${checked.problem}`, 'BAD_REQUEST');

@@ -375,6 +375,22 @@ export const VARIABLES = {
   PLEXUS_WS_DEVICE_BURST: int(REALTIME, ['realtime'], 1, 1_000_000, 2000, 'Burst of messages a device may send.'),
   PLEXUS_WS_BROWSER_RATE: int(REALTIME, ['realtime'], 1, 1_000_000, 50, 'Messages per second a browser may send.'),
   PLEXUS_WS_BROWSER_BURST: int(REALTIME, ['realtime'], 1, 1_000_000, 100, 'Burst of messages a browser may send.'),
+  PLEXUS_PRESENCE_LEASE_MS: int(
+    REALTIME,
+    ['realtime'],
+    1000,
+    600_000,
+    6000,
+    "Presence lease: an instance's devices go offline everywhere when it has not renewed them this long (it died).",
+  ),
+  PLEXUS_PRESENCE_RENEW_MS: int(
+    REALTIME,
+    ['realtime'],
+    100,
+    300_000,
+    2000,
+    'How often each realtime instance renews its presence lease; less than half of PLEXUS_PRESENCE_LEASE_MS.',
+  ),
 
   PLEXUS_START_VERBOSE: text(
     START,

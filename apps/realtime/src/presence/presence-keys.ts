@@ -1,0 +1,50 @@
+import { fromKvKeyToken, isOrgId, isPrintable, isSourceId, kvKeyToken } from '#common';
+
+/**
+ * What the presence buckets hold. Anyone who may publish on `$KV.<bucket>.>` can write them, so
+ * everything read back is checked here and anything else is ignored, never trusted or thrown.
+ */
+
+/** A device's entry in the devices bucket: the instance holding its socket. */
+export interface DeviceLease {
+  instance_id: string;
+  connection_id: string;
+}
+
+/** Instance ids are 12 hex characters (config.ts); a little room for other forms, never a dot. */
+const INSTANCE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** A value larger than this is not one realtime wrote. */
+const MAX_VALUE_BYTES = 1024;
+
+export function deviceKey(orgId: string, sourceId: string): string {
+  return `${kvKeyToken(orgId)}.${kvKeyToken(sourceId)}`;
+}
+
+/** The org and source a devices-bucket key names; undefined for a key realtime never writes. */
+export function parseDeviceKey(key: string): { orgId: string; sourceId: string } | undefined {
+  const tokens = key.split('.');
+  if (tokens.length !== 2) return undefined;
+  const orgId = fromKvKeyToken(tokens[0]);
+  const sourceId = fromKvKeyToken(tokens[1]);
+  if (!isOrgId(orgId) || !isSourceId(sourceId)) return undefined;
+  return { orgId, sourceId };
+}
+
+export function isInstanceId(value: unknown): value is string {
+  return typeof value === 'string' && INSTANCE_ID.test(value);
+}
+
+/** A device lease as written by realtime; undefined for anything else (not JSON, wrong fields, too large). */
+export function parseDeviceLease(value: Uint8Array): DeviceLease | undefined {
+  if (value.length === 0 || value.length > MAX_VALUE_BYTES) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(value).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const { instance_id: instanceId, connection_id: connectionId } = parsed as Record<string, unknown>;
+  if (!isInstanceId(instanceId) || !isPrintable(connectionId, 128)) return undefined;
+  return { instance_id: instanceId, connection_id: connectionId };
+}

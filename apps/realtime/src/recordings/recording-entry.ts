@@ -1,0 +1,33 @@
+import { checkDeviceCommand, type DeviceCommandFrame, kvKeyToken } from '#common';
+
+export type StartSessionFrame = DeviceCommandFrame<'start_session'> & { session_id: string };
+
+/** A start_session as stored is at most this large (a frame holds ≤ 1,000 metric names of ≤ 256 characters). */
+const MAX_ENTRY_BYTES = 512 * 1024;
+
+/** One key per source: a device records one session at a time, the last it was asked to. */
+export function recordingKey(orgId: string, sourceId: string): string {
+  return `${kvKeyToken(orgId)}.${kvKeyToken(sourceId)}`;
+}
+
+/**
+ * The start_session stored for `sourceId`, checked against the wire schema as if a browser had
+ * just sent it; undefined for anything else (someone else wrote the bucket, or it names another source).
+ */
+export function parseRecording(value: Uint8Array, sourceId: string): StartSessionFrame | undefined {
+  if (value.length === 0 || value.length > MAX_ENTRY_BYTES) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(value).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+  const frame = parsed as { type?: unknown };
+  if (frame.type !== 'start_session') return undefined;
+  const checked = checkDeviceCommand(frame as { type: string });
+  if (!checked?.ok || checked.frame.type !== 'start_session') return undefined;
+  const start = checked.frame;
+  if (start.source_id !== sourceId || start.session_id === undefined) return undefined;
+  return start as StartSessionFrame;
+}
