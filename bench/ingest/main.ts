@@ -24,6 +24,9 @@ import { Agent, request } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { CONSUMERS } from '../../libs/common/src/subjects.js';
 import { from as copyFrom } from 'pg-copy-streams';
 import { findInfluxd, InfluxPeer } from './influx.js';
 import { perPoint, ProcessCpu } from './process-cpu.js';
@@ -180,10 +183,15 @@ class ChunkedCount {
 /** Line protocol bodies for Plexus carry the scenario's points at other times than its JSON bodies. */
 const LP_RUN_OFFSET = 50;
 
-function drivePlexus(platform: Platform, scenario: Scenario, bodies: string[], total: number, lineProtocol = false): Promise<Timing> {
+async function drivePlexus(platform: Platform, scenario: Scenario, bodies: string[], total: number, lineProtocol = false): Promise<Timing> {
   const [fromMs, toMs] = timeRangeMs(scenario, total);
-  // The same SQL for v1's wide `points` and v2's narrow one. Chunk bounds sit half a millisecond
-  // before each point's time, so a time rounded to the microsecond cannot fall on the wrong side.
+  // "All committed?" asks JetStream, not PostgreSQL: the writer acks a message only after the
+  // transaction holding its points has committed, so once the ingest consumer has nothing
+  // pending and nothing unacknowledged, every point is committed. A consumer-info request costs
+  // the measured system far less than counting rows every 20 ms. One count in PostgreSQL then
+  // confirms every point of the scenario is there (a shortfall is waited for, chunk by chunk).
+  const jsm = await jetstreamManager(natsConnection);
+  let confirmed = false;
   const counter = new ChunkedCount(fromMs, toMs, async (chunkFromMs, chunkToMs) => {
     const { rows } = await platform.db.query<{ chunk: number; n: number }>(
       `SELECT floor((extract(epoch FROM time) * 1000 - $1 + 0.5) / $2)::int AS chunk, count(*)::int AS n
@@ -193,7 +201,14 @@ function drivePlexus(platform: Platform, scenario: Scenario, bodies: string[], t
     );
     return new Map(rows.map((row) => [row.chunk, row.n]));
   });
-  const stored = () => counter.stored();
+  const stored = async () => {
+    if (!confirmed) {
+      const info = await jsm.consumers.info(platform.streams.telemetry, CONSUMERS.ingestWriter);
+      if (info.num_pending > 0 || info.num_ack_pending > 0) return 0;
+      confirmed = true;
+    }
+    return counter.stored();
+  };
   const target: { url: URL; headers: Record<string, string>; okStatus: number } = lineProtocol
     ? {
         url: new URL(`${platform.gateway}/api/v2/write?org=bench&bucket=bench&precision=ms&source_tag=source_id`),
@@ -265,6 +280,7 @@ const loadBefore = loadavg();
 const rows: Row[] = [];
 let postgresVersion: string;
 const platform = await Platform.start({ apps: ['pairing', 'ingest', 'gateway'] });
+const natsConnection = await connect({ servers: platform.env.NATS_URL as string });
 try {
   postgresVersion = (await platform.db.query('SHOW server_version')).rows[0].server_version;
   // Warm up: JIT, connection pools, key cache, session path.
@@ -291,6 +307,7 @@ try {
     rows.push({ prepared: p, plexus, plexusLineProtocol, copySeconds });
   }
 } finally {
+  await natsConnection.close();
   await platform.stop();
 }
 
