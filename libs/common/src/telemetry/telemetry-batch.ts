@@ -26,6 +26,8 @@ const HEADER_FIXED = 4 + 8 + 2 + 4;
 const SERIES_FIXED = 2 + 2 + 2 + 4 + 4;
 const NUMERIC_POINT = 8 + 1 + 8;
 const JSON_POINT_FIXED = 8 + 1 + 4;
+/** The smallest a point can be: a JSON value of one byte (`0` is sent as a number, but the shortest text is what bounds a count). */
+const MIN_POINT = JSON_POINT_FIXED + 1;
 const KIND_NUMBER = 0;
 const KIND_JSON = 1;
 /** Latest time a point may carry (INGEST_LIMITS' last millisecond of 9999), in microseconds. */
@@ -62,7 +64,8 @@ class PartWriter {
 
   series(series: SeriesPoints, head: SeriesHead): void {
     this.closeSeries();
-    if (this.at + head.bytes + NUMERIC_POINT > this.partBytes && this.seriesCount > 0) this.nextPart();
+    if (this.at + head.bytes + MIN_POINT > this.partBytes && this.seriesCount > 0) this.nextPart();
+    if (this.at + head.bytes + MIN_POINT > this.partBytes) throw new Error('a single point does not fit in a broker message');
     this.writeSeriesHead(series, head);
   }
 
@@ -203,7 +206,7 @@ export function decodeTelemetryBatch(bytes: Uint8Array): TelemetryBatch {
     const sessionId = reader.text(reader.u16(), 'session_id');
     const tagsText = reader.text(reader.u32(), 'tags');
     const count = reader.u32();
-    if (count > reader.remaining / NUMERIC_POINT) throw new TelemetryDecodeError(`series ${s} claims more points than the message holds`);
+    if (count > reader.remaining / MIN_POINT) throw new TelemetryDecodeError(`series ${s} claims more points than the message holds`);
     const tags = tagsText ? (parseJson(tagsText, 'tags') as IncomingPoint['tags']) : undefined;
     checks.push({ source_id: sourceId, metric, value: 0, ...(sessionId ? { session_id: sessionId } : {}), ...(tags ? { tags } : {}) });
     const timesUs = new Float64Array(count);

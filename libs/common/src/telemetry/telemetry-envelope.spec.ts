@@ -74,6 +74,25 @@ describe('encodeTelemetry → decodeTelemetryMessage', () => {
     }
   });
 
+  it('carries points smaller than a numeric one (empty and one-character strings, false) without calling the count a lie', async () => {
+    const points: IncomingPoint[] = Array.from({ length: 2000 }, (_, i) => ({
+      metric: 'state',
+      value: i % 3 === 0 ? '' : i % 3 === 1 ? 'a' : false,
+      source_id: 'rig',
+      timestamp: i,
+    }));
+    const [part] = encodeTelemetry('org', 7, points, MIB);
+    const [series] = (await decodeTelemetryMessage(part, undefined)).series;
+    expect(series.jsons).toEqual(points.map((p) => JSON.stringify(p.value)));
+  });
+
+  it('refuses a series whose tags alone cannot fit in a message, naming the reason', () => {
+    const tags = Object.fromEntries(Array.from({ length: 32 }, (_, i) => [`k${i}`, 'v'.repeat(1000)]));
+    expect(() => encodeTelemetry('org', 7, [{ metric: 'm', value: 1, source_id: 's', tags }], 16 * 1024)).toThrow(
+      'a single point does not fit in a broker message',
+    );
+  });
+
   it('refuses a single point that cannot fit in a message', () => {
     expect(() => encodeTelemetry('org', 7, [{ metric: 'm', value: 'x'.repeat(70_000), source_id: 's' }], 64 * 1024)).toThrow(
       'a single point does not fit in a broker message',
