@@ -1,7 +1,8 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from '@jest/globals';
 import type { IncomingPoint } from '../messages/telemetry.js';
-import { pointCount, type SeriesPoints } from './series-points.js';
+import { canonicalTags, pointCount, type SeriesPoints } from './series-points.js';
+import { pointTimeMicros } from './ingest-schema.js';
 import { BATCH_MAGIC, decodeTelemetryBatch, TelemetryDecodeError } from './telemetry-batch.js';
 import { decodeTelemetryMessage, encodeTelemetry } from './telemetry-envelope.js';
 
@@ -104,6 +105,83 @@ describe('encodeTelemetry → decodeTelemetryMessage', () => {
     const binary = await decodeTelemetryMessage(encodeTelemetry('org-ä', RECEIVED_AT_US, mixed, MIB)[0], undefined);
     expect(plain((await decodeTelemetryMessage(Buffer.from(json), undefined)).series)).toEqual(plain(binary.series));
     expect(plain((await decodeTelemetryMessage(gzipSync(json), 'gzip')).series)).toEqual(plain(binary.series));
+  });
+});
+
+describe('encodeTelemetry → decodeTelemetryMessage on generated requests', () => {
+  /** A small deterministic PRNG (mulberry32): the same requests every run. */
+  function random(seed: number): () => number {
+    return () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+
+  it('gives back every point of 300 generated requests, split or not, with its series, time and value', async () => {
+    const next = random(11);
+    const pick = <T>(items: T[]): T => items[Math.floor(next() * items.length)];
+    const text = (max: number) =>
+      Array.from({ length: Math.floor(next() * max) }, () => pick(['a', 'é', '✓', '😀', ' ', '"', '\\', 'z'])).join('');
+    for (let request = 0; request < 300; request++) {
+      const points: IncomingPoint[] = Array.from({ length: 1 + Math.floor(next() * 400) }, (_, i) => {
+        const kind = Math.floor(next() * 7);
+        const value: IncomingPoint['value'] =
+          kind === 0
+            ? (next() - 0.5) * 1e6
+            : kind === 1
+              ? text(40)
+              : kind === 2
+                ? next() < 0.5
+                : kind === 3
+                  ? { a: [1, text(5)], b: { c: null } }
+                  : kind === 4
+                    ? [text(3), 2]
+                    : kind === 5
+                      ? ''
+                      : -0;
+        const tags =
+          next() < 0.5
+            ? undefined
+            : next() < 0.5
+              ? { room: pick(['a', 'b']), rack: pick([1, 2, true]) }
+              : { rack: pick([1, 2, true]), room: pick(['a', 'b']) };
+        return {
+          metric: pick(['temp', 'état', 'm.x']),
+          value,
+          source_id: pick(['rig-1', 'rig-2']),
+          ...(next() < 0.3 ? {} : { timestamp: 1_700_000_000 + i + Math.floor(next() * 1000) / 1000 }),
+          ...(tags ? { tags } : {}),
+          ...(next() < 0.3 ? { session_id: pick(['run-1', 'run 2']) } : {}),
+        };
+      });
+      const maxPayload = pick([8 * 1024, 16 * 1024, 64 * 1024, MIB]);
+      const parts = encodeTelemetry('org', RECEIVED_AT_US, points, maxPayload);
+      const got: string[] = [];
+      for (const part of parts) {
+        expect(part.length).toBeLessThanOrEqual(maxPayload - 4 * 1024);
+        for (const s of (await decodeTelemetryMessage(part, undefined)).series) {
+          for (let i = 0; i < s.timesUs.length; i++) {
+            const value = s.jsons?.[i] ?? JSON.stringify(s.nums[i]);
+            got.push(JSON.stringify([s.sourceId, s.metric, s.sessionId, s.tags, s.timesUs[i], value]));
+          }
+        }
+      }
+      // From the points themselves, not from the grouping the encoder uses.
+      const expected = points.map((p) =>
+        JSON.stringify([
+          p.source_id,
+          p.metric,
+          p.session_id ?? '',
+          canonicalTags(p.tags),
+          pointTimeMicros(p.timestamp, RECEIVED_AT_US),
+          JSON.stringify(p.value),
+        ]),
+      );
+      expect(got.sort()).toEqual(expected.sort());
+      expect(got).toHaveLength(points.length);
+    }
   });
 });
 
