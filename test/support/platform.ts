@@ -124,6 +124,16 @@ export class Platform {
     await waitUntilReady(spawned, port, 60_000);
   }
 
+  /** How many points of `metric` a session stored, and the largest gap in seconds between two in a row. */
+  async sessionSampling(sessionId: string, metric: string): Promise<{ count: number; largestGap: number }> {
+    const { rows } = await this.db.query<{ t: number }>(
+      `SELECT extract(epoch FROM time)::float8 AS t FROM telemetry WHERE session_id = $1 AND metric = $2 ORDER BY time`,
+      [sessionId, metric],
+    );
+    const times = rows.map((row) => row.t);
+    return { count: times.length, largestGap: Math.max(...times.slice(1).map((t, i) => t - times[i])) };
+  }
+
   /** The process id of an app (or labelled copy) started here, while it runs. */
   pidOf(app: AppName | string): number | undefined {
     return this.running.get(app)?.child.pid;

@@ -1,4 +1,5 @@
 import { fromKvKeyToken, isOrgId, isPrintable, isSourceId, kvKeyToken } from '#common';
+import { bucketJsonObject } from './bucket-value.js';
 
 /**
  * What the presence buckets hold. Anyone who may publish on `$KV.<bucket>.>` can write them, so
@@ -36,15 +37,9 @@ export function isInstanceId(value: unknown): value is string {
 
 /** A device lease as written by realtime; undefined for anything else (not JSON, wrong fields, too large). */
 export function parseDeviceLease(value: Uint8Array): DeviceLease | undefined {
-  if (value.length === 0 || value.length > MAX_VALUE_BYTES) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(value).toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  if (typeof parsed !== 'object' || parsed === null) return undefined;
-  const { instance_id: instanceId, connection_id: connectionId } = parsed as Record<string, unknown>;
+  const parsed = bucketJsonObject(value, MAX_VALUE_BYTES);
+  if (!parsed) return undefined;
+  const { instance_id: instanceId, connection_id: connectionId } = parsed;
   if (!isInstanceId(instanceId) || !isPrintable(connectionId, 128)) return undefined;
   return { instance_id: instanceId, connection_id: connectionId };
 }

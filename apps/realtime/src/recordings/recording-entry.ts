@@ -1,4 +1,5 @@
 import { checkDeviceCommand, type DeviceCommandFrame, kvKeyToken } from '#common';
+import { bucketJsonObject } from '../presence/bucket-value.js';
 
 export type StartSessionFrame = DeviceCommandFrame<'start_session'> & { session_id: string };
 
@@ -15,15 +16,8 @@ export function recordingKey(orgId: string, sourceId: string): string {
  * just sent it; undefined for anything else (someone else wrote the bucket, or it names another source).
  */
 export function parseRecording(value: Uint8Array, sourceId: string): StartSessionFrame | undefined {
-  if (value.length === 0 || value.length > MAX_ENTRY_BYTES) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(value).toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
-  const frame = parsed as { type?: unknown };
+  const frame = bucketJsonObject(value, MAX_ENTRY_BYTES);
+  if (!frame) return undefined;
   if (frame.type !== 'start_session') return undefined;
   const checked = checkDeviceCommand(frame as { type: string });
   if (!checked?.ok || checked.frame.type !== 'start_session') return undefined;
