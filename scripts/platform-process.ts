@@ -3,8 +3,8 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-/** The four apps and how to reach each one's health endpoint, from one set of environment variables. */
-export const APPS = ['pairing', 'ingest', 'gateway', 'realtime'] as const;
+/** The five apps and how to reach each one's health endpoint, from one set of environment variables. */
+export const APPS = ['pairing', 'ingest', 'gateway', 'realtime', 'alerts'] as const;
 export type AppName = (typeof APPS)[number];
 
 const PORT_VARIABLES: Record<AppName, [string, number]> = {
@@ -12,6 +12,7 @@ const PORT_VARIABLES: Record<AppName, [string, number]> = {
   realtime: ['REALTIME_PORT', 8081],
   ingest: ['INGEST_HTTP_PORT', 8082],
   pairing: ['PAIRING_HTTP_PORT', 8083],
+  alerts: ['ALERTS_HTTP_PORT', 8084],
 };
 
 export function appPort(app: AppName, env: NodeJS.ProcessEnv): number {

@@ -75,7 +75,7 @@ if (!stopping) {
     `  Try it      curl -X POST ${gateway}/api/ingest -H "x-api-key: $KEY" -H "Content-Type: application/json" \\`,
     `                -d '{"points":[{"metric":"temperature","value":72.5,"source_id":"sensor-001"}]}'`,
     `              curl "${gateway}/api/query?source_id=sensor-001&metric=temperature" -H "x-api-key: $KEY"`,
-    `  Logs        ${join(shownLogDir, '<app>.log')} (pairing, ingest, gateway, realtime)`,
+    `  Logs        ${join(shownLogDir, '<app>.log')} (pairing, ingest, gateway, realtime, alerts)`,
     '  Stop        Ctrl-C (an app that exits on its own is restarted)',
     '',
   ];

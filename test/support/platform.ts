@@ -71,6 +71,7 @@ export class Platform {
       REALTIME_PORT: String(ports.realtime),
       INGEST_HTTP_PORT: String(ports.ingest),
       PAIRING_HTTP_PORT: String(ports.pairing),
+      ALERTS_HTTP_PORT: String(ports.alerts),
       ...extraEnv,
     };
     this.db = new pg.Pool({ connectionString: `${databaseRoot}/${this.database}`, max: 2 });
@@ -107,7 +108,13 @@ export class Platform {
   async startCopy(app: AppName, label: string, extraEnv: Record<string, string> = {}): Promise<number> {
     const port = this.ports[label] ?? (await freePort());
     this.ports[label] = port;
-    const portVariable = { gateway: 'GATEWAY_PORT', realtime: 'REALTIME_PORT', ingest: 'INGEST_HTTP_PORT', pairing: 'PAIRING_HTTP_PORT' }[
+    const portVariable = {
+      gateway: 'GATEWAY_PORT',
+      realtime: 'REALTIME_PORT',
+      ingest: 'INGEST_HTTP_PORT',
+      pairing: 'PAIRING_HTTP_PORT',
+      alerts: 'ALERTS_HTTP_PORT',
+    }[
       app
     ];
     await this.spawn(app, label, { ...this.env, ...extraEnv, [portVariable]: String(port) }, port);

@@ -47,6 +47,7 @@ export * from './metrics/metrics.js';
 export * from './metrics/metrics.module.js';
 export * from './http/correlation.js';
 export * from './messages/orgs.js';
+export * from './messages/alerts.js';
 export * from './validation/index.js';
 export * from './http/http-limits.js';
 export * from './app/process-guard.js';

@@ -107,6 +107,22 @@ export function subjectsFor(p: string) {
     query: {
       points: `${p}.query.points`,
     },
+    /** Answered by the alerts app (queue group "alerts"): docs/alerts.md. */
+    alerts: {
+      createRule: `${p}.alerts.rules.create`,
+      listRules: `${p}.alerts.rules.list`,
+      getRule: `${p}.alerts.rules.get`,
+      updateRule: `${p}.alerts.rules.update`,
+      deleteRule: `${p}.alerts.rules.delete`,
+      testRule: `${p}.alerts.rules.test`,
+      list: `${p}.alerts.list`,
+      acknowledge: `${p}.alerts.ack`,
+      /** Event, core NATS: an alert fired, resolved or was acknowledged (`AlertEvent`); realtime tells the org's browsers. */
+      events: (orgId: string) => `${p}.alerts.events.${subjectToken(orgId)}`,
+      eventsAll: `${p}.alerts.events.*`,
+      /** Event, broadcast: a rule was created, changed or deleted; every alerts instance reloads the org's rules. */
+      rulesChanged: `${p}.alerts.rules.changed`,
+    },
     health: {
       ready: (app: string) => `${p}.health.${app}`,
     },
@@ -133,6 +149,8 @@ export function bucketsFor(p: string) {
     presenceDevices: `${p}_RT_DEVICES`,
     /** One key per source recording a session: the `start_session` it was sent, sent again when it reconnects. */
     recordings: `${p}_RT_RECORDINGS`,
+    /** One key per partition of the orgs (`p<i>`): the alerts instance evaluating it; the bucket's max age is the lease. */
+    alertPartitions: `${p}_ALERT_PARTITIONS`,
   } as const;
 }
 
@@ -176,11 +194,14 @@ export const BUCKETS = bucketsFor(SUBJECTS_PREFIX);
 
 export const CONSUMERS = {
   ingestWriter: 'ingest-writer',
+  /** The alerts app's durable consumer of the telemetry stream for partition `i` of `n`. */
+  alertsPartition: (i: number, n: number) => `alerts-p${i}-of-${n}`,
 } as const;
 
 export const QUEUES = {
   pairing: 'pairing',
   ingest: 'ingest',
+  alerts: 'alerts',
 } as const;
 
 export const HEADERS = {

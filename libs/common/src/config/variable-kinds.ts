@@ -1,7 +1,7 @@
 import Type, { type Static, type TSchema } from 'typebox';
 
 /** The kinds of variable variables.ts lists, and the builders that give each its schema and error wording. */
-export type Reader = 'gateway' | 'ingest' | 'pairing' | 'realtime' | 'ops' | 'start' | 'compose';
+export type Reader = 'gateway' | 'ingest' | 'pairing' | 'realtime' | 'alerts' | 'ops' | 'start' | 'compose';
 
 export interface Variable<S extends TSchema = TSchema> {
   /** The heading it is listed under in .env.example and the docs. */
@@ -24,7 +24,7 @@ export interface Variable<S extends TSchema = TSchema> {
   trim?: boolean;
 }
 
-export const APPS = ['gateway', 'ingest', 'pairing', 'realtime'] as const;
+export const APPS = ['gateway', 'ingest', 'pairing', 'realtime', 'alerts'] as const;
 export const MAX = Number.MAX_SAFE_INTEGER;
 
 export function int<const R extends readonly Reader[]>(

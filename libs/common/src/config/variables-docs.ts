@@ -5,7 +5,7 @@ import { type Reader, type Variable, type VariableName, VARIABLES } from './vari
  * reader sees is the list the apps check. `node dist/scripts/config-docs.js` rewrites both;
  * variables-docs.spec.ts fails when either differs from what this renders.
  */
-const APPS: readonly Reader[] = ['gateway', 'ingest', 'pairing', 'realtime'];
+const APPS: readonly Reader[] = ['gateway', 'ingest', 'pairing', 'realtime', 'alerts'];
 
 function entries(): [VariableName, Variable][] {
   return Object.entries(VARIABLES) as [VariableName, Variable][];

@@ -21,6 +21,7 @@ const INGEST = 'Ingest';
 const POOLS = 'Ingest database pools and queries';
 const RETENTION = 'Retention (ingest)';
 const REALTIME = 'Realtime sockets';
+const ALERTS = 'Alerts';
 const START = 'npm start (the launcher)';
 const COMPOSE = 'docker compose only';
 const WITH_OPS = [...APPS, 'ops'] as const;
@@ -144,6 +145,7 @@ export const VARIABLES = {
   ),
   INGEST_HTTP_PORT: int(PORTS, ['ingest'], 0, 65535, 8082, 'Health and metrics port of ingest.'),
   PAIRING_HTTP_PORT: int(PORTS, ['pairing'], 0, 65535, 8083, 'Health and metrics port of pairing.'),
+  ALERTS_HTTP_PORT: int(PORTS, ['alerts'], 0, 65535, 8084, 'Health and metrics port of alerts.'),
   PUBLIC_URL: derivedUrl(
     PORTS,
     ['gateway'],
@@ -391,6 +393,28 @@ export const VARIABLES = {
     2000,
     'How often each realtime instance renews its presence lease; less than half of PLEXUS_PRESENCE_LEASE_MS.',
   ),
+
+  PLEXUS_ALERTS_SECRET: text(
+    ALERTS,
+    ['alerts'],
+    Type.String({ minLength: 32, maxLength: 512 }),
+    { must: '32 to 512 characters (e.g. `openssl rand -hex 32`)', secret: true },
+    'Webhook signing secrets are derived from this (HMAC-SHA256); unset: one is generated and kept in the database.',
+  ),
+  PLEXUS_ALERTS_PARTITIONS: int(
+    ALERTS,
+    ['alerts'],
+    1,
+    64,
+    4,
+    'Orgs are split into this many partitions, each evaluated by one alerts instance at a time; the same on every instance.',
+  ),
+  PLEXUS_ALERTS_LEASE_MS: int(ALERTS, ['alerts'], 1000, 600_000, 6000, 'A partition held by an alerts instance that stopped renewing it this long is taken over.'),
+  PLEXUS_ALERTS_RENEW_MS: int(ALERTS, ['alerts'], 100, 300_000, 2000, 'How often an alerts instance renews its partitions; less than half of PLEXUS_ALERTS_LEASE_MS.'),
+  PLEXUS_ALERTS_TICK_MS: int(ALERTS, ['alerts'], 100, 60_000, 1000, 'How often no_data, offline and duration timers are checked.'),
+  PLEXUS_WEBHOOK_TIMEOUT_MS: int(ALERTS, ['alerts'], 100, 120_000, 10_000, 'How long one webhook attempt waits for an answer.'),
+  PLEXUS_WEBHOOK_RETRY_MAX_MS: int(ALERTS, ['alerts'], 100, 86_400_000, 600_000, 'Longest wait between two attempts of a webhook (the wait doubles from 1 s).'),
+  PLEXUS_WEBHOOK_GIVE_UP_SECONDS: int(ALERTS, ['alerts'], 1, 30 * 86_400, 86_400, 'A webhook not answered 2xx within this long after the transition is given up (marked failed).'),
 
   PLEXUS_START_VERBOSE: text(
     START,

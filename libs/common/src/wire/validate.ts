@@ -1,5 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { Static, TSchema } from 'typebox';
+import { RuleInput, RulePatch, RuleTestInput } from './alerts.js';
 import { BrowserAuthFrame, SubscribeFrame } from './browser-frames.js';
 import {
   DEVICE_COMMAND_FRAMES,
@@ -98,3 +99,7 @@ export const checkSubscribe = compile(SubscribeFrame);
 export const checkDeviceEvent = compileTable<typeof DEVICE_EVENT_FRAMES, DeviceEventFrame>(DEVICE_EVENT_FRAMES);
 /** Dashboard → device commands; undefined for a type that is not one. */
 export const checkDeviceCommand = compileTable<typeof DEVICE_COMMAND_FRAMES, DeviceCommandFrame>(DEVICE_COMMAND_FRAMES);
+/** Alert rules (HTTP body and NATS request alike): docs/alerts.md. */
+export const checkRuleInput = compile(RuleInput);
+export const checkRulePatch = compile(RulePatch);
+export const checkRuleTest = compile(RuleTestInput);

@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { BrokerModule, ConfigModule, DatabaseModule, HealthModule, MetricsModule } from '#common';
+import { AlertsConfig, readAlertsConfig } from './config.js';
+
+@Module({
+  imports: [
+    ConfigModule.forApp(AlertsConfig, () => readAlertsConfig()),
+    BrokerModule.forRoot('alerts'),
+    DatabaseModule.forRoot([], 8),
+    MetricsModule.forApp('alerts'),
+    HealthModule.forRoot({ database: true, jetstream: true }),
+  ],
+})
+export class AppModule {}
