@@ -120,6 +120,12 @@ export function subjectsFor(p: string) {
       /** Event, core NATS: an alert fired, resolved or was acknowledged (`AlertEvent`); realtime tells the org's browsers. */
       events: (orgId: string) => `${p}.alerts.events.${subjectToken(orgId)}`,
       eventsAll: `${p}.alerts.events.*`,
+      /**
+       * The alerts app's feed: each telemetry message again, published by ingest once its points are
+       * committed (before it acks them), so alerts see every stored point: `<prefix>.alertfeed.<org>`.
+       */
+      feed: (orgId: string) => `${p}.alertfeed.${subjectToken(orgId)}`,
+      feedAll: `${p}.alertfeed.>`,
       /** Event, broadcast: a rule was created, changed or deleted; every alerts instance reloads the org's rules. */
       rulesChanged: `${p}.alerts.rules.changed`,
     },
@@ -134,6 +140,8 @@ export function streamsFor(p: string) {
   return {
     telemetry: `${p}_TELEMETRY`,
     deadLetter: `${p}_DEADLETTER`,
+    /** Committed telemetry for the alerts app (limits retention: a day, or PLEXUS_ALERT_FEED_MAX_BYTES). */
+    alertFeed: `${p}_ALERT_FEED`,
   } as const;
 }
 

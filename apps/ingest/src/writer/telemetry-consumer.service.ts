@@ -17,6 +17,7 @@ import {
   TelemetryDecodeError,
 } from '#common';
 import { IngestConfig } from '../config.js';
+import { feedAlerts } from './alert-feed.js';
 import { isTransientFailure } from './failure.js';
 import { PoisonMessageError } from './point-rows.js';
 import { PointsWriter } from './points-writer.service.js';
@@ -163,6 +164,7 @@ export class TelemetryConsumer implements OnApplicationBootstrap, BeforeApplicat
       const stopTimer = METRICS.writerWriteSeconds.startTimer();
       const points = await this.writer.write(await Promise.all(batch.map(decode)));
       stopTimer();
+      if (!(await this.feed(batch))) return;
       for (const msg of batch) msg.ack();
       METRICS.writerPointsWritten.inc(points);
       this.logger.debug({ message: 'batch committed', messages: batch.length, points, correlation_ids: correlationIds(batch) });
@@ -187,6 +189,26 @@ export class TelemetryConsumer implements OnApplicationBootstrap, BeforeApplicat
         return;
       }
       await this.failOne(batch[0], error as Error);
+    }
+  }
+
+  /**
+   * The committed batch to the alerts feed; false (and the batch handed back for a later retry,
+   * which writes nothing twice) when NATS did not take it — never a reason to dead-letter points.
+   */
+  private async feed(batch: JsMsg[]): Promise<boolean> {
+    try {
+      await feedAlerts(this.js, batch);
+      return true;
+    } catch (error) {
+      METRICS.writerFailures.inc({ kind: 'alert_feed' });
+      this.logger.warn({
+        message: `alert feed unavailable (${(error as Error).message}); messages will be retried`,
+        correlation_ids: correlationIds(batch),
+      });
+      for (const msg of batch) msg.nak(RETRY_DELAY_MS);
+      await delay(RETRY_DELAY_MS);
+      return false;
     }
   }
 

@@ -5,6 +5,10 @@ import type { ReadinessCheck } from '../health/readiness.js';
 import type { BrokerConnection } from './connection.js';
 import { CONSUMERS, STREAMS, SUBJECTS } from '../subjects.js';
 
+/** How long the alerts feed keeps a message, and its largest size. */
+export const ALERT_FEED_MAX_AGE_MS = 24 * 3600 * 1000;
+export const ALERT_FEED_MAX_BYTES = 1024 * 1024 * 1024;
+
 /**
  * The durable telemetry stream (file storage, work-queue: a message leaves once the
  * ingest app has committed it) and the dead-letter stream. Idempotent: every app that
@@ -31,7 +35,20 @@ export async function ensureTelemetryStreams(
     max_age: nanos(30 * 24 * 3600 * 1000),
     num_replicas: config.streamReplicas,
   };
-  for (const stream of [telemetry, deadLetter]) {
+  // Limits, not work-queue: the alerts app's consumers read it, and nothing there is a promise to a
+  // client (the points are stored before ingest publishes them); an alerts app down for more than
+  // a day, or this many bytes behind, misses the oldest.
+  const alertFeed = {
+    name: STREAMS.alertFeed,
+    subjects: [SUBJECTS.alerts.feedAll],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    max_age: nanos(ALERT_FEED_MAX_AGE_MS),
+    max_bytes: ALERT_FEED_MAX_BYTES,
+    duplicate_window: nanos(120_000),
+    num_replicas: config.streamReplicas,
+  };
+  for (const stream of [telemetry, deadLetter, alertFeed]) {
     try {
       await jsm.streams.info(stream.name);
       await jsm.streams.update(stream.name, stream);
