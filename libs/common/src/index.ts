@@ -51,3 +51,4 @@ export * from './messages/alerts.js';
 export * from './validation/index.js';
 export * from './http/http-limits.js';
 export * from './app/process-guard.js';
+export * from './nats/buckets.js';

@@ -1,6 +1,8 @@
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Msg, Subscription } from '@nats-io/transport-node';
 import {
+  type AlertEvent,
+  type AlertFrame,
   BrokerConnection,
   CLOSE_CODES,
   fromSubjectToken,
@@ -13,6 +15,10 @@ import {
 import { eventJson, guarded } from '../sockets/unexpected.js';
 import type { BrowserConnection } from './browser-connection.js';
 
+const ALERT_EVENTS = new Set<unknown>(['fired', 'resolved', 'acknowledged']);
+/** An alert event is a few hundred bytes; one larger than this is not the alerts app's. */
+const MAX_ALERT_EVENT_BYTES = 64 * 1024;
+
 /**
  * The browsers connected to this instance, by org. The instance listens to an org's device
  * subject only while it has a browser of that org, and forwards each message's bytes as they
@@ -23,6 +29,7 @@ export class BrowserHub implements OnModuleInit, OnModuleDestroy {
   private readonly orgs = new Map<string, { browsers: Set<BrowserConnection>; subscription: Subscription }>();
   private revocations?: Subscription;
   private disabledOrgs?: Subscription;
+  private alerts?: Subscription;
 
   constructor(private readonly broker: BrokerConnection) {}
 
@@ -33,11 +40,15 @@ export class BrowserHub implements OnModuleInit, OnModuleDestroy {
     this.disabledOrgs = this.broker.nc.subscribe(SUBJECTS.orgs.disabled, {
       callback: guarded('org disabled event', (_, msg) => this.onOrgDisabled(eventJson<OrgDisabledEvent>(msg) as OrgDisabledEvent)),
     });
+    this.alerts = this.broker.nc.subscribe(SUBJECTS.alerts.eventsAll, {
+      callback: guarded('alert event', (_, msg) => this.onAlert(msg)),
+    });
   }
 
   onModuleDestroy(): void {
     this.revocations?.unsubscribe();
     this.disabledOrgs?.unsubscribe();
+    this.alerts?.unsubscribe();
     for (const org of this.orgs.values()) {
       org.subscription.unsubscribe();
       for (const browser of org.browsers) browser.socket.close(1001, 'server shutting down');
@@ -99,6 +110,22 @@ export class BrowserHub implements OnModuleInit, OnModuleDestroy {
       if (adminsOnly && !browser.admin) continue;
       if (browser.watching === null || browser.watching.has(sourceId)) browser.socket.send(data, droppable);
     }
+  }
+
+  /**
+   * An alert fired, resolved or was acknowledged (the alerts app): an `alert` frame to every
+   * browser of the org, whatever it watches. Anything but such an event of this subject's org is
+   * ignored (anyone allowed to publish here could send it).
+   */
+  private onAlert(msg: Msg): void {
+    const orgId = fromSubjectToken(msg.subject.slice(msg.subject.lastIndexOf('.') + 1));
+    const org = this.orgs.get(orgId);
+    if (!org || msg.data.length > MAX_ALERT_EVENT_BYTES) return;
+    const { event: kind, alert } = eventJson<AlertEvent>(msg);
+    if (!kind || !ALERT_EVENTS.has(kind) || typeof alert !== 'object' || alert === null || alert.org_id !== orgId) return;
+    const frame: AlertFrame = { type: 'alert', event: kind, alert };
+    const data = JSON.stringify(frame);
+    for (const browser of org.browsers) browser.socket.send(data);
   }
 
   private onKeyRevoked(event: KeyRevokedEvent): void {

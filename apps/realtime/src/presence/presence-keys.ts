@@ -1,5 +1,7 @@
-import { fromKvKeyToken, isOrgId, isPrintable, isSourceId, kvKeyToken } from '#common';
+import { isPrintable } from '#common';
 import { bucketJsonObject } from './bucket-value.js';
+
+export { deviceKey, parseDeviceKey } from '#common';
 
 /**
  * What the presence buckets hold. Anyone who may publish on `$KV.<bucket>.>` can write them, so
@@ -16,20 +18,6 @@ export interface DeviceLease {
 const INSTANCE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 /** A value larger than this is not one realtime wrote. */
 const MAX_VALUE_BYTES = 1024;
-
-export function deviceKey(orgId: string, sourceId: string): string {
-  return `${kvKeyToken(orgId)}.${kvKeyToken(sourceId)}`;
-}
-
-/** The org and source a devices-bucket key names; undefined for a key realtime never writes. */
-export function parseDeviceKey(key: string): { orgId: string; sourceId: string } | undefined {
-  const tokens = key.split('.');
-  if (tokens.length !== 2) return undefined;
-  const orgId = fromKvKeyToken(tokens[0]);
-  const sourceId = fromKvKeyToken(tokens[1]);
-  if (!isOrgId(orgId) || !isSourceId(sourceId)) return undefined;
-  return { orgId, sourceId };
-}
 
 export function isInstanceId(value: unknown): value is string {
   return typeof value === 'string' && INSTANCE_ID.test(value);

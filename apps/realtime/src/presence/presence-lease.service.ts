@@ -2,12 +2,11 @@ import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@ne
 import { StorageType } from '@nats-io/jetstream';
 import type { KV, KvWatchEntry } from '@nats-io/kv';
 import { headers, type QueuedIterator } from '@nats-io/transport-node';
-import { BrokerConnection, BUCKETS, HEADERS, type SourceStatusFrame, SUBJECTS } from '#common';
+import { BrokerConnection, BUCKETS, openBucket, HEADERS, type SourceStatusFrame, SUBJECTS } from '#common';
 import { BrowserHub } from '../browsers/browser-hub.service.js';
 import { RealtimeConfig } from '../config.js';
 import type { DeviceConnection } from '../devices/device-connection.js';
 import { guarded, reportUnexpected } from '../sockets/unexpected.js';
-import { openBucket } from './buckets.js';
 import { type DeviceLease, deviceKey, isInstanceId, parseDeviceKey, parseDeviceLease } from './presence-keys.js';
 
 /** A device held here and the revision of its lease (0 until the write is stored). */

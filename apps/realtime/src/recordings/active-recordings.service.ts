@@ -1,10 +1,9 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { StorageType } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { BrokerConnection, BUCKETS, type ListSessionsReply, type ListSessionsRequest, ServicesClient, SUBJECTS } from '#common';
+import { BrokerConnection, BUCKETS, openBucket, type ListSessionsReply, type ListSessionsRequest, ServicesClient, SUBJECTS } from '#common';
 import { RealtimeConfig } from '../config.js';
 import type { DeviceConnection } from '../devices/device-connection.js';
-import { openBucket } from '../presence/buckets.js';
 import { parseRecording, recordingKey, type StartSessionFrame } from './recording-entry.js';
 
 /** Active sessions of one source looked through for the one it recorded: pages of this many, at most MAX_PAGES. */

@@ -27,7 +27,11 @@ export type Severity = (typeof SEVERITIES)[number];
 export const ISO_TIME = '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}:[0-9]{2})$';
 
 const Finite = Type.Number({ minimum: -Number.MAX_VALUE, maximum: Number.MAX_VALUE, refusal: 'must be a finite number' });
-const Seconds = Type.Integer({ minimum: 1, maximum: ALERT_LIMITS.maxSeconds, refusal: `must be a whole number of seconds from 1 to ${ALERT_LIMITS.maxSeconds}` });
+const Seconds = Type.Integer({
+  minimum: 1,
+  maximum: ALERT_LIMITS.maxSeconds,
+  refusal: `must be a whole number of seconds from 1 to ${ALERT_LIMITS.maxSeconds}`,
+});
 
 /** The condition a rule watches for. Thresholds on numbers; no_data per series; offline per source. */
 export const AlertCondition = Type.Union(
@@ -49,7 +53,10 @@ export const TagMatch = Type.Record(
     Type.Number(),
     Type.Boolean(),
   ]),
-  { maxProperties: ALERT_LIMITS.maxTags, refusal: `must be an object of at most ${ALERT_LIMITS.maxTags} tags with string, number or boolean values` },
+  {
+    maxProperties: ALERT_LIMITS.maxTags,
+    refusal: `must be an object of at most ${ALERT_LIMITS.maxTags} tags with string, number or boolean values`,
+  },
 );
 export type TagMatch = Static<typeof TagMatch>;
 
@@ -61,7 +68,7 @@ export const WebhookUrl = Type.String({
 
 /** A webhook as given: a new one by url; an existing one (keeping its secret) by id. */
 export const WebhookInput = Type.Object(
-  { id: Type.Optional(Type.String({ maxLength: 64, refusal: 'must be the id of one of the rule\'s webhooks' })), url: WebhookUrl },
+  { id: Type.Optional(Type.String({ maxLength: 64, refusal: "must be the id of one of the rule's webhooks" })), url: WebhookUrl },
   { additionalProperties: false },
 );
 export type WebhookInput = Static<typeof WebhookInput>;
@@ -77,14 +84,23 @@ const RuleFields = {
   condition: AlertCondition,
   /** How long the condition must hold before the rule fires; 0 fires at once. */
   for_seconds: Type.Optional(
-    Type.Integer({ minimum: 0, maximum: ALERT_LIMITS.maxSeconds, refusal: `must be a whole number of seconds from 0 to ${ALERT_LIMITS.maxSeconds}` }),
+    Type.Integer({
+      minimum: 0,
+      maximum: ALERT_LIMITS.maxSeconds,
+      refusal: `must be a whole number of seconds from 0 to ${ALERT_LIMITS.maxSeconds}`,
+    }),
   ),
   severity: Type.Optional(Type.Enum([...SEVERITIES], { refusal: 'must be info, warning or critical' })),
   webhooks: Type.Optional(
-    Type.Array(WebhookInput, { maxItems: ALERT_LIMITS.maxWebhooks, refusal: `must be a list of at most ${ALERT_LIMITS.maxWebhooks} webhooks` }),
+    Type.Array(WebhookInput, {
+      maxItems: ALERT_LIMITS.maxWebhooks,
+      refusal: `must be a list of at most ${ALERT_LIMITS.maxWebhooks} webhooks`,
+    }),
   ),
   /** No notification (webhook or alert frame) until then; state is still kept. */
-  silenced_until: Type.Optional(nullable(Type.String({ pattern: ISO_TIME, refusal: 'must be an ISO 8601 date-time such as 2026-12-01T18:00:00Z' }))),
+  silenced_until: Type.Optional(
+    nullable(Type.String({ pattern: ISO_TIME, refusal: 'must be an ISO 8601 date-time such as 2026-12-01T18:00:00Z' })),
+  ),
 };
 
 /** POST /api/rules (and the `rule` of a dry run). */

@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { PartitionLeases } from '../partitions/partition-leases.service.js';
+import { WebhooksModule } from '../webhooks/webhooks.module.js';
+import { EvaluatorService } from './evaluator.service.js';
+import { StateStore } from './state-store.js';
+
+@Module({
+  imports: [WebhooksModule],
+  providers: [StateStore, PartitionLeases, EvaluatorService],
+})
+export class EvaluatorModule {}

@@ -1,0 +1,126 @@
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { Subscription } from '@nats-io/transport-node';
+import { type AlertEvent, BrokerConnection, ensureTelemetryStreams, type RulesChangedEvent, SUBJECTS } from '#common';
+import { AlertsConfig } from '../config.js';
+import { partitionOf } from '../partitions/partition-of.js';
+import { PartitionLeases, type PartitionOwner } from '../partitions/partition-leases.service.js';
+import { WebhookDispatcher } from '../webhooks/webhook-dispatcher.service.js';
+import { FeedConsumer } from './feed-consumer.js';
+import { PartitionEvaluator } from './partition-evaluator.js';
+import { PresenceWatch } from './presence-watch.js';
+import { StateStore } from './state-store.js';
+
+interface Held {
+  evaluator: PartitionEvaluator;
+  feed: FeedConsumer;
+}
+
+/**
+ * Evaluates the rules of the partitions this instance holds (PartitionLeases): each partition's
+ * feed consumer, the timers of no_data and offline rules, presence, and rule changes.
+ */
+@Injectable()
+export class EvaluatorService implements PartitionOwner, OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(EvaluatorService.name);
+  private readonly held = new Map<number, Held>();
+  private presence?: PresenceWatch;
+  private tickTimer?: NodeJS.Timeout;
+  private ticking = false;
+  private rulesChanged?: Subscription;
+
+  constructor(
+    private readonly broker: BrokerConnection,
+    private readonly config: AlertsConfig,
+    private readonly store: StateStore,
+    private readonly leases: PartitionLeases,
+    private readonly dispatcher: WebhookDispatcher,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await ensureTelemetryStreams(this.broker.nc, this.config);
+    this.presence = new PresenceWatch(this.broker, this.config.streamReplicas, (orgId, sourceId, online, at) => {
+      void this.partitionOfOrg(orgId)
+        ?.evaluator.presence(orgId, sourceId, online, at)
+        .catch((error: Error) => this.logger.warn(`presence of ${sourceId} not evaluated: ${error.message}`));
+    });
+    await this.presence.start();
+    this.rulesChanged = this.broker.nc.subscribe(SUBJECTS.alerts.rulesChanged, {
+      callback: (error, msg) => {
+        if (error) return;
+        let orgId: unknown;
+        try {
+          orgId = (msg.json() as RulesChangedEvent).org_id;
+        } catch {
+          return;
+        }
+        if (typeof orgId === 'string') void this.reloadOrg(orgId);
+      },
+    });
+    await this.leases.start(this);
+    this.tickTimer = setInterval(() => void this.tick(), this.config.tickMs);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.tickTimer);
+    this.rulesChanged?.unsubscribe();
+    this.presence?.stop();
+  }
+
+  private partitionOfOrg(orgId: string): Held | undefined {
+    return this.held.get(partitionOf(orgId, this.config.partitions));
+  }
+
+  async acquire(partition: number): Promise<void> {
+    const evaluator = new PartitionEvaluator(
+      partition,
+      this.store,
+      (events) => this.publish(events),
+      (orgId) => this.presence?.sourcesOf(orgId),
+    );
+    const accept = (orgId: string) => partitionOf(orgId, this.config.partitions) === partition;
+    await evaluator.load((await this.store.rules()).filter((rule) => accept(rule.org_id)));
+    const feed = new FeedConsumer(this.broker.nc, partition, this.config.partitions, async (batch) => {
+      try {
+        await evaluator.evaluate(batch, accept);
+      } catch (error) {
+        await evaluator.load((await this.store.rules()).filter((rule) => accept(rule.org_id))).catch(() => undefined);
+        throw error;
+      }
+    });
+    this.held.set(partition, { evaluator, feed });
+    await feed.start();
+  }
+
+  async release(partition: number): Promise<void> {
+    const held = this.held.get(partition);
+    this.held.delete(partition);
+    await held?.feed.stop();
+  }
+
+  private async reloadOrg(orgId: string): Promise<void> {
+    const held = this.partitionOfOrg(orgId);
+    if (!held) return;
+    try {
+      await held.evaluator.reloadOrg(orgId, await this.store.rules(orgId));
+    } catch (error) {
+      this.logger.warn(`rules of an org not reloaded: ${(error as Error).message}`);
+    }
+  }
+
+  private async tick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      const now = Date.now();
+      for (const { evaluator } of this.held.values())
+        await evaluator.tick(now).catch((error: Error) => this.logger.warn(`tick: ${error.message}`));
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private publish(events: AlertEvent[]): void {
+    for (const event of events) this.broker.nc.publish(SUBJECTS.alerts.events(event.org_id), JSON.stringify(event));
+    this.dispatcher.kick();
+  }
+}

@@ -1,0 +1,265 @@
+import { Logger } from '@nestjs/common';
+import type { JsMsg } from '@nats-io/jetstream';
+import { type AlertEvent, decodeTelemetryMessage, ENCODING_HEADER, type SeriesPoints } from '#common';
+import { compileRule, type CompiledRule, RuleIndex } from '../evaluation/rule-matcher.js';
+import { onPoint, onPresence, onTick, type SeriesState, type Transition } from '../evaluation/series-state.js';
+import type { EvaluatedRule, StateEntry, StateStore, StateTransition, StoredState } from './state-store.js';
+
+/** A no_data rule's last-seen time is stored at most this often (a restart forgets at most this much). */
+const SEEN_STORE_INTERVAL_MS = 1000;
+
+interface OrgRules {
+  rules: Map<string, CompiledRule>;
+  index: RuleIndex;
+}
+
+/** Where a rule's state lives: threshold rules per series, no_data per source and metric, offline per source. */
+function seriesKey(rule: EvaluatedRule, sourceId: string, metric: string | null, tags: string): string {
+  if (rule.condition.type === 'offline') return sourceId;
+  if (rule.condition.type === 'no_data') return `${sourceId}\u0001${metric}`;
+  return `${sourceId}\u0001${metric}\u0001${tags}`;
+}
+
+function freshState(at: number): SeriesState {
+  return { state: 'ok', since: at, lastPointAt: null, lastSeenAt: null, value: null, alertId: null };
+}
+
+/**
+ * The rules and states of the orgs of one partition, evaluated by this instance alone while it
+ * holds the partition's lease. Everything that changes state (a feed batch, a timer tick, a
+ * presence change, a reload of rules) runs one at a time, and a feed batch is acked only after
+ * the states and transitions it caused are committed: a crash replays the batch against the
+ * stored states, and points at or before a series' last evaluated point change nothing.
+ */
+export class PartitionEvaluator {
+  private readonly logger: Logger;
+  private readonly orgs = new Map<string, OrgRules>();
+  private readonly entries = new Map<string, StateEntry>();
+  private readonly parsedTags = new Map<string, Record<string, unknown> | null>();
+  private serial: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly partition: number,
+    private readonly store: StateStore,
+    private readonly publish: (events: AlertEvent[]) => void,
+    private readonly online: (orgId: string) => ReadonlySet<string> | undefined,
+  ) {
+    this.logger = new Logger(`PartitionEvaluator:${partition}`);
+  }
+
+  /** Runs `work` after everything queued before it. */
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.serial.then(work, work);
+    this.serial = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Loads the rules of this partition's orgs (from `rules`, all enabled rules) and their stored states. */
+  load(rules: EvaluatedRule[]): Promise<void> {
+    return this.exclusive(async () => {
+      this.orgs.clear();
+      this.entries.clear();
+      const byOrg = new Map<string, EvaluatedRule[]>();
+      for (const rule of rules) byOrg.set(rule.org_id, [...(byOrg.get(rule.org_id) ?? []), rule]);
+      for (const [orgId, orgRules] of byOrg) await this.setOrg(orgId, orgRules);
+    });
+  }
+
+  /** The org's rules changed: its rules again, states of kept rules kept. */
+  reloadOrg(orgId: string, rules: EvaluatedRule[]): Promise<void> {
+    return this.exclusive(async () => {
+      for (const [key, entry] of this.entries) if (entry.rule.org_id === orgId) this.entries.delete(key);
+      this.orgs.delete(orgId);
+      if (rules.length) await this.setOrg(orgId, rules);
+    });
+  }
+
+  private async setOrg(orgId: string, rules: EvaluatedRule[]): Promise<void> {
+    const compiled = new Map(rules.map((rule) => [rule.id, compileRule(rule)]));
+    this.orgs.set(orgId, { rules: compiled, index: new RuleIndex([...compiled.values()]) });
+    const now = Date.now();
+    for (const row of await this.store.states(rules.map((rule) => rule.id))) {
+      const rule = compiled.get(row.rule_id)?.rule as EvaluatedRule | undefined;
+      if (rule) this.entries.set(`${row.rule_id}\u0000${row.series_key}`, entryOf(rule, row));
+    }
+    // Rules naming one source start watching it now: no data or offline from the start counts.
+    const online = this.online(orgId);
+    for (const rule of rules) {
+      if (rule.source_id === null) continue;
+      if (rule.condition.type === 'no_data') {
+        const entry = this.entry(rule, rule.source_id, rule.metric, '', now);
+        entry.s.lastSeenAt ??= Math.max(Date.parse(rule.created_at), now - 1);
+      } else if (rule.condition.type === 'offline' && online) {
+        this.presenceOf(rule, rule.source_id, online.has(rule.source_id), now);
+      }
+    }
+    if (online)
+      for (const rule of rules)
+        if (rule.condition.type === 'offline' && rule.source_id === null)
+          for (const source of online) this.presenceOf(rule, source, true, now);
+  }
+
+  private entry(rule: EvaluatedRule, sourceId: string, metric: string | null, tags: string, at: number): StateEntry {
+    const key = `${rule.id}\u0000${seriesKey(rule, sourceId, metric, tags)}`;
+    let entry = this.entries.get(key);
+    if (!entry) {
+      entry = {
+        rule,
+        seriesKey: seriesKey(rule, sourceId, metric, tags),
+        series: {
+          source_id: sourceId,
+          metric: rule.condition.type === 'offline' ? null : metric,
+          tags: rule.condition.type === 'no_data' || rule.condition.type === 'offline' ? null : this.tagsOf(tags),
+        },
+        s: freshState(at),
+        dirty: true,
+        storedSeenAt: null,
+      };
+      this.entries.set(key, entry);
+    }
+    return entry;
+  }
+
+  private tagsOf(tags: string): Record<string, unknown> | null {
+    if (!tags) return null;
+    let parsed = this.parsedTags.get(tags);
+    if (parsed === undefined) {
+      parsed = JSON.parse(tags) as Record<string, unknown>;
+      if (this.parsedTags.size > 10_000) this.parsedTags.clear();
+      this.parsedTags.set(tags, parsed);
+    }
+    return parsed;
+  }
+
+  /** Evaluates a batch of feed messages and stores what changed; the caller acks them once this resolves. */
+  evaluate(messages: JsMsg[], accept: (orgId: string) => boolean): Promise<void> {
+    return this.exclusive(async () => {
+      const transitions: StateTransition[] = [];
+      const touched = new Set<StateEntry>();
+      const arrived = Date.now();
+      for (const msg of messages) {
+        let batch;
+        try {
+          batch = await decodeTelemetryMessage(msg.data, msg.headers?.get(ENCODING_HEADER) || undefined);
+        } catch {
+          continue; // ingest stored it, so this cannot happen unless someone else published here: nothing to evaluate
+        }
+        if (!accept(batch.orgId)) continue;
+        const org = this.orgs.get(batch.orgId);
+        if (!org) continue;
+        for (const series of batch.series) this.evaluateSeries(org, series, arrived, transitions, touched);
+      }
+      await this.commit(touched, transitions, arrived);
+    });
+  }
+
+  private evaluateSeries(
+    org: OrgRules,
+    series: SeriesPoints,
+    arrived: number,
+    transitions: StateTransition[],
+    touched: Set<StateEntry>,
+  ): void {
+    const candidates = org.index.forSeries(series.sourceId, series.metric);
+    if (!candidates.length) return;
+    const tags = this.tagsOf(series.tags);
+    for (const compiled of candidates) {
+      if (!compiled.watches(series.sourceId, series.metric, tags)) continue;
+      const rule = compiled.rule as EvaluatedRule;
+      const entry = this.entry(rule, series.sourceId, series.metric, series.tags, arrived);
+      for (let i = 0; i < series.timesUs.length; i++) {
+        const num = series.nums[i];
+        const value = Number.isNaN(num) ? series.jsons?.[i] : num;
+        const before = entry.s.lastPointAt;
+        const transition = onPoint(compiled, entry.s, series.timesUs[i] / 1000, typeof value === 'number' ? value : null, arrived);
+        if (transition) transitions.push({ entry, transition });
+        if (transition || entry.s.lastPointAt !== before) entry.dirty = true;
+      }
+      if (
+        rule.condition.type === 'no_data' &&
+        (entry.storedSeenAt === null || (entry.s.lastSeenAt ?? 0) - entry.storedSeenAt >= SEEN_STORE_INTERVAL_MS)
+      )
+        entry.dirty = true;
+      touched.add(entry);
+    }
+  }
+
+  /** Timers: no_data and offline rules whose time has come. */
+  tick(now: number): Promise<void> {
+    return this.exclusive(async () => {
+      const transitions: StateTransition[] = [];
+      const touched = new Set<StateEntry>();
+      for (const entry of this.entries.values()) {
+        const type = entry.rule.condition.type;
+        if (type !== 'no_data' && type !== 'offline') continue;
+        const compiled = this.orgs.get(entry.rule.org_id)?.rules.get(entry.rule.id);
+        if (!compiled) continue;
+        const transition = onTick(compiled, entry.s, now);
+        if (transition) {
+          transitions.push({ entry, transition });
+          entry.dirty = true;
+          touched.add(entry);
+        }
+      }
+      await this.commit(touched, transitions, now);
+    });
+  }
+
+  /** A source of one of this partition's orgs came online or went offline. */
+  presence(orgId: string, sourceId: string, online: boolean, at: number): Promise<void> {
+    return this.exclusive(async () => {
+      const org = this.orgs.get(orgId);
+      if (!org) return;
+      const transitions: StateTransition[] = [];
+      const touched = new Set<StateEntry>();
+      for (const compiled of org.index.offlineRules()) {
+        const rule = compiled.rule as EvaluatedRule;
+        if (rule.source_id !== null && rule.source_id !== sourceId) continue;
+        const { entry, transition } = this.presenceOf(rule, sourceId, online, at);
+        touched.add(entry);
+        if (transition) transitions.push({ entry, transition });
+      }
+      await this.commit(touched, transitions, at);
+    });
+  }
+
+  private presenceOf(rule: EvaluatedRule, sourceId: string, online: boolean, at: number): { entry: StateEntry; transition?: Transition } {
+    const entry = this.entry(rule, sourceId, null, '', at);
+    const compiled = this.orgs.get(rule.org_id)?.rules.get(rule.id) as CompiledRule;
+    const transition = onPresence(compiled, entry.s, online, at);
+    if (transition) entry.dirty = true;
+    return { entry, transition };
+  }
+
+  private async commit(touched: Set<StateEntry>, transitions: StateTransition[], now: number): Promise<void> {
+    const dirty = [...touched].filter((entry) => entry.dirty);
+    for (const { entry } of transitions) if (!touched.has(entry)) dirty.push(entry);
+    if (!dirty.length && !transitions.length) return;
+    try {
+      const events = await this.store.store(dirty, transitions, now);
+      if (events.length) this.publish(events);
+    } catch (error) {
+      // Memory is ahead of what is stored: the caller reloads the partition and the batch is retried.
+      this.logger.warn(`states not stored (${(error as Error).message}); the partition is read again`);
+      throw error;
+    }
+  }
+}
+
+function entryOf(rule: EvaluatedRule, row: StoredState): StateEntry {
+  return {
+    rule,
+    seriesKey: row.series_key,
+    series: { source_id: row.source_id, metric: row.metric, tags: row.tags },
+    s: {
+      state: row.state,
+      since: row.since,
+      lastPointAt: row.last_point_at,
+      lastSeenAt: row.last_seen_at,
+      value: row.value,
+      alertId: row.alert_id,
+    },
+    dirty: false,
+    storedSeenAt: row.last_seen_at,
+  };
+}
