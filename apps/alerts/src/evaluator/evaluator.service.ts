@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Subscription } from '@nats-io/transport-node';
-import { type AlertEvent, BrokerConnection, ensureTelemetryStreams, type RulesChangedEvent, SUBJECTS } from '#common';
+import { type AlertEvent, BrokerConnection, ensureTelemetryStreams, type RulesChangedEvent, scrapeGauge, SUBJECTS } from '#common';
 import { AlertsConfig } from '../config.js';
 import { partitionOf } from '../partitions/partition-of.js';
 import { PartitionLeases, type PartitionOwner } from '../partitions/partition-leases.service.js';
@@ -37,6 +37,12 @@ export class EvaluatorService implements PartitionOwner, OnApplicationBootstrap,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    scrapeGauge('plexus_alert_partitions_held', 'Org partitions this alerts instance evaluates', [], (gauge) => gauge.set(this.held.size));
+    scrapeGauge('plexus_alert_rules_evaluated', 'Enabled rules loaded by this alerts instance', [], (gauge) => {
+      let rules = 0;
+      for (const { evaluator } of this.held.values()) rules += evaluator.ruleCount;
+      gauge.set(rules);
+    });
     await ensureTelemetryStreams(this.broker.nc, this.config);
     this.presence = new PresenceWatch(this.broker, this.config.streamReplicas, (orgId, sourceId, online, at) => {
       void this.partitionOfOrg(orgId)

@@ -47,6 +47,13 @@ export class PartitionEvaluator {
     this.logger = new Logger(`PartitionEvaluator:${partition}`);
   }
 
+  /** Rules evaluated here now. */
+  get ruleCount(): number {
+    let count = 0;
+    for (const org of this.orgs.values()) count += org.rules.size;
+    return count;
+  }
+
   /** Runs `work` after everything queued before it. */
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
     const run = this.serial.then(work, work);
