@@ -1,6 +1,14 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Subscription } from '@nats-io/transport-node';
-import { type AlertEvent, BrokerConnection, ensureTelemetryStreams, type RulesChangedEvent, scrapeGauge, SUBJECTS } from '#common';
+import {
+  type AlertEvent,
+  BrokerConnection,
+  CONSUMERS,
+  ensureTelemetryStreams,
+  type RulesChangedEvent,
+  scrapeGauge,
+  SUBJECTS,
+} from '#common';
 import { AlertsConfig } from '../config.js';
 import { partitionOf } from '../partitions/partition-of.js';
 import { PartitionLeases, type PartitionOwner } from '../partitions/partition-leases.service.js';
@@ -79,6 +87,7 @@ export class EvaluatorService implements PartitionOwner, OnApplicationBootstrap,
   async acquire(partition: number): Promise<void> {
     const evaluator = new PartitionEvaluator(
       partition,
+      CONSUMERS.alertsPartition(partition, this.config.partitions),
       this.store,
       (events) => this.publish(events),
       (orgId) => this.presence?.sourcesOf(orgId),

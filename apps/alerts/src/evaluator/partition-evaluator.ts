@@ -1,12 +1,15 @@
 import { Logger } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
-import { type AlertEvent, decodeTelemetryMessage, ENCODING_HEADER, type SeriesPoints } from '#common';
+import { type AlertEvent, decodeTelemetryMessage, ENCODING_HEADER, fromSubjectToken, type SeriesPoints } from '#common';
 import { compileRule, type CompiledRule, RuleIndex } from '../evaluation/rule-matcher.js';
 import { onPoint, onPresence, onTick, type SeriesState, type Transition } from '../evaluation/series-state.js';
-import type { EvaluatedRule, StateEntry, StateStore, StateTransition, StoredState } from './state-store.js';
+import type { EvaluatedRule, FeedProgress, StateEntry, StateStore, StateTransition, StoredState } from './state-store.js';
 
 /** A no_data rule's last-seen time is stored at most this often (a restart forgets at most this much). */
 const SEEN_STORE_INTERVAL_MS = 1000;
+
+/** Without a state change, the applied feed sequence is stored at most this often. */
+const PROGRESS_STORE_INTERVAL_MS = 5000;
 
 interface OrgRules {
   rules: Map<string, CompiledRule>;
@@ -28,8 +31,8 @@ function freshState(at: number): SeriesState {
  * The rules and states of the orgs of one partition, evaluated by this instance alone while it
  * holds the partition's lease. Everything that changes state (a feed batch, a timer tick, a
  * presence change, a reload of rules) runs one at a time, and a feed batch is acked only after
- * the states and transitions it caused are committed: a crash replays the batch against the
- * stored states, and points at or before a series' last evaluated point change nothing.
+ * the states and transitions it caused are committed together with the batch's last feed
+ * sequence: a batch redelivered after a crash is skipped up to that sequence.
  */
 export class PartitionEvaluator {
   private readonly logger: Logger;
@@ -37,9 +40,13 @@ export class PartitionEvaluator {
   private readonly entries = new Map<string, StateEntry>();
   private readonly parsedTags = new Map<string, Record<string, unknown> | null>();
   private serial: Promise<unknown> = Promise.resolve();
+  /** The last feed sequence whose effects are stored. */
+  private lastSeq = 0;
+  private progressStoredAt = 0;
 
   constructor(
     readonly partition: number,
+    private readonly consumer: string,
     private readonly store: StateStore,
     private readonly publish: (events: AlertEvent[]) => void,
     private readonly online: (orgId: string) => ReadonlySet<string> | undefined,
@@ -66,6 +73,7 @@ export class PartitionEvaluator {
     return this.exclusive(async () => {
       this.orgs.clear();
       this.entries.clear();
+      this.lastSeq = await this.store.progress(this.consumer);
       const byOrg = new Map<string, EvaluatedRule[]>();
       for (const rule of rules) byOrg.set(rule.org_id, [...(byOrg.get(rule.org_id) ?? []), rule]);
       for (const [orgId, orgRules] of byOrg) await this.setOrg(orgId, orgRules);
@@ -144,19 +152,33 @@ export class PartitionEvaluator {
       const transitions: StateTransition[] = [];
       const touched = new Set<StateEntry>();
       const arrived = Date.now();
+      let lastSeq = this.lastSeq;
       for (const msg of messages) {
+        // Applied before a crash that came between the commit and the ack: its effects are stored.
+        if (msg.seq <= this.lastSeq) continue;
+        lastSeq = Math.max(lastSeq, msg.seq);
+        // The org from the subject (`<prefix>.alertfeed.<org>`): messages of orgs without rules here are never decoded.
+        const orgId = fromSubjectToken(msg.subject.slice(msg.subject.lastIndexOf('.') + 1));
+        const org = accept(orgId) ? this.orgs.get(orgId) : undefined;
+        if (!org) continue;
         let batch;
         try {
           batch = await decodeTelemetryMessage(msg.data, msg.headers?.get(ENCODING_HEADER) || undefined);
         } catch {
-          continue; // ingest stored it, so this cannot happen unless someone else published here: nothing to evaluate
+          continue; // ingest stored it, so only someone else publishing here gets this far: nothing to evaluate
         }
-        if (!accept(batch.orgId)) continue;
-        const org = this.orgs.get(batch.orgId);
-        if (!org) continue;
+        if (batch.orgId !== orgId) continue;
         for (const series of batch.series) this.evaluateSeries(org, series, arrived, transitions, touched);
       }
-      await this.commit(touched, transitions, arrived);
+      if (lastSeq === this.lastSeq) return;
+      // Replaying points that changed no state changes none again (the machine is deterministic
+      // from the stored state), so without a change the sequence is stored only now and then.
+      const changed = transitions.length > 0 || [...touched].some((entry) => entry.dirty);
+      if (changed || arrived - this.progressStoredAt >= PROGRESS_STORE_INTERVAL_MS) {
+        await this.commit(touched, transitions, arrived, { consumer: this.consumer, lastSeq });
+        this.progressStoredAt = arrived;
+      }
+      this.lastSeq = lastSeq;
     });
   }
 
@@ -177,10 +199,11 @@ export class PartitionEvaluator {
       for (let i = 0; i < series.timesUs.length; i++) {
         const num = series.nums[i];
         const value = Number.isNaN(num) ? series.jsons?.[i] : num;
-        const before = entry.s.lastPointAt;
         const transition = onPoint(compiled, entry.s, series.timesUs[i] / 1000, typeof value === 'number' ? value : null, arrived);
-        if (transition) transitions.push({ entry, transition });
-        if (transition || entry.s.lastPointAt !== before) entry.dirty = true;
+        if (transition) {
+          transitions.push({ entry, transition });
+          entry.dirty = true;
+        }
       }
       if (
         rule.condition.type === 'no_data' &&
@@ -238,12 +261,17 @@ export class PartitionEvaluator {
     return { entry, transition };
   }
 
-  private async commit(touched: Set<StateEntry>, transitions: StateTransition[], now: number): Promise<void> {
+  /**
+   * Stores what changed: states at their transitions (and no_data rules' last-seen time at most
+   * once a second), not every point's — a replayed feed batch is recognised by its sequence
+   * (`progress`), so a point's effect never needs storing unless it changed a state.
+   */
+  private async commit(touched: Set<StateEntry>, transitions: StateTransition[], now: number, progress?: FeedProgress): Promise<void> {
     const dirty = [...touched].filter((entry) => entry.dirty);
     for (const { entry } of transitions) if (!touched.has(entry)) dirty.push(entry);
-    if (!dirty.length && !transitions.length) return;
+    if (!dirty.length && !transitions.length && !progress) return;
     try {
-      const events = await this.store.store(dirty, transitions, now);
+      const events = await this.store.store(dirty, transitions, now, progress);
       if (events.length) this.publish(events);
     } catch (error) {
       // Memory is ahead of what is stored: the caller reloads the partition and the batch is retried.

@@ -21,6 +21,11 @@ export interface StateEntry {
   storedSeenAt: number | null;
 }
 
+export interface FeedProgress {
+  consumer: string;
+  lastSeq: number;
+}
+
 export interface StateTransition {
   entry: StateEntry;
   transition: Transition;
@@ -89,6 +94,12 @@ export class StateStore {
     return rows.map(ruleOf);
   }
 
+  /** The last feed sequence applied by a partition's consumer (0: none yet). */
+  async progress(consumer: string): Promise<number> {
+    const [row] = await this.db.query(`SELECT last_seq::float8 AS last_seq FROM alert_feed_progress WHERE consumer = $1`, [consumer]);
+    return row ? Number(row.last_seq) : 0;
+  }
+
   async states(ruleIds: string[]): Promise<StoredState[]> {
     if (!ruleIds.length) return [];
     return this.db.query(
@@ -104,9 +115,16 @@ export class StateStore {
    * alert, a resolution closes it, each enqueues the rule's webhooks unless the rule is silenced.
    * Answers the events to tell browsers (after commit), silenced ones left out.
    */
-  async store(entries: StateEntry[], transitions: StateTransition[], now: number): Promise<AlertEvent[]> {
-    if (!entries.length && !transitions.length) return [];
+  async store(entries: StateEntry[], transitions: StateTransition[], now: number, progress?: FeedProgress): Promise<AlertEvent[]> {
+    if (!entries.length && !transitions.length && !progress) return [];
     return this.db.transaction(async (tx) => {
+      if (progress) {
+        await tx.query(
+          `INSERT INTO alert_feed_progress (consumer, last_seq) VALUES ($1, $2)
+           ON CONFLICT (consumer) DO UPDATE SET last_seq = greatest(alert_feed_progress.last_seq, EXCLUDED.last_seq), updated_at = now()`,
+          [progress.consumer, progress.lastSeq],
+        );
+      }
       const events: AlertEvent[] = [];
       for (const { entry, transition } of transitions) {
         const event = await this.record(tx, entry, transition, now);

@@ -92,6 +92,14 @@ export class Alerts1733000000000 implements MigrationInterface {
         UNIQUE (alert_id, webhook_id, event)
       )`);
     await db.query(`CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending'`);
+    // How far each partition's feed consumer has been applied (in the same transaction as the
+    // states it changed): a batch replayed after a crash before its ack changes nothing twice.
+    await db.query(`
+      CREATE TABLE alert_feed_progress (
+        consumer   text PRIMARY KEY,
+        last_seq   bigint NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now()
+      )`);
     await db.query(`
       CREATE TABLE webhook_attempts (
         delivery_id text NOT NULL REFERENCES webhook_deliveries(id) ON DELETE CASCADE,
@@ -105,7 +113,15 @@ export class Alerts1733000000000 implements MigrationInterface {
   }
 
   async down(db: QueryRunner): Promise<void> {
-    for (const table of ['webhook_attempts', 'webhook_deliveries', 'alerts', 'alert_states', 'alert_webhooks', 'alert_rules']) {
+    for (const table of [
+      'webhook_attempts',
+      'alert_feed_progress',
+      'webhook_deliveries',
+      'alerts',
+      'alert_states',
+      'alert_webhooks',
+      'alert_rules',
+    ]) {
       await db.query(`DROP TABLE ${table}`);
     }
   }
