@@ -67,6 +67,26 @@ describe('ingest: JetStream → PostgreSQL (real NATS and PostgreSQL)', () => {
     expect(orgs).toEqual([{ org_id: 'default' }]);
   });
 
+  it('feeds each committed message to the alerts app as the same bytes, its id the telemetry sequence', async () => {
+    const feed = `${scope.prefix}_ALERT_FEED`;
+    const before = (await jsm.streams.info(feed)).state.last_seq;
+    await send('org.with dots', [{ metric: 'fed', value: 7, timestamp: now(), source_id: 'pipe-feed' }]);
+    await waitFor('the point stored', async () => (await stored('pipe-feed')).length === 1);
+    const fed = await waitFor('the message fed', async () => {
+      const info = await jsm.streams.info(feed);
+      return info.state.last_seq > before && info.state.last_seq;
+    });
+    const message = await jsm.streams.getMessage(feed, { seq: fed });
+    expect(message!.subject).toBe(`${scope.prefix}.alertfeed.org%002ewith%0020dots`);
+    expect(message!.header?.get('Plexus-Encoding')).toBe('plexus-batch-1');
+    const { decodeTelemetryMessage } = await import('#common');
+    const batch = await decodeTelemetryMessage(message!.data, message!.header?.get('Plexus-Encoding'));
+    expect(batch.orgId).toBe('org.with dots');
+    expect(batch.series.map((series) => [series.sourceId, series.metric, Array.from(series.nums)])).toEqual([['pipe-feed', 'fed', [7]]]);
+    // The message id is the telemetry sequence: a batch written again feeds nothing new.
+    expect(message!.header?.get('Nats-Msg-Id')).toMatch(/^t\d+$/);
+  });
+
   it('dead-letters a message it can never store, with the reason, and keeps consuming after it', async () => {
     const nc = await scope.nats();
     nc.publish(`${scope.prefix}.telemetry.default`, 'this is not JSON');
@@ -78,6 +98,12 @@ describe('ingest: JetStream → PostgreSQL (real NATS and PostgreSQL)', () => {
     expect(new TextDecoder().decode(letter!.data)).toBe('this is not JSON');
     expect(letter!.header?.get('Plexus-Dead-Letter-Reason')).toBeTruthy();
     await waitFor('the telemetry stream drained', async () => (await jsm.streams.info(`${scope.prefix}_TELEMETRY`)).state.messages === 0);
+    // The feed carries only what was stored: never the poison message.
+    const feed = await jsm.streams.info(`${scope.prefix}_ALERT_FEED`);
+    for (let seq = feed.state.first_seq; seq <= feed.state.last_seq && feed.state.messages; seq++) {
+      const fed = await jsm.streams.getMessage(`${scope.prefix}_ALERT_FEED`, { seq });
+      expect(new TextDecoder().decode(fed!.data)).not.toBe('this is not JSON');
+    }
   });
 
   it('deletes points past the retention period and keeps the rest', async () => {
