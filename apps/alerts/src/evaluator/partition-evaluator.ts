@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
 import { type AlertEvent, decodeTelemetryMessage, ENCODING_HEADER, fromSubjectToken, type SeriesPoints } from '#common';
 import { compileRule, type CompiledRule, RuleIndex } from '../evaluation/rule-matcher.js';
-import { onPoint, onPresence, onTick, type SeriesState, type Transition } from '../evaluation/series-state.js';
+import { newSeriesState, onPoint, onPresence, onTick, type Transition } from '../evaluation/series-state.js';
 import type { EvaluatedRule, FeedProgress, StateEntry, StateStore, StateTransition, StoredState } from './state-store.js';
 
 /** A no_data rule's last-seen time is stored at most this often (a restart forgets at most this much). */
@@ -21,10 +21,6 @@ function seriesKey(rule: EvaluatedRule, sourceId: string, metric: string | null,
   if (rule.condition.type === 'offline') return sourceId;
   if (rule.condition.type === 'no_data') return `${sourceId}\u0001${metric}`;
   return `${sourceId}\u0001${metric}\u0001${tags}`;
-}
-
-function freshState(at: number): SeriesState {
-  return { state: 'ok', since: at, lastPointAt: null, lastSeenAt: null, value: null, alertId: null };
 }
 
 /**
@@ -126,7 +122,7 @@ export class PartitionEvaluator {
           metric: rule.condition.type === 'offline' ? null : metric,
           tags: rule.condition.type === 'no_data' || rule.condition.type === 'offline' ? null : this.tagsOf(tags),
         },
-        s: freshState(at),
+        s: newSeriesState(at),
         dirty: true,
         storedSeenAt: null,
       };
@@ -224,8 +220,8 @@ export class PartitionEvaluator {
         if (type !== 'no_data' && type !== 'offline') continue;
         const compiled = this.orgs.get(entry.rule.org_id)?.rules.get(entry.rule.id);
         if (!compiled) continue;
-        const transition = onTick(compiled, entry.s, now);
-        if (transition) {
+        // ok → pending → firing may both be due (a long gap): each at its own time.
+        for (let transition = onTick(compiled, entry.s, now); transition; transition = onTick(compiled, entry.s, now)) {
           transitions.push({ entry, transition });
           entry.dirty = true;
           touched.add(entry);
@@ -242,10 +238,8 @@ export class PartitionEvaluator {
       if (!org) return;
       const transitions: StateTransition[] = [];
       const touched = new Set<StateEntry>();
-      for (const compiled of org.index.offlineRules()) {
-        const rule = compiled.rule as EvaluatedRule;
-        if (rule.source_id !== null && rule.source_id !== sourceId) continue;
-        const { entry, transition } = this.presenceOf(rule, sourceId, online, at);
+      for (const compiled of org.index.offlineRulesFor(sourceId)) {
+        const { entry, transition } = this.presenceOf(compiled.rule as EvaluatedRule, sourceId, online, at);
         touched.add(entry);
         if (transition) transitions.push({ entry, transition });
       }
@@ -256,8 +250,10 @@ export class PartitionEvaluator {
   private presenceOf(rule: EvaluatedRule, sourceId: string, online: boolean, at: number): { entry: StateEntry; transition?: Transition } {
     const entry = this.entry(rule, sourceId, null, '', at);
     const compiled = this.orgs.get(rule.org_id)?.rules.get(rule.id) as CompiledRule;
+    const offlineSince = entry.s.lastSeenAt;
     const transition = onPresence(compiled, entry.s, online, at);
-    if (transition) entry.dirty = true;
+    // The start of an absence is stored too: a restart must not restart the offline clock.
+    if (transition || entry.s.lastSeenAt !== offlineSince) entry.dirty = true;
     return { entry, transition };
   }
 
