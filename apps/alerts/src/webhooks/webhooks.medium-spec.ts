@@ -80,10 +80,13 @@ interface Received {
   body: string;
   answered: number | 'none';
 }
-type Answer = number | 'hang' | { status: number; location: string };
+/** A status; 'hang': never answers; 'endless': 200 and a body that never ends; or a redirect. */
+type Answer = number | 'hang' | 'endless' | { status: number; location: string };
 interface Receiver {
   url: string;
   requests: Received[];
+  /** Answers whose connection the client has closed. */
+  closedAnswers: number;
   close(): Promise<void>;
 }
 const receivers: Receiver[] = [];
@@ -100,9 +103,20 @@ async function receiver(answer: (index: number) => Answer): Promise<Receiver> {
       requests.push({
         headers: request.headers,
         body: Buffer.concat(chunks).toString('utf8'),
-        answered: typeof decided === 'number' ? decided : decided === 'hang' ? 'none' : decided.status,
+        answered: typeof decided === 'number' ? decided : decided === 'hang' ? 'none' : decided === 'endless' ? 200 : decided.status,
       });
+      response.on('close', () => made.closedAnswers++);
       if (decided === 'hang') return;
+      if (decided === 'endless') {
+        response.writeHead(200, { 'content-type': 'application/octet-stream' });
+        const chunk = Buffer.alloc(64 * 1024, 120);
+        const pump = () => {
+          while (!response.destroyed && response.write(chunk));
+          if (!response.destroyed) response.once('drain', pump);
+        };
+        pump();
+        return;
+      }
       if (typeof decided === 'number') response.writeHead(decided, { 'content-type': 'text/plain' }).end('noted');
       else response.writeHead(decided.status, { location: decided.location }).end();
     });
@@ -111,6 +125,7 @@ async function receiver(answer: (index: number) => Answer): Promise<Receiver> {
   const made: Receiver = {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/plexus?team=ops`,
     requests,
+    closedAnswers: 0,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -411,6 +426,25 @@ describe('WebhookDispatcher', () => {
     expect((await attempts(delivered.id)).map((row) => row.status_code)).toEqual([...Array(beforeRestart).fill(503), 200]);
   });
 
+  it('a claim left by an instance that died runs out: the delivery is then sent once, not before', async () => {
+    const hook = await receiver(() => 200);
+    const { rule } = await ruleWithWebhooks([hook.url]);
+    const alert = await firingAlert(rule);
+    await enqueueWebhooks(pool, 'fired', alert, rule);
+    // What a dead instance leaves: a claim it will never record.
+    const { rows } = await scope.db.query(
+      `UPDATE webhook_deliveries SET claimed_until = now() + interval '1.5 seconds' WHERE alert_id = $1 RETURNING claimed_until`,
+      [alert.id],
+    );
+    const { dispatcher } = await startDispatcher();
+    dispatcher.kick();
+    const delivered = await deliveredOne(alert.id);
+    const [attempt] = await attempts(delivered.id);
+    expect(attempt.at.getTime()).toBeGreaterThanOrEqual((rows[0].claimed_until as Date).getTime());
+    await dispatcher.settled();
+    expect(hook.requests).toHaveLength(1);
+  });
+
   it('two dispatchers at once deliver each of 20 deliveries exactly once', async () => {
     const hook = await receiver(() => 200);
     const { rule } = await ruleWithWebhooks([hook.url]);
@@ -480,6 +514,19 @@ describe('WebhookDispatcher', () => {
     expect(attempt).toMatchObject({ attempt: 1, status_code: null, error: 'no answer within 300 ms' });
     expect(hook.requests).toHaveLength(1);
     expect((await deliveries(alert.id))[0]).toMatchObject({ status: 'pending', attempts: 1 });
+  });
+
+  it('takes a 200 with an endless body as delivered without reading it, and lets the connection go', async () => {
+    const hook = await receiver(() => 'endless');
+    const { rule } = await ruleWithWebhooks([hook.url]);
+    const alert = await firingAlert(rule);
+    const { dispatcher } = await startDispatcher();
+    await enqueueWebhooks(pool, 'fired', alert, rule);
+    dispatcher.kick();
+    const delivered = await deliveredOne(alert.id);
+    expect(await attempts(delivered.id)).toEqual([expect.objectContaining({ attempt: 1, status_code: 200, error: null })]);
+    await waitFor('the endless answer to be cut off by the client', () => hook.closedAnswers === 1);
+    expect(hook.requests).toHaveLength(1);
   });
 
   it('does not follow a redirect: a 307 is a failed attempt and the target never hears of it', async () => {
