@@ -21,6 +21,7 @@ export * from './database/database.js';
 export * from './database/connection-guard.js';
 export * from './database/timescale.js';
 export * from './database/rollup-sql.js';
+export * from './database/setting-secret.js';
 export * from './http/error-body.js';
 export * from './http/http-exception.filter.js';
 export * from './health/readiness.js';

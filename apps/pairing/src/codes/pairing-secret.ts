@@ -1,5 +1,6 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { loadSettingSecret } from '#common';
 import { DataSource } from 'typeorm';
 import { PairingConfig } from '../config.js';
 
@@ -21,17 +22,7 @@ export class PairingSecret implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    if (this.config.pairingSecret) {
-      this.secret = this.config.pairingSecret;
-      return;
-    }
-    // The first instance to get here stores its candidate; every instance then reads the one stored.
-    await this.dataSource.query(`INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, [
-      SETTING,
-      randomBytes(32).toString('hex'),
-    ]);
-    const [row] = await this.dataSource.query(`SELECT value FROM settings WHERE name = $1`, [SETTING]);
-    this.secret = row.value as string;
+    this.secret = await loadSettingSecret(this.dataSource, SETTING, this.config.pairingSecret);
   }
 
   /** The stored form of a code: codes are case-insensitive, so the upper-cased code is hashed. */
