@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { BrokerModule, ConfigModule, DatabaseModule, HealthModule, MetricsModule } from '#common';
 import { AlertsConfig, readAlertsConfig } from './config.js';
+import { DryRunModule } from './dry-run/dry-run.module.js';
 
 @Module({
   imports: [
@@ -9,6 +10,7 @@ import { AlertsConfig, readAlertsConfig } from './config.js';
     DatabaseModule.forRoot([], 8),
     MetricsModule.forApp('alerts'),
     HealthModule.forRoot({ database: true, jetstream: true }),
+    DryRunModule,
   ],
 })
 export class AppModule {}
