@@ -89,13 +89,13 @@ export function compileRule(rule: RuleShape): CompiledRule {
 }
 
 const NONE: readonly CompiledRule[] = Object.freeze([]);
-/** Past this many distinct (source, metric) pairs the cache of merged lists starts over. */
-const MERGED_CACHE_LIMIT = 50_000;
 
 interface MetricRules {
   /** Rules of this metric on every source. */
   anySource: CompiledRule[];
   bySource: Map<string, CompiledRule[]>;
+  /** Sources that have rules of their own as well: both lists, concatenated once. */
+  merged: Map<string, readonly CompiledRule[]>;
 }
 
 /**
@@ -109,8 +109,6 @@ export class RuleIndex {
   private readonly offlineAnySource: CompiledRule[] = [];
   private readonly offlineBySource = new Map<string, CompiledRule[]>();
   private readonly noData: CompiledRule[] = [];
-  /** Lists for pairs that have rules both for their source and for every source, merged once. */
-  private readonly merged = new Map<string, readonly CompiledRule[]>();
 
   constructor(readonly rules: readonly CompiledRule[]) {
     for (const rule of rules) {
@@ -123,7 +121,7 @@ export class RuleIndex {
       if (rule.type === 'no_data') this.noData.push(rule);
       if (rule.metric === null) continue;
       let entry = this.byMetric.get(rule.metric);
-      if (!entry) this.byMetric.set(rule.metric, (entry = { anySource: [], bySource: new Map() }));
+      if (!entry) this.byMetric.set(rule.metric, (entry = { anySource: [], bySource: new Map(), merged: new Map() }));
       if (rule.sourceId === null) entry.anySource.push(rule);
       else push(entry.bySource, rule.sourceId, rule);
     }
@@ -139,12 +137,10 @@ export class RuleIndex {
     const own = entry.bySource.get(sourceId);
     if (!own) return entry.anySource.length ? entry.anySource : NONE;
     if (!entry.anySource.length) return own;
-    const key = `${metric}\u0000${sourceId}`;
-    let list = this.merged.get(key);
+    let list = entry.merged.get(sourceId);
     if (!list) {
-      if (this.merged.size >= MERGED_CACHE_LIMIT) this.merged.clear();
       list = [...entry.anySource, ...own];
-      this.merged.set(key, list);
+      entry.merged.set(sourceId, list);
     }
     return list;
   }
