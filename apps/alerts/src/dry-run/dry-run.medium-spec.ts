@@ -335,6 +335,22 @@ describe('bounds', () => {
     expect(result.transitions).toHaveLength(2);
   });
 
+  it('answers 503 naming the statement timeout when a read waits past it, and reads again afterwards', async () => {
+    const bounded = new DryRunService(app.get(DataSource), { statementTimeoutMs: 300, concurrency: 1 });
+    const holder = await scope.db.connect();
+    try {
+      // A lock wait counts toward statement_timeout: a read that cannot finish, without a race.
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE series IN ACCESS EXCLUSIVE MODE');
+      const failure = await bounded.run({ org_id: ORG, rule: hot, ...RANGE }).catch((error: unknown) => error);
+      expect(failure).toMatchObject({ code: 'SERVICE_UNAVAILABLE', message: expect.stringMatching(/statement timeout \(300 ms\)/) });
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+    }
+    expect(await bounded.run({ org_id: ORG, rule: hot, ...RANGE })).toMatchObject({ points_evaluated: 11, truncated: false });
+  });
+
   it('refuses a dry run past its concurrency at once (503, retry)', async () => {
     const one = new DryRunService(app.get(DataSource), { concurrency: 1 });
     const outcomes = await Promise.allSettled([

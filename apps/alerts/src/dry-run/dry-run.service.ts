@@ -1,7 +1,15 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type pg from 'pg';
 import { DataSource } from 'typeorm';
-import { type AlertSeries, DomainError, isoFromMicros, poolOf, type RuleTestResult, type RuleTransition } from '#common';
+import {
+  type AlertSeries,
+  DomainError,
+  isConnectionFailure,
+  isoFromMicros,
+  poolOf,
+  type RuleTestResult,
+  type RuleTransition,
+} from '#common';
 import { compileRule, type CompiledRule } from '../evaluation/rule-matcher.js';
 import { newSeriesState, onPoint, onTick, onTickBefore, type Transition } from '../evaluation/series-state.js';
 import { type DryRunRequest, type DryRunScope, parseDryRunRequest } from './dry-run-request.js';
@@ -106,13 +114,7 @@ export class DryRunService {
       return await this.evaluate(client, parsed);
     } catch (error) {
       failed = error as Error;
-      if ((error as { code?: string }).code === QUERY_CANCELED) {
-        throw new DomainError(
-          'SERVICE_UNAVAILABLE',
-          `the dry run's reading took longer than its statement timeout (${this.limits.statementTimeoutMs} ms); try a shorter range`,
-        );
-      }
-      throw error;
+      throw this.failure(error);
     } finally {
       this.running--;
       if (client) {
@@ -122,6 +124,23 @@ export class DryRunService {
         client.release(broken);
       }
     }
+  }
+
+  /** A failed read as its caller should see it: busy or away → 503 (retry), out of range → 400; anything else is a bug. */
+  private failure(error: unknown): unknown {
+    if (error instanceof DomainError) return error;
+    const code = (error as { code?: unknown })?.code;
+    if (code === QUERY_CANCELED) {
+      return new DomainError(
+        'SERVICE_UNAVAILABLE',
+        `the dry run's reading took longer than its statement timeout (${this.limits.statementTimeoutMs} ms); try a shorter range`,
+      );
+    }
+    if (typeof code === 'string' && code.startsWith('22'))
+      return new DomainError('BAD_REQUEST', 'a value of the request is out of range for the database');
+    if (isConnectionFailure(error))
+      return new DomainError('SERVICE_UNAVAILABLE', 'the database is unavailable; retry shortly', undefined, 1);
+    return error;
   }
 
   private async evaluate(client: pg.PoolClient, request: DryRunRequest): Promise<RuleTestResult> {
