@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { BrokerModule, ConfigModule, DatabaseModule, HealthModule, MetricsModule } from '#common';
 import { AlertsConfig, readAlertsConfig } from './config.js';
+import { DryRunModule } from './dry-run/dry-run.module.js';
+import { EvaluatorModule } from './evaluator/evaluator.module.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 @Module({
@@ -11,6 +13,8 @@ import { WebhooksModule } from './webhooks/webhooks.module.js';
     MetricsModule.forApp('alerts'),
     HealthModule.forRoot({ database: true, jetstream: true }),
     WebhooksModule,
+    EvaluatorModule,
+    DryRunModule,
   ],
 })
 export class AppModule {}
