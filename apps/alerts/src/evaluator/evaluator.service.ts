@@ -46,11 +46,7 @@ export class EvaluatorService implements PartitionOwner, OnApplicationBootstrap,
 
   async onApplicationBootstrap(): Promise<void> {
     scrapeGauge('plexus_alert_partitions_held', 'Org partitions this alerts instance evaluates', [], (gauge) => gauge.set(this.held.size));
-    scrapeGauge('plexus_alert_rules_evaluated', 'Enabled rules loaded by this alerts instance', [], (gauge) => {
-      let rules = 0;
-      for (const { evaluator } of this.held.values()) rules += evaluator.ruleCount;
-      gauge.set(rules);
-    });
+    scrapeGauge('plexus_alert_rules_evaluated', 'Enabled rules loaded by this alerts instance', [], (gauge) => gauge.set(this.rulesLoaded()));
     await ensureTelemetryStreams(this.broker.nc, this.config);
     this.presence = new PresenceWatch(this.broker, this.config.streamReplicas, (orgId, sourceId, online, at) => {
       void this.partitionOfOrg(orgId)
@@ -78,6 +74,18 @@ export class EvaluatorService implements PartitionOwner, OnApplicationBootstrap,
     clearInterval(this.tickTimer);
     this.rulesChanged?.unsubscribe();
     this.presence?.stop();
+  }
+
+  /** Rules loaded in the partitions this instance holds. */
+  rulesLoaded(): number {
+    let rules = 0;
+    for (const { evaluator } of this.held.values()) rules += evaluator.ruleCount;
+    return rules;
+  }
+
+  /** The partitions this instance evaluates now. */
+  get partitions(): number[] {
+    return [...this.held.keys()].sort((a, b) => a - b);
   }
 
   private partitionOfOrg(orgId: string): Held | undefined {
