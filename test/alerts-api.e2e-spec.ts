@@ -381,7 +381,19 @@ describe('validation', () => {
     );
     await refused(await call('POST', '/api/rules', hot, key), 409, 'CONFLICT');
     await platform.db.query(`DELETE FROM alert_rules WHERE id = 'rule_full1'`);
-    await createRule(hot, key);
+    const last = await createRule(
+      { ...hot, webhooks: Array.from({ length: 8 }, (_, i) => ({ url: `https://h${i}.example/${'p'.repeat(2000)}` })) },
+      key,
+    );
+    // 10,000 rules are far more than one NATS message holds: the list comes in pages, all of them here, in order.
+    const { rules } = await json<{ rules: RuleView[] }>(await call('GET', '/api/rules', undefined, key), 200);
+    expect(rules).toHaveLength(10_000);
+    expect(new Set(rules.map((rule) => rule.id)).size).toBe(10_000);
+    expect(rules.at(-1)).toMatchObject({
+      id: last.id,
+      webhooks: expect.arrayContaining([expect.objectContaining({ url: last.webhooks[0].url })]),
+    });
+    expect(rules.every((rule) => rule.org_id === org)).toBe(true);
   });
 });
 

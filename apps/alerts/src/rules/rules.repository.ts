@@ -26,6 +26,9 @@ export interface StoredWebhook {
   salt: string;
 }
 
+/** Where a page of rules ends: created_at as PostgreSQL writes it, and the id. */
+export type RulePosition = [string, string];
+
 export type RuleFields = Omit<StoredRule, 'id' | 'org_id' | 'created_at' | 'updated_at'>;
 
 interface RuleRow extends Omit<StoredRule, 'silenced_until' | 'created_at' | 'updated_at'> {
@@ -131,13 +134,18 @@ export class RulesRepository {
     return rows[0] && storedRule(rows[0]);
   }
 
-  /** Every rule of the org, oldest first. */
-  async list(orgId: string): Promise<StoredRule[]> {
-    const rows: RuleRow[] = await this.dataSource.query(
-      `SELECT ${RULE_COLUMNS} FROM alert_rules WHERE org_id = $1 ORDER BY created_at, id`,
-      [orgId],
+  /**
+   * Rules of the org, oldest first, `limit` of them after `after` (the `created_at` as PostgreSQL
+   * writes it, exact to the microsecond, and the id of the last rule of the previous page).
+   */
+  async list(orgId: string, limit: number, after?: RulePosition): Promise<Array<{ rule: StoredRule; position: RulePosition }>> {
+    const rows: Array<RuleRow & { created_at_text: string }> = await this.dataSource.query(
+      `SELECT ${RULE_COLUMNS}, created_at::text AS created_at_text FROM alert_rules
+       WHERE org_id = $1 ${after ? 'AND (created_at, id) > ($3::timestamptz, $4)' : ''}
+       ORDER BY created_at, id LIMIT $2`,
+      after ? [orgId, limit, after[0], after[1]] : [orgId, limit],
     );
-    return rows.map(storedRule);
+    return rows.map(({ created_at_text: createdAt, ...row }) => ({ rule: storedRule(row), position: [createdAt, row.id] }));
   }
 
   async delete(manager: EntityManager, orgId: string, id: string): Promise<boolean> {

@@ -16,13 +16,26 @@ import {
   type WireCheck,
 } from '#common';
 import { AlertsRepository } from '../history/alerts.repository.js';
-import { refuseBadData, requestObject, requireOrg, requireText } from '../rpc-input.js';
+import { optionalText, refuseBadData, requestObject, requireOrg, requireText } from '../rpc-input.js';
 import { ruleProblem } from './rule-problems.js';
 import { newId, newSalt } from './rule-ids.js';
-import { type RuleFields, RulesRepository, ruleView, type StoredRule, type StoredWebhook } from './rules.repository.js';
+import { type RuleFields, type RulePosition, RulesRepository, ruleView, type StoredRule, type StoredWebhook } from './rules.repository.js';
 import { AlertsSecret } from './webhook-secret.js';
 
 const FOREIGN_KEY_VIOLATION = '23503';
+
+/**
+ * A page of `listRules` holds at most this much JSON (and this many rules): a rule may carry
+ * 40 KiB (8 webhook urls of 2 KiB, 32 tags), and NATS refuses a message over 1 MiB.
+ */
+const LIST_PAGE_BYTES = 256 * 1024;
+const LIST_PAGE_ROWS = 500;
+
+/** `SUBJECTS.alerts.listRules`, paged: `cursor` is the reply's `next_cursor`. */
+export interface ListRulesPage {
+  rules: RuleView[];
+  next_cursor: string | null;
+}
 
 /** A rule id as the API hands them out; anything else names no rule (NOT_FOUND without a query). */
 const RULE_ID = /^rule_[A-Za-z0-9]{1,64}$/;
@@ -62,14 +75,32 @@ export class RulesService {
     return created;
   }
 
-  async list(request: unknown): Promise<{ rules: RuleView[] }> {
+  /**
+   * A page of the org's rules, oldest first: as many as fit in LIST_PAGE_BYTES of JSON (one at
+   * least), so a reply stays far below NATS's payload bound whatever the rules hold; `next_cursor`
+   * (null on the last page) asks for the next. The gateway pages through them all.
+   */
+  async list(request: unknown): Promise<ListRulesPage> {
     const orgId = requireOrg(request);
-    const rules = await this.rules.list(orgId);
+    const cursor = optionalText(request, 'cursor', 512);
+    const after = cursor === undefined ? undefined : decodeRuleCursor(cursor);
+    const found = await refuseBadData(this.rules.list(orgId, LIST_PAGE_ROWS + 1, after), 'cursor');
+    const rows = found.slice(0, LIST_PAGE_ROWS);
     const webhooks = await this.rules.webhooks(
       orgId,
-      rules.map((rule) => rule.id),
+      rows.map((row) => row.rule.id),
     );
-    return { rules: rules.map((rule) => ruleView(rule, webhooks.get(rule.id) ?? [])) };
+    const rules: RuleView[] = [];
+    let bytes = 0;
+    for (const { rule } of rows) {
+      const view = ruleView(rule, webhooks.get(rule.id) ?? []);
+      bytes += Buffer.byteLength(JSON.stringify(view));
+      if (rules.length > 0 && bytes > LIST_PAGE_BYTES) break;
+      rules.push(view);
+    }
+    const more = rules.length < found.length;
+    const last = rows[rules.length - 1]?.position;
+    return { rules, next_cursor: more && last ? Buffer.from(JSON.stringify(last)).toString('base64url') : null };
   }
 
   async get(request: unknown): Promise<RuleView> {
@@ -189,6 +220,26 @@ function requireRuleId(request: unknown): string {
   const ruleId = requireText(request, 'rule_id', 128);
   if (!RULE_ID.test(ruleId)) throw notFound(ruleId);
   return ruleId;
+}
+
+/** A cursor listRules handed out: base64url of JSON [created_at as PostgreSQL wrote it, rule id]. */
+function decodeRuleCursor(cursor: string): RulePosition {
+  try {
+    const decoded: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (
+      Array.isArray(decoded) &&
+      decoded.length === 2 &&
+      typeof decoded[0] === 'string' &&
+      /^\d{4}-\d{2}-\d{2} [\d:.]+[+-][\d:]+$/.test(decoded[0]) &&
+      typeof decoded[1] === 'string' &&
+      RULE_ID.test(decoded[1])
+    ) {
+      return [decoded[0], decoded[1]];
+    }
+  } catch {
+    // refused below
+  }
+  throw badRequest('cursor', '"cursor" is not one this API handed out');
 }
 
 function notFound(ruleId: string): DomainError {

@@ -39,8 +39,19 @@ export class RulesController {
   @RequireScope('read')
   @ApiOperation({ summary: "The org's rules, oldest first (webhook secrets are never shown again)" })
   @ApiOkResponse({ schema: RULE_LIST_SCHEMA })
-  list(@CurrentPrincipal() principal: Principal): Promise<{ rules: RuleView[] }> {
-    return this.services.call(SUBJECTS.alerts.listRules, { org_id: principal.org_id });
+  async list(@CurrentPrincipal() principal: Principal): Promise<{ rules: RuleView[] }> {
+    // The alerts app answers in pages that fit a NATS message; the HTTP answer is all of them.
+    const rules: RuleView[] = [];
+    let cursor: string | undefined;
+    do {
+      const page: { rules: RuleView[]; next_cursor: string | null } = await this.services.call(SUBJECTS.alerts.listRules, {
+        org_id: principal.org_id,
+        ...(cursor === undefined ? {} : { cursor }),
+      });
+      rules.push(...page.rules);
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor !== undefined);
+    return { rules };
   }
 
   @Get(':ruleId')
