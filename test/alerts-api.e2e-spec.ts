@@ -585,6 +585,33 @@ describe('alerts: list and acknowledge', () => {
     expect(rest.next_cursor).toBeNull();
   });
 
+  it('stops a page short of the limit when its alerts are large, and the cursor takes up from there', async () => {
+    const org = 'alerts-large-org';
+    const key = await platform.createKey(['admin'], org);
+    const tags = JSON.stringify(Object.fromEntries(Array.from({ length: 32 }, (_, i) => [`tag${i}`, 'v'.repeat(1000)])));
+    await platform.db.query(
+      `INSERT INTO alerts (id, org_id, rule_id, rule_name, series_key, source_id, metric, tags, severity, state, fired_at)
+       SELECT 'alr_large' || i, $1, 'rule_x', 'big', 's' || i, 'pi-1', 'm', $2::jsonb, 'info', 'firing', now() - i * interval '1 second'
+       FROM generate_series(1, 100) AS i`,
+      [org, tags],
+    );
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const page: Page = await json<Page>(
+        await call('GET', `/api/alerts?limit=1000${cursor ? `&cursor=${cursor}` : ''}`, undefined, key),
+        200,
+      );
+      expect(page.alerts.length).toBeGreaterThan(0);
+      seen.push(...page.alerts.map((alert) => alert.id));
+      cursor = page.next_cursor;
+      pages++;
+    } while (cursor && pages < 100);
+    expect(pages).toBeGreaterThan(1);
+    expect(seen).toEqual(Array.from({ length: 100 }, (_, i) => `alr_large${i + 1}`));
+  });
+
   it('acknowledges once, by the key that did, and tells the browsers', async () => {
     const { key_id: keyId } = await json<{ key_id: string }>(await call('GET', '/api/auth/verify-key'), 200);
     const acknowledged = await json<AlertView>(await call('POST', `/api/alerts/${ids[1]}/ack`), 200);

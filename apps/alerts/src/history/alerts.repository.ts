@@ -48,6 +48,7 @@ export interface AlertPageQuery {
   ruleId?: string;
   sourceId?: string;
   limit: number;
+  maxBytes: number;
   /** The last alert of the previous page: its fired_at (PostgreSQL's text) and id. */
   after?: [string, string];
 }
@@ -60,7 +61,10 @@ export interface AlertPageQuery {
 export class AlertsRepository {
   constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
 
-  /** Newest first (fired_at, then id), keyset-paged; one more than `limit` tells whether a next page exists. */
+  /**
+   * Newest first (fired_at, then id), keyset-paged: at most `limit` alerts and `maxBytes` of them as
+   * JSON (one at least); one row more than `limit` tells whether a next page exists.
+   */
   async page(orgId: string, query: AlertPageQuery): Promise<{ alerts: AlertView[]; next: [string, string] | null }> {
     const where = ['org_id = $1'];
     const params: unknown[] = [orgId];
@@ -80,9 +84,17 @@ export class AlertsRepository {
       `SELECT ${ALERT_COLUMNS} FROM alerts WHERE ${where.join(' AND ')} ORDER BY fired_at DESC, id DESC LIMIT $${params.length}`,
       params,
     );
-    const page = rows.slice(0, query.limit);
-    const last = page.at(-1);
-    return { alerts: page.map(alertView), next: rows.length > query.limit && last ? [last.fired_at_text, last.id] : null };
+    const alerts: AlertView[] = [];
+    let bytes = 0;
+    let last: AlertRow | undefined;
+    for (const row of rows.slice(0, query.limit)) {
+      const alert = alertView(row);
+      bytes += Buffer.byteLength(JSON.stringify(alert));
+      if (alerts.length > 0 && bytes > query.maxBytes) break;
+      alerts.push(alert);
+      last = row;
+    }
+    return { alerts, next: alerts.length < rows.length && last ? [last.fired_at_text, last.id] : null };
   }
 
   async countFiring(orgId: string): Promise<number> {

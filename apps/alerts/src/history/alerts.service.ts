@@ -13,6 +13,11 @@ import { optionalText, refuseBadData, requestObject, requireOrg, requireText } f
 import { AlertsRepository } from './alerts.repository.js';
 
 const MAX_LIMIT = 1000;
+/**
+ * An alert carries its point's tags (up to 32 of 1 KiB), so 1,000 of them may pass NATS's 1 MiB
+ * message bound: a page stops at this much JSON, shorter than `limit`, with a next_cursor.
+ */
+const PAGE_BYTES = 512 * 1024;
 
 /** Alerts of an org: the list (firing and history) and acknowledging one (docs/api.md, "Alerts"). */
 @Injectable()
@@ -40,6 +45,7 @@ export class AlertsService {
         ruleId: optionalText(request, 'rule_id', 128),
         sourceId: optionalText(request, 'source_id', 128),
         limit,
+        maxBytes: PAGE_BYTES,
         after: cursor === undefined ? undefined : decodeCursor(cursor),
       }),
       'cursor',
