@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import {
   ALERT_LIST_STATES,
   type AlertEvent,
@@ -22,6 +22,8 @@ const PAGE_BYTES = 512 * 1024;
 /** Alerts of an org: the list (firing and history) and acknowledging one (docs/api.md, "Alerts"). */
 @Injectable()
 export class AlertsService {
+  private readonly logger = new Logger(AlertsService.name);
+
   constructor(
     private readonly alerts: AlertsRepository,
     private readonly broker: BrokerConnection,
@@ -65,7 +67,12 @@ export class AlertsService {
     const acknowledged = await this.alerts.acknowledge(orgId, alertId, by);
     if (acknowledged) {
       const event: AlertEvent = { org_id: orgId, event: 'acknowledged', alert: acknowledged };
-      this.broker.nc.publish(SUBJECTS.alerts.events(orgId), JSON.stringify(event));
+      try {
+        this.broker.nc.publish(SUBJECTS.alerts.events(orgId), JSON.stringify(event));
+      } catch (error) {
+        // The acknowledgement is stored; browsers see it on their next list.
+        this.logger.warn(`acknowledged event not published for org ${orgId}: ${(error as Error).message}`);
+      }
       return acknowledged;
     }
     const existing = await this.alerts.find(orgId, alertId);

@@ -147,7 +147,7 @@ export class RulesService {
     this.rulesChanged(orgId);
     for (const alert of resolved) {
       const event: AlertEvent = { org_id: orgId, event: 'resolved', alert };
-      this.broker.nc.publish(SUBJECTS.alerts.events(orgId), JSON.stringify(event));
+      this.publish(SUBJECTS.alerts.events(orgId), event);
     }
     return { deleted: true };
   }
@@ -207,11 +207,15 @@ export class RulesService {
 
   private rulesChanged(orgId: string): void {
     const event: RulesChangedEvent = { org_id: orgId };
+    this.publish(SUBJECTS.alerts.rulesChanged, event);
+  }
+
+  /** Core NATS, after the commit: the change is stored whether or not the broker takes the event now. */
+  private publish(subject: string, event: RulesChangedEvent | AlertEvent): void {
     try {
-      this.broker.nc.publish(SUBJECTS.alerts.rulesChanged, JSON.stringify(event));
+      this.broker.nc.publish(subject, JSON.stringify(event));
     } catch (error) {
-      // The change is stored; evaluators also reload on their own schedule.
-      this.logger.warn(`rules.changed not published for ${orgId}: ${(error as Error).message}`);
+      this.logger.warn(`${subject} not published for org ${event.org_id}: ${(error as Error).message}`);
     }
   }
 }
