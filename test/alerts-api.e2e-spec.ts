@@ -161,7 +161,13 @@ describe('rules: create, read, change, delete', () => {
   it('takes every condition, severity, a source, for_seconds and a silence', async () => {
     const rules = [
       { name: 'cold', metric: 'temperature', condition: { type: 'below', threshold: -5.5 }, severity: 'critical', for_seconds: 300 },
-      { name: 'band', metric: 'humidity', condition: { type: 'outside', low: 20, high: 80 }, source_id: 'pi-1' },
+      {
+        name: 'band',
+        metric: 'humidity',
+        condition: { type: 'outside', low: 20, high: 80 },
+        source_id: 'pi-1',
+        tags: { ['😀'.repeat(128)]: 'é' },
+      },
       { name: 'dead band', metric: 'humidity', condition: { type: 'inside', low: 40, high: 40 }, severity: 'info' },
       { name: 'quiet', metric: 'temperature', condition: { type: 'no_data', seconds: 120 } },
       { name: 'gone', condition: { type: 'offline', seconds: 60 }, source_id: 'pi-1', metric: null, tags: null },

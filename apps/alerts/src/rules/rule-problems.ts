@@ -1,6 +1,7 @@
 import { ALERT_LIMITS, type RuleInput } from '#common';
 
-const TAG_KEY = /^[^\u0000-\u001F\u007F\uD800-\uDFFF]+$/;
+/** With `u`, a surrogate pair is one code point (an emoji is a fine key) and only lone surrogates match the class. */
+const TAG_KEY = /^[^\u0000-\u001F\u007F\uD800-\uDFFF]+$/u;
 
 export interface RuleProblem {
   field: string;
@@ -42,7 +43,8 @@ export function ruleProblem(rule: RuleInput): RuleProblem | undefined {
  */
 function tagsProblem(tags: Record<string, unknown>): RuleProblem | undefined {
   for (const [key, value] of Object.entries(tags)) {
-    if (key.length > ALERT_LIMITS.maxTagKeyLength || !TAG_KEY.test(key)) {
+    // Characters, as the schema counts them (code points), not UTF-16 units.
+    if ([...key].length > ALERT_LIMITS.maxTagKeyLength || !TAG_KEY.test(key)) {
       return { field: 'tags', problem: `"tags" keys must be 1 to ${ALERT_LIMITS.maxTagKeyLength} printable characters` };
     }
     if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
