@@ -180,6 +180,32 @@ const ENDPOINTS: Endpoint[] = [
   { method: 'GET', path: '/api/keys', scope: 'admin' },
   { method: 'DELETE', path: '/api/keys/{id}', scope: 'admin' },
   { method: 'GET', path: '/api/audit/commands', scope: 'admin', query: { limit: '10' } },
+  {
+    method: 'POST',
+    path: '/api/rules',
+    scope: 'admin',
+    valid: (n) => ({
+      name: `fuzz rule ${n}`,
+      metric: 'temperature',
+      tags: { room: 'lab' },
+      condition: { type: 'outside', low: 1.5, high: 30 },
+      for_seconds: 60,
+      severity: 'critical',
+      webhooks: [{ url: 'https://hooks.example/plexus' }],
+      silenced_until: '2030-01-01T00:00:00Z',
+    }),
+  },
+  { method: 'GET', path: '/api/rules', scope: 'read' },
+  { method: 'GET', path: '/api/rules/{id}', scope: 'read' },
+  {
+    method: 'PATCH',
+    path: '/api/rules/{id}',
+    scope: 'admin',
+    valid: () => ({ name: 'n', source_id: 'fuzz-1', condition: { type: 'no_data', seconds: 60 }, webhooks: [{ url: 'http://h.example' }] }),
+  },
+  { method: 'DELETE', path: '/api/rules/{id}', scope: 'admin' },
+  { method: 'GET', path: '/api/alerts', scope: 'read', query: { state: 'firing', rule_id: 'rule_x', source_id: 'fuzz-1', limit: '10' } },
+  { method: 'POST', path: '/api/alerts/{id}/ack', scope: 'admin' },
   { method: 'GET', path: '/api/config', scope: 'none' },
   { method: 'GET', path: '/setup', scope: 'none', query: { code: 'ABC234' } },
   { method: 'GET', path: '/api/docs', scope: 'none' },
@@ -288,6 +314,7 @@ async function appsAlive(): Promise<Record<string, number>> {
     realtime: platform.ports.realtime,
     ingest: platform.ports.ingest,
     pairing: platform.ports.pairing,
+    alerts: platform.ports.alerts,
   })) {
     statuses[app] = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
       (r) => r.status,
@@ -297,7 +324,7 @@ async function appsAlive(): Promise<Record<string, number>> {
   return statuses;
 }
 
-const ALL_READY = { gateway: 200, realtime: 200, ingest: 200, pairing: 200 };
+const ALL_READY = { gateway: 200, realtime: 200, ingest: 200, pairing: 200, alerts: 200 };
 
 /** Errors no handler expected, per app: each would be a bug found by the corpus, even if answered. */
 async function unexpectedErrors(): Promise<Record<string, number>> {
@@ -307,6 +334,7 @@ async function unexpectedErrors(): Promise<Record<string, number>> {
     realtime: platform.ports.realtime,
     ingest: platform.ports.ingest,
     pairing: platform.ports.pairing,
+    alerts: platform.ports.alerts,
   })) {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     counts[app] = [...text.matchAll(/^plexus_unexpected_errors_total\{[^}]*\} (\d+)/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
@@ -314,7 +342,7 @@ async function unexpectedErrors(): Promise<Record<string, number>> {
   return counts;
 }
 
-const NO_UNEXPECTED_ERRORS = { gateway: 0, realtime: 0, ingest: 0, pairing: 0 };
+const NO_UNEXPECTED_ERRORS = { gateway: 0, realtime: 0, ingest: 0, pairing: 0, alerts: 0 };
 
 describe('hostile input corpus', () => {
   it(`answers ${HTTP_REQUESTS} malformed HTTP requests without a 5xx, and every acknowledged point is stored`, async () => {

@@ -13,7 +13,7 @@ import { waitFor } from './support/wait-for.js';
 let platform: Platform;
 
 beforeAll(async () => {
-  platform = await Platform.start({ apps: ['pairing', 'ingest', 'gateway'] });
+  platform = await Platform.start({ apps: ['pairing', 'ingest', 'gateway', 'alerts'] });
 }, 120_000);
 
 afterAll(async () => {
@@ -260,6 +260,9 @@ describe('deep nesting (finding 14)', () => {
     ['POST', '/api/sources/pair/complete', `{"code":${deep(10_000)}}`, null],
     ['POST', '/api/auth/verify-device', `{"device_token":${deep(10_000)}}`, null],
     ['POST', '/api/ingest', `{"points":[{"metric":"m","source_id":"deep-1","value":${deep(10_000)}}]}`, 'admin'],
+    ['POST', '/api/rules', `{"name":"r","tags":${deep(10_000)}}`, 'admin'],
+    ['PATCH', '/api/rules/rule_AAAAAAAAAAAAAAAAAAAA', `{"tags":${deep(10_000)}}`, 'admin'],
+    ['POST', '/api/rules/test', `{"rule":${deep(10_000)}}`, 'admin'],
   ];
 
   it.each(routes)('%s %s: 400 INVALID_BODY for a body 10,000 levels deep', async (method, path, body, key) => {
@@ -295,6 +298,16 @@ describe('NUL, lone surrogates and nulls in names, tags, metadata and paths (fin
     ['POST', '/api/sources/pair', '{"name":"pi\\u0000"}', 'name', 'must not contain NUL'],
     ['POST', '/api/keys', '{"name":"k\\u0000","scopes":["read"]}', 'name', 'must not contain NUL'],
     ['POST', '/api/sources/pair/complete', '{"code":"ABC\\u0000"}', 'code', 'must not contain NUL'],
+    ['POST', '/api/rules', '{"name":"r\\u0000","metric":"m","condition":{"type":"above","threshold":1}}', 'name', 'must not contain NUL'],
+    [
+      'POST',
+      '/api/rules',
+      '{"name":"r","metric":"m","tags":{"k":"\\ud800"},"condition":{"type":"above","threshold":1}}',
+      'tags.k',
+      'valid Unicode',
+    ],
+    ['PATCH', '/api/rules/rule_AAAAAAAAAAAAAAAAAAAA', '{"metric":"\\udfff"}', 'metric', 'valid Unicode'],
+    ['POST', '/api/rules/test', '{"rule":{"name":"\\u0000"}}', 'rule.name', 'must not contain NUL'],
   ])('%s %s %s: 400 naming the field', async (method, path, body, field, reason) => {
     const answer = await expectError(await post(path, body, { method }), 400, 'INVALID_BODY');
     expect(answer.details?.[0]).toMatchObject({ field });
@@ -307,13 +320,18 @@ describe('NUL, lone surrogates and nulls in names, tags, metadata and paths (fin
     ['PATCH', '/api/sessions/%00'],
     ['DELETE', '/api/sources/%00'],
     ['DELETE', '/api/keys/%00'],
+    ['GET', '/api/rules/%00'],
+    ['PATCH', '/api/rules/%00'],
+    ['DELETE', '/api/rules/%00'],
+    ['POST', '/api/alerts/%00/ack'],
+    ['GET', '/api/alerts?cursor=%00'],
     ['GET', '/api/sessions?cursor=%00'],
     ['GET', '/api/query?source_id=q-1&metric=%00'],
   ])('%s %s: 400 BAD_REQUEST naming the parameter', async (method, path) => {
     const response = await platform.api(path, { method, ...(method === 'PATCH' ? { body: '{}' } : {}) });
     const answer = await expectError(response, 400, 'BAD_REQUEST');
     expect(answer.message).toContain('must not contain NUL');
-    expect(answer.details?.[0].field).toMatch(/^(sessionId|sourceId|keyId|cursor|metric)$/);
+    expect(answer.details?.[0].field).toMatch(/^(sessionId|sourceId|keyId|ruleId|alertId|cursor|metric)$/);
   });
 
   it('answers 400 BAD_REQUEST for bad percent-encoding without echoing the path', async () => {

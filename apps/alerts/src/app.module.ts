@@ -3,6 +3,7 @@ import { BrokerModule, ConfigModule, DatabaseModule, HealthModule, MetricsModule
 import { AlertsConfig, readAlertsConfig } from './config.js';
 import { DryRunModule } from './dry-run/dry-run.module.js';
 import { EvaluatorModule } from './evaluator/evaluator.module.js';
+import { RulesModule } from './rules/rules.module.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 @Module({
@@ -13,6 +14,7 @@ import { WebhooksModule } from './webhooks/webhooks.module.js';
     MetricsModule.forApp('alerts'),
     HealthModule.forRoot({ database: true, jetstream: true }),
     WebhooksModule,
+    RulesModule,
     EvaluatorModule,
     DryRunModule,
   ],

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { BrokerModule, ConfigModule, HealthModule, MetricsModule, ServicesClientModule } from '#common';
 import { GatewayConfig, readGatewayConfig } from './config.js';
+import { AlertsModule } from './alerts/alerts.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { IngestModule } from './ingest/ingest.module.js';
@@ -31,6 +32,7 @@ import { SetupModule } from './setup/setup.module.js';
     PlatformConfigModule,
     AuditModule,
     SetupModule,
+    AlertsModule,
   ],
 })
 export class ApiModule {}

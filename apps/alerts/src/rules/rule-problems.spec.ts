@@ -1,0 +1,77 @@
+import { describe, expect, it } from '@jest/globals';
+import type { RuleInput } from '#common';
+import { ruleProblem } from './rule-problems.js';
+import { webhookSecret } from './webhook-secret.js';
+import { createHmac } from 'node:crypto';
+
+const above: RuleInput = { name: 'hot', metric: 'temp', condition: { type: 'above', threshold: 30 } };
+
+describe('ruleProblem', () => {
+  it('accepts sound rules of every condition', () => {
+    expect(ruleProblem(above)).toBeUndefined();
+    expect(
+      ruleProblem({ name: 'cold', metric: 'temp', condition: { type: 'below', threshold: -5 }, tags: { room: 'lab' } }),
+    ).toBeUndefined();
+    expect(ruleProblem({ name: 'band', metric: 'temp', condition: { type: 'outside', low: 1, high: 1 } })).toBeUndefined();
+    expect(ruleProblem({ name: 'band', metric: 'temp', condition: { type: 'inside', low: -1, high: 1 } })).toBeUndefined();
+    expect(ruleProblem({ name: 'quiet', metric: 'temp', condition: { type: 'no_data', seconds: 60 } })).toBeUndefined();
+    expect(ruleProblem({ name: 'gone', condition: { type: 'offline', seconds: 60 }, source_id: 'pi-1' })).toBeUndefined();
+    expect(ruleProblem({ name: 'gone', condition: { type: 'offline', seconds: 60 }, metric: null, tags: null })).toBeUndefined();
+    expect(ruleProblem({ ...above, silenced_until: '2026-12-01T18:00:00Z' })).toBeUndefined();
+  });
+
+  it('requires a metric for every condition but offline', () => {
+    for (const condition of [
+      { type: 'above', threshold: 1 },
+      { type: 'below', threshold: 1 },
+      { type: 'outside', low: 0, high: 1 },
+      { type: 'inside', low: 0, high: 1 },
+      { type: 'no_data', seconds: 5 },
+    ] as RuleInput['condition'][]) {
+      expect(ruleProblem({ name: 'x', condition })).toMatchObject({ field: 'metric' });
+      expect(ruleProblem({ name: 'x', condition, metric: null })).toMatchObject({ field: 'metric' });
+    }
+  });
+
+  it('refuses a metric and tags on an offline rule', () => {
+    const offline = { name: 'gone', condition: { type: 'offline', seconds: 60 } } as const;
+    expect(ruleProblem({ ...offline, metric: 'temp' })).toMatchObject({ field: 'metric' });
+    expect(ruleProblem({ ...offline, tags: { room: 'lab' } })).toMatchObject({ field: 'tags' });
+    expect(ruleProblem({ ...offline, tags: {} })).toMatchObject({ field: 'tags' });
+  });
+
+  it('refuses a range with low > high', () => {
+    expect(ruleProblem({ name: 'x', metric: 'm', condition: { type: 'outside', low: 2, high: 1 } })).toMatchObject({ field: 'condition' });
+    expect(ruleProblem({ name: 'x', metric: 'm', condition: { type: 'inside', low: 0.5, high: 0.25 } })).toMatchObject({
+      field: 'condition',
+    });
+  });
+
+  it('refuses tag keys the schema lets through: empty, too long, control characters, and their values of other types', () => {
+    for (const tags of [
+      { '': 'a' },
+      { ['k'.repeat(129)]: 'a' },
+      { 'k\u0001': 'a' },
+      { 'k\u007f': 1 },
+      { 'k\u0001': { deep: [1] } },
+      { 'k\ud800': 1 },
+    ]) {
+      expect(ruleProblem({ ...above, tags } as RuleInput)).toMatchObject({ field: 'tags' });
+    }
+    expect(ruleProblem({ ...above, tags: { ['k'.repeat(128)]: 'a', ['😀'.repeat(128)]: 'b', 'é 😀': true, n: 1.5 } })).toBeUndefined();
+  });
+
+  it('refuses a silenced_until that has the form of a time but is none', () => {
+    expect(ruleProblem({ ...above, silenced_until: '2026-13-45T99:99Z' })).toMatchObject({ field: 'silenced_until' });
+  });
+});
+
+describe('webhookSecret', () => {
+  it('is base64url HMAC-SHA256(alerts secret, "<id>.<salt>"): the same for the same webhook, different for another', () => {
+    const expected = createHmac('sha256', 'server-secret').update('whk_a.salt1').digest('base64url');
+    expect(webhookSecret('server-secret', 'whk_a', 'salt1')).toBe(expected);
+    expect(webhookSecret('server-secret', 'whk_a', 'salt2')).not.toBe(expected);
+    expect(webhookSecret('other-secret', 'whk_a', 'salt1')).not.toBe(expected);
+    expect(expected).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+});
