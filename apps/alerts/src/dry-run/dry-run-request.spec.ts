@@ -78,7 +78,7 @@ describe('parseDryRunRequest', () => {
     ['a nested tag value', { org_id: 'o', rule: { ...rule, tags: { a: { b: { c: 1 } } } } }, 'a'],
     ['a field the request does not have', { org_id: 'o', rule, extra: 1 }, ''],
     ['no metric', { org_id: 'o', rule: { name: 'r', condition: { type: 'no_data', seconds: 5 } } }, 'rule.metric'],
-    ['low above high', { org_id: 'o', rule: { ...rule, condition: { type: 'outside', low: 5, high: 1 } } }, 'rule.condition.low'],
+    ['low above high', { org_id: 'o', rule: { ...rule, condition: { type: 'outside', low: 5, high: 1 } } }, 'rule.condition'],
     ['an offline rule with a metric', { org_id: 'o', rule: { ...rule, condition: { type: 'offline', seconds: 5 } } }, 'rule.metric'],
     ['a session with a range', { org_id: 'o', rule, session_id: 's', from: '2026-11-30T00:00:00Z' }, 'session_id'],
     ['a session with NUL', { org_id: 'o', rule, session_id: 's\u0000' }, 'session_id'],

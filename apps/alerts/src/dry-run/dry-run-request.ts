@@ -1,5 +1,5 @@
 import { checkRuleTest, DomainError, PRINTABLE_PATTERN, parseTimeParam, type RuleInput } from '#common';
-import { ruleFieldProblem } from '../evaluation/rule-matcher.js';
+import { ruleProblem } from '../rules/rule-problems.js';
 
 const DAY_US = 86_400_000_000;
 /** Without `from`, a dry run looks back this far from `to`. */
@@ -40,8 +40,8 @@ export function parseDryRunRequest(request: unknown, nowUs: number): DryRunReque
   // The schema's problem already names the field ("name" must be …).
   if (!checked.ok) throw new DomainError('BAD_REQUEST', checked.problem, [{ field: checked.field, message: checked.problem }]);
   const { rule, from, to, session_id: sessionId } = checked.frame;
-  const semantic = ruleFieldProblem(rule);
-  if (semantic) throw badRequest(`rule.${semantic.field}`, semantic.problem);
+  const semantic = ruleProblem(rule);
+  if (semantic) throw new DomainError('BAD_REQUEST', semantic.problem, [{ field: `rule.${semantic.field}`, message: semantic.problem }]);
   if (rule.condition.type === 'offline') {
     throw badRequest('rule.condition', 'is offline: offline rules cannot be dry-run: presence is not stored');
   }

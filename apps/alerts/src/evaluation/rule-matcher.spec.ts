@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import type { AlertCondition, RuleInput } from '#common';
-import { compileRule, RuleIndex, type RuleShape, ruleFieldProblem, ruleProblem } from './rule-matcher.js';
+import type { AlertCondition } from '#common';
+import { compileRule, RuleIndex, type RuleShape } from './rule-matcher.js';
 
 let ids = 0;
 function rule(fields: Partial<RuleShape> & { condition: AlertCondition }): RuleShape {
@@ -130,32 +130,5 @@ describe('RuleIndex', () => {
     expect(empty.offlineRules()).toEqual([]);
     expect(empty.offlineRulesFor('a')).toEqual([]);
     expect(empty.noDataRules()).toEqual([]);
-  });
-});
-
-describe('ruleProblem', () => {
-  const base: RuleInput = { name: 'r', metric: 'temp', condition: { type: 'above', threshold: 1 } };
-
-  it.each([
-    ['a threshold rule with a metric', base],
-    ['a range with low = high', { ...base, condition: { type: 'inside', low: 2, high: 2 } }],
-    ['a no_data rule with tags', { ...base, tags: { a: 'b' }, condition: { type: 'no_data', seconds: 5 } }],
-    ['an offline rule on a source', { name: 'r', source_id: 'rig', condition: { type: 'offline', seconds: 5 } }],
-    ['an offline rule with null metric and tags', { name: 'r', metric: null, tags: null, condition: { type: 'offline', seconds: 5 } }],
-  ] as [string, RuleInput][])('accepts %s', (_what, input) => {
-    expect(ruleProblem(input)).toBeUndefined();
-  });
-
-  it.each([
-    ['no metric', { name: 'r', condition: { type: 'above', threshold: 1 } }, 'metric'],
-    ['a null metric', { name: 'r', metric: null, condition: { type: 'no_data', seconds: 1 } }, 'metric'],
-    ['an offline rule with a metric', { name: 'r', metric: 'temp', condition: { type: 'offline', seconds: 5 } }, 'metric'],
-    ['an offline rule with tags', { name: 'r', tags: { a: 'b' }, condition: { type: 'offline', seconds: 5 } }, 'tags'],
-    ['an offline rule with empty tags', { name: 'r', tags: {}, condition: { type: 'offline', seconds: 5 } }, 'tags'],
-    ['low above high (outside)', { ...base, condition: { type: 'outside', low: 2, high: 1 } }, 'condition.low'],
-    ['low above high (inside)', { ...base, condition: { type: 'inside', low: 0.5, high: -0.5 } }, 'condition.low'],
-  ] as [string, RuleInput, string][])('refuses %s, naming the field', (_what, input, field) => {
-    expect(ruleFieldProblem(input)?.field).toBe(field);
-    expect(ruleProblem(input)).toMatch(new RegExp(`^${field.replace('.', '\\.')} `));
   });
 });

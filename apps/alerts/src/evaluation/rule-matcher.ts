@@ -1,4 +1,4 @@
-import type { AlertCondition, AlertConditionType, RuleInput, RuleView, TagMatch } from '#common';
+import type { AlertCondition, AlertConditionType, RuleView, TagMatch } from '#common';
 
 /** What the evaluation needs of a rule; a stored rule (RuleView) or one being dry-run. */
 export type RuleShape = Pick<RuleView, 'id' | 'source_id' | 'tags' | 'metric' | 'condition' | 'for_seconds'>;
@@ -167,41 +167,4 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);
   if (list) list.push(value);
   else map.set(key, [value]);
-}
-
-/** A semantic problem of a rule the schema cannot express, by field. */
-export interface RuleFieldProblem {
-  field: string;
-  problem: string;
-}
-
-/**
- * What the schema (checkRuleInput) cannot say about a rule: the metric is required unless the
- * condition is offline; an offline rule watches a source's presence, so it takes neither tags
- * nor a metric; a range's low may not exceed its high. Undefined when the rule is sound.
- */
-export function ruleFieldProblem(rule: Pick<RuleInput, 'metric' | 'tags' | 'condition'>): RuleFieldProblem | undefined {
-  const condition = rule.condition;
-  if (condition.type === 'offline') {
-    if (rule.metric !== undefined && rule.metric !== null) {
-      return { field: 'metric', problem: 'must be absent for an offline rule: it watches a source being connected, not a metric' };
-    }
-    if (rule.tags !== undefined && rule.tags !== null) {
-      return { field: 'tags', problem: 'must be absent for an offline rule: it watches a source being connected, not a series' };
-    }
-    return undefined;
-  }
-  if (rule.metric === undefined || rule.metric === null) {
-    return { field: 'metric', problem: `is required unless the condition is offline (this one is ${condition.type})` };
-  }
-  if ((condition.type === 'outside' || condition.type === 'inside') && condition.low > condition.high) {
-    return { field: 'condition.low', problem: `must not be greater than condition.high (${condition.high})` };
-  }
-  return undefined;
-}
-
-/** ruleFieldProblem as one sentence naming the field ("metric is required unless the condition is offline …"). */
-export function ruleProblem(rule: Pick<RuleInput, 'metric' | 'tags' | 'condition'>): string | undefined {
-  const found = ruleFieldProblem(rule);
-  return found && `${found.field} ${found.problem}`;
 }

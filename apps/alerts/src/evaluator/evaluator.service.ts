@@ -46,7 +46,9 @@ export class EvaluatorService implements PartitionOwner, OnApplicationBootstrap,
 
   async onApplicationBootstrap(): Promise<void> {
     scrapeGauge('plexus_alert_partitions_held', 'Org partitions this alerts instance evaluates', [], (gauge) => gauge.set(this.held.size));
-    scrapeGauge('plexus_alert_rules_evaluated', 'Enabled rules loaded by this alerts instance', [], (gauge) => gauge.set(this.rulesLoaded()));
+    scrapeGauge('plexus_alert_rules_evaluated', 'Enabled rules loaded by this alerts instance', [], (gauge) =>
+      gauge.set(this.rulesLoaded()),
+    );
     await ensureTelemetryStreams(this.broker.nc, this.config);
     this.presence = new PresenceWatch(this.broker, this.config.streamReplicas, (orgId, sourceId, online, at) => {
       void this.partitionOfOrg(orgId)

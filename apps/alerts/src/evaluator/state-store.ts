@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { AlertEvent, AlertSeries, AlertView, RuleView } from '#common';
 import type { SeriesState, Transition } from '../evaluation/series-state.js';
 import { enqueueWebhooks } from '../webhooks/outbox.js';
 import { alertView, type AlertRow } from '../history/alert-row.js';
+import { newId } from '../ids.js';
 
 /** A rule as evaluated (no webhooks: the outbox reads them when it needs them). */
 export type EvaluatedRule = Omit<RuleView, 'webhooks'>;
@@ -29,11 +29,6 @@ export interface FeedProgress {
 export interface StateTransition {
   entry: StateEntry;
   transition: Transition;
-}
-
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-export function newId(prefix: string): string {
-  return `${prefix}_${Array.from(randomBytes(20), (b) => ALPHABET[b % 62]).join('')}`;
 }
 
 const RULE_COLUMNS = `id, org_id, name, enabled, source_id, tags, metric, condition, for_seconds, severity,

@@ -1,47 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { AlertListState, AlertStatus, AlertView, Severity } from '#common';
+import type { AlertListState, AlertView } from '#common';
+import { alertView, type AlertRow } from './alert-row.js';
 
-interface AlertRow {
-  id: string;
-  org_id: string;
-  rule_id: string;
-  rule_name: string;
-  source_id: string;
-  metric: string | null;
-  tags: Record<string, unknown> | null;
-  severity: Severity;
-  state: AlertStatus;
-  value: number | null;
-  fired_at: Date;
-  resolved_at: Date | null;
-  acknowledged_at: Date | null;
-  acknowledged_by: string | null;
+/** A row as the API reads it: fired_at also as PostgreSQL's exact text, for the cursor. */
+interface ListedAlertRow extends AlertRow {
   /** fired_at as PostgreSQL writes it: exact to the microsecond, read back by `::timestamptz` (the cursor). */
   fired_at_text: string;
 }
 
 const ALERT_COLUMNS = `id, org_id, rule_id, rule_name, source_id, metric, tags, severity, state, value, fired_at, resolved_at,
   acknowledged_at, acknowledged_by, fired_at::text AS fired_at_text`;
-
-export function alertView(row: AlertRow): AlertView {
-  return {
-    id: row.id,
-    org_id: row.org_id,
-    rule_id: row.rule_id,
-    rule_name: row.rule_name,
-    source_id: row.source_id,
-    metric: row.metric,
-    tags: row.tags,
-    severity: row.severity,
-    state: row.state,
-    value: row.value,
-    fired_at: row.fired_at.toISOString(),
-    resolved_at: row.resolved_at ? row.resolved_at.toISOString() : null,
-    acknowledged_at: row.acknowledged_at ? row.acknowledged_at.toISOString() : null,
-    acknowledged_by: row.acknowledged_by,
-  };
-}
 
 export interface AlertPageQuery {
   state: AlertListState;
@@ -80,13 +49,13 @@ export class AlertsRepository {
       where.push(`(fired_at, id) < ($${params.length - 1}::timestamptz, $${params.length})`);
     }
     params.push(query.limit + 1);
-    const rows: AlertRow[] = await this.dataSource.query(
+    const rows: ListedAlertRow[] = await this.dataSource.query(
       `SELECT ${ALERT_COLUMNS} FROM alerts WHERE ${where.join(' AND ')} ORDER BY fired_at DESC, id DESC LIMIT $${params.length}`,
       params,
     );
     const alerts: AlertView[] = [];
     let bytes = 0;
-    let last: AlertRow | undefined;
+    let last: ListedAlertRow | undefined;
     for (const row of rows.slice(0, query.limit)) {
       const alert = alertView(row);
       bytes += Buffer.byteLength(JSON.stringify(alert));
@@ -103,14 +72,17 @@ export class AlertsRepository {
   }
 
   async find(orgId: string, id: string): Promise<AlertView | undefined> {
-    const rows: AlertRow[] = await this.dataSource.query(`SELECT ${ALERT_COLUMNS} FROM alerts WHERE org_id = $1 AND id = $2`, [orgId, id]);
+    const rows: ListedAlertRow[] = await this.dataSource.query(`SELECT ${ALERT_COLUMNS} FROM alerts WHERE org_id = $1 AND id = $2`, [
+      orgId,
+      id,
+    ]);
     return rows[0] && alertView(rows[0]);
   }
 
   /** Sets acknowledged_at/by unless already set: the alert if this call acknowledged it, else undefined. */
   async acknowledge(orgId: string, id: string, by: string): Promise<AlertView | undefined> {
     // TypeORM answers UPDATE as [rows, affected].
-    const [rows]: [AlertRow[], number] = await this.dataSource.query(
+    const [rows]: [ListedAlertRow[], number] = await this.dataSource.query(
       `UPDATE alerts SET acknowledged_at = now(), acknowledged_by = $3
        WHERE org_id = $1 AND id = $2 AND acknowledged_at IS NULL
        RETURNING ${ALERT_COLUMNS}`,
@@ -121,7 +93,7 @@ export class AlertsRepository {
 
   /** Marks the rule's firing alerts resolved now (the rule is being deleted): the alerts resolved. */
   async resolveFiringOfRule(manager: EntityManager, orgId: string, ruleId: string): Promise<AlertView[]> {
-    const [rows]: [AlertRow[], number] = await manager.query(
+    const [rows]: [ListedAlertRow[], number] = await manager.query(
       `UPDATE alerts SET state = 'resolved', resolved_at = now()
        WHERE org_id = $1 AND rule_id = $2 AND state = 'firing'
        RETURNING ${ALERT_COLUMNS}`,

@@ -1,8 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { RuleInput } from '#common';
 import { ruleProblem } from './rule-problems.js';
-import { webhookSecret } from './webhook-secret.js';
-import { createHmac } from 'node:crypto';
 
 const above: RuleInput = { name: 'hot', metric: 'temp', condition: { type: 'above', threshold: 30 } };
 
@@ -66,12 +64,29 @@ describe('ruleProblem', () => {
   });
 });
 
-describe('webhookSecret', () => {
-  it('is base64url HMAC-SHA256(alerts secret, "<id>.<salt>"): the same for the same webhook, different for another', () => {
-    const expected = createHmac('sha256', 'server-secret').update('whk_a.salt1').digest('base64url');
-    expect(webhookSecret('server-secret', 'whk_a', 'salt1')).toBe(expected);
-    expect(webhookSecret('server-secret', 'whk_a', 'salt2')).not.toBe(expected);
-    expect(webhookSecret('other-secret', 'whk_a', 'salt1')).not.toBe(expected);
-    expect(expected).toMatch(/^[A-Za-z0-9_-]{43}$/);
+describe('ruleProblem: the cases of the engine', () => {
+  const base: RuleInput = { name: 'r', metric: 'temp', condition: { type: 'above', threshold: 1 } };
+
+  it.each([
+    ['a threshold rule with a metric', base],
+    ['a range with low = high', { ...base, condition: { type: 'inside', low: 2, high: 2 } }],
+    ['a no_data rule with tags', { ...base, tags: { a: 'b' }, condition: { type: 'no_data', seconds: 5 } }],
+    ['an offline rule on a source', { name: 'r', source_id: 'rig', condition: { type: 'offline', seconds: 5 } }],
+    ['an offline rule with null metric and tags', { name: 'r', metric: null, tags: null, condition: { type: 'offline', seconds: 5 } }],
+  ] as [string, RuleInput][])('accepts %s', (_what, input) => {
+    expect(ruleProblem(input)).toBeUndefined();
+  });
+
+  it.each([
+    ['no metric', { name: 'r', condition: { type: 'above', threshold: 1 } }, 'metric'],
+    ['a null metric', { name: 'r', metric: null, condition: { type: 'no_data', seconds: 1 } }, 'metric'],
+    ['an offline rule with a metric', { name: 'r', metric: 'temp', condition: { type: 'offline', seconds: 5 } }, 'metric'],
+    ['an offline rule with tags', { name: 'r', tags: { a: 'b' }, condition: { type: 'offline', seconds: 5 } }, 'tags'],
+    ['an offline rule with empty tags', { name: 'r', tags: {}, condition: { type: 'offline', seconds: 5 } }, 'tags'],
+    ['low above high (outside)', { ...base, condition: { type: 'outside', low: 2, high: 1 } }, 'condition'],
+    ['low above high (inside)', { ...base, condition: { type: 'inside', low: 0.5, high: -0.5 } }, 'condition'],
+  ] as [string, RuleInput, string][])('refuses %s, naming the field', (_what, input, field) => {
+    expect(ruleProblem(input)?.field).toBe(field);
+    expect(ruleProblem(input)?.problem).toContain(`"${field}"`);
   });
 });

@@ -12,7 +12,8 @@ const scope = await mediumScope();
 const { AppModule } = await import('../app.module.js');
 const { RulesService } = await import('./rules.service.js');
 const { AlertsService } = await import('../history/alerts.service.js');
-const { webhookSecret, ALERTS_SECRET_SETTING } = await import('./webhook-secret.js');
+const { webhookSecret } = await import('../webhooks/webhook-secret.js');
+const { ALERTS_SECRET_SETTING } = await import('../webhooks/alerts-secret.js');
 const { SUBJECTS, DomainError } = await import('#common');
 
 let app: InProcessApp;

@@ -18,9 +18,10 @@ import {
 import { AlertsRepository } from '../history/alerts.repository.js';
 import { optionalText, refuseBadData, requestObject, requireOrg, requireText } from '../rpc-input.js';
 import { ruleProblem } from './rule-problems.js';
-import { newId, newSalt } from './rule-ids.js';
+import { newId } from '../ids.js';
+import { newWebhookSalt } from '../webhooks/webhook-secret.js';
 import { type RuleFields, type RulePosition, RulesRepository, ruleView, type StoredRule, type StoredWebhook } from './rules.repository.js';
-import { AlertsSecret } from './webhook-secret.js';
+import { AlertsSecret } from '../webhooks/alerts-secret.js';
 
 const FOREIGN_KEY_VIOLATION = '23503';
 
@@ -187,10 +188,10 @@ export class RulesService {
         webhooks.push({ ...previous, url: entry.url });
         continue;
       }
-      const webhook: StoredWebhook = { id: newId('whk'), rule_id: ruleId, url: entry.url, salt: newSalt() };
+      const webhook: StoredWebhook = { id: newId('whk'), rule_id: ruleId, url: entry.url, salt: newWebhookSalt() };
       await this.rules.insertWebhook(manager, orgId, webhook);
       webhooks.push(webhook);
-      secrets.set(webhook.id, this.secret.webhookSecret(webhook.id, webhook.salt));
+      secrets.set(webhook.id, this.secret.secretFor(webhook));
     }
     return { webhooks, secrets };
   }

@@ -4,7 +4,8 @@ import { DataSource } from 'typeorm';
 import { AlertsConfig } from '../config.js';
 import { type WebhookKey, webhookSecret } from './webhook-secret.js';
 
-const SETTING = 'alerts_webhook_secret';
+/** The `settings` row holding a generated alerts secret when PLEXUS_ALERTS_SECRET is unset. */
+export const ALERTS_SECRET_SETTING = 'alerts_webhook_secret';
 
 /**
  * The key webhook secrets are derived from: PLEXUS_ALERTS_SECRET, or else one generated once and
@@ -20,7 +21,7 @@ export class AlertsSecret implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    this.secret = await loadSettingSecret(this.dataSource, SETTING, this.config.alertsSecret);
+    this.secret = await loadSettingSecret(this.dataSource, ALERTS_SECRET_SETTING, this.config.alertsSecret);
   }
 
   /** The signing secret of one webhook (shown once when the webhook is created). */

@@ -1,5 +1,5 @@
-import { randomInt } from 'node:crypto';
 import type { AlertView } from '#common';
+import { newId } from '../ids.js';
 
 /** What enqueueWebhooks needs: the caller's transaction (a TypeORM QueryRunner or EntityManager, or a pg client). */
 export interface TransactionQuery {
@@ -16,15 +16,6 @@ export interface WebhookBody {
   rule: { id: string; name: string };
   /** When the transition happened: the alert's fired_at, or its resolved_at. */
   at: string;
-}
-
-const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-
-/** `dlv_` + 20 random base62 characters. */
-export function newDeliveryId(): string {
-  let id = 'dlv_';
-  for (let i = 0; i < 20; i++) id += BASE62[randomInt(BASE62.length)];
-  return id;
 }
 
 /** The body of one delivery; keys in the documented order (docs/alerts.md#webhooks). */
@@ -57,7 +48,7 @@ export async function enqueueWebhooks(
     await q.query(`SELECT id FROM alert_webhooks WHERE rule_id = $1 AND org_id = $2 ORDER BY id`, [rule.id, alert.org_id]),
   );
   if (webhooks.length === 0) return 0;
-  const ids = webhooks.map(() => newDeliveryId());
+  const ids = webhooks.map(() => newId('dlv'));
   const bodies = ids.map((id) => webhookBody(event, id, alert, rule));
   const inserted = rowsOf<{ id: string }>(
     await q.query(

@@ -8,10 +8,3 @@ export function newId(kind: 'rule' | 'whk' | 'alr' | 'dlv'): string {
   for (let i = 0; i < 20; i++) id += BASE62[randomInt(BASE62.length)];
   return id;
 }
-
-/** Random salt of a webhook's secret. */
-export function newSalt(): string {
-  let salt = '';
-  for (let i = 0; i < 22; i++) salt += BASE62[randomInt(BASE62.length)];
-  return salt;
-}
