@@ -187,4 +187,36 @@ describe('rules over NATS (alerts app, real PostgreSQL and NATS)', () => {
     ]);
     expect(events.messages).toHaveLength(1);
   });
+
+  it('starts a rule over when what it watches changes or it is disabled: states cleared, firing alerts resolved; a rename keeps them', async () => {
+    const rule = await rules.create({ org_id: 'default', rule: hot });
+    const arrange = async (alertId: string) => {
+      await scope.db.query(
+        `INSERT INTO alerts (id, org_id, rule_id, rule_name, series_key, source_id, severity, state, fired_at)
+         VALUES ($1, 'default', $2, 'hot', 's', 'pi-1', 'warning', 'firing', now())`,
+        [alertId, rule.id],
+      );
+      await scope.db.query(
+        `INSERT INTO alert_states (rule_id, series_key, org_id, source_id, state, since, alert_id) VALUES ($1, 's', 'default', 'pi-1', 'firing', now(), $2)
+         ON CONFLICT (rule_id, series_key) DO UPDATE SET state = 'firing', alert_id = $2`,
+        [rule.id, alertId],
+      );
+    };
+    const states = async () =>
+      Number((await scope.db.query(`SELECT count(*) FROM alert_states WHERE rule_id = $1`, [rule.id])).rows[0].count);
+    const state = async (id: string) => (await scope.db.query(`SELECT state FROM alerts WHERE id = $1`, [id])).rows[0].state as string;
+
+    await arrange('alr_keep1');
+    await rules.update({ org_id: 'default', rule_id: rule.id, patch: { name: 'renamed', severity: 'critical', for_seconds: 5 } });
+    expect([await states(), await state('alr_keep1')]).toEqual([1, 'firing']);
+
+    const events = await recorder(nc, SUBJECTS.alerts.events('default'));
+    await rules.update({ org_id: 'default', rule_id: rule.id, patch: { condition: { type: 'above', threshold: 40 } } });
+    expect([await states(), await state('alr_keep1')]).toEqual([0, 'resolved']);
+    expect(await events.next('the resolved event')).toMatchObject({ event: 'resolved', alert: { id: 'alr_keep1' } });
+
+    await arrange('alr_keep2');
+    await rules.update({ org_id: 'default', rule_id: rule.id, patch: { enabled: false } });
+    expect([await states(), await state('alr_keep2')]).toEqual([0, 'resolved']);
+  });
 });

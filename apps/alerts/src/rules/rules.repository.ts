@@ -157,6 +157,11 @@ export class RulesRepository {
     return affected > 0;
   }
 
+  /** Forgets the rule's state on every series (what it watches changed). */
+  async clearStates(manager: EntityManager, ruleId: string): Promise<void> {
+    await manager.query(`DELETE FROM alert_states WHERE rule_id = $1`, [ruleId]);
+  }
+
   /** Webhooks of the given rules of the org, oldest first, by rule. */
   async webhooks(
     orgId: string,

@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 import {
   ALERT_LIMITS,
   type AlertEvent,
+  type AlertView,
   BrokerConnection,
   checkRuleInput,
   checkRulePatch,
@@ -121,12 +122,19 @@ export class RulesService {
     const orgId = requireOrg(request);
     const ruleId = requireRuleId(request);
     const patch = checkedRule(requestObject(request).patch, checkRulePatch, 'patch');
+    let resolved: AlertView[] = [];
     const updated = await this.write(
       this.rules.transaction(async (manager) => {
         const current = await this.rules.find(orgId, ruleId, manager, true);
         if (!current) throw notFound(ruleId);
         const merged = checkedRule(mergePatch(current, patch), checkRuleInput, 'rule');
         const stored = await this.rules.update(manager, orgId, ruleId, fieldsOf(merged));
+        // A rule that now watches something else (or nothing) starts over: its states belong to
+        // what it watched before, and its firing alerts end here rather than never.
+        if (watchChanged(current, stored)) {
+          await this.rules.clearStates(manager, ruleId);
+          resolved = await this.alerts.resolveFiringOfRule(manager, orgId, ruleId);
+        }
         const existing = (await this.rules.webhooks(orgId, [ruleId], manager)).get(ruleId) ?? [];
         if (patch.webhooks === undefined) return ruleView(stored, existing);
         const { webhooks, secrets } = await this.replaceWebhooks(manager, orgId, ruleId, existing, patch.webhooks);
@@ -134,6 +142,8 @@ export class RulesService {
       }),
     );
     this.rulesChanged(orgId);
+    for (const alert of resolved)
+      this.publish(SUBJECTS.alerts.events(orgId), { org_id: orgId, event: 'resolved', alert } satisfies AlertEvent);
     return updated;
   }
 
@@ -302,4 +312,15 @@ function mergePatch(current: StoredRule, patch: Record<string, unknown>): Record
   };
   for (const [field, value] of Object.entries(patch)) if (field !== 'webhooks' && value !== undefined) merged[field] = value;
   return merged;
+}
+
+/** What a rule watches changed (or it was disabled): its states and firing alerts are over. */
+function watchChanged(before: StoredRule, after: StoredRule): boolean {
+  return (
+    (before.enabled && !after.enabled) ||
+    before.source_id !== after.source_id ||
+    before.metric !== after.metric ||
+    JSON.stringify(before.tags) !== JSON.stringify(after.tags) ||
+    JSON.stringify(before.condition) !== JSON.stringify(after.condition)
+  );
 }
