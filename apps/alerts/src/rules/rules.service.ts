@@ -4,6 +4,7 @@ import {
   ALERT_LIMITS,
   type AlertEvent,
   type AlertView,
+  type ListRulesPage,
   BrokerConnection,
   checkRuleInput,
   checkRulePatch,
@@ -32,12 +33,6 @@ const FOREIGN_KEY_VIOLATION = '23503';
  */
 const LIST_PAGE_BYTES = 256 * 1024;
 const LIST_PAGE_ROWS = 500;
-
-/** `SUBJECTS.alerts.listRules`, paged: `cursor` is the reply's `next_cursor`. */
-export interface ListRulesPage {
-  rules: RuleView[];
-  next_cursor: string | null;
-}
 
 /** A rule id as the API hands them out; anything else names no rule (NOT_FOUND without a query). */
 const RULE_ID = /^rule_[A-Za-z0-9]{1,64}$/;

@@ -4,6 +4,7 @@ import {
   checkRuleInput,
   checkRulePatch,
   checkRuleTest,
+  type ListRulesPage,
   type Principal,
   RuleInput,
   RuleTestInput,
@@ -44,7 +45,7 @@ export class RulesController {
     const rules: RuleView[] = [];
     let cursor: string | undefined;
     do {
-      const page: { rules: RuleView[]; next_cursor: string | null } = await this.services.call(SUBJECTS.alerts.listRules, {
+      const page: ListRulesPage = await this.services.call(SUBJECTS.alerts.listRules, {
         org_id: principal.org_id,
         ...(cursor === undefined ? {} : { cursor }),
       });

@@ -1,4 +1,4 @@
-import type { AlertView, RuleInput, RulePatch, RuleTestInput } from '../wire/alerts.js';
+import type { AlertView, RuleInput, RulePatch, RuleTestInput, RuleView } from '../wire/alerts.js';
 
 /* NATS requests to the alerts app (SUBJECTS.alerts); replies are the wire's views (wire/alerts.ts). */
 
@@ -8,9 +8,15 @@ export interface CreateRuleRequest {
   rule: RuleInput;
 }
 
-/** `SUBJECTS.alerts.listRules` → `{ rules: RuleView[] }` (no secrets). */
+/** `SUBJECTS.alerts.listRules` → ListRulesPage (no secrets), oldest first; `cursor` is a page's `next_cursor`. */
 export interface ListRulesRequest {
   org_id: string;
+  cursor?: string;
+}
+/** At most 500 rules or 256 KiB of them (a reply stays far below NATS's payload bound); `next_cursor` null on the last page. */
+export interface ListRulesPage {
+  rules: RuleView[];
+  next_cursor: string | null;
 }
 
 /** `SUBJECTS.alerts.getRule` and `deleteRule` (→ `{ deleted: true }`). */

@@ -46,16 +46,19 @@ export type AlertCondition = Static<typeof AlertCondition>;
 export type AlertConditionType = AlertCondition['type'];
 
 /** Tags a series must carry (every key with exactly this value) for a rule to watch it. */
+const TAG_KEY_PATTERN = '^[^\\u0000-\\u001F\\u007F\\uD800-\\uDFFF]+$';
 export const TagMatch = Type.Record(
-  Type.String({ minLength: 1, maxLength: ALERT_LIMITS.maxTagKeyLength, pattern: '^[^\\u0000-\\u001F\\u007F\\uD800-\\uDFFF]*$' }),
-  Type.Union([
-    Type.String({ maxLength: ALERT_LIMITS.maxTagValueLength, pattern: '^[^\\u0000\\uD800-\\uDFFF]*$' }),
-    Type.Number(),
-    Type.Boolean(),
-  ]),
+  Type.String({ pattern: TAG_KEY_PATTERN }),
+  Type.Union(
+    [Type.String({ maxLength: ALERT_LIMITS.maxTagValueLength, pattern: '^[^\\u0000\\uD800-\\uDFFF]*$' }), Type.Number(), Type.Boolean()],
+    { refusal: `must be a string of at most ${ALERT_LIMITS.maxTagValueLength} characters without NUL, a number or a boolean` },
+  ),
   {
     maxProperties: ALERT_LIMITS.maxTags,
-    refusal: `must be an object of at most ${ALERT_LIMITS.maxTags} tags with string, number or boolean values`,
+    // A record compiles to patternProperties alone: every key is checked here, so none escapes with its value unchecked.
+    propertyNames: { minLength: 1, maxLength: ALERT_LIMITS.maxTagKeyLength, pattern: TAG_KEY_PATTERN },
+    additionalProperties: false,
+    refusal: `must be an object of at most ${ALERT_LIMITS.maxTags} tags (keys of 1 to ${ALERT_LIMITS.maxTagKeyLength} printable characters) with string, number or boolean values`,
   },
 );
 export type TagMatch = Static<typeof TagMatch>;
@@ -108,7 +111,7 @@ export const RuleInput = Type.Object(RuleFields, { additionalProperties: false }
 export type RuleInput = Static<typeof RuleInput>;
 
 /** PATCH /api/rules/{id}: any of the fields; `webhooks` replaces the list (kept ones by id). */
-export const RulePatch = Type.Partial(Type.Object(RuleFields, { additionalProperties: false }));
+export const RulePatch = Type.Partial(Type.Object(RuleFields), { additionalProperties: false });
 export type RulePatch = Static<typeof RulePatch>;
 
 const Time = Type.Union([Type.String({ maxLength: 64 }), Type.Number()], { refusal: 'must be an ISO 8601 date-time or Unix seconds' });

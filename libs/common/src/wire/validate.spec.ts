@@ -1,6 +1,16 @@
 import { describe, expect, it } from '@jest/globals';
 import { REALTIME_LIMITS } from './limits.js';
-import { checkBrowserAuth, checkDeviceAuth, checkDeviceCommand, checkDeviceEvent, checkSubscribe, type WireCheck } from './validate.js';
+import {
+  checkBrowserAuth,
+  checkDeviceAuth,
+  checkDeviceCommand,
+  checkDeviceEvent,
+  checkSubscribe,
+  type WireCheck,
+  checkRuleInput,
+  checkRulePatch,
+  checkRuleTest,
+} from './validate.js';
 
 /** The problem a refused frame gets; fails the test when the frame is accepted. */
 function problem(check: WireCheck<unknown> | undefined): string {
@@ -194,5 +204,39 @@ describe('every bound is refused with a message naming the field', () => {
     ]) {
       expect(problem(check).length).toBeLessThan(100);
     }
+  });
+});
+
+describe('alert rules (wire/alerts.ts)', () => {
+  const base = { name: 'hot', metric: 'temp', condition: { type: 'above', threshold: 80 } };
+
+  it('accepts tag matches of printable keys up to 128 characters with string, number or boolean values', () => {
+    for (const tags of [{ site: 'lab' }, { n: 2, on: true }, { ['😀'.repeat(128)]: 'b' }, { 'é k': '' }]) {
+      expect(checkRuleInput({ ...base, tags })).toMatchObject({ ok: true });
+    }
+  });
+
+  it('checks every tag key and value: none escapes the record with its value unchecked', () => {
+    for (const tags of [{ 'k\u0001': { deep: 1 } }, { '': 'x' }, { ['k'.repeat(129)]: 'x' }, { 'a\ud800': 'x' }]) {
+      expect(checkRuleInput({ ...base, tags })).toMatchObject({ ok: false, field: 'tags' });
+    }
+    for (const value of [{ x: 1 }, null, 'v\u0000', 'v'.repeat(257)]) {
+      expect(checkRuleInput({ ...base, tags: { site: value } })).toEqual({
+        ok: false,
+        field: 'site',
+        problem: '"site" must be a string of at most 256 characters without NUL, a number or a boolean',
+      });
+    }
+  });
+
+  it('names an unknown field of a rule or of a patch, which is refused', () => {
+    expect(checkRuleInput({ ...base, bogus: 1 })).toEqual({ ok: false, field: 'bogus', problem: '"bogus" is not a field of it' });
+    expect(checkRulePatch({ bogus: 1 })).toEqual({ ok: false, field: 'bogus', problem: '"bogus" is not a field of it' });
+    expect(checkRulePatch({ name: 'renamed' })).toMatchObject({ ok: true });
+    expect(checkRuleTest({ rule: { ...base, extra: true } })).toMatchObject({
+      ok: false,
+      field: 'extra',
+      problem: '"extra" is not a field of "rule"',
+    });
   });
 });

@@ -35,6 +35,8 @@ ajv.addKeyword({
 interface SchemaNode {
   refusal?: string;
   properties?: Record<string, SchemaNode>;
+  /** A record's values (TypeBox compiles Record to one pattern). */
+  patternProperties?: Record<string, SchemaNode>;
   items?: SchemaNode;
   anyOf?: SchemaNode[];
 }
@@ -42,7 +44,9 @@ interface SchemaNode {
 /** The schema of `segment` under `node`, looking through a nullable union to the branch that has it. */
 function child(node: SchemaNode, segment: string): SchemaNode | undefined {
   for (const candidate of [node, ...(node.anyOf ?? [])]) {
-    const found = /^\d+$/.test(segment) ? candidate.items : candidate.properties?.[segment];
+    const found = /^\d+$/.test(segment)
+      ? candidate.items
+      : (candidate.properties?.[segment] ?? Object.values(candidate.patternProperties ?? {})[0]);
     if (found) return found;
   }
   return undefined;
@@ -57,6 +61,11 @@ function describe(root: SchemaNode, error: ErrorObject): { field: string; proble
   if (error.keyword === 'required') {
     const field = String(error.params.missingProperty);
     return { field, problem: `"${field}" is required` };
+  }
+  if (error.keyword === 'additionalProperties') {
+    const field = String(error.params.additionalProperty).slice(0, 64);
+    const parent = segments.at(-1);
+    return { field, problem: `"${field}" is not a field of ${parent ? `"${parent}"` : 'it'}` };
   }
   let node: SchemaNode | undefined = root;
   for (const segment of segments) node = node && child(node, segment);
