@@ -204,6 +204,16 @@ const ENDPOINTS: Endpoint[] = [
     valid: () => ({ name: 'n', source_id: 'fuzz-1', condition: { type: 'no_data', seconds: 60 }, webhooks: [{ url: 'http://h.example' }] }),
   },
   { method: 'DELETE', path: '/api/rules/{id}', scope: 'admin' },
+  {
+    method: 'POST',
+    path: '/api/rules/test',
+    scope: 'read',
+    valid: () => ({
+      rule: { name: 'dry', metric: 'temp', condition: { type: 'above', threshold: 30 } },
+      from: '2026-11-30T00:00:00Z',
+      to: '2026-11-30T01:00:00Z',
+    }),
+  },
   { method: 'GET', path: '/api/alerts', scope: 'read', query: { state: 'firing', rule_id: 'rule_x', source_id: 'fuzz-1', limit: '10' } },
   { method: 'POST', path: '/api/alerts/{id}/ack', scope: 'admin' },
   { method: 'GET', path: '/api/config', scope: 'none' },

@@ -48,10 +48,11 @@ const REQUEST_SUBJECTS = [
   'alerts.rules.get',
   'alerts.rules.update',
   'alerts.rules.delete',
+  'alerts.rules.test',
   'alerts.list',
   'alerts.ack',
 ];
-const EVENT_SUBJECTS = ['sources.seen', 'audit.command.finish', 'keys.revoked', 'sources.revoked', 'orgs.disabled'];
+const EVENT_SUBJECTS = ['sources.seen', 'audit.command.finish', 'keys.revoked', 'sources.revoked', 'orgs.disabled', 'alerts.rules.changed'];
 
 const PAYLOADS: string[] = [
   '',
