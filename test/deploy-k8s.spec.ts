@@ -542,6 +542,25 @@ describe('deploy/kubernetes: NATS authorization', () => {
     expect(definition).toMatch(/^\s*allow_responses\s*:\s*true\s*$/m);
   });
 
+  /**
+   * Locally, in compose and in the e2e tests NATS has one unrestricted user, so a handler of the
+   * alerts app subscribed outside its queue group would work everywhere but on Kubernetes, where
+   * the server refuses the subscription (and the requests then time out). Read from the source.
+   */
+  it('finds every NATS subscription of the alerts app allowed to its user: the API in the queue group, rule changes', () => {
+    const sources = (readdirSync(join(root, 'apps', 'alerts', 'src'), { recursive: true }) as string[])
+      .filter((file) => file.endsWith('.ts') && !/\.(medium-|e2e-)?spec\.ts$/.test(file))
+      .map((file) => ({ file, text: readFileSync(join(root, 'apps', 'alerts', 'src', file), 'utf8') }));
+    const refused: string[] = [];
+    for (const { file, text } of sources) {
+      for (const [decorator] of text.matchAll(/@(MessagePattern|EventPattern)\([^)]*\)/g))
+        if (!/\{\s*queue:\s*QUEUES\.alerts\s*\}/.test(decorator)) refused.push(`${file}: ${decorator}`);
+      for (const [call, subject] of text.matchAll(/\.subscribe\(\s*([^,)]+)/g))
+        if (subject.trim() !== 'SUBJECTS.alerts.rulesChanged') refused.push(`${file}: ${call}`);
+    }
+    expect(refused).toEqual([]);
+  });
+
   it.each(APPS)('%s: signs in to NATS as its own user with the password from the Secret', (app) => {
     const env = envOf(find<Workload>('Deployment', app).spec.template.spec!.containers[0]);
     expect(env.find((variable) => variable.name === 'NATS_USER')?.value).toBe(app);
