@@ -8,51 +8,15 @@
  * No app is spawned and nothing is built: only the nats-server binary is needed (as in
  * nats-auth.e2e-spec.ts, whose tier this file shares for that reason).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection, PermissionViolationError } from '@nats-io/transport-node';
-import { parse, parseAllDocuments } from 'yaml';
 import type { AlertsConfig } from '../apps/alerts/src/config.js';
 import type { BrokerConnection } from '#common';
-import { PrivateNatsServer } from './support/nats-server.js';
+import { kubernetesNatsPasswords as passwords, kubernetesPrefix as prefix, startKubernetesNats } from './support/kubernetes-nats.js';
+import type { PrivateNatsServer } from './support/nats-server.js';
 import { waitFor } from './support/wait-for.js';
-
-const root = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..');
-const dir = join(root, 'deploy', 'kubernetes');
-const manifests = (file: string) =>
-  parseAllDocuments(readFileSync(join(dir, file), 'utf8')).map(
-    (document) => document.toJS() as { kind: string; data?: Record<string, string> },
-  );
-const natsConf = manifests('nats.yaml').find((manifest) => manifest.kind === 'ConfigMap')!.data!['nats.conf'];
-const prefix = (parse(readFileSync(join(dir, 'configmap.yaml'), 'utf8')) as { data: Record<string, string> }).data.PLEXUS_NATS_PREFIX;
-
-/**
- * The top-level statements of nats.conf a single local server needs to check the users: every
- * variable definition (`NAME = { … }`) and the authorization block, as written. The cluster,
- * JetStream store, ports and pid file are the test server's own.
- */
-function authorizationPart(conf: string): string {
-  const lines = conf.split('\n');
-  const kept: string[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    if (!/^(authorization\s*\{|[A-Z][A-Z0-9_]*\s*=\s*\{)/.test(lines[i])) continue;
-    const end = lines.findIndex((line, j) => j > i && line === '}');
-    kept.push(...lines.slice(i, end + 1));
-    i = end;
-  }
-  return kept.join('\n');
-}
-
-/** A password for each user; nats.conf reads them from the server's environment (`$NATS_PASSWORD_<APP>`). */
-const passwords = Object.fromEntries(
-  [...natsConf.matchAll(/\{\s*user:\s*(\w+),\s*password:\s*\$(\w+)/g)].map(([, user, variable]) => [
-    user,
-    { variable, value: `p${user}Pw0rd` },
-  ]),
-);
 
 interface Violation {
   operation: string;
@@ -62,7 +26,7 @@ interface Violation {
 
 /** A connection signed in as `user`, recording every permissions violation the server reports to it. */
 async function signIn(user: string): Promise<{ nc: NatsConnection; violations: Violation[] }> {
-  const nc = await connect({ servers: nats.url, user, pass: passwords[user].value, name: `test-${user}`, reconnect: false });
+  const nc = await connect({ servers: nats.url, user, pass: passwords[user], name: `test-${user}`, reconnect: false });
   connections.push(nc);
   const violations: Violation[] = [];
   void (async () => {
@@ -93,14 +57,7 @@ let common: typeof import('#common');
 beforeAll(async () => {
   process.env.PLEXUS_NATS_PREFIX = prefix;
   common = await import('#common');
-  // The server would read the passwords from its environment; the test writes them in instead
-  // (a child process gets the real environment, not the one Jest gives this file).
-  let config = authorizationPart(natsConf);
-  for (const { variable, value } of Object.values(passwords)) config = config.replaceAll(`$${variable}`, `"${value}"`);
-  nats = await PrivateNatsServer.start({
-    config,
-    probe: { user: 'ops', pass: passwords.ops.value },
-  });
+  nats = await startKubernetesNats();
 }, 60_000);
 
 afterAll(async () => {
@@ -204,6 +161,38 @@ describe('deploy/kubernetes/nats.yaml: the alerts user', () => {
     const ack = await gateway.nc.request(SUBJECTS.alerts.acknowledge, '{}', { timeout: 5000 });
     expect(ack.json()).toEqual({ answered: SUBJECTS.alerts.acknowledge });
     expect(await violationsSoFar(pod)).toEqual([]);
+  });
+
+  it('makes the app log each refused subject once: an operator’s only sign that a permission is missing', async () => {
+    const { BrokerConnection, SUBJECTS } = common;
+    const { Logger } = await import('@nestjs/common');
+    const errors: string[] = [];
+    const quiet = () => undefined;
+    Logger.overrideLogger({
+      log: quiet,
+      warn: quiet,
+      debug: quiet,
+      verbose: quiet,
+      error: (message: unknown) => void errors.push(String(message)),
+    });
+    const broker = await BrokerConnection.open(
+      { servers: nats.url, auth: { kind: 'user', user: 'alerts', pass: passwords.alerts } },
+      'alerts-permissions-test',
+    );
+    try {
+      for (let i = 0; i < 3; i++) broker.nc.publish(SUBJECTS.keys.create, '{}');
+      await waitFor('the refusal to be logged', () => errors.some((line) => line.includes(`"${SUBJECTS.keys.create}"`)), 5000);
+      // A subject refused again is not logged again; another one is.
+      broker.nc.publish(SUBJECTS.keys.revoke, '{}');
+      await waitFor('the second refusal to be logged', () => errors.some((line) => line.includes(`"${SUBJECTS.keys.revoke}"`)), 5000);
+      expect(errors).toEqual([
+        `NATS permissions violation: publish to "${SUBJECTS.keys.create}" refused to this app's user`,
+        `NATS permissions violation: publish to "${SUBJECTS.keys.revoke}" refused to this app's user`,
+      ]);
+    } finally {
+      await broker.close();
+      Logger.overrideLogger(['error', 'warn']);
+    }
   });
 
   it('refuses what the alerts app has no business doing', async () => {
