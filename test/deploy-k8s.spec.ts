@@ -10,6 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import ts from 'typescript';
+import { bucketsFor, QUEUES, subjectsFor } from '../libs/common/src/subjects.js';
 import { parse, parseAllDocuments } from 'yaml';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
@@ -28,7 +29,7 @@ import type { IIoK8sApiCoreV1Probe as Probe } from 'kubernetes-models/v1/Probe';
 
 const root = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..');
 const dir = join(root, 'deploy', 'kubernetes');
-const APPS = ['gateway', 'ingest', 'realtime', 'pairing'] as const;
+const APPS = ['gateway', 'ingest', 'realtime', 'pairing', 'alerts'] as const;
 const SCALED_APPS = ['gateway', 'ingest', 'realtime'] as const;
 
 /** Every kind the manifests may use. A kind missing here fails the test: add its model. */
@@ -207,9 +208,13 @@ describe('deploy/kubernetes: the apps', () => {
     expect(envOf(container).find((variable) => variable.name === 'APP')?.value).toBe(app);
 
     // The container listens where the ConfigMap tells the app to.
-    const portSetting = { gateway: 'GATEWAY_PORT', realtime: 'REALTIME_PORT', ingest: 'INGEST_HTTP_PORT', pairing: 'PAIRING_HTTP_PORT' }[
-      app
-    ];
+    const portSetting = {
+      gateway: 'GATEWAY_PORT',
+      realtime: 'REALTIME_PORT',
+      ingest: 'INGEST_HTTP_PORT',
+      pairing: 'PAIRING_HTTP_PORT',
+      alerts: 'ALERTS_HTTP_PORT',
+    }[app];
     const port = Number(config()[portSetting]);
     expect(container.ports?.map((candidate) => candidate.containerPort)).toContain(port);
 
@@ -265,6 +270,32 @@ describe('deploy/kubernetes: the apps', () => {
 
   it('runs pairing twice, for availability', () => {
     expect(find<Workload>('Deployment', 'pairing').spec.replicas).toBeGreaterThanOrEqual(2);
+  });
+
+  it('runs alerts twice, sharing the partitions (no autoscaler: pods beyond the partition count would evaluate nothing)', () => {
+    const alerts = find<Workload>('Deployment', 'alerts');
+    expect(alerts.spec.replicas).toBe(2);
+    expect(all('HorizontalPodAutoscaler').filter((hpa) => hpa.spec.scaleTargetRef.name === 'alerts')).toEqual([]);
+    // As many partitions as pods at least, or a pod would hold none (the app's default is 4).
+    expect(Number(config().PLEXUS_ALERTS_PARTITIONS ?? 4)).toBeGreaterThanOrEqual(alerts.spec.replicas ?? 1);
+    // Every Plexus pod has a PodDisruptionBudget of at most one pod down.
+    const pdb = all('PodDisruptionBudget').find((candidate) =>
+      matches(candidate.spec.selector.matchLabels, alerts.spec.template.metadata?.labels),
+    );
+    expect(pdb?.spec.maxUnavailable).toBe(1);
+  });
+
+  it('alerts: no service account token in the pod that sends requests to addresses users choose', () => {
+    expect(find<Workload>('Deployment', 'alerts').spec.template.spec?.automountServiceAccountToken).toBe(false);
+  });
+
+  it.each(APPS)('%s: runs as a non-root user without privilege escalation or capabilities', (app) => {
+    const template = find<Workload>('Deployment', app).spec.template.spec;
+    expect(template?.securityContext).toEqual(
+      expect.objectContaining({ runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' } }),
+    );
+    for (const container of template?.containers ?? [])
+      expect(container.securityContext).toEqual({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
   });
 
   it('exposes gateway and realtime through Services that select their pods and ports', () => {
@@ -364,7 +395,7 @@ describe('deploy/kubernetes: settings and credentials', () => {
   });
 
   it('builds DATABASE_URL from the Secret for the apps that use the database, after POSTGRES_PASSWORD', () => {
-    for (const app of ['ingest', 'pairing']) {
+    for (const app of ['ingest', 'pairing', 'alerts']) {
       const env = envOf(find<Workload>('Deployment', app).spec.template.spec!.containers[0]);
       const names = env.map((variable) => variable.name);
       expect(env.find((variable) => variable.name === 'DATABASE_URL')?.value).toBe(
@@ -454,13 +485,19 @@ describe('deploy/kubernetes: NATS with JetStream, three servers', () => {
 
 describe('deploy/kubernetes: NATS authorization', () => {
   const natsConf = () => find<{ data: Record<string, string> }>('ConfigMap', 'nats-config').data['nats.conf'];
-  /** `{ user: name, password: $VARIABLE }` entries of nats.conf's authorization block. */
-  const users = () =>
-    new Map(
-      [
-        ...(/authorization\s*\{([\s\S]*?)\n\s*\}/.exec(natsConf())?.[1] ?? '').matchAll(/\{\s*user:\s*(\w+),\s*password:\s*\$(\w+)\s*\}/g),
-      ].map((m) => [m[1], m[2]]),
-    );
+  /** `{ user: name, password: $VARIABLE[, permissions: $PERMISSIONS] }` entries of nats.conf's authorization block. */
+  const userEntries = () => [
+    ...(/authorization\s*\{([\s\S]*?)\n\s*\}/.exec(natsConf())?.[1] ?? '').matchAll(
+      /\{\s*user:\s*(\w+),\s*password:\s*\$(\w+)\s*(?:,\s*permissions:\s*\$(\w+)\s*)?\}/g,
+    ),
+  ];
+  const users = () => new Map(userEntries().map((m) => [m[1], m[2]]));
+  /** The subjects of `allow: [ … ]` under `publish` or `subscribe` of the permissions variable `name` in nats.conf. */
+  const allowed = (name: string, direction: 'publish' | 'subscribe'): string[] => {
+    const definition = new RegExp(`^${name}\\s*=\\s*\\{([\\s\\S]*?)^\\}`, 'm').exec(natsConf())?.[1] ?? '';
+    const list = new RegExp(`${direction}\\s*:\\s*\\{\\s*allow\\s*:\\s*\\[([^\\]]*)\\]`).exec(definition)?.[1] ?? '';
+    return [...list.replace(/#.*$/gm, '').matchAll(/"([^"]+)"/g)].map((m) => m[1]);
+  };
 
   it('asks every client for a user: one per app, each password a variable of the NATS pod taken from the Secret', () => {
     const natsEnv = envOf(find<Workload>('StatefulSet', 'nats').spec.template.spec!.containers[0]);
@@ -473,6 +510,55 @@ describe('deploy/kubernetes: NATS authorization', () => {
       });
       expect(secretKeys).toContain(variable);
     }
+  });
+
+  it('narrows the alerts user (it sends requests to addresses users choose) to the subjects of the ConfigMap’s prefix', () => {
+    const [entry] = userEntries().filter((m) => m[1] === 'alerts');
+    const permissions = entry?.[3];
+    expect(permissions).toBeDefined();
+    const prefix = config().PLEXUS_NATS_PREFIX;
+    const subjects = subjectsFor(prefix);
+    const buckets = bucketsFor(prefix);
+    expect(allowed(permissions!, 'publish').sort()).toEqual(
+      [
+        subjects.alerts.eventsAll,
+        subjects.alerts.rulesChanged,
+        '$JS.API.>',
+        '$JS.ACK.>',
+        '$JS.FC.>',
+        `$KV.${buckets.alertPartitions}.>`,
+      ].sort(),
+    );
+    // The API only in its queue group, so two pods never answer one request; rule changes by every pod.
+    expect(allowed(permissions!, 'subscribe').sort()).toEqual(
+      [`${prefix}.alerts.> ${QUEUES.alerts}`, subjects.alerts.rulesChanged, '_INBOX.>'].sort(),
+    );
+    // …which covers every request subject the app answers.
+    const { createRule, listRules, getRule, updateRule, deleteRule, testRule, list, acknowledge } = subjects.alerts;
+    for (const subject of [createRule, listRules, getRule, updateRule, deleteRule, testRule, list, acknowledge])
+      expect(subject.startsWith(`${prefix}.alerts.`)).toBe(true);
+    // Replies to the gateway's requests go to their reply subjects only, not to any inbox.
+    const definition = new RegExp(`^${permissions}\\s*=\\s*\\{([\\s\\S]*?)^\\}`, 'm').exec(natsConf())?.[1] ?? '';
+    expect(definition).toMatch(/^\s*allow_responses\s*:\s*true\s*$/m);
+  });
+
+  /**
+   * Locally, in compose and in the e2e tests NATS has one unrestricted user, so a handler of the
+   * alerts app subscribed outside its queue group would work everywhere but on Kubernetes, where
+   * the server refuses the subscription (and the requests then time out). Read from the source.
+   */
+  it('finds every NATS subscription of the alerts app allowed to its user: the API in the queue group, rule changes', () => {
+    const sources = (readdirSync(join(root, 'apps', 'alerts', 'src'), { recursive: true }) as string[])
+      .filter((file) => file.endsWith('.ts') && !/\.(medium-|e2e-)?spec\.ts$/.test(file))
+      .map((file) => ({ file, text: readFileSync(join(root, 'apps', 'alerts', 'src', file), 'utf8') }));
+    const refused: string[] = [];
+    for (const { file, text } of sources) {
+      for (const [decorator] of text.matchAll(/@(MessagePattern|EventPattern)\([^)]*\)/g))
+        if (!/\{\s*queue:\s*QUEUES\.alerts\s*\}/.test(decorator)) refused.push(`${file}: ${decorator}`);
+      for (const [call, subject] of text.matchAll(/\.subscribe\(\s*([^,)]+)/g))
+        if (subject.trim() !== 'SUBJECTS.alerts.rulesChanged') refused.push(`${file}: ${call}`);
+    }
+    expect(refused).toEqual([]);
   });
 
   it.each(APPS)('%s: signs in to NATS as its own user with the password from the Secret', (app) => {
@@ -498,7 +584,7 @@ describe('deploy/kubernetes: NetworkPolicy', () => {
   interface Peer {
     podSelector?: Selector;
     namespaceSelector?: Selector;
-    ipBlock?: unknown;
+    ipBlock?: { cidr: string; except?: string[] };
   }
   interface Rule {
     from?: Peer[];
@@ -508,6 +594,8 @@ describe('deploy/kubernetes: NetworkPolicy', () => {
   interface Pod {
     namespace: string;
     labels: Record<string, string>;
+    /** An address outside the cluster (matched only by ipBlock peers). */
+    ip?: string;
   }
   const policies = () => all('NetworkPolicy');
   const selects = (selector: Selector | undefined, labels: Record<string, string>): boolean =>
@@ -521,13 +609,36 @@ describe('deploy/kubernetes: NetworkPolicy', () => {
     });
   const namespaceLabels = (namespace: string) => ({ 'kubernetes.io/metadata.name': namespace });
   const peerMatches = (peer: Peer, pod: Pod): boolean => {
-    if (peer.ipBlock) return false;
+    if (peer.ipBlock)
+      return (
+        pod.ip !== undefined && inCidr(pod.ip, peer.ipBlock.cidr) && !(peer.ipBlock.except ?? []).some((cidr) => inCidr(pod.ip!, cidr))
+      );
+    if (pod.ip !== undefined) return false;
     if (peer.namespaceSelector)
       return selects(peer.namespaceSelector, namespaceLabels(pod.namespace)) && selects(peer.podSelector, pod.labels);
     return pod.namespace === 'plexus' && selects(peer.podSelector, pod.labels);
   };
   const portMatches = (rule: Rule, port: number) =>
     !rule.ports || rule.ports.some((candidate) => candidate.port === undefined || candidate.port === port);
+  /** Whether `ip` is in `cidr` (IPv4 or IPv6; an address only matches a block of its own family). */
+  const inCidr = (ip: string, cidr: string): boolean => {
+    const [base, bits] = cidr.split('/');
+    const family = (address: string) => (address.includes(':') ? 6 : 4);
+    if (family(ip) !== family(base)) return false;
+    const toBits = (address: string): string => {
+      if (family(address) === 4)
+        return address
+          .split('.')
+          .map((part) => Number(part).toString(2).padStart(8, '0'))
+          .join('');
+      const [head, tail = ''] = address.split('::');
+      const groups = (text: string) => (text ? text.split(':') : []);
+      const missing = 8 - groups(head).length - groups(tail).length;
+      const all = address.includes('::') ? [...groups(head), ...Array<string>(missing).fill('0'), ...groups(tail)] : groups(address);
+      return all.map((group) => parseInt(group, 16).toString(2).padStart(16, '0')).join('');
+    };
+    return toBits(ip).slice(0, Number(bits)) === toBits(base).slice(0, Number(bits));
+  };
   const allowed = (direction: 'Ingress' | 'Egress', subject: Pod, other: Pod, port: number): boolean => {
     if (subject.namespace !== 'plexus') return true; // other namespaces have their own policies
     const selecting = policies().filter(
@@ -563,7 +674,7 @@ describe('deploy/kubernetes: NetworkPolicy', () => {
     expect(canReach(podOf('gateway'), strayPod, 8080)).toBe(false);
   });
 
-  it('lets only the four apps (and the other NATS servers) reach NATS', () => {
+  it('lets only the five apps (and the other NATS servers) reach NATS', () => {
     for (const app of APPS) expect({ app, reaches: canReach(podOf(app), podOf('nats'), NATS) }).toEqual({ app, reaches: true });
     expect(canReach(podOf('nats'), podOf('nats'), 6222)).toBe(true);
     expect(canReach(podOf('timescaledb'), podOf('nats'), NATS)).toBe(false);
@@ -571,9 +682,9 @@ describe('deploy/kubernetes: NetworkPolicy', () => {
     expect(canReach(outsider, podOf('nats'), NATS)).toBe(false);
   });
 
-  it('lets only ingest and pairing reach PostgreSQL', () => {
+  it('lets only ingest, pairing and alerts reach PostgreSQL', () => {
     const reaching = [...APPS, 'nats'].filter((name) => canReach(podOf(name), podOf('timescaledb'), POSTGRES));
-    expect(reaching.sort()).toEqual(['ingest', 'pairing']);
+    expect(reaching.sort()).toEqual(['alerts', 'ingest', 'pairing']);
     expect(canReach(strayPod, podOf('timescaledb'), POSTGRES)).toBe(false);
     expect(canReach(outsider, podOf('timescaledb'), POSTGRES)).toBe(false);
   });
@@ -583,6 +694,37 @@ describe('deploy/kubernetes: NetworkPolicy', () => {
     expect(canReach(outsider, podOf('realtime'), Number(config().REALTIME_PORT))).toBe(true);
     expect(canReach(outsider, podOf('ingest'), Number(config().INGEST_HTTP_PORT))).toBe(false);
     expect(canReach(outsider, podOf('pairing'), Number(config().PAIRING_HTTP_PORT))).toBe(false);
+    expect(canReach(outsider, podOf('alerts'), Number(config().ALERTS_HTTP_PORT))).toBe(false);
+  });
+
+  it('lets only alerts open connections out of the cluster, on 80 and 443 (webhooks), and not to instance metadata', () => {
+    const internet: Pod = { namespace: '', labels: {}, ip: '93.184.216.34' };
+    const internet6: Pod = { namespace: '', labels: {}, ip: '2606:2800:220:1::1' };
+    const opening = (to: Pod, port: number) => [...APPS, 'nats', 'timescaledb'].filter((name) => allowed('Egress', podOf(name), to, port));
+    expect(opening(internet, 443)).toEqual(['alerts']);
+    expect(opening(internet, 80)).toEqual(['alerts']);
+    expect(opening(internet6, 443)).toEqual(['alerts']);
+    expect(opening(internet, 8443)).toEqual([]);
+    expect(opening(internet, POSTGRES)).toEqual([]);
+    expect(opening({ namespace: '', labels: {}, ip: '169.254.169.254' }, 80)).toEqual([]);
+    expect(opening({ namespace: '', labels: {}, ip: 'fe80::1' }, 80)).toEqual([]);
+    expect(allowed('Egress', strayPod, internet, 443)).toBe(false);
+  });
+
+  it('lets Prometheus (namespace monitoring) scrape every app’s metrics port', () => {
+    const prometheus: Pod = { namespace: 'monitoring', labels: { 'app.kubernetes.io/name': 'prometheus' } };
+    const portSetting = {
+      gateway: 'GATEWAY_PORT',
+      realtime: 'REALTIME_PORT',
+      ingest: 'INGEST_HTTP_PORT',
+      pairing: 'PAIRING_HTTP_PORT',
+      alerts: 'ALERTS_HTTP_PORT',
+    };
+    for (const app of APPS) {
+      const port = Number(config()[portSetting[app]]);
+      expect({ app, scraped: allowed('Ingress', podOf(app), prometheus, port) }).toEqual({ app, scraped: true });
+    }
+    expect(allowed('Ingress', podOf('alerts'), prometheus, POSTGRES)).toBe(false);
   });
 
   it('lets every pod resolve names (DNS)', () => {

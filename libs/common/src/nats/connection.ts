@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, type NatsConnection, PermissionViolationError } from '@nats-io/transport-node';
 
 import type { NatsSettings } from '../config/nats-config.js';
 import type { ReadinessCheck } from '../health/readiness.js';
@@ -11,6 +11,8 @@ import { natsConnectionOptions } from './connection-options.js';
 export class BrokerConnection {
   private readonly logger: Logger;
   private connected = true;
+  /** What was refused already (logged once each), bounded: a subject may carry an org id. */
+  private readonly refused = new Set<string>();
 
   private constructor(
     readonly nc: NatsConnection,
@@ -47,6 +49,14 @@ export class BrokerConnection {
       } else if (status.type === 'reconnect') {
         this.connected = true;
         this.logger.log('reconnected to NATS');
+      } else if (status.type === 'error' && status.error instanceof PermissionViolationError) {
+        // The server refused a publish or subscription to this app's NATS user (its `permissions`,
+        // e.g. deploy/kubernetes/nats.yaml): nothing else would tell, the message is just dropped.
+        const refusal = `${status.error.operation} to ${JSON.stringify(status.error.subject)}`;
+        if (this.refused.size < 100 && !this.refused.has(refusal)) {
+          this.refused.add(refusal);
+          this.logger.error(`NATS permissions violation: ${refusal} refused to this app's user`);
+        }
       }
     }
   }
