@@ -60,7 +60,7 @@ afterAll(async () => {
 /** Rules the running alerts app(s) have loaded, from their metrics. */
 async function rulesLoaded(): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${platform.ports.alerts}/metrics`)).text();
-  const match = /^plexus_alert_rules_evaluated (\d+)/m.exec(text);
+  const match = /^plexus_alert_rules_evaluated(?:{[^}]*})? (\d+)/m.exec(text);
   return match ? Number(match[1]) : -1;
 }
 

@@ -59,7 +59,7 @@ const nc = await connect({ servers: platform.env.NATS_URL as string });
 const jsm = await jetstreamManager(nc);
 const alertsMetric = async (name: string) => {
   const text = await (await fetch(`http://127.0.0.1:${platform.ports.alerts}/metrics`)).text();
-  return Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1] ?? -1);
+  return Number(new RegExp(`^${name}(?:{[^}]*})? (\\d+)`, 'm').exec(text)?.[1] ?? -1);
 };
 const partitions = Number(platform.env.PLEXUS_ALERTS_PARTITIONS || 4);
 /** Every partition consumer of the feed has nothing pending or unacked. */
