@@ -140,7 +140,7 @@ export function streamsFor(p: string) {
   return {
     telemetry: `${p}_TELEMETRY`,
     deadLetter: `${p}_DEADLETTER`,
-    /** Committed telemetry for the alerts app (limits retention: a day, or PLEXUS_ALERT_FEED_MAX_BYTES). */
+    /** Committed telemetry for the alerts app (limits retention: a day or 1 GiB, ALERT_FEED_MAX_AGE_MS and ALERT_FEED_MAX_BYTES in nats/streams.ts). */
     alertFeed: `${p}_ALERT_FEED`,
   } as const;
 }
