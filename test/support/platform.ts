@@ -114,9 +114,7 @@ export class Platform {
       ingest: 'INGEST_HTTP_PORT',
       pairing: 'PAIRING_HTTP_PORT',
       alerts: 'ALERTS_HTTP_PORT',
-    }[
-      app
-    ];
+    }[app];
     await this.spawn(app, label, { ...this.env, ...extraEnv, [portVariable]: String(port) }, port);
     return port;
   }

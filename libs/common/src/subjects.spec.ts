@@ -113,7 +113,7 @@ describe('subjectsFor and streamsFor', () => {
     for (const subject of subjects) expect(subject).toMatch(/^t0abc\.[a-z]/);
     expect(subjectsFor('t0abc').telemetry.forOrg('lab.0')).toBe('t0abc.telemetry.lab%002e0');
     expect(subjectsFor('t0abc').keys.revoked).toBe('t0abc.keys.revoked');
-    expect(streamsFor('t0abc')).toEqual({ telemetry: 't0abc_TELEMETRY', deadLetter: 't0abc_DEADLETTER' });
+    expect(streamsFor('t0abc')).toEqual({ telemetry: 't0abc_TELEMETRY', deadLetter: 't0abc_DEADLETTER', alertFeed: 't0abc_ALERT_FEED' });
   });
 
   it('give two prefixes disjoint names, so platforms sharing one NATS never meet', () => {
@@ -126,6 +126,7 @@ describe('subjectsFor and streamsFor', () => {
       presenceInstances: 't0abc_RT_INSTANCES',
       presenceDevices: 't0abc_RT_DEVICES',
       recordings: 't0abc_RT_RECORDINGS',
+      alertPartitions: 't0abc_ALERT_PARTITIONS',
     });
     expect(bucketStream('t0abc_RT_DEVICES')).toBe('KV_t0abc_RT_DEVICES');
     for (const name of Object.values(bucketsFor('a-Z_9'))) expect(name).toMatch(/^[-\w]+$/);
