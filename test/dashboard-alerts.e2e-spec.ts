@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import type { Browser, BrowserContext, Locator, Page, Request } from 'playwright-core';
+import { AgentProcess } from './support/agent-process.js';
 import { accessibilityViolations, launchChromium, PageProblems, screenshot } from './support/browser.js';
 import { Platform } from './support/platform.js';
 import { waitFor } from './support/wait-for.js';
@@ -21,6 +22,7 @@ let orgId: string;
 /** Every request the page made to /api/rules or /api/alerts, with its body. */
 const calls: Array<{ method: string; path: string; body: unknown }> = [];
 const dialogs: string[] = [];
+const agent = new AgentProcess();
 
 beforeAll(async () => {
   [platform, browser] = await Promise.all([Platform.start(), launchChromium()]);
@@ -33,6 +35,10 @@ beforeAll(async () => {
     dialogs.push(dialog.message());
     void dialog.dismiss();
   });
+  // The API answers hostile or wrong input with a 4xx; a 5xx is always a fault.
+  page.on('response', (response) => {
+    if (response.status() >= 500) problems.problems.push(`${response.status()} ${response.request().method()} ${response.url()}`);
+  });
   page.on('request', (request: Request) => {
     const url = new URL(request.url());
     if (!/^\/api\/(rules|alerts)/.test(url.pathname)) return;
@@ -43,7 +49,14 @@ beforeAll(async () => {
   orgId = verified.org_id;
 }, 120_000);
 
+// Each test answers for the console errors of its own steps.
+beforeEach(() => {
+  problems.problems.length = 0;
+  dialogs.length = 0;
+});
+
 afterAll(async () => {
+  await agent.stop();
   await context?.close().catch(() => undefined);
   await browser?.close().catch(() => undefined);
   await platform?.stop();
@@ -105,6 +118,19 @@ async function firingCount(): Promise<number> {
 
 async function firingCountBecomes(count: number): Promise<void> {
   await page.locator(`.topbar [data-firing="${count}"]`).waitFor();
+}
+
+/** Pixels of the critical colour (#cf222e) on a chart's canvas: no series is drawn in it, only critical thresholds. */
+function criticalPixels(canvas: Locator): Promise<number> {
+  type Canvas = { width: number; height: number; getContext(kind: '2d'): { getImageData(...box: number[]): { data: Uint8ClampedArray } } };
+  return canvas.evaluate((element) => {
+    const drawn = element as unknown as Canvas;
+    const { data } = drawn.getContext('2d').getImageData(0, 0, drawn.width, drawn.height);
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4)
+      if (Math.abs(data[i] - 0xcf) < 12 && Math.abs(data[i + 1] - 0x22) < 12 && Math.abs(data[i + 2] - 0x2e) < 12) n++;
+    return n;
+  });
 }
 
 async function signIn(): Promise<void> {
@@ -423,20 +449,7 @@ describe('the dashboard Alerts page', () => {
     expect(await lines()).toEqual([180, 200, 220, 260]);
     expect(await legend()).toEqual(['Oven 1 hot: above 260', 'Oven out of range!: outside 180 … 220', 'Seeded oven rule: above 200']);
     // The line is on the canvas: pixels of the critical colour (#cf222e) where no series is drawn in it.
-    type Canvas = {
-      width: number;
-      height: number;
-      getContext(kind: '2d'): { getImageData(...box: number[]): { data: Uint8ClampedArray } };
-    };
-    const critical = await chart.locator('canvas').evaluate((element) => {
-      const canvas = element as unknown as Canvas;
-      const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
-      let n = 0;
-      for (let i = 0; i < data.length; i += 4)
-        if (Math.abs(data[i] - 0xcf) < 12 && Math.abs(data[i + 1] - 0x22) < 12 && Math.abs(data[i + 2] - 0x2e) < 12) n++;
-      return n;
-    });
-    expect(critical).toBeGreaterThan(50);
+    expect(await criticalPixels(chart.locator('canvas'))).toBeGreaterThan(50);
     await screenshot(page, 'dashboard-alerts-7-threshold-on-session-chart');
     await expectAccessible('session chart with thresholds');
 
@@ -446,6 +459,42 @@ describe('the dashboard Alerts page', () => {
     const explored = page.locator('.chart[data-metric="temperature"]');
     await explored.locator('[data-threshold="Other oven: above 300"]').waitFor();
     expect(await explored.locator('[data-threshold="Oven 1 hot: above 260"]').count()).toBe(0);
+    expectNoProblems();
+  }, 60_000);
+
+  it("draws a rule's threshold on a live chart of a streaming device", async () => {
+    const made = await platform.api('/api/sources/pair', { method: 'POST', body: JSON.stringify({ name: 'Press Pi' }) });
+    const { code } = (await made.json()) as { code: string };
+    await agent.pair(code, platform.gateway);
+    const { sources } = (await (await platform.api('/api/sources')).json()) as { sources: Array<{ source_id: string; name: string }> };
+    const sourceId = sources.find((s) => s.name === 'Press Pi')!.source_id;
+    await createRule({
+      name: 'Press shaking',
+      source_id: sourceId,
+      metric: 'accel_x',
+      condition: { type: 'inside', low: -0.25, high: 0.25 },
+      severity: 'critical',
+    });
+    agent.start();
+
+    await page.goto(`${platform.gateway}/devices/${encodeURIComponent(sourceId)}`);
+    await page.getByRole('heading', { name: 'Live view' }).waitFor();
+    await page
+      .locator('h1 .pill-online')
+      .waitFor({ timeout: 20_000 })
+      .catch((error: Error) => {
+        throw new Error(`the agent did not come online: ${error.message}\n${agent.output.join('')}`);
+      });
+    await page.getByRole('button', { name: 'Start stream' }).click();
+    const chart = page.locator('.live-chart[data-metric="accel_x"]');
+    await page.waitForFunction(`Number(document.querySelector('.live-chart[data-metric="accel_x"]')?.getAttribute('data-points')) > 20`);
+    expect(await chart.getAttribute('data-thresholds')).toBe('-0.25,0.25');
+    expect(await chart.locator('[data-threshold]').textContent()).toBe('Press shaking: inside -0.25 … 0.25');
+    expect(await page.locator('.live-chart[data-metric="accel_y"] [data-threshold]').count()).toBe(0);
+    expect(await criticalPixels(chart.locator('canvas'))).toBeGreaterThan(50);
+    await screenshot(page, 'dashboard-alerts-8-threshold-on-live-chart');
+    await expectAccessible('live chart with thresholds');
+    await page.getByRole('button', { name: 'Stop stream' }).click();
     expectNoProblems();
   }, 60_000);
 });
