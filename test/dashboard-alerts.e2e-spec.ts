@@ -476,15 +476,23 @@ describe('the dashboard Alerts page', () => {
       severity: 'critical',
     });
     agent.start();
+    // Opened once the device has described its sensors, so the page offers their metrics to stream.
+    await waitFor(
+      'the agent online with its sensors',
+      async () => {
+        const listed = (await (await platform.api('/api/sources')).json()) as {
+          sources: Array<{ source_id: string; online: boolean; sensors: unknown[] }>;
+        };
+        const source = listed.sources.find((s) => s.source_id === sourceId);
+        return Boolean(source?.online && source.sensors.length);
+      },
+      20_000,
+      () => agent.output.join(''),
+    );
 
     await page.goto(`${platform.gateway}/devices/${encodeURIComponent(sourceId)}`);
     await page.getByRole('heading', { name: 'Live view' }).waitFor();
-    await page
-      .locator('h1 .pill-online')
-      .waitFor({ timeout: 20_000 })
-      .catch((error: Error) => {
-        throw new Error(`the agent did not come online: ${error.message}\n${agent.output.join('')}`);
-      });
+    await page.locator('h1 .pill-online').waitFor();
     await page.getByRole('button', { name: 'Start stream' }).click();
     const chart = page.locator('.live-chart[data-metric="accel_x"]');
     await page.waitForFunction(`Number(document.querySelector('.live-chart[data-metric="accel_x"]')?.getAttribute('data-points')) > 20`);

@@ -4,6 +4,8 @@ import { useApp } from './context.js';
 import type { Realtime } from './realtime.js';
 import type { AlertCondition, AlertFrame, AlertList, AlertView, RuleView, Severity } from './types.js';
 
+const RULES_FRESH_MS = 30_000;
+
 /**
  * The org's alert rules and its count of firing alerts, shared by the top bar, the Alerts page
  * and the charts (which draw the thresholds of the rules on their metric). The count comes from
@@ -19,7 +21,8 @@ export class AlertsStore {
   private readonly stops: Array<() => void> = [];
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
   private wasLive = false;
-  private loadedRules = false;
+  /** When the rules were last asked for (ms); 0: never. */
+  private rulesAskedAt = 0;
 
   constructor(
     private readonly api: Api,
@@ -57,15 +60,17 @@ export class AlertsStore {
     return () => this.alertListeners.delete(listener);
   }
 
-  /** Loads the rules the first time something needs them. */
+  /**
+   * Loads the rules when a page that draws them opens, unless they were read in the last 30 s:
+   * a rule changed elsewhere (another browser, a script) shows on the next page opened after that.
+   */
   ensureRules(): void {
-    if (this.loadedRules) return;
-    this.loadedRules = true;
+    if (Date.now() - this.rulesAskedAt < RULES_FRESH_MS) return;
     void this.reloadRules().catch(() => undefined);
   }
 
   async reloadRules(): Promise<RuleView[]> {
-    this.loadedRules = true;
+    this.rulesAskedAt = Date.now();
     try {
       const { rules } = await this.api.get<{ rules: RuleView[] }>('/api/rules');
       this.rules = rules;
