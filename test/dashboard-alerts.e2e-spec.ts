@@ -505,4 +505,48 @@ describe('the dashboard Alerts page', () => {
     await page.getByRole('button', { name: 'Stop stream' }).click();
     expectNoProblems();
   }, 60_000);
+
+  it('shows a read-only key the rules and alerts, with the controls it may not use disabled and why', async () => {
+    const readKey = await platform.createKey(['read'], orgId);
+    const reader = await browser.newContext({ viewport: { width: 390, height: 844 }, timezoneId: 'UTC' });
+    try {
+      const phone = await reader.newPage();
+      phone.setDefaultTimeout(15_000);
+      const phoneProblems = new PageProblems(phone, 'read-only alerts page');
+      await phone.goto(`${platform.gateway}/alerts`);
+      await phone.getByLabel('API key').fill(readKey);
+      await phone.getByRole('button', { name: 'Sign in' }).click();
+      await phone.getByRole('heading', { name: 'Alerts', level: 1 }).waitFor();
+      await phone.locator('tr[data-rule-name="Seeded oven rule"]').waitFor();
+      expect(await phone.getByRole('button', { name: 'New rule' }).isDisabled()).toBe(true);
+      expect(await phone.locator('#new-rule-why').textContent()).toBe('Creating and changing rules needs an API key with the admin scope.');
+      expect(await phone.getByRole('button', { name: 'Delete Seeded oven rule' }).isDisabled()).toBe(true);
+      expect(
+        await phone.locator('tr[data-rule-name="Seeded oven rule"]').getByRole('button', { name: 'Silence Seeded oven rule' }).isDisabled(),
+      ).toBe(true);
+      await phone.getByText('Acknowledging alerts and silencing rules needs an API key with the admin scope.').waitFor();
+      expect(
+        await phone
+          .locator('tr[data-alert="alr_firing0"]')
+          .getByRole('button', { name: /Acknowledge/ })
+          .isDisabled(),
+      ).toBe(true);
+
+      // The editor opens to read a rule and dry-run it; saving says which scope it needs.
+      await phone.getByRole('button', { name: 'Open Seeded oven rule' }).click();
+      expect(await phone.getByLabel('Threshold').inputValue()).toBe('200');
+      expect(await phone.getByRole('button', { name: 'Save changes' }).isDisabled()).toBe(true);
+      expect(await phone.locator('#rule-save-why').textContent()).toBe(
+        'Saving rules needs an API key with the admin scope; the dry run needs read.',
+      );
+      await phone.getByRole('button', { name: 'Dry run' }).click();
+      await phone.locator('.dry-run-result').waitFor();
+      await screenshot(phone, 'dashboard-alerts-9-read-only-phone');
+      const violations = await accessibilityViolations(phone);
+      expect({ where: 'read-only alerts page', violations }).toEqual({ where: 'read-only alerts page', violations: [] });
+      expect(phoneProblems.problems).toEqual([]);
+    } finally {
+      await reader.close();
+    }
+  }, 60_000);
 });

@@ -130,7 +130,7 @@ export function AlertHistory() {
     ${pages && pages.alerts.length === 0 ? html`<${EmptyState} title="No alerts yet"><p>Every alert a rule raises is kept here, firing or resolved.</p><//>` : null}
     ${
       pages?.alerts.length
-        ? html`<div class="table-wrap"><table class="table">
+        ? html`<div class="table-wrap" tabindex="0" role="region" aria-labelledby="history-title"><table class="table">
           <caption class="visually-hidden">Alerts, newest first</caption>
           <thead><tr><th scope="col">Rule</th><th scope="col">Severity</th><th scope="col">State</th><th scope="col">Series</th><th scope="col">Value</th><th scope="col">Fired</th><th scope="col">Resolved</th><th scope="col">Acknowledged</th></tr></thead>
           <tbody>

@@ -384,7 +384,7 @@ function DryRunResult({ result, over }: { result: RuleTestResult; over: string }
     ${
       result.transitions.length === 0
         ? html`<${EmptyState} title="No transitions"><p>The rule would not have changed state over ${over}.</p><//>`
-        : html`<div class="table-wrap"><table class="table">
+        : html`<div class="table-wrap" tabindex="0" role="region" aria-labelledby="dry-run-title"><table class="table">
           <caption class="visually-hidden">Transitions the rule would have made</caption>
           <thead><tr><th scope="col">At</th><th scope="col">Series</th><th scope="col">From</th><th scope="col">To</th><th scope="col">Value</th></tr></thead>
           <tbody>
