@@ -54,7 +54,7 @@ export function FiringAlerts({ rules }: { rules: RuleView[] }) {
     ${alerts && alerts.length === 0 ? html`<${EmptyState} title="Nothing is firing"><p>Alerts appear here as soon as a rule fires.</p><//>` : null}
     ${
       alerts?.length
-        ? html`<div class="table-wrap"><table class="table">
+        ? html`<div class="table-wrap" tabindex="0" role="region" aria-labelledby="firing-title"><table class="table">
           <caption class="visually-hidden">Firing alerts, newest first</caption>
           <thead><tr><th scope="col">Rule</th><th scope="col">Severity</th><th scope="col">Series</th><th scope="col">Value</th><th scope="col">Firing since</th><th scope="col">Acknowledged</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
           <tbody>

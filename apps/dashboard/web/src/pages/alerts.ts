@@ -117,7 +117,7 @@ function RulesTable({
     }
     ${
       rules?.length
-        ? html`<div class="table-wrap"><table class="table">
+        ? html`<div class="table-wrap" tabindex="0" role="region" aria-labelledby="rules-title"><table class="table">
           <caption class="visually-hidden">Alert rules</caption>
           <thead><tr><th scope="col">Name</th><th scope="col">Watches</th><th scope="col">Condition</th><th scope="col">For</th><th scope="col">Severity</th><th scope="col">Status</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
           <tbody>
