@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { AlertsStore, useAlerts } from './lib/alerts.js';
 import { Api, errorText, fetchConfig, REVOKED_MESSAGE, signedIn, verifyKey } from './lib/api.js';
-import { AppContext, type AppServices, type SignedIn, useApp, useRealtimeState } from './lib/context.js';
+import { AppContext, type AppServices, hasScope, type SignedIn, useApp, useRealtimeState } from './lib/context.js';
 import { html } from './lib/html.js';
 import { Realtime, realtimeUrl } from './lib/realtime.js';
 import { parseRoute, useLocation } from './lib/router.js';
@@ -89,7 +89,7 @@ function SignedInApp({ auth, config, signOut }: { auth: SignedIn; config: Platfo
         },
       );
     });
-    const alerts = new AlertsStore(api, rt);
+    const alerts = new AlertsStore(api, rt, hasScope(auth.scopes, 'read'));
     return { api, rt, alerts, auth, config, signOut: (message?: string) => signOutRef.current(message) };
   }, [auth.key]);
 

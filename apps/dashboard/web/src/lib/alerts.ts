@@ -27,9 +27,15 @@ export class AlertsStore {
   constructor(
     private readonly api: Api,
     private readonly rt: Realtime,
+    /** Rules and alerts need `read`: a key without it asks for neither (and shows no count). */
+    private readonly canRead: boolean,
   ) {}
 
   start(): void {
+    if (!this.canRead) {
+      this.rules = [];
+      return;
+    }
     this.stops.push(
       this.rt.listen((frame) => {
         if (frame.type === 'alert') this.receive(frame);
@@ -65,7 +71,7 @@ export class AlertsStore {
    * a rule changed elsewhere (another browser, a script) shows on the next page opened after that.
    */
   ensureRules(): void {
-    if (Date.now() - this.rulesAskedAt < RULES_FRESH_MS) return;
+    if (!this.canRead || Date.now() - this.rulesAskedAt < RULES_FRESH_MS) return;
     void this.reloadRules().catch(() => undefined);
   }
 
