@@ -214,3 +214,15 @@ export function applyToHistory(alerts: AlertView[], frame: AlertFrame): AlertVie
       ? [frame.alert, ...alerts]
       : alerts;
 }
+
+/** `source · metric · key=value …` as text. */
+export function seriesText(series: { source_id: string; metric: string | null; tags: Record<string, unknown> | null }): string {
+  const tags = Object.entries(series.tags ?? {}).map(([key, value]) => `${key}=${String(value)}`);
+  return [series.source_id, series.metric, ...tags].filter(Boolean).join(' · ');
+}
+
+/** What a rule watches, as text. */
+export function watchesText(rule: RuleView): string {
+  const tags = Object.entries(rule.tags ?? {}).map(([key, value]) => `${key}=${String(value)}`);
+  return [rule.source_id ?? 'every source', rule.metric, ...tags].filter(Boolean).join(' · ');
+}

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { applyToFiring, applyToHistory, useAlerts } from '../lib/alerts.js';
+import { applyToFiring, applyToHistory, seriesText, useAlerts } from '../lib/alerts.js';
 import { errorText } from '../lib/api.js';
 import { useApp, useScope } from '../lib/context.js';
 import { dateTime, relativeTime } from '../lib/format.js';
@@ -7,7 +7,6 @@ import { html } from '../lib/html.js';
 import type { AlertList, AlertView, RuleView } from '../lib/types.js';
 import { EmptyState, ErrorNotice, Loading, Notice, useLoad, useTicker } from '../lib/ui.js';
 import { SilenceControl } from './silence.js';
-import { seriesText } from './rule-editor.js';
 
 const FIRING_PAGE = 200;
 const HISTORY_PAGE = 50;

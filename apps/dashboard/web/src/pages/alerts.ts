@@ -1,12 +1,12 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { conditionText, useAlerts } from '../lib/alerts.js';
+import { conditionText, useAlerts, watchesText } from '../lib/alerts.js';
 import { errorText } from '../lib/api.js';
 import { useApp, useScope, useTitle } from '../lib/context.js';
 import { html } from '../lib/html.js';
 import type { RuleView, Source, WebhookView } from '../lib/types.js';
 import { CopyButton, EmptyState, Loading, Notice, useLoad, useTicker } from '../lib/ui.js';
 import { AlertHistory, FiringAlerts, SeverityPill } from './alert-lists.js';
-import { RuleEditor, watchesText } from './rule-editor.js';
+import { RuleEditor } from './rule-editor.js';
 import { isSilenced, SilenceControl } from './silence.js';
 
 type Editing = { rule?: RuleView } | undefined;
