@@ -1,11 +1,13 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { AlertsStore, useAlerts } from './lib/alerts.js';
 import { Api, errorText, fetchConfig, REVOKED_MESSAGE, signedIn, verifyKey } from './lib/api.js';
-import { AppContext, type AppServices, type SignedIn, useApp, useRealtimeState } from './lib/context.js';
+import { AppContext, type AppServices, hasScope, type SignedIn, useApp, useRealtimeState } from './lib/context.js';
 import { html } from './lib/html.js';
 import { Realtime, realtimeUrl } from './lib/realtime.js';
 import { parseRoute, useLocation } from './lib/router.js';
 import type { PlatformConfig } from './lib/types.js';
 import { Loading, Notice } from './lib/ui.js';
+import { AlertsPage } from './pages/alerts.js';
 import { DevicePage } from './pages/device.js';
 import { ExplorerPage } from './pages/explorer.js';
 import { FleetPage } from './pages/fleet.js';
@@ -87,12 +89,17 @@ function SignedInApp({ auth, config, signOut }: { auth: SignedIn; config: Platfo
         },
       );
     });
-    return { api, rt, auth, config, signOut: (message?: string) => signOutRef.current(message) };
+    const alerts = new AlertsStore(api, rt, hasScope(auth.scopes, 'read'));
+    return { api, rt, alerts, auth, config, signOut: (message?: string) => signOutRef.current(message) };
   }, [auth.key]);
 
   useEffect(() => {
     services.rt.start();
-    return () => services.rt.stop();
+    services.alerts.start();
+    return () => {
+      services.alerts.stop();
+      services.rt.stop();
+    };
   }, [services]);
 
   return html`<${AppContext.Provider} value=${services}><${Shell} /><//>`;
@@ -102,12 +109,14 @@ const NAV = [
   { href: '/fleet', label: 'Fleet', pages: ['fleet', 'device'] },
   { href: '/sessions', label: 'Sessions', pages: ['sessions', 'session'] },
   { href: '/explorer', label: 'Explorer', pages: ['explorer'] },
+  { href: '/alerts', label: 'Alerts', pages: ['alerts'] },
   { href: '/keys', label: 'API keys', pages: ['keys'] },
 ];
 
 function Shell() {
   const { auth, signOut } = useApp();
   const rt = useRealtimeState();
+  const { firing } = useAlerts();
   const { pathname } = useLocation();
   const route = parseRoute(pathname);
   const main = useRef<HTMLElement>(null);
@@ -141,6 +150,12 @@ function Shell() {
         ${NAV.map((item) => html`<a href=${item.href} class="nav-link" aria-current=${item.pages.includes(route.page) ? 'page' : undefined}>${item.label}</a>`)}
       </nav>
       <div class="account">
+        ${
+          firing === undefined
+            ? null
+            : html`<a href="/alerts" class=${`firing-count${firing ? ' firing-count-on' : ''}`} data-firing=${firing}>
+                <span class="dot" aria-hidden="true"></span>${firing} <span class="visually-hidden">${firing === 1 ? 'alert' : 'alerts'}</span> firing</a>`
+        }
         <span class=${`conn ${connection[1]}`} title=${rt.state === 'refused' ? rt.refusal : 'Realtime connection'} data-connection=${rt.state}>
           <span class="dot" aria-hidden="true"></span>${connection[0]}
         </span>
@@ -175,6 +190,8 @@ function page(route: ReturnType<typeof parseRoute>) {
       return html`<${ExplorerPage} />`;
     case 'keys':
       return html`<${KeysPage} />`;
+    case 'alerts':
+      return html`<${AlertsPage} />`;
     default:
       return html`<section class="page"><h1 tabindex="-1">Page not found</h1><p>There is nothing at this address. Go to the <a href="/fleet">fleet</a>.</p></section>`;
   }

@@ -4,7 +4,9 @@ import type { Api } from '../lib/api.js';
 import { bucketFor, formatValue, numeric } from '../lib/format.js';
 import { html } from '../lib/html.js';
 import type { QueryAnswer } from '../lib/types.js';
+import type { Threshold } from '../lib/alerts.js';
 import { AXIS, colorOf, Y_AXIS } from './theme.js';
+import { drawThresholds, ThresholdLegend, yRangeWith } from './thresholds.js';
 
 export interface HistorySeries {
   metric: string;
@@ -61,6 +63,8 @@ export function valueAt(series: HistorySeries, t: number): number | null | undef
   return ys[low];
 }
 
+const NO_LINES: readonly Threshold[] = [];
+
 interface HistoryChartProps {
   series: HistorySeries;
   index: number;
@@ -74,14 +78,27 @@ interface HistoryChartProps {
   onPick?: (t: number) => void;
   syncKey?: string;
   height?: number;
+  /** Alert rules' thresholds on this metric, drawn as horizontal lines. */
+  thresholds?: readonly Threshold[];
 }
 
-export function HistoryChart({ series, index, range, cursorAt, onZoom, onPick, syncKey, height = 180 }: HistoryChartProps) {
+export function HistoryChart({
+  series,
+  index,
+  range,
+  cursorAt,
+  onZoom,
+  onPick,
+  syncKey,
+  height = 180,
+  thresholds = NO_LINES,
+}: HistoryChartProps) {
   const box = useRef<HTMLDivElement>(null);
   const readout = useRef<HTMLSpanElement>(null);
   const chart = useRef<uPlot>();
-  const props = useRef({ range, cursorAt, onZoom, onPick });
-  props.current = { range, cursorAt, onZoom, onPick };
+  const props = useRef({ range, cursorAt, onZoom, onPick, thresholds });
+  props.current = { range, cursorAt, onZoom, onPick, thresholds };
+  const lineKey = thresholds.map((line) => `${line.value}:${line.severity}`).join(',');
 
   useEffect(() => {
     const container = box.current as HTMLDivElement;
@@ -91,7 +108,7 @@ export function HistoryChart({ series, index, range, cursorAt, onZoom, onPick, s
         width: Math.max(200, container.clientWidth),
         height,
         legend: { show: false },
-        scales: { x: { time: true, range: () => props.current.range } },
+        scales: { x: { time: true, range: () => props.current.range }, y: { range: yRangeWith(() => props.current.thresholds) } },
         axes: [{ ...AXIS }, { ...Y_AXIS }],
         cursor: { drag: { x: true, y: false, setScale: false }, ...(syncKey ? { sync: { key: syncKey } } : {}) },
         // No `points` option: uPlot marks the points only where they are sparse enough to tell apart.
@@ -117,6 +134,7 @@ export function HistoryChart({ series, index, range, cursorAt, onZoom, onPick, s
             },
           ],
           draw: [
+            (u) => drawThresholds(u, props.current.thresholds),
             (u) => {
               const at = props.current.cursorAt;
               if (at === undefined) return;
@@ -162,12 +180,19 @@ export function HistoryChart({ series, index, range, cursorAt, onZoom, onPick, s
     chart.current?.redraw(false, false);
   }, [cursorAt]);
 
+  // New lines may widen the y scale: set the same data again so the ranges are worked out anew.
+  useEffect(() => {
+    const instance = chart.current;
+    if (instance) instance.setData(instance.data, true);
+  }, [lineKey]);
+
   const points = series.xs.length;
-  return html`<figure class="chart" data-metric=${series.metric} data-points=${points}>
+  return html`<figure class="chart" data-metric=${series.metric} data-points=${points} data-thresholds=${thresholds.map((line) => line.value).join(',')}>
     <figcaption>
       <span class="swatch" style=${`background:${colorOf(index)}`} aria-hidden="true"></span><span class="chart-title">${series.metric}</span>
       <span class="chart-readout muted">${points ? `${points} ${series.bucket ? `bucket${points === 1 ? '' : 's'} of ${series.bucket}` : `point${points === 1 ? '' : 's'}`}` : 'no points in this range'}</span>
       <span class="chart-readout" ref=${readout} aria-live="off"></span>
+      <${ThresholdLegend} lines=${thresholds} />
     </figcaption>
     <div class="chart-box" ref=${box} role="img" aria-label=${`Chart of ${series.metric}`}></div>
   </figure>`;

@@ -2,7 +2,9 @@ import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import { formatValue } from '../lib/format.js';
 import { html } from '../lib/html.js';
+import type { Threshold } from '../lib/alerts.js';
 import { AXIS, colorOf, Y_AXIS } from './theme.js';
+import { drawThresholds, ThresholdLegend, yRangeWith } from './thresholds.js';
 
 /** The most points a live chart keeps: 100 Hz for 100 s. */
 export const LIVE_CAPACITY = 10_000;
@@ -120,6 +122,8 @@ class Animator {
 
 const animator = new Animator();
 
+const NO_LINES: readonly Threshold[] = [];
+
 /** A scrolling chart of one metric; it redraws on animation frames, never on React renders. */
 export function LiveChart({
   metric,
@@ -127,12 +131,15 @@ export function LiveChart({
   liveClock,
   windowS,
   index,
+  thresholds = NO_LINES,
 }: {
   metric: string;
   series: RingSeries;
   liveClock: LiveClock;
   windowS: number;
   index: number;
+  /** Alert rules' thresholds on this metric, drawn as horizontal lines. */
+  thresholds?: readonly Threshold[];
 }) {
   const box = useRef<HTMLDivElement>(null);
   const figure = useRef<HTMLElement>(null);
@@ -140,6 +147,8 @@ export function LiveChart({
   const empty = useRef<HTMLParagraphElement>(null);
   const windowRef = useRef(windowS);
   windowRef.current = windowS;
+  const linesRef = useRef(thresholds);
+  linesRef.current = thresholds;
 
   useEffect(() => {
     const container = box.current as HTMLDivElement;
@@ -149,9 +158,11 @@ export function LiveChart({
         height: 160,
         legend: { show: false },
         cursor: { show: false },
-        scales: { x: { time: true } },
+        scales: { x: { time: true }, y: { range: yRangeWith(() => linesRef.current) } },
         axes: [{ ...AXIS }, { ...Y_AXIS }],
         series: [{}, { label: metric, stroke: colorOf(index), width: 1.5, points: { show: false } }],
+        // The animation loop redraws every frame, so lines that change show on the next one.
+        hooks: { draw: [(u) => drawThresholds(u, linesRef.current)] },
       },
       series.data(),
       container,
@@ -190,9 +201,9 @@ export function LiveChart({
     };
   }, [series, liveClock, metric, index]);
 
-  return html`<figure class="chart live-chart" ref=${figure} data-metric=${metric} data-points="0">
+  return html`<figure class="chart live-chart" ref=${figure} data-metric=${metric} data-points="0" data-thresholds=${thresholds.map((line) => line.value).join(',')}>
     <figcaption><span class="swatch" style=${`background:${colorOf(index)}`} aria-hidden="true"></span><span class="chart-title">${metric}</span>
-      <span class="chart-readout" ref=${readout}>no points yet</span></figcaption>
+      <span class="chart-readout" ref=${readout}>no points yet</span><${ThresholdLegend} lines=${thresholds} /></figcaption>
     <div class="chart-stage">
       <div class="chart-box" ref=${box} role="img" aria-label=${`Live chart of ${metric}`}></div>
       <p class="chart-empty" ref=${empty}><span>No live points in this window. Start a stream (or a recording) to see ${metric} here.</span></p>

@@ -1,5 +1,6 @@
 import { createContext } from 'preact';
 import { useContext, useEffect, useRef, useState } from 'preact/hooks';
+import type { AlertsStore } from './alerts.js';
 import type { Api } from './api.js';
 import type { Realtime } from './realtime.js';
 import type { Frame, PlatformConfig, Scope } from './types.js';
@@ -15,6 +16,8 @@ export interface SignedIn {
 export interface AppServices {
   api: Api;
   rt: Realtime;
+  /** The org's alert rules and firing count (lib/alerts.ts). */
+  alerts: AlertsStore;
   auth: SignedIn;
   config: PlatformConfig;
   signOut(message?: string): void;

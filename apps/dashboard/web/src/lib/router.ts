@@ -8,6 +8,7 @@ export type Route =
   | { page: 'session'; sessionId: string }
   | { page: 'explorer' }
   | { page: 'keys' }
+  | { page: 'alerts' }
   | { page: 'not-found' };
 
 export function parseRoute(pathname: string): Route {
@@ -21,6 +22,7 @@ export function parseRoute(pathname: string): Route {
   if (parts[0] === 'sessions' && parts.length === 2) return { page: 'session', sessionId: parts[1] };
   if (parts[0] === 'explorer' && parts.length === 1) return { page: 'explorer' };
   if (parts[0] === 'keys' && parts.length === 1) return { page: 'keys' };
+  if (parts[0] === 'alerts' && parts.length === 1) return { page: 'alerts' };
   return { page: 'not-found' };
 }
 

@@ -88,9 +88,55 @@ export interface LivePoint {
  * WebSocket frames: defined once, by the wire schema in libs/common. `import type` is erased,
  * so the browser loads none of it; tsconfig.json references the schema's declarations.
  */
+export type { BrowserAuthFrame, BrowserToServerFrame, OnlineSource } from '../../../../../libs/common/src/wire/index.js';
+import type { ALERT_LIMITS, AlertFrame, AlertView, SEVERITIES, ServerToBrowserFrame } from '../../../../../libs/common/src/wire/index.js';
+
+/** Every frame the server sends a browser, the org's `alert` frames among them. */
+export type Frame = ServerToBrowserFrame | AlertFrame;
+
+/* Alert rules and alerts (docs/alerts.md): the wire's types, defined once in libs/common/src/wire/alerts.ts. */
 export type {
-  BrowserAuthFrame,
-  BrowserToServerFrame,
-  OnlineSource,
-  ServerToBrowserFrame as Frame,
+  AlertCondition,
+  AlertConditionType,
+  AlertFrame,
+  AlertSeries,
+  AlertView,
+  RuleInput,
+  RulePatch,
+  RuleTestInput,
+  RuleTestResult,
+  RuleTransition,
+  RuleView,
+  Severity,
+  TagMatch,
+  WebhookInput,
+  WebhookView,
 } from '../../../../../libs/common/src/wire/index.js';
+
+/*
+ * The wire's SEVERITIES and ALERT_LIMITS as values the browser can hold (a type import carries
+ * none); typed by the wire's own constants, so a change there fails this build until copied here.
+ */
+export const SEVERITY_LEVELS: typeof SEVERITIES = ['info', 'warning', 'critical'];
+export const RULE_LIMITS: typeof ALERT_LIMITS = {
+  maxNameLength: 256,
+  maxMetricLength: 256,
+  maxTags: 32,
+  maxTagKeyLength: 128,
+  maxTagValueLength: 256,
+  maxWebhooks: 8,
+  maxUrlLength: 2048,
+  maxSeconds: 7 * 24 * 3600,
+  maxRulesPerOrg: 10_000,
+};
+
+/**
+ * GET /api/alerts: libs/common/src/messages/alerts.ts (ListAlertsReply), which sits outside the
+ * wire declarations the dashboard compiles against; the fields are the same.
+ */
+export interface AlertList {
+  alerts: AlertView[];
+  /** Firing alerts of the org, whatever the filter: the top bar's count. */
+  firing: number;
+  next_cursor: string | null;
+}

@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { LiveChart, LiveClock, RingSeries } from '../charts/live.js';
+import { thresholdsFor, useAlerts } from '../lib/alerts.js';
 import { useApp, useFrames, useRealtimeState, useScope, useTitle } from '../lib/context.js';
 import { numeric, relativeTime } from '../lib/format.js';
 import { html } from '../lib/html.js';
@@ -64,6 +65,7 @@ function sensorMetrics(source: Source): string[] {
 
 function LivePanel({ source, online }: { source: Source; online: boolean }) {
   const { rt } = useApp();
+  const { rules } = useAlerts({ rules: true });
   const canControl = useScope('control');
   const sourceId = source.source_id;
   const known = sensorMetrics(source);
@@ -190,7 +192,12 @@ function LivePanel({ source, online }: { source: Source; online: boolean }) {
     </div>
     ${problem ? html`<${Notice} kind="warning">${problem}<//>` : null}
     <div class="charts">
-      ${(selected.length ? selected : seen).map((metric) => html`<${LiveChart} key=${metric} metric=${metric} series=${seriesOf(metric)} liveClock=${liveClock} windowS=${windowS} index=${metrics.indexOf(metric)} />`)}
+      ${(selected.length ? selected : seen).map(
+        (
+          metric,
+        ) => html`<${LiveChart} key=${metric} metric=${metric} series=${seriesOf(metric)} liveClock=${liveClock} windowS=${windowS} index=${metrics.indexOf(metric)}
+        thresholds=${thresholdsFor(rules, sourceId, metric)} />`,
+      )}
     </div>
   </section>`;
 }

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { fetchSeries, HistoryChart, type HistorySeries } from '../charts/history.js';
+import { thresholdsFor, useAlerts } from '../lib/alerts.js';
 import { useApp, useTitle } from '../lib/context.js';
 import { dateTime } from '../lib/format.js';
 import { html } from '../lib/html.js';
@@ -49,6 +50,7 @@ function readView(): View {
 export function ExplorerPage() {
   useTitle('Explorer');
   const { api } = useApp();
+  const { rules } = useAlerts({ rules: true });
   const sources = useLoad(() => api.get<{ sources: Source[] }>('/api/sources').then((answer) => answer.sources), []);
   const [view, setView] = useState<View>(readView);
   const [draft, setDraft] = useState<View>(view);
@@ -205,7 +207,13 @@ export function ExplorerPage() {
     <${ErrorNotice} error=${error} />
     <div class="charts" ref=${charts} aria-busy=${loading}>
       ${loading && !series ? html`<${Loading} what="Loading" />` : null}
-      ${series?.map((s, i) => html`<${HistoryChart} key=${s.metric} series=${s} index=${i} range=${[view.from, view.to]} onZoom=${zoom} syncKey="explorer" />`)}
+      ${series?.map(
+        (
+          s,
+          i,
+        ) => html`<${HistoryChart} key=${s.metric} series=${s} index=${i} range=${[view.from, view.to]} onZoom=${zoom} syncKey="explorer"
+        thresholds=${thresholdsFor(rules, view.sourceId, s.metric)} />`,
+      )}
     </div>
   </section>`;
 }

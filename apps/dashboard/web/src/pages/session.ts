@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { fetchSeries, HistoryChart, type HistorySeries, valueAt } from '../charts/history.js';
 import { errorText, saveBlob } from '../lib/api.js';
+import { thresholdsFor, useAlerts } from '../lib/alerts.js';
 import { useApp, useTitle } from '../lib/context.js';
 import { dateTime, duration, formatValue } from '../lib/format.js';
 import { html } from '../lib/html.js';
@@ -78,6 +79,7 @@ function ExportButtons({ sessionId, disabled }: { sessionId: string; disabled: b
 
 function Playback({ detail }: { detail: SessionDetail }) {
   const { api } = useApp();
+  const { rules } = useAlerts({ rules: true });
   const first = detail.first_point_at as number;
   const last = detail.last_point_at as number;
   const range: [number, number] = first === last ? [first - 0.5, last + 0.5] : [first, last];
@@ -154,7 +156,8 @@ function Playback({ detail }: { detail: SessionDetail }) {
         series
           ? series.map(
               (s, i) =>
-                html`<${HistoryChart} key=${s.metric} series=${s} index=${i} range=${range} cursorAt=${at} onPick=${setAt} syncKey="session" height=${150} />`,
+                html`<${HistoryChart} key=${s.metric} series=${s} index=${i} range=${range} cursorAt=${at} onPick=${setAt} syncKey="session" height=${150}
+                  thresholds=${thresholdsFor(rules, detail.source_id, s.metric)} />`,
             )
           : error
             ? null
