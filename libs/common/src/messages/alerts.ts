@@ -47,12 +47,6 @@ export interface ListAlertsRequest {
   limit: number;
   cursor?: string;
 }
-export interface ListAlertsReply {
-  alerts: AlertView[];
-  /** Firing alerts of the org, whatever the filter: the dashboard's top-bar count. */
-  firing: number;
-  next_cursor: string | null;
-}
 
 /** `SUBJECTS.alerts.acknowledge` → AlertView. `by`: the API key's id. */
 export interface AcknowledgeAlertRequest {

@@ -196,6 +196,14 @@ export interface RuleTestResult {
   truncated: boolean;
 }
 
+/** GET /api/alerts (and `SUBJECTS.alerts.list`): newest first. */
+export interface ListAlertsReply {
+  alerts: AlertView[];
+  /** Firing alerts of the org, whatever the filter: the dashboard's top-bar count. */
+  firing: number;
+  next_cursor: string | null;
+}
+
 /** `alert` frame to the org's browsers: an alert fired, resolved or was acknowledged. */
 export interface AlertFrame {
   type: 'alert';

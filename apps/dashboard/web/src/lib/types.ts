@@ -89,7 +89,13 @@ export interface LivePoint {
  * so the browser loads none of it; tsconfig.json references the schema's declarations.
  */
 export type { BrowserAuthFrame, BrowserToServerFrame, OnlineSource } from '../../../../../libs/common/src/wire/index.js';
-import type { ALERT_LIMITS, AlertFrame, AlertView, SEVERITIES, ServerToBrowserFrame } from '../../../../../libs/common/src/wire/index.js';
+import type {
+  ALERT_LIMITS,
+  AlertFrame,
+  ListAlertsReply,
+  SEVERITIES,
+  ServerToBrowserFrame,
+} from '../../../../../libs/common/src/wire/index.js';
 
 /** Every frame the server sends a browser, the org's `alert` frames among them. */
 export type Frame = ServerToBrowserFrame | AlertFrame;
@@ -134,9 +140,5 @@ export const RULE_LIMITS: typeof ALERT_LIMITS = {
  * GET /api/alerts: libs/common/src/messages/alerts.ts (ListAlertsReply), which sits outside the
  * wire declarations the dashboard compiles against; the fields are the same.
  */
-export interface AlertList {
-  alerts: AlertView[];
-  /** Firing alerts of the org, whatever the filter: the top bar's count. */
-  firing: number;
-  next_cursor: string | null;
-}
+/** GET /api/alerts. */
+export type AlertList = ListAlertsReply;
