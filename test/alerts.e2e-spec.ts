@@ -186,6 +186,39 @@ describe('the duration, across a restart of the alerts app', () => {
   }, 90_000);
 });
 
+describe('silencing', () => {
+  it('a silenced rule keeps state and records its alert, but sends no webhook and no frame until the silence ends', async () => {
+    const hook = await receiver();
+    receivers.push(hook);
+    const rule = await createRule({
+      name: 'quiet',
+      source_id: 'rig-7',
+      metric: 'q',
+      condition: { type: 'above', threshold: 1 },
+      webhooks: [{ url: hook.url }],
+      silenced_until: '2099-01-01T00:00:00Z',
+    });
+    const browser = await TestSocket.open(`ws://127.0.0.1:${platform.ports.realtime}/ws`);
+    sockets.push(browser);
+    browser.send({ type: 'browser_auth', api_key: platform.adminKey });
+    await browser.nextOfType('init');
+    await send([{ source_id: 'rig-7', metric: 'q', value: 5, timestamp: T0 }]);
+    await waitFor('the silenced alert recorded', async () => (await alertsOf(rule.id)).length === 1);
+    // Unsilenced: the next transition is notified as usual.
+    expect((await platform.api(`/api/rules/${rule.id}`, { method: 'PATCH', body: JSON.stringify({ silenced_until: null }) })).status).toBe(
+      200,
+    );
+    await send([{ source_id: 'rig-7', metric: 'q', value: 0, timestamp: T0 + 1 }]);
+    const resolved = await browser.next((frame) => frame.type === 'alert' && frame.alert.rule_id === rule.id, 30_000);
+    expect(resolved).toMatchObject({ event: 'resolved' });
+    await waitFor('the resolution delivered', () => hook.requests.length === 1);
+    expect(JSON.parse(hook.requests[0].body)).toMatchObject({ event: 'resolved' });
+    expect(browser.frames.filter((frame) => frame.type === 'alert' && frame.alert.rule_id === rule.id)).toHaveLength(1);
+    const { rows } = await platform.db.query(`SELECT event FROM webhook_deliveries WHERE webhook_id = $1`, [rule.webhooks[0].id]);
+    expect(rows).toEqual([{ event: 'resolved' }]);
+  });
+});
+
 describe('no_data and offline', () => {
   it('no_data fires when a series stops and resolves when it comes back', async () => {
     const rule = await createRule({ name: 'heartbeat', source_id: 'rig-5', metric: 'hb', condition: { type: 'no_data', seconds: 2 } });

@@ -163,8 +163,12 @@ export class StateStore {
     }
     if (!row) return undefined;
     const alert: AlertView = alertView(row);
-    const silenced = rule.silenced_until !== null && Date.parse(rule.silenced_until) > now;
-    if (silenced) return undefined;
+    // Read now, not from the rule as loaded: a silence set or lifted a moment ago applies to this transition.
+    const [current]: Array<{ silenced: boolean }> = await tx.query(
+      `SELECT coalesce(silenced_until > to_timestamp($2 / 1000.0), false) AS silenced FROM alert_rules WHERE id = $1`,
+      [rule.id, now],
+    );
+    if (!current || current.silenced) return undefined;
     const event = alert.state === 'firing' ? 'fired' : 'resolved';
     await enqueueWebhooks(tx, event, alert, { id: rule.id, name: rule.name });
     return { org_id: rule.org_id, event, alert };
