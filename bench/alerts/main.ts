@@ -30,7 +30,12 @@ const RULES = Number(process.env.BENCH_RULES || 1000);
 const PROBE_EVERY_MS = 200;
 const PROCESSES = [...PLEXUS_PROCESSES.slice(0, 2), 'alerts', ...PLEXUS_PROCESSES.slice(2)];
 
-/** The load's sources are bench-0…19 and metrics m0…m9 (bench/ingest/scenarios.ts); values 0…150,000. */
+/**
+ * The load's 200 series are sources bench-0…19 × metrics m0…m9 (bench/ingest/scenarios.ts), values
+ * 0…150,000. The rules spread over them as a fleet's would: the first 50 watch a metric on every
+ * source (5 per metric), the rest one source's metric each (about 5 per series), so a point meets
+ * about 10 rules. Thresholds, ranges, tag matches and durations vary; none is crossed by the load.
+ */
 function rule(i: number): Record<string, unknown> {
   const conditions = [
     { type: 'above', threshold: 1e12 },
@@ -38,10 +43,11 @@ function rule(i: number): Record<string, unknown> {
     { type: 'outside', low: -1e12, high: 1e12 },
     { type: 'inside', low: -5e12, high: -4e12 },
   ];
+  const everySource = i < 50;
   return {
     name: `bench rule ${i}`,
-    metric: `m${i % 10}`,
-    source_id: i % 5 === 0 ? null : `bench-${i % 20}`,
+    metric: `m${everySource ? i % 10 : Math.floor(i / 20) % 10}`,
+    source_id: everySource ? null : `bench-${i % 20}`,
     tags: i % 3 === 0 ? { rig: 'a' } : null,
     condition: conditions[i % 4],
     for_seconds: i % 7,

@@ -24,11 +24,16 @@ export function readAlertsConfig(env: Env = process.env): AlertsConfig {
   if (renewMs * 2 > leaseMs) {
     throw new ConfigError(`PLEXUS_ALERTS_RENEW_MS must be at most half of PLEXUS_ALERTS_LEASE_MS (${leaseMs}), got "${renewMs}"`);
   }
+  const partitions = variables.PLEXUS_ALERTS_PARTITIONS;
+  // The feed's subjects carry 6 bits of the org's slot: a partition is a prefix of them.
+  if (!Number.isInteger(Math.log2(partitions))) {
+    throw new ConfigError(`PLEXUS_ALERTS_PARTITIONS must be 1, 2, 4, 8, 16, 32 or 64, got "${env.PLEXUS_ALERTS_PARTITIONS ?? partitions}"`);
+  }
   return {
     ...readSharedConfig(env),
     httpPort: variables.ALERTS_HTTP_PORT,
     alertsSecret: variables.PLEXUS_ALERTS_SECRET,
-    partitions: variables.PLEXUS_ALERTS_PARTITIONS,
+    partitions,
     leaseMs,
     renewMs,
     tickMs: variables.PLEXUS_ALERTS_TICK_MS,

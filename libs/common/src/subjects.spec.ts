@@ -2,6 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { seededRandom as seeded } from '../../../test/support/hostile.js';
 import { readNatsPrefix } from './config/shared-config.js';
 import {
+  alertFeedSlot,
+  alertPartitionOf,
   BUCKETS,
   bucketStream,
   bucketsFor,
@@ -151,5 +153,35 @@ describe('namedSubjects', () => {
       expect(named.has(hostile)).toBe(false);
     }
     for (const [name, subject] of named) expect(subject).toBe(`ops1.${name}`);
+  });
+});
+
+describe('the alert feed and its partitions', () => {
+  const orgs = Array.from({ length: 2000 }, (_, i) => `org-${i}`);
+
+  it('puts an org in one feed slot (0…63) whose bits lead its subject, the same every time', () => {
+    expect(subjectsFor('p').alerts.feed('default')).toBe(
+      `p.alertfeed.${[5, 4, 3, 2, 1, 0].map((b) => (alertFeedSlot('default') >> b) & 1).join('.')}.default`,
+    );
+    expect(subjectsFor('p').alerts.feed('a.b')).toMatch(/^p\.alertfeed(\.[01]){6}\.a%002eb$/);
+    for (const org of orgs) expect(alertFeedSlot(org)).toBe(alertFeedSlot(org));
+    expect(new Set(orgs.map(alertFeedSlot)).size).toBe(64);
+  });
+
+  it('gives each org exactly one partition for every power of two, whose filter is the only one matching its subject', () => {
+    const matches = (filter: string, subject: string) => {
+      const f = filter.split('.');
+      const s = subject.split('.');
+      return f.every((token, i) => token === '>' || token === '*' || token === s[i]) && (f.at(-1) === '>' || f.length === s.length);
+    };
+    for (const n of [1, 2, 4, 8, 16, 32, 64]) {
+      for (const org of orgs.slice(0, 300)) {
+        const subject = subjectsFor('p').alerts.feed(org);
+        const matching = Array.from({ length: n }, (_, i) => i).filter((i) =>
+          matches(subjectsFor('p').alerts.feedPartition(i, n), subject),
+        );
+        expect(matching).toEqual([alertPartitionOf(org, n)]);
+      }
+    }
   });
 });

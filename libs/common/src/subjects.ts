@@ -30,6 +30,35 @@ export function fromKvKeyToken(token: string): string | undefined {
   return kvKeyToken(id) === token ? id : undefined;
 }
 
+/** The alert feed has 2^6 slots; alert partitions are powers of two up to that. */
+export const FEED_SLOT_BITS = 6;
+export const MAX_ALERT_PARTITIONS = 2 ** FEED_SLOT_BITS;
+
+/**
+ * The feed slot of an org (0…63): FNV-1a of the org id's UTF-16 units, low 6 bits. Stable across
+ * processes and versions: ingest publishes by it and alerts partitions filter by it.
+ */
+export function alertFeedSlot(orgId: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < orgId.length; i++) {
+    hash ^= orgId.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash & (MAX_ALERT_PARTITIONS - 1);
+}
+
+/** The alert partition (of `partitions`, a power of two up to 64) that evaluates an org: the top bits of its slot. */
+export function alertPartitionOf(orgId: string, partitions: number): number {
+  return alertFeedSlot(orgId) >> (FEED_SLOT_BITS - Math.log2(partitions));
+}
+
+/** `bits` tokens, most significant first: 5 of 3 bits → "1.0.1". */
+function slotTokens(value: number, bits: number): string {
+  const tokens: string[] = [];
+  for (let bit = bits - 1; bit >= 0; bit--) tokens.push(String((value >> bit) & 1));
+  return tokens.join('.');
+}
+
 /**
  * Every NATS subject the platform uses, in one place, under `prefix` (PLEXUS_NATS_PREFIX). Tests,
  * `npm run ops` and anything that speaks to a platform from outside build names with this, never
@@ -122,10 +151,17 @@ export function subjectsFor(p: string) {
       eventsAll: `${p}.alerts.events.*`,
       /**
        * The alerts app's feed: each telemetry message again, published by ingest once its points are
-       * committed (before it acks them), so alerts see every stored point: `<prefix>.alertfeed.<org>`.
+       * committed (before it acks them), so alerts see every stored point:
+       * `<prefix>.alertfeed.<b5>.<b4>.<b3>.<b2>.<b1>.<b0>.<org>`, the bits of the org's feed slot
+       * (alertFeedSlot) first, so a partition's consumer filters its share by subject.
        */
-      feed: (orgId: string) => `${p}.alertfeed.${subjectToken(orgId)}`,
+      feed: (orgId: string) => `${p}.alertfeed.${slotTokens(alertFeedSlot(orgId), FEED_SLOT_BITS)}.${subjectToken(orgId)}`,
       feedAll: `${p}.alertfeed.>`,
+      /** The feed of partition `i` of `n` (a power of two up to 64): the subjects of the orgs alertPartitionOf puts there. */
+      feedPartition: (i: number, n: number) => {
+        const bits = Math.log2(n);
+        return bits === 0 ? `${p}.alertfeed.>` : `${p}.alertfeed.${slotTokens(i, bits)}.>`;
+      },
       /** Event, broadcast: a rule was created, changed or deleted; every alerts instance reloads the org's rules. */
       rulesChanged: `${p}.alerts.rules.changed`,
     },

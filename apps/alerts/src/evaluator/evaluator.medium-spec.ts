@@ -16,8 +16,7 @@ const scope = await mediumScope({
 });
 const { AppModule } = await import('../app.module.js');
 const { EvaluatorService } = await import('./evaluator.service.js');
-const { partitionOf } = await import('../partitions/partition-of.js');
-const { encodeTelemetry, ENCODING_HEADER, BATCH_ENCODING, SUBJECTS } = await import('#common');
+const { alertPartitionOf, encodeTelemetry, ENCODING_HEADER, BATCH_ENCODING, SUBJECTS } = await import('#common');
 
 const apps: InProcessApp[] = [];
 scope.onTeardown(async () => {
@@ -64,7 +63,7 @@ const ORGS = (() => {
   const found: string[] = [];
   for (let i = 0; found.length < 2; i++) {
     const org = `org-${i}`;
-    if (!found.some((other) => partitionOf(other, 2) === partitionOf(org, 2))) found.push(org);
+    if (!found.some((other) => alertPartitionOf(other, 2) === alertPartitionOf(org, 2))) found.push(org);
   }
   return found;
 })();
@@ -159,7 +158,7 @@ describe('alerts evaluator (real NATS and PostgreSQL)', () => {
     const lastSeq = (await (await jetstreamManager(await scope.nats())).streams.info(STREAMS.alertFeed)).state.last_seq;
     await scope.db.query(
       `INSERT INTO alert_feed_progress (consumer, last_seq) VALUES ($1, $2) ON CONFLICT (consumer) DO UPDATE SET last_seq = $2`,
-      [CONSUMERS.alertsPartition(partitionOf(ORGS[0], 2), 2), lastSeq],
+      [CONSUMERS.alertsPartition(alertPartitionOf(ORGS[0], 2), 2), lastSeq],
     );
     const { evaluator } = await startAlerts();
     await waitFor('the rules loaded again', () => evaluator.partitions.length === 2 && evaluator.rulesLoaded() === 5, 20_000);

@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShut
 import type { Subscription } from '@nats-io/transport-node';
 import {
   type AlertEvent,
+  alertPartitionOf,
   BrokerConnection,
   CONSUMERS,
   ensureTelemetryStreams,
@@ -10,7 +11,6 @@ import {
   SUBJECTS,
 } from '#common';
 import { AlertsConfig } from '../config.js';
-import { partitionOf } from '../partitions/partition-of.js';
 import { PartitionLeases, type PartitionOwner } from '../partitions/partition-leases.service.js';
 import { WebhookDispatcher } from '../webhooks/webhook-dispatcher.service.js';
 import { FeedConsumer } from './feed-consumer.js';
@@ -91,7 +91,7 @@ export class EvaluatorService implements PartitionOwner, OnApplicationBootstrap,
   }
 
   private partitionOfOrg(orgId: string): Held | undefined {
-    return this.held.get(partitionOf(orgId, this.config.partitions));
+    return this.held.get(alertPartitionOf(orgId, this.config.partitions));
   }
 
   async acquire(partition: number): Promise<void> {
@@ -102,7 +102,7 @@ export class EvaluatorService implements PartitionOwner, OnApplicationBootstrap,
       (events) => this.publish(events),
       (orgId) => this.presence?.sourcesOf(orgId),
     );
-    const accept = (orgId: string) => partitionOf(orgId, this.config.partitions) === partition;
+    const accept = (orgId: string) => alertPartitionOf(orgId, this.config.partitions) === partition;
     await evaluator.load((await this.store.rules()).filter((rule) => accept(rule.org_id)));
     const feed = new FeedConsumer(this.broker.nc, partition, this.config.partitions, async (batch) => {
       try {

@@ -1,15 +1,15 @@
 import { Logger } from '@nestjs/common';
 import { AckPolicy, type ConsumerMessages, DeliverPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
-import { CONSUMERS, STREAMS } from '#common';
+import { CONSUMERS, STREAMS, SUBJECTS } from '#common';
 
 /** Unacked feed messages go to the partition's next owner after this long (a crashed instance's). */
 const ACK_WAIT_MS = 10_000;
 const BATCH = 1000;
 
 /**
- * One partition's durable consumer of the alert feed (`alerts-p<i>-of-<n>`): created the first
- * time with deliver-new (rules made later judge later points), then resumed where it was acked.
+ * One partition's durable consumer of the alert feed (`alerts-p<i>-of-<n>`, filtered to the
+ * partition's subjects, SUBJECTS.alerts.feedPartition): created the first time with deliver-new (rules made later judge later points), then resumed where it was acked.
  * Messages are handed to `handle` in batches of what has arrived; a batch is acked when
  * `handle` resolves and handed back (nak) when it throws.
  */
@@ -43,6 +43,8 @@ export class FeedConsumer {
       await jsm.consumers
         .add(STREAMS.alertFeed, {
           durable_name: this.name,
+          // Only this partition's share of the feed reaches this consumer (the org's slot is in the subject).
+          filter_subject: SUBJECTS.alerts.feedPartition(this.partition, this.partitions),
           ack_policy: AckPolicy.Explicit,
           deliver_policy: DeliverPolicy.New,
           ack_wait: nanos(ACK_WAIT_MS),

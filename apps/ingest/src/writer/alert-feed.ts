@@ -1,12 +1,12 @@
 import { type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import { headers } from '@nats-io/transport-node';
-import { ENCODING_HEADER, SUBJECTS, SUBJECTS_PREFIX } from '#common';
+import { ENCODING_HEADER, fromSubjectToken, SUBJECTS, SUBJECTS_PREFIX } from '#common';
 
 const TELEMETRY_SUBJECT_PREFIX = `${SUBJECTS_PREFIX}.telemetry.`;
 
 /**
  * Hands committed telemetry to the alerts app: each message of a committed batch again, on the
- * alert feed (`<prefix>.alertfeed.<org>`), before the batch is acked. Its id is the telemetry
+ * alert feed (`SUBJECTS.alerts.feed(org)`), before the batch is acked. Its id is the telemetry
  * message's stream sequence, so a batch written twice (redelivered after a crash) is fed once
  * within the feed's duplicate window. Messages are forwarded as bytes, never decoded here.
  */
@@ -18,7 +18,7 @@ export async function feedAlerts(js: JetStreamClient, batch: readonly JsMsg[]): 
       const h = headers();
       const encoding = msg.headers?.get(ENCODING_HEADER);
       if (encoding) h.set(ENCODING_HEADER, encoding);
-      return js.publish(`${SUBJECTS.alerts.feedAll.slice(0, -1)}${orgToken}`, msg.data, { headers: h, msgID: `t${msg.seq}` });
+      return js.publish(SUBJECTS.alerts.feed(fromSubjectToken(orgToken)), msg.data, { headers: h, msgID: `t${msg.seq}` });
     }),
   );
 }

@@ -77,7 +77,9 @@ describe('ingest: JetStream → PostgreSQL (real NATS and PostgreSQL)', () => {
       return info.state.last_seq > before && info.state.last_seq;
     });
     const message = await jsm.streams.getMessage(feed, { seq: fed });
-    expect(message!.subject).toBe(`${scope.prefix}.alertfeed.org%002ewith%0020dots`);
+    const { subjectsFor } = await import('#common');
+    expect(message!.subject).toBe(subjectsFor(scope.prefix).alerts.feed('org.with dots'));
+    expect(message!.subject).toMatch(/\.alertfeed(\.[01]){6}\.org%002ewith%0020dots$/);
     expect(message!.header?.get('Plexus-Encoding')).toBe('plexus-batch-1');
     const { decodeTelemetryMessage } = await import('#common');
     const batch = await decodeTelemetryMessage(message!.data, message!.header?.get('Plexus-Encoding'));

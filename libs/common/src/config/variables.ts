@@ -407,7 +407,7 @@ export const VARIABLES = {
     1,
     64,
     4,
-    'Orgs are split into this many partitions, each evaluated by one alerts instance at a time; the same on every instance.',
+    'Orgs are split into this many partitions (1, 2, 4, 8, 16, 32 or 64), each evaluated by one alerts instance at a time; the same on every instance.',
   ),
   PLEXUS_ALERTS_LEASE_MS: int(
     ALERTS,
