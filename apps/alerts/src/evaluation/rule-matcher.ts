@@ -20,6 +20,8 @@ export interface CompiledRule {
   watches(sourceId: string, metric: string | null, tags: Record<string, unknown> | null): boolean;
   /** Threshold conditions: does this number meet it? Always false for no_data and offline. */
   meets(value: number): boolean;
+  /** Could a number between `min` and `max` (inclusive) meet the condition? False means none of them does. */
+  mayMeetWithin(min: number, max: number): boolean;
 }
 
 const NEVER = (): boolean => false;
@@ -85,7 +87,23 @@ export function compileRule(rule: RuleShape): CompiledRule {
       return tagsMatch === undefined || tagsMatch(seriesTags);
     },
     meets: thresholdTest(rule.condition),
+    mayMeetWithin: rangeTest(rule.condition),
   };
+}
+
+function rangeTest(condition: AlertCondition): (min: number, max: number) => boolean {
+  switch (condition.type) {
+    case 'above':
+      return (_min, max) => max > condition.threshold;
+    case 'below':
+      return (min) => min < condition.threshold;
+    case 'outside':
+      return (min, max) => min < condition.low || max > condition.high;
+    case 'inside':
+      return (min, max) => max >= condition.low && min <= condition.high;
+    default:
+      return NEVER;
+  }
 }
 
 const NONE: readonly CompiledRule[] = Object.freeze([]);

@@ -1,13 +1,16 @@
 import { describe, expect, it } from '@jest/globals';
 import type { AlertCondition } from '#common';
 import { compileRule, type CompiledRule } from './rule-matcher.js';
+import { seededRandom } from '../../../../test/support/hostile.js';
 import {
   isResolved,
   newSeriesState,
+  numberRun,
   onPoint,
   onPresence,
   onTick,
   onTickBefore,
+  quietRun,
   type SeriesState,
   type Transition,
 } from './series-state.js';
@@ -384,5 +387,59 @@ describe('offline rules', () => {
     const state = newSeriesState(T0);
     expect(onPoint(rule, state, s(1), 1, s(1))).toBeUndefined();
     expect(state).toEqual(newSeriesState(T0));
+  });
+});
+
+describe('quietRun: a run that cannot cross the line, applied at once', () => {
+  const conditions: AlertCondition[] = [
+    { type: 'above', threshold: 50 },
+    { type: 'below', threshold: 50 },
+    { type: 'outside', low: 40, high: 60 },
+    { type: 'inside', low: 40, high: 60 },
+    { type: 'inside', low: 50, high: 50 },
+  ];
+
+  it('leaves exactly the state point-by-point evaluation leaves, and is taken only when that makes no transition', () => {
+    const random = seededRandom(13);
+    let quiet = 0;
+    for (let trial = 0; trial < 4000; trial++) {
+      const rule = ruleOf(conditions[trial % conditions.length], trial % 3);
+      const start: SeriesState = {
+        ...newSeriesState(s(0)),
+        lastPointAt: random() < 0.5 ? null : s(5),
+        lastSeenAt: random() < 0.5 ? null : s(1),
+      };
+      const length = 1 + Math.floor(random() * 6);
+      const timesUs = Float64Array.from({ length }, () => s(Math.floor(random() * 12)) * 1000);
+      // Mostly near the lines, sometimes not a number (NaN stands for a JSON value, as in a feed message).
+      const nums = Float64Array.from({ length }, () => (random() < 0.15 ? NaN : 30 + Math.floor(random() * 41)));
+      const arrived = s(20);
+      const byPoint = { ...start };
+      const transitions = [];
+      for (let i = 0; i < length; i++) {
+        const transition = onPoint(rule, byPoint, timesUs[i] / 1000, Number.isNaN(nums[i]) ? null : nums[i], arrived);
+        if (transition) transitions.push(transition);
+      }
+      const atOnce = { ...start };
+      if (quietRun(rule, atOnce, numberRun(timesUs, nums), arrived)) {
+        quiet++;
+        expect(transitions).toEqual([]);
+        expect(atOnce).toEqual(byPoint);
+      } else {
+        expect(atOnce).toEqual(start);
+      }
+    }
+    // Both ways are exercised.
+    expect(quiet).toBeGreaterThan(500);
+    expect(quiet).toBeLessThan(3500);
+  });
+
+  it('is never taken by a rule that is pending or firing, by no_data or offline rules, or for a run without numbers', () => {
+    const run = numberRun([s(1) * 1000], [10]);
+    const pending = { ...newSeriesState(s(0)), state: 'pending' as const };
+    expect(quietRun(ruleOf({ type: 'above', threshold: 50 }), pending, run, s(2))).toBe(false);
+    expect(quietRun(ruleOf({ type: 'no_data', seconds: 5 }), newSeriesState(s(0)), run, s(2))).toBe(false);
+    expect(quietRun(ruleOf({ type: 'offline', seconds: 5 }), newSeriesState(s(0)), run, s(2))).toBe(false);
+    expect(quietRun(ruleOf({ type: 'above', threshold: 50 }), newSeriesState(s(0)), numberRun([s(1) * 1000], [NaN]), s(2))).toBe(false);
   });
 });

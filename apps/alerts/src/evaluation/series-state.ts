@@ -153,3 +153,43 @@ export function onPresence(rule: CompiledRule, s: SeriesState, online: boolean, 
   s.lastSeenAt = null;
   return s.state === 'ok' ? undefined : move(s, 'ok', atMs, null);
 }
+
+/** The numbers of a run of points of one series (one series of one feed message): enough to skip a quiet run. */
+export interface NumberRun {
+  /** Smallest and largest finite value, and the latest time of a finite value (ms); count 0: none. */
+  min: number;
+  max: number;
+  latestMs: number;
+  count: number;
+}
+
+export function numberRun(timesUs: ArrayLike<number>, nums: ArrayLike<number>): NumberRun {
+  let min = Infinity;
+  let max = -Infinity;
+  let latestUs = -Infinity;
+  let count = 0;
+  for (let i = 0; i < nums.length; i++) {
+    const value = nums[i];
+    if (Number.isNaN(value)) continue;
+    count++;
+    if (value < min) min = value;
+    if (value > max) max = value;
+    if (timesUs[i] > latestUs) latestUs = timesUs[i];
+  }
+  return { min, max, latestMs: latestUs / 1000, count };
+}
+
+/**
+ * A threshold rule at rest (ok) and a run none of whose numbers meets its condition: the run can
+ * make no transition, and leaves exactly what onPoint point by point would — the latest point
+ * time and the arrival — so it is applied here at once. Answers false (nothing done) when the run
+ * has to be taken point by point.
+ */
+export function quietRun(rule: CompiledRule, s: SeriesState, run: NumberRun, arrivedAtMs: number): boolean {
+  if (!isThreshold(rule) || s.state !== 'ok' || run.count === 0 || rule.mayMeetWithin(run.min, run.max)) return false;
+  if (s.lastPointAt === null || run.latestMs > s.lastPointAt) {
+    s.lastPointAt = run.latestMs;
+    s.lastSeenAt = s.lastSeenAt === null ? arrivedAtMs : Math.max(s.lastSeenAt, arrivedAtMs);
+  }
+  return true;
+}

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
 import { type AlertEvent, decodeTelemetryMessage, ENCODING_HEADER, fromSubjectToken, type SeriesPoints } from '#common';
 import { compileRule, type CompiledRule, RuleIndex } from '../evaluation/rule-matcher.js';
-import { newSeriesState, onPoint, onPresence, onTick, type Transition } from '../evaluation/series-state.js';
+import { newSeriesState, type NumberRun, numberRun, onPoint, onPresence, onTick, quietRun, type Transition } from '../evaluation/series-state.js';
 import type { EvaluatedRule, FeedProgress, StateEntry, StateStore, StateTransition, StoredState } from './state-store.js';
 
 /** A no_data rule's last-seen time is stored at most this often (a restart forgets at most this much). */
@@ -188,10 +188,17 @@ export class PartitionEvaluator {
     const candidates = org.index.forSeries(series.sourceId, series.metric);
     if (!candidates.length) return;
     const tags = this.tagsOf(series.tags);
+    let run: NumberRun | undefined;
     for (const compiled of candidates) {
       if (!compiled.watches(series.sourceId, series.metric, tags)) continue;
       const rule = compiled.rule as EvaluatedRule;
       const entry = this.entry(rule, series.sourceId, series.metric, series.tags, arrived);
+      // Most runs cross no line: one look at their range instead of every point against every rule.
+      run ??= numberRun(series.timesUs, series.nums);
+      if (quietRun(compiled, entry.s, run, arrived)) {
+        touched.add(entry);
+        continue;
+      }
       for (let i = 0; i < series.timesUs.length; i++) {
         const num = series.nums[i];
         const value = Number.isNaN(num) ? series.jsons?.[i] : num;
