@@ -219,6 +219,41 @@ describe('silencing', () => {
   });
 });
 
+describe('alert events on NATS', () => {
+  it('realtime forwards to browsers only well-formed alert events of the subject’s org, and keeps running after junk', async () => {
+    const { connect } = await import('@nats-io/transport-node');
+    const nc = await connect({ servers: platform.env.NATS_URL as string });
+    const browser = await TestSocket.open(`ws://127.0.0.1:${platform.ports.realtime}/ws`);
+    sockets.push(browser);
+    browser.send({ type: 'browser_auth', api_key: platform.adminKey });
+    await browser.nextOfType('init');
+    const subject = platform.subjects.alerts.events('default');
+    const alert = { id: 'alr_x', org_id: 'default', rule_id: 'rule_junk', state: 'firing' };
+    for (const junk of [
+      '',
+      'not json',
+      'null',
+      '[]',
+      '{"event":"fired"}',
+      JSON.stringify({ event: 'exploded', alert }),
+      JSON.stringify({ event: 'fired', alert: { ...alert, org_id: 'other-org' } }),
+      JSON.stringify({ event: 'fired', alert: 'string' }),
+      JSON.stringify({ event: 'fired', alert: { ...alert, padding: 'x'.repeat(70_000) } }),
+      '{"event":"fired","alert":' + '['.repeat(5000) + ']'.repeat(5000) + '}',
+      '\u0000\ud800',
+    ]) {
+      nc.publish(subject, junk);
+    }
+    nc.publish(platform.subjects.alerts.events('other-org'), JSON.stringify({ event: 'fired', alert: { ...alert, org_id: 'other-org' } }));
+    nc.publish(subject, JSON.stringify({ event: 'acknowledged', alert: { ...alert, rule_id: 'rule_good' } }));
+    const forwarded = await browser.next((frame) => frame.type === 'alert');
+    expect(forwarded).toMatchObject({ type: 'alert', event: 'acknowledged', alert: { rule_id: 'rule_good' } });
+    await nc.close();
+    expect(browser.frames.filter((frame) => frame.type === 'alert' && frame.alert?.rule_id === 'rule_junk')).toEqual([]);
+    expect(platform.alive('realtime')).toBe(true);
+  });
+});
+
 describe('no_data and offline', () => {
   it('no_data fires when a series stops and resolves when it comes back', async () => {
     const rule = await createRule({ name: 'heartbeat', source_id: 'rig-5', metric: 'hb', condition: { type: 'no_data', seconds: 2 } });
