@@ -2,7 +2,16 @@ import { Logger } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
 import { type AlertEvent, decodeTelemetryMessage, ENCODING_HEADER, fromSubjectToken, type SeriesPoints } from '#common';
 import { compileRule, type CompiledRule, RuleIndex } from '../evaluation/rule-matcher.js';
-import { newSeriesState, type NumberRun, numberRun, onPoint, onPresence, onTick, quietRun, type Transition } from '../evaluation/series-state.js';
+import {
+  newSeriesState,
+  type NumberRun,
+  numberRun,
+  onPoint,
+  onPresence,
+  onTick,
+  quietRun,
+  type Transition,
+} from '../evaluation/series-state.js';
 import type { EvaluatedRule, FeedProgress, StateEntry, StateStore, StateTransition, StoredState } from './state-store.js';
 
 /** A no_data rule's last-seen time is stored at most this often (a restart forgets at most this much). */

@@ -1,13 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { AlertEvent, AlertSeries, AlertView, RuleView } from '#common';
+import type { AlertEvent, AlertSeries, AlertView } from '#common';
 import type { SeriesState, Transition } from '../evaluation/series-state.js';
 import { enqueueWebhooks } from '../webhooks/outbox.js';
 import { alertView, type AlertRow } from '../history/alert-row.js';
 import { newId } from '../ids.js';
+import { RulesRepository, type StoredRule } from '../rules/rules.repository.js';
 
 /** A rule as evaluated (no webhooks: the outbox reads them when it needs them). */
-export type EvaluatedRule = Omit<RuleView, 'webhooks'>;
+export type EvaluatedRule = StoredRule;
 
 /** The state of one rule on one series, as held in memory by the partition evaluating it. */
 export interface StateEntry {
@@ -31,34 +32,6 @@ export interface StateTransition {
   transition: Transition;
 }
 
-const RULE_COLUMNS = `id, org_id, name, enabled, source_id, tags, metric, condition, for_seconds, severity,
-  silenced_until, created_at, updated_at`;
-
-interface RuleRow {
-  id: string;
-  org_id: string;
-  name: string;
-  enabled: boolean;
-  source_id: string | null;
-  tags: EvaluatedRule['tags'];
-  metric: string | null;
-  condition: EvaluatedRule['condition'];
-  for_seconds: number;
-  severity: EvaluatedRule['severity'];
-  silenced_until: Date | null;
-  created_at: Date;
-  updated_at: Date;
-}
-
-function ruleOf(row: RuleRow): EvaluatedRule {
-  return {
-    ...row,
-    silenced_until: row.silenced_until?.toISOString() ?? null,
-    created_at: row.created_at.toISOString(),
-    updated_at: row.updated_at.toISOString(),
-  };
-}
-
 export interface StoredState {
   rule_id: string;
   series_key: string;
@@ -78,15 +51,14 @@ const ms = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8 A
 /** The evaluator's SQL: rules and states in, transitions out (with their alerts and webhook outbox) in one transaction. */
 @Injectable()
 export class StateStore {
-  constructor(@Inject(DataSource) private readonly db: DataSource) {}
+  constructor(
+    @Inject(DataSource) private readonly db: DataSource,
+    private readonly ruleStore: RulesRepository,
+  ) {}
 
   /** Enabled rules, of one org or of all. */
-  async rules(orgId?: string): Promise<EvaluatedRule[]> {
-    const rows: RuleRow[] = await this.db.query(
-      `SELECT ${RULE_COLUMNS} FROM alert_rules WHERE enabled ${orgId === undefined ? '' : 'AND org_id = $1'} ORDER BY created_at, id`,
-      orgId === undefined ? [] : [orgId],
-    );
-    return rows.map(ruleOf);
+  rules(orgId?: string): Promise<EvaluatedRule[]> {
+    return this.ruleStore.enabled(orgId);
   }
 
   /** The last feed sequence applied by a partition's consumer (0: none yet). */

@@ -9,7 +9,7 @@ import {
   type ListAlertsReply,
   SUBJECTS,
 } from '#common';
-import { optionalText, refuseBadData, requestObject, requireOrg, requireText } from '../rpc-input.js';
+import { decodeCursor, encodeCursor, optionalText, refuseBadData, requestObject, requireOrg, requireText } from '../rpc-input.js';
 import { AlertsRepository } from './alerts.repository.js';
 
 const MAX_LIMIT = 1000;
@@ -48,14 +48,14 @@ export class AlertsService {
         sourceId: optionalText(request, 'source_id', 128),
         limit,
         maxBytes: PAGE_BYTES,
-        after: cursor === undefined ? undefined : decodeCursor(cursor),
+        after: cursor === undefined ? undefined : decodeCursor(cursor, ALERT_ID),
       }),
       'cursor',
     );
     return {
       alerts: page.alerts,
       firing: await this.alerts.countFiring(orgId),
-      next_cursor: page.next ? Buffer.from(JSON.stringify(page.next)).toString('base64url') : null,
+      next_cursor: page.next ? encodeCursor(page.next) : null,
     };
   }
 
@@ -81,26 +81,9 @@ export class AlertsService {
   }
 }
 
+/** An alert id as this API hands them out (the cursor's second half). */
+const ALERT_ID = /^[A-Za-z0-9_]{1,128}$/;
+
 function badRequest(field: string, problem: string): DomainError {
   return new DomainError('BAD_REQUEST', problem, [{ field, message: problem }]);
-}
-
-/** A cursor this API handed out: base64url of JSON [fired_at as PostgreSQL wrote it, id]. */
-function decodeCursor(cursor: string): [string, string] {
-  try {
-    const decoded: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (
-      Array.isArray(decoded) &&
-      decoded.length === 2 &&
-      typeof decoded[0] === 'string' &&
-      typeof decoded[1] === 'string' &&
-      /^\d{4}-\d{2}-\d{2} [\d:.]+[+-][\d:]+$/.test(decoded[0]) &&
-      /^[A-Za-z0-9_]{1,128}$/.test(decoded[1])
-    ) {
-      return [decoded[0], decoded[1]];
-    }
-  } catch {
-    // refused below
-  }
-  throw badRequest('cursor', '"cursor" is not one this API handed out');
 }

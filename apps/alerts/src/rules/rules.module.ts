@@ -6,5 +6,10 @@ import { RulesRepository } from './rules.repository.js';
 import { RulesService } from './rules.service.js';
 
 /** Rules and their webhooks; deleting a rule resolves its firing alerts (HistoryModule's repository). */
-@Module({ imports: [HistoryModule, WebhooksModule], controllers: [RulesController], providers: [RulesRepository, RulesService] })
+@Module({
+  imports: [HistoryModule, WebhooksModule],
+  controllers: [RulesController],
+  providers: [RulesRepository, RulesService],
+  exports: [RulesRepository],
+})
 export class RulesModule {}

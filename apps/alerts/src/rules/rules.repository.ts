@@ -1,23 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { AlertCondition, RuleView, Severity, TagMatch, WebhookView } from '#common';
+import type { RuleView, WebhookView } from '#common';
+import type { PagePosition } from '../rpc-input.js';
 
-/** A rule as stored, every field set (defaults filled in). */
-export interface StoredRule {
-  id: string;
-  org_id: string;
-  name: string;
-  enabled: boolean;
-  source_id: string | null;
-  tags: TagMatch | null;
-  metric: string | null;
-  condition: AlertCondition;
-  for_seconds: number;
-  severity: Severity;
-  silenced_until: string | null;
-  created_at: string;
-  updated_at: string;
-}
+/** A rule as stored, every field set (defaults filled in): the view without its webhooks. */
+export type StoredRule = Omit<RuleView, 'webhooks'>;
 
 export interface StoredWebhook {
   id: string;
@@ -27,7 +14,7 @@ export interface StoredWebhook {
 }
 
 /** Where a page of rules ends: created_at as PostgreSQL writes it, and the id. */
-export type RulePosition = [string, string];
+export type RulePosition = PagePosition;
 
 export type RuleFields = Omit<StoredRule, 'id' | 'org_id' | 'created_at' | 'updated_at'>;
 
@@ -121,6 +108,15 @@ export class RulesRepository {
   }
 
   /** The rule, locked for the rest of the transaction when `manager` is one (`forUpdate`). */
+  /** The enabled rules, of one org or of every org (what the evaluators load). */
+  async enabled(orgId?: string): Promise<StoredRule[]> {
+    const rows: RuleRow[] = await this.dataSource.query(
+      `SELECT ${RULE_COLUMNS} FROM alert_rules WHERE enabled ${orgId === undefined ? '' : 'AND org_id = $1'} ORDER BY created_at, id`,
+      orgId === undefined ? [] : [orgId],
+    );
+    return rows.map(storedRule);
+  }
+
   async find(
     orgId: string,
     id: string,

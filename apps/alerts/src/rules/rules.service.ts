@@ -18,11 +18,11 @@ import {
   type WireCheck,
 } from '#common';
 import { AlertsRepository } from '../history/alerts.repository.js';
-import { optionalText, refuseBadData, requestObject, requireOrg, requireText } from '../rpc-input.js';
+import { decodeCursor, encodeCursor, optionalText, refuseBadData, requestObject, requireOrg, requireText } from '../rpc-input.js';
 import { ruleProblem } from './rule-problems.js';
 import { newId } from '../ids.js';
 import { newWebhookSalt } from '../webhooks/webhook-secret.js';
-import { type RuleFields, type RulePosition, RulesRepository, ruleView, type StoredRule, type StoredWebhook } from './rules.repository.js';
+import { type RuleFields, RulesRepository, ruleView, type StoredRule, type StoredWebhook } from './rules.repository.js';
 import { AlertsSecret } from '../webhooks/alerts-secret.js';
 
 const FOREIGN_KEY_VIOLATION = '23503';
@@ -80,7 +80,7 @@ export class RulesService {
   async list(request: unknown): Promise<ListRulesPage> {
     const orgId = requireOrg(request);
     const cursor = optionalText(request, 'cursor', 512);
-    const after = cursor === undefined ? undefined : decodeRuleCursor(cursor);
+    const after = cursor === undefined ? undefined : decodeCursor(cursor, RULE_ID);
     const found = await refuseBadData(this.rules.list(orgId, LIST_PAGE_ROWS + 1, after), 'cursor');
     const rows = found.slice(0, LIST_PAGE_ROWS);
     const webhooks = await this.rules.webhooks(
@@ -97,7 +97,7 @@ export class RulesService {
     }
     const more = rules.length < found.length;
     const last = rows[rules.length - 1]?.position;
-    return { rules, next_cursor: more && last ? Buffer.from(JSON.stringify(last)).toString('base64url') : null };
+    return { rules, next_cursor: more && last ? encodeCursor(last) : null };
   }
 
   async get(request: unknown): Promise<RuleView> {
@@ -230,26 +230,6 @@ function requireRuleId(request: unknown): string {
   const ruleId = requireText(request, 'rule_id', 128);
   if (!RULE_ID.test(ruleId)) throw notFound(ruleId);
   return ruleId;
-}
-
-/** A cursor listRules handed out: base64url of JSON [created_at as PostgreSQL wrote it, rule id]. */
-function decodeRuleCursor(cursor: string): RulePosition {
-  try {
-    const decoded: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (
-      Array.isArray(decoded) &&
-      decoded.length === 2 &&
-      typeof decoded[0] === 'string' &&
-      /^\d{4}-\d{2}-\d{2} [\d:.]+[+-][\d:]+$/.test(decoded[0]) &&
-      typeof decoded[1] === 'string' &&
-      RULE_ID.test(decoded[1])
-    ) {
-      return [decoded[0], decoded[1]];
-    }
-  } catch {
-    // refused below
-  }
-  throw badRequest('cursor', '"cursor" is not one this API handed out');
 }
 
 function notFound(ruleId: string): DomainError {
