@@ -16,7 +16,8 @@ const scope = await mediumScope({
 });
 const { AppModule } = await import('../app.module.js');
 const { EvaluatorService } = await import('./evaluator.service.js');
-const { alertPartitionOf, encodeTelemetry, ENCODING_HEADER, BATCH_ENCODING, SUBJECTS } = await import('#common');
+const { alertPartitionOf, encodeFeedMessage, encodeTelemetry, ENCODING_HEADER, BATCH_ENCODING, FEED_ENCODING, SUBJECTS } =
+  await import('#common');
 
 const apps: InProcessApp[] = [];
 scope.onTeardown(async () => {
@@ -139,12 +140,25 @@ describe('alerts evaluator (real NATS and PostgreSQL)', () => {
       JSON.stringify({ org_id: ORGS[0], received_at_us: 1, request: { points: [{ value: -1 }] } }),
     );
     await feed(ORGS[1], [point('guarded', 0, -5)], ORGS[0]);
+    // Feed messages of several parts: a junk one, and one whose bad part is skipped while its good part counts.
+    const feedHeaders = headers();
+    feedHeaders.set(ENCODING_HEADER, FEED_ENCODING);
+    await js.publish(SUBJECTS.alerts.feed(ORGS[0]), new Uint8Array([0, 0x50, 0x46, 1, 255, 255, 255, 255]), { headers: feedHeaders });
+    const good = encodeTelemetry(ORGS[0], Date.now() * 1000, [point('guarded', 0.5, -6)] as never, 1 << 20)[0];
+    await js.publish(
+      SUBJECTS.alerts.feed(ORGS[0]),
+      encodeFeedMessage([
+        { data: Buffer.from('junk'), encoding: BATCH_ENCODING },
+        { data: good, encoding: BATCH_ENCODING },
+      ]),
+      { headers: feedHeaders },
+    );
     await feed(ORGS[0], [point('guarded', 1, -7)]);
-    const rows = await waitFor('the alert from the good message', async () => {
+    const rows = await waitFor('the alert from the good part', async () => {
       const found = await alerts(id);
       return found.length > 0 && found;
     });
-    expect(rows.map((row) => row.value)).toEqual([-7]);
+    expect(rows.map((row) => row.value)).toEqual([-6]);
   }, 60_000);
 
   it('a message up to the stored sequence was applied before a crash: replayed, it changes nothing', async () => {

@@ -1,6 +1,16 @@
 import { Logger } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
-import { type AlertEvent, decodeTelemetryMessage, ENCODING_HEADER, fromSubjectToken, type SeriesPoints } from '#common';
+import {
+  type AlertEvent,
+  decodeTelemetryMessage,
+  ENCODING_HEADER,
+  FEED_ENCODING,
+  type FeedPart,
+  fromSubjectToken,
+  type SeriesPoints,
+  splitFeedMessage,
+  type TelemetryBatch,
+} from '#common';
 import { compileRule, type CompiledRule, RuleIndex } from '../evaluation/rule-matcher.js';
 import {
   newSeriesState,
@@ -166,14 +176,10 @@ export class PartitionEvaluator {
         const orgId = fromSubjectToken(msg.subject.slice(msg.subject.lastIndexOf('.') + 1));
         const org = accept(orgId) ? this.orgs.get(orgId) : undefined;
         if (!org) continue;
-        let batch;
-        try {
-          batch = await decodeTelemetryMessage(msg.data, msg.headers?.get(ENCODING_HEADER) || undefined);
-        } catch {
-          continue; // ingest stored it, so only someone else publishing here gets this far: nothing to evaluate
+        for (const batch of await feedBatches(msg)) {
+          if (batch.orgId !== orgId) continue;
+          for (const series of batch.series) this.evaluateSeries(org, series, arrived, transitions, touched);
         }
-        if (batch.orgId !== orgId) continue;
-        for (const series of batch.series) this.evaluateSeries(org, series, arrived, transitions, touched);
       }
       if (lastSeq === this.lastSeq) return;
       // Replaying points that changed no state changes none again (the machine is deterministic
@@ -309,4 +315,28 @@ function entryOf(rule: EvaluatedRule, row: StoredState): StateEntry {
     dirty: false,
     storedSeenAt: row.last_seen_at,
   };
+}
+
+/**
+ * The telemetry a feed message carries: one telemetry message, or several of one org
+ * (FEED_ENCODING). Ingest stored all of it, so a part that cannot be read was published here by
+ * someone else: it is skipped, the rest still evaluated.
+ */
+async function feedBatches(msg: JsMsg): Promise<TelemetryBatch[]> {
+  const encoding = msg.headers?.get(ENCODING_HEADER) || undefined;
+  let parts: FeedPart[];
+  try {
+    parts = encoding === FEED_ENCODING ? splitFeedMessage(msg.data) : [{ data: msg.data, encoding }];
+  } catch {
+    return [];
+  }
+  const batches: TelemetryBatch[] = [];
+  for (const part of parts) {
+    try {
+      batches.push(await decodeTelemetryMessage(part.data, part.encoding));
+    } catch {
+      // not telemetry: nothing to evaluate
+    }
+  }
+  return batches;
 }

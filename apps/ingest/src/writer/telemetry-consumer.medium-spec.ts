@@ -67,7 +67,7 @@ describe('ingest: JetStream → PostgreSQL (real NATS and PostgreSQL)', () => {
     expect(orgs).toEqual([{ org_id: 'default' }]);
   });
 
-  it('feeds each committed message to the alerts app as the same bytes, its id the telemetry sequence', async () => {
+  it('feeds each committed message to the alerts app as the same bytes, its id naming the telemetry sequence', async () => {
     const feed = `${scope.prefix}_ALERT_FEED`;
     const before = (await jsm.streams.info(feed)).state.last_seq;
     await send('org.with dots', [{ metric: 'fed', value: 7, timestamp: now(), source_id: 'pipe-feed' }]);
@@ -85,8 +85,8 @@ describe('ingest: JetStream → PostgreSQL (real NATS and PostgreSQL)', () => {
     const batch = await decodeTelemetryMessage(message!.data, message!.header?.get('Plexus-Encoding'));
     expect(batch.orgId).toBe('org.with dots');
     expect(batch.series.map((series) => [series.sourceId, series.metric, Array.from(series.nums)])).toEqual([['pipe-feed', 'fed', [7]]]);
-    // The message id is the telemetry sequence: a batch written again feeds nothing new.
-    expect(message!.header?.get('Nats-Msg-Id')).toMatch(/^t\d+$/);
+    // The message id names the telemetry sequence: a batch written again feeds nothing new.
+    expect(message!.header?.get('Nats-Msg-Id')).toMatch(/^t\d+-[A-Za-z0-9_-]{22}$/);
   });
 
   it('dead-letters a message it can never store, with the reason, and keeps consuming after it', async () => {

@@ -198,7 +198,7 @@ export class TelemetryConsumer implements OnApplicationBootstrap, BeforeApplicat
    */
   private async feed(batch: JsMsg[]): Promise<boolean> {
     try {
-      await feedAlerts(this.js, batch);
+      await feedAlerts(this.js, batch, this.broker.nc.info?.max_payload ?? 1024 * 1024);
       return true;
     } catch (error) {
       METRICS.writerFailures.inc({ kind: 'alert_feed' });
