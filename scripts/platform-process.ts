@@ -15,6 +15,11 @@ const PORT_VARIABLES: Record<AppName, [string, number]> = {
   alerts: ['ALERTS_HTTP_PORT', 8084],
 };
 
+/** The variable that sets an app's port (GATEWAY_PORT, INGEST_HTTP_PORT…). */
+export function appPortVariable(app: AppName): string {
+  return PORT_VARIABLES[app][0];
+}
+
 export function appPort(app: AppName, env: NodeJS.ProcessEnv): number {
   const [variable, fallback] = PORT_VARIABLES[app];
   return Number(env[variable] || fallback);

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import ts from 'typescript';
 import { bucketsFor, QUEUES, subjectsFor } from '../libs/common/src/subjects.js';
+import { appPortVariable } from '../scripts/platform-process.js';
 import { parse, parseAllDocuments } from 'yaml';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
@@ -208,14 +209,7 @@ describe('deploy/kubernetes: the apps', () => {
     expect(envOf(container).find((variable) => variable.name === 'APP')?.value).toBe(app);
 
     // The container listens where the ConfigMap tells the app to.
-    const portSetting = {
-      gateway: 'GATEWAY_PORT',
-      realtime: 'REALTIME_PORT',
-      ingest: 'INGEST_HTTP_PORT',
-      pairing: 'PAIRING_HTTP_PORT',
-      alerts: 'ALERTS_HTTP_PORT',
-    }[app];
-    const port = Number(config()[portSetting]);
+    const port = Number(config()[appPortVariable(app)]);
     expect(container.ports?.map((candidate) => candidate.containerPort)).toContain(port);
 
     const httpProbe = (probe: Probe | undefined) => ({ path: probe?.httpGet?.path, port: portNumber(container, probe?.httpGet?.port) });
@@ -713,15 +707,8 @@ describe('deploy/kubernetes: NetworkPolicy', () => {
 
   it('lets Prometheus (namespace monitoring) scrape every app’s metrics port', () => {
     const prometheus: Pod = { namespace: 'monitoring', labels: { 'app.kubernetes.io/name': 'prometheus' } };
-    const portSetting = {
-      gateway: 'GATEWAY_PORT',
-      realtime: 'REALTIME_PORT',
-      ingest: 'INGEST_HTTP_PORT',
-      pairing: 'PAIRING_HTTP_PORT',
-      alerts: 'ALERTS_HTTP_PORT',
-    };
     for (const app of APPS) {
-      const port = Number(config()[portSetting[app]]);
+      const port = Number(config()[appPortVariable(app)]);
       expect({ app, scraped: allowed('Ingress', podOf(app), prometheus, port) }).toEqual({ app, scraped: true });
     }
     expect(allowed('Ingress', podOf('alerts'), prometheus, POSTGRES)).toBe(false);

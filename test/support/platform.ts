@@ -5,7 +5,7 @@ import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
 import { bucketStream, bucketsFor, CONSUMERS, namedSubjects, streamsFor, subjectsFor } from '../../libs/common/src/subjects.js';
 import { waitFor } from './wait-for.js';
-import { APPS, type AppName, spawnApp, type SpawnedApp, waitUntilReady } from '../../scripts/platform-process.js';
+import { APPS, type AppName, appPortVariable, spawnApp, type SpawnedApp, waitUntilReady } from '../../scripts/platform-process.js';
 
 export const NATS_URL = process.env.NATS_URL || 'nats://127.0.0.1:4222';
 export const PG_ROOT = process.env.PLEXUS_TEST_DATABASE_ROOT || 'postgres://postgres@127.0.0.1:5432';
@@ -108,14 +108,7 @@ export class Platform {
   async startCopy(app: AppName, label: string, extraEnv: Record<string, string> = {}): Promise<number> {
     const port = this.ports[label] ?? (await freePort());
     this.ports[label] = port;
-    const portVariable = {
-      gateway: 'GATEWAY_PORT',
-      realtime: 'REALTIME_PORT',
-      ingest: 'INGEST_HTTP_PORT',
-      pairing: 'PAIRING_HTTP_PORT',
-      alerts: 'ALERTS_HTTP_PORT',
-    }[app];
-    await this.spawn(app, label, { ...this.env, ...extraEnv, [portVariable]: String(port) }, port);
+    await this.spawn(app, label, { ...this.env, ...extraEnv, [appPortVariable(app)]: String(port) }, port);
     return port;
   }
 
