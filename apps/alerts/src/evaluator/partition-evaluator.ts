@@ -110,7 +110,7 @@ export class PartitionEvaluator {
     const now = Date.now();
     for (const row of await this.store.states(rules.map((rule) => rule.id))) {
       const rule = compiled.get(row.rule_id)?.rule as EvaluatedRule | undefined;
-      if (rule) this.entries.set(`${row.rule_id}\u0000${row.series_key}`, entryOf(rule, row));
+      if (rule) this.entries.set(entryKey(row.rule_id, row.series_key), entryOf(rule, row));
     }
     // Rules naming one source start watching it now: no data or offline from the start counts.
     const online = this.online(orgId);
@@ -130,12 +130,13 @@ export class PartitionEvaluator {
   }
 
   private entry(rule: EvaluatedRule, sourceId: string, metric: string | null, tags: string, at: number): StateEntry {
-    const key = `${rule.id}\u0000${seriesKey(rule, sourceId, metric, tags)}`;
+    const series = seriesKey(rule, sourceId, metric, tags);
+    const key = entryKey(rule.id, series);
     let entry = this.entries.get(key);
     if (!entry) {
       entry = {
         rule,
-        seriesKey: seriesKey(rule, sourceId, metric, tags),
+        seriesKey: series,
         series: {
           source_id: sourceId,
           metric: rule.condition.type === 'offline' ? null : metric,
@@ -297,6 +298,11 @@ export class PartitionEvaluator {
       throw error;
     }
   }
+}
+
+/** A state's key in memory: its rule and its series (as stored, alert_states' primary key). */
+function entryKey(ruleId: string, series: string): string {
+  return `${ruleId}\u0000${series}`;
 }
 
 function entryOf(rule: EvaluatedRule, row: StoredState): StateEntry {
