@@ -183,4 +183,34 @@ describe('alerts evaluator (real NATS and PostgreSQL)', () => {
     });
     expect(rows.map((row) => row.value)).toEqual([2]);
   }, 60_000);
+
+  it('outlasts junk written into the partition and presence buckets, and follows presence from the devices bucket', async () => {
+    const { Kvm } = await import('@nats-io/kv');
+    const { BUCKETS, deviceKey } = await import('#common');
+    const evaluator = apps[0].get(EvaluatorService);
+    const id = await rule(ORGS[0], { source_id: 'dev-1', condition: { type: 'offline', seconds: 1 } });
+    await waitFor('the rule loaded', () => evaluator.rulesLoaded() === 6);
+    const kvm = new Kvm(await scope.nats());
+    const partitions = await kvm.open(BUCKETS.alertPartitions);
+    const devices = await kvm.open(BUCKETS.presenceDevices);
+    // A partition's key overwritten, a fake instance (it shrinks the share until its lease runs out), junk values.
+    await partitions.put('p0', '\u0000\ud800 not an instance');
+    await partitions.put('i.forged', 'x'.repeat(100_000));
+    await partitions.put('zz', '{');
+    for (const key of ['x', 'a.b.c', '=zzzz.dev-1', 'org-0.=d800', 'a.b.c.d.e', '=0000.=0000']) await devices.put(key, 'x'.repeat(100_000));
+    await devices.put(deviceKey(ORGS[0], 'dev-1'), '\u0000\ud800');
+    await waitFor(
+      'both partitions held again once the junk expired',
+      () => evaluator.partitions.length === 2 && evaluator.rulesLoaded() === 6,
+      30_000,
+    );
+    await devices.put(deviceKey(ORGS[0], 'dev-1'), JSON.stringify({ instance_id: 'abcdef012345', connection_id: 'c1' }));
+    await devices.delete(deviceKey(ORGS[0], 'dev-1'));
+    const rows = await waitFor('the offline alert', async () => {
+      const found = await alerts(id);
+      return found.length > 0 && found;
+    });
+    expect(rows).toHaveLength(1);
+    expect(rows[0].state).toBe('firing');
+  }, 60_000);
 });
