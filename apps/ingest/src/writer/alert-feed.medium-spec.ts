@@ -47,7 +47,9 @@ async function batchOf(requests: Array<[string, number]>): Promise<JsMsg[]> {
   const consumer = await js.consumers.get(STREAMS.telemetry, name);
   const messages: JsMsg[] = [];
   for await (const msg of await consumer.fetch({ max_messages: requests.length, expires: 2000 })) messages.push(msg);
-  for (const msg of messages) msg.ack();
+  // Acked for certain before the consumer goes: the stream is a work queue, and an ack still in flight would leave
+  // the message for the next test's consumer.
+  await Promise.all(messages.map((msg) => msg.ackAck()));
   await jsm.consumers.delete(STREAMS.telemetry, name);
   return messages;
 }
