@@ -30,10 +30,25 @@ const SEEN_STORE_INTERVAL_MS = 1000;
 /** Without a state change, the applied feed sequence is stored at most this often. */
 const PROGRESS_STORE_INTERVAL_MS = 5000;
 
+/** A rule watching a series, with the series' state under that rule. */
+interface Watcher {
+  compiled: CompiledRule;
+  entry: StateEntry;
+}
+
 interface OrgRules {
   rules: Map<string, CompiledRule>;
   index: RuleIndex;
+  /**
+   * Series seen → the rules watching them and their states: a series' run of points finds its
+   * watchers with one lookup instead of a rule-index lookup, a tag match and two string keys per
+   * rule. Built from `rules` and the entries, both replaced together when the org's rules change.
+   */
+  watchers: Map<string, readonly Watcher[]>;
 }
+
+/** Series whose watchers an org keeps at most; past it the map starts again (it is only a cache). */
+const WATCHER_SERIES_LIMIT = 100_000;
 
 /** Where a rule's state lives: threshold rules per series, no_data per source and metric, offline per source. */
 function seriesKey(rule: EvaluatedRule, sourceId: string, metric: string | null, tags: string): string {
@@ -106,7 +121,7 @@ export class PartitionEvaluator {
 
   private async setOrg(orgId: string, rules: EvaluatedRule[]): Promise<void> {
     const compiled = new Map(rules.map((rule) => [rule.id, compileRule(rule)]));
-    this.orgs.set(orgId, { rules: compiled, index: new RuleIndex([...compiled.values()]) });
+    this.orgs.set(orgId, { rules: compiled, index: new RuleIndex([...compiled.values()]), watchers: new Map() });
     const now = Date.now();
     for (const row of await this.store.states(rules.map((rule) => rule.id))) {
       const rule = compiled.get(row.rule_id)?.rule as EvaluatedRule | undefined;
@@ -201,16 +216,11 @@ export class PartitionEvaluator {
     transitions: StateTransition[],
     touched: Set<StateEntry>,
   ): void {
-    const candidates = org.index.forSeries(series.sourceId, series.metric);
-    if (!candidates.length) return;
-    const tags = this.tagsOf(series.tags);
-    let run: NumberRun | undefined;
-    for (const compiled of candidates) {
-      if (!compiled.watches(series.sourceId, series.metric, tags)) continue;
-      const rule = compiled.rule as EvaluatedRule;
-      const entry = this.entry(rule, series.sourceId, series.metric, series.tags, arrived);
-      // Most runs cross no line: one look at their range instead of every point against every rule.
-      run ??= numberRun(series.timesUs, series.nums);
+    const watchers = this.watchersOf(org, series, arrived);
+    if (!watchers.length) return;
+    // Most runs cross no line: one look at their range instead of every point against every rule.
+    const run = numberRun(series.timesUs, series.nums);
+    for (const { compiled, entry } of watchers) {
       if (quietRun(compiled, entry.s, run, arrived)) {
         touched.add(entry);
         continue;
@@ -225,12 +235,29 @@ export class PartitionEvaluator {
         }
       }
       if (
-        rule.condition.type === 'no_data' &&
+        compiled.type === 'no_data' &&
         (entry.storedSeenAt === null || (entry.s.lastSeenAt ?? 0) - entry.storedSeenAt >= SEEN_STORE_INTERVAL_MS)
       )
         entry.dirty = true;
       touched.add(entry);
     }
+  }
+
+  /** The rules of the org watching this series, with their states (made on first sight). */
+  private watchersOf(org: OrgRules, series: SeriesPoints, arrived: number): readonly Watcher[] {
+    const key = `${series.sourceId}\u0001${series.metric}\u0001${series.tags}`;
+    let watchers = org.watchers.get(key);
+    if (watchers) return watchers;
+    const tags = this.tagsOf(series.tags);
+    const found: Watcher[] = [];
+    for (const compiled of org.index.forSeries(series.sourceId, series.metric)) {
+      if (!compiled.watches(series.sourceId, series.metric, tags)) continue;
+      found.push({ compiled, entry: this.entry(compiled.rule as EvaluatedRule, series.sourceId, series.metric, series.tags, arrived) });
+    }
+    watchers = found;
+    if (org.watchers.size >= WATCHER_SERIES_LIMIT) org.watchers.clear();
+    org.watchers.set(key, watchers);
+    return watchers;
   }
 
   /** Timers: no_data and offline rules whose time has come. */

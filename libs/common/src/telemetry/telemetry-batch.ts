@@ -213,6 +213,18 @@ export function decodeTelemetryBatch(bytes: Uint8Array): TelemetryBatch {
     const nums = new Float64Array(count);
     let jsons: Array<string | null> | null = null;
     for (let i = 0; i < count; i++) {
+      const at = reader.at;
+      if (at + NUMERIC_POINT <= b.length && b[at + 8] === KIND_NUMBER) {
+        // The usual point, a time and a number, read in place.
+        const time = reader.view.getFloat64(at, true);
+        const num = reader.view.getFloat64(at + 9, true);
+        if (!validTime(time)) throw new TelemetryDecodeError(`series ${s} point ${i}: time is not a whole number of microseconds in range`);
+        if (!Number.isFinite(num)) throw new TelemetryDecodeError(`series ${s} point ${i}: value is not a finite number`);
+        timesUs[i] = time;
+        nums[i] = num;
+        reader.at = at + NUMERIC_POINT;
+        continue;
+      }
       const time = reader.f64();
       if (!validTime(time)) throw new TelemetryDecodeError(`series ${s} point ${i}: time is not a whole number of microseconds in range`);
       timesUs[i] = time;
@@ -254,11 +266,18 @@ function parseJson(text: string, field: string): unknown {
   }
 }
 
-/** Bounds-checked reads: a length that runs past the message is an error, never a read past it. */
+/**
+ * Bounds-checked reads: a length that runs past the message is an error, never a read past it.
+ * Numbers through a DataView: Buffer's readDoubleLE copies eight bytes one by one into a scratch
+ * array, which made reading a point's two doubles about half of decoding it.
+ */
 class Reader {
   at = 0;
+  readonly view: DataView;
 
-  constructor(private readonly b: Buffer) {}
+  constructor(private readonly b: Buffer) {
+    this.view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  }
 
   get remaining(): number {
     return this.b.length - this.at;
@@ -275,21 +294,21 @@ class Reader {
 
   u16(): number {
     this.need(2);
-    const value = this.b.readUInt16LE(this.at);
+    const value = this.view.getUint16(this.at, true);
     this.at += 2;
     return value;
   }
 
   u32(): number {
     this.need(4);
-    const value = this.b.readUInt32LE(this.at);
+    const value = this.view.getUint32(this.at, true);
     this.at += 4;
     return value;
   }
 
   f64(): number {
     this.need(8);
-    const value = this.b.readDoubleLE(this.at);
+    const value = this.view.getFloat64(this.at, true);
     this.at += 8;
     return value;
   }
