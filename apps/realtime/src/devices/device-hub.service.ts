@@ -19,8 +19,11 @@ import { RealtimeConfig } from '../config.js';
 import { PresenceLease } from '../presence/presence-lease.service.js';
 import { eventJson, guarded } from '../sockets/unexpected.js';
 import { type DeviceConnection, onlineSource } from './device-connection.js';
+import { LiveTelemetryCoalescer } from './live-telemetry-coalescer.js';
 
 const LAST_SEEN_EVERY_MS = 30_000;
+/** nats-server's default max_payload, when the server has not said its own. */
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 
 /**
  * The devices connected to this instance. Commands reach a device through its own NATS
@@ -33,6 +36,8 @@ export class DeviceHub implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(DeviceHub.name);
   private readonly devices = new Map<string, DeviceConnection>();
   private readonly subscriptions: Subscription[] = [];
+  private coalescer?: LiveTelemetryCoalescer;
+  private flushScheduled = false;
 
   constructor(
     private readonly broker: BrokerConnection,
@@ -98,8 +103,39 @@ export class DeviceHub implements OnModuleInit, OnModuleDestroy {
     }
   }
 
+  /**
+   * Live telemetry (nothing to record in it, or recorded separately): coalesced with the org's other
+   * frames of this event-loop turn into one NATS message, published when the turn ends.
+   * `frame` is the browser's frame, starting with its `source_id`; `arrivedAt` when it was read.
+   */
+  relayTelemetry(device: DeviceConnection, frame: string, arrivedAt: number): void {
+    this.coalescer ??= new LiveTelemetryCoalescer(this.config.telemetryMaxAgeMs, this.broker.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD);
+    this.coalescer.add(device.orgId, device.sourceId, frame, arrivedAt);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(guarded('live telemetry publish', () => this.flushTelemetry()));
+    }
+    if (Date.now() - device.lastSeenPublishedAt > LAST_SEEN_EVERY_MS) this.publishSeen(device);
+  }
+
+  /** Publishes what this turn coalesced: one message per org (more only past the broker's payload bound). */
+  private flushTelemetry(): void {
+    this.flushScheduled = false;
+    if (!this.coalescer || this.coalescer.empty) return;
+    const { batches, oversized } = this.coalescer.drain(Date.now());
+    let frames = 0;
+    for (const batch of batches) {
+      frames += batch.frames;
+      this.broker.nc.publish(SUBJECTS.realtime.liveTelemetry(batch.orgId), batch.payload);
+    }
+    if (frames) METRICS.realtimeMessages.inc({ type: 'telemetry' }, frames);
+    if (oversized) this.logger.warn(`${oversized} live telemetry frame(s) too large for one broker message dropped`);
+  }
+
   /** What a device said, for its org's browsers everywhere; `type` travels in a header so no one re-parses. */
   relay(device: DeviceConnection, type: string, data: string): void {
+    // Telemetry read before this message goes first, so browsers see a device's messages in order.
+    if (this.flushScheduled) this.flushTelemetry();
     const h = headers();
     h.set(HEADERS.messageType, type);
     METRICS.realtimeMessages.inc({ type });
