@@ -113,14 +113,19 @@ export class SocketServer implements OnApplicationBootstrap, OnApplicationShutdo
     browsers: number;
     sockets: number;
     dropped_telemetry: number;
+    dropped_late_telemetry: number;
+    refused_live_batches: number;
     send_queue_full_closes: number;
   }> {
     const dropped = (await METRICS.realtimeDropped.get()).values[0]?.value ?? 0;
+    const late = (await METRICS.realtimeDroppedLate.get()).values.reduce((sum, value) => sum + value.value, 0);
     return {
       devices: this.devices.count,
       browsers: this.browsers.count,
       sockets: this.sockets.size,
       dropped_telemetry: dropped,
+      dropped_late_telemetry: late,
+      refused_live_batches: this.browsers.refusedBatches,
       send_queue_full_closes: sendQueueCloses.count,
     };
   }
