@@ -33,6 +33,13 @@ interface OrgBrowsers {
  * subject only while it has a browser of that org, and forwards each message's bytes as they
  * came: live telemetry may be dropped for a slow browser, nothing else is.
  */
+/** `bytes` in a buffer of exactly its size (not a slice of a shared pool or of a larger message). */
+function ownCopy(bytes: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(bytes.length);
+  bytes.copy(copy);
+  return copy;
+}
+
 @Injectable()
 export class BrowserHub implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(BrowserHub.name);
@@ -147,14 +154,18 @@ export class BrowserHub implements OnModuleInit, OnModuleDestroy {
       return;
     }
     const oldestAllowed = Date.now() - this.config.telemetryMaxAgeMs;
+    // One copy of a frame for all its browsers, of its own size: a view into the batch would keep
+    // the whole batch alive for as long as a slow browser holds the frame, past the queue's byte bound.
+    const copies: Array<Buffer | undefined> = new Array<Buffer | undefined>(batch.records.length);
     for (const browser of browsers) {
       let late = 0;
       browser.socket.cork();
       try {
-        for (const record of batch.records) {
+        for (let i = 0; i < batch.records.length; i++) {
+          const record = batch.records[i];
           if (browser.watching !== null && !browser.watching.has(record.sourceId)) continue;
           if (record.arrivedAt < oldestAllowed) late++;
-          else browser.socket.send(record.frame, true, record.arrivedAt);
+          else browser.socket.send((copies[i] ??= ownCopy(record.frame)), true, record.arrivedAt);
         }
       } finally {
         browser.socket.uncork();
