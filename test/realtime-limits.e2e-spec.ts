@@ -149,3 +149,24 @@ describe('latency ceiling', () => {
     expect(stats.dropped_late_telemetry).toBeGreaterThan(0);
   }, 90_000);
 });
+
+describe('order across the live telemetry path', () => {
+  it('delivers a device’s telemetry and other messages in the order it sent them', async () => {
+    const sender = await device(platform.ports.realtime, 'order-1');
+    const watcher = await browser(portB, ['order-1']);
+    const sent: string[] = [];
+    for (let round = 0; round < 20; round++) {
+      sender.send({ type: 'telemetry', points: [{ metric: 'seq', value: round, timestamp: Date.now() }] });
+      sent.push(`telemetry:${round}`);
+      if (round % 3 === 0) {
+        sender.send({ type: 'output', id: `cmd-${round}`, event: 'data', data: String(round) });
+        sent.push(`output:${round}`);
+      }
+    }
+    await watcher.next((f) => f.type === 'telemetry' && f.points[0].value === 19, 20_000);
+    const seen = watcher.frames
+      .filter((f) => f.source_id === 'order-1' && (f.type === 'telemetry' || f.type === 'output'))
+      .map((f) => (f.type === 'telemetry' ? `telemetry:${f.points[0].value}` : `output:${f.data}`));
+    expect(seen).toEqual(sent);
+  }, 60_000);
+});
