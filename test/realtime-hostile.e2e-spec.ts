@@ -1,6 +1,8 @@
 import { connect as connectTcp } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connect as connectNats } from '@nats-io/transport-node';
+import { headers as natsHeaders } from '@nats-io/transport-node';
+import { encodeLiveTelemetry, liveFramePrefix } from '../libs/common/src/messages/live-telemetry.js';
 import { seededRandom as seeded } from './support/hostile.js';
 import { Platform } from './support/platform.js';
 import { waitFor } from './support/wait-for.js';
@@ -432,6 +434,57 @@ function expectErrorFrame(frame: Frame, context: string): void {
   expect({ context, code: frame.code }).toEqual({ context, code: expect.stringMatching(new RegExp(`^(${ERROR_CODES.join('|')})$`)) });
   expect(JSON.stringify(frame).length).toBeLessThan(1000);
 }
+
+describe('issue 15: forged live telemetry batches on NATS', () => {
+  it('ignores garbage and lies on an org’s live telemetry subject: no crash, no junk to browsers, no other org reached', async () => {
+    const browser = await connectBrowser(platform.adminKey);
+    const nc = await connectNats({ servers: platform.env.NATS_URL as string });
+    try {
+      const subject = platform.subjects.realtime.liveTelemetry('default');
+      const frame = (sourceId: string, body: string) => {
+        const text = `${liveFramePrefix(sourceId)}${body}`;
+        return { sourceId, arrivedAt: Date.now(), frame: text, frameBytes: Buffer.byteLength(text) };
+      };
+      const valid = encodeLiveTelemetry(Date.now(), 0, [frame('forged-1', '"type":"telemetry","points":[{"metric":"forged","value":1}]}')]);
+      const cut = Buffer.from(valid.subarray(0, valid.length - 2));
+      const hugeCount = Buffer.from(valid);
+      hugeCount.writeUInt32LE(0xffffffff, 16);
+      const badUtf8 = Buffer.from(valid);
+      badUtf8[badUtf8.length - 3] = 0xff;
+      const garbage: Uint8Array[] = [
+        new Uint8Array(),
+        Buffer.from('not a batch'),
+        Buffer.from(JSON.stringify({ type: 'telemetry', source_id: 'forged-1', points: [{ metric: 'forged', value: 2 }] })),
+        cut,
+        hugeCount,
+        badUtf8,
+        encodeLiveTelemetry(Date.now(), 0, [{ ...frame('someone-else', '"type":"telemetry","points":[]}'), sourceId: 'forged-1' }]),
+        encodeLiveTelemetry(Date.now(), 0, [frame('forged-1', '"type":"telemetry","points":[')]),
+        encodeLiveTelemetry(Date.now(), 0, [{ ...frame('x', '"type":"telemetry"}'), sourceId: 'bad id\u0000' }]),
+        Buffer.alloc(512 * 1024, 0xab),
+      ];
+      for (const payload of garbage) nc.publish(subject, payload);
+      // A well-formed batch for another org, with a header that claims this one: the subject decides.
+      const lying = natsHeaders();
+      lying.set('Plexus-Org', 'default');
+      nc.publish(platform.subjects.realtime.liveTelemetry('elsewhere'), valid, { headers: lying });
+      // Then one well-formed batch on this org's subject: it arrives, so everything before it was seen and ignored.
+      const marker = encodeLiveTelemetry(Date.now(), 0, [
+        frame('forged-1', '"type":"telemetry","points":[{"metric":"marker","value":3}]}'),
+      ]);
+      nc.publish(subject, marker);
+      await nc.flush();
+      const arrived = await browser.next((f) => f.type === 'telemetry' && f.points[0].metric === 'marker', 10_000);
+      expect(arrived.source_id).toBe('forged-1');
+      expect(browser.frames.filter((f) => f.type === 'telemetry' && f.points?.[0]?.metric !== 'marker')).toEqual([]);
+      const counted = await stats();
+      expect(counted.refused_live_batches).toBeGreaterThanOrEqual(garbage.length);
+      expect(await realtimeAlive()).toBe(true);
+    } finally {
+      await nc.close();
+    }
+  });
+});
 
 describe('seeded mutation fuzz of every WebSocket message type', () => {
   it('answers every mutated frame, before and after auth, with an error frame or a documented close; realtime stays up', async () => {

@@ -8,7 +8,15 @@ let portB: number;
 const sockets: TestSocket[] = [];
 
 beforeAll(async () => {
-  platform = await Platform.start({ env: { PLEXUS_WS_AUTH_TIMEOUT_MS: '1500', PLEXUS_WS_BROWSER_QUEUE: '50' } });
+  platform = await Platform.start({
+    env: {
+      PLEXUS_WS_AUTH_TIMEOUT_MS: '1500',
+      PLEXUS_WS_BROWSER_QUEUE: '50',
+      // The slow-browser test holds telemetry queued for seconds to see the queue's own bound; the
+      // latency ceiling (which would drop it for age first) is tested in realtime-limits.e2e-spec.ts.
+      PLEXUS_WS_TELEMETRY_MAX_AGE_MS: '600000',
+    },
+  });
   portB = await platform.startCopy('realtime', 'realtime-b');
 }, 120_000);
 

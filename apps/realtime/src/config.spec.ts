@@ -13,6 +13,7 @@ describe('readRealtimeConfig', () => {
       browserQueueMessages: 1000,
       sendQueueBytes: 4 * 1024 * 1024,
       sendStallMs: 60_000,
+      telemetryMaxAgeMs: 1000,
       deviceRatePerSecond: 1000,
       deviceBurst: 2000,
       browserRatePerSecond: 50,

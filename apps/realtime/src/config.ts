@@ -21,6 +21,8 @@ export abstract class RealtimeConfig extends SharedConfig {
   abstract readonly sendQueueBytes: number;
   /** A send queue that makes no progress this long closes the socket with 4013. */
   abstract readonly sendStallMs: number;
+  /** Live telemetry older than this (since it was read from the device) is dropped wherever it waits. */
+  abstract readonly telemetryMaxAgeMs: number;
   /** Messages per second (and burst) a device or a browser may send. */
   abstract readonly deviceRatePerSecond: number;
   abstract readonly deviceBurst: number;
@@ -47,6 +49,7 @@ export function readRealtimeConfig(env: Env = process.env): RealtimeConfig {
     browserHighWaterBytes: 1024 * 1024,
     sendQueueBytes: variables.PLEXUS_WS_SEND_QUEUE_BYTES,
     sendStallMs: variables.PLEXUS_WS_SEND_STALL_MS,
+    telemetryMaxAgeMs: variables.PLEXUS_WS_TELEMETRY_MAX_AGE_MS,
     deviceRatePerSecond: variables.PLEXUS_WS_DEVICE_RATE,
     deviceBurst: variables.PLEXUS_WS_DEVICE_BURST,
     browserRatePerSecond: variables.PLEXUS_WS_BROWSER_RATE,

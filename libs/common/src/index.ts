@@ -41,6 +41,7 @@ export * from './messages/sources.js';
 export * from './nats/external-requests.js';
 export * from './nats/services-client.js';
 export * from './messages/realtime.js';
+export * from './messages/live-telemetry.js';
 export * from './wire/index.js';
 export * from './wire/validate.js';
 export * from './telemetry/telemetry-publisher.service.js';

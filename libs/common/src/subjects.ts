@@ -114,6 +114,11 @@ export function subjectsFor(p: string) {
       /** Everything a device says, and its presence, for the org's browsers on every instance. */
       fromDevice: (orgId: string, sourceId: string) => `${p}.rt.out.${subjectToken(orgId)}.${subjectToken(sourceId)}`,
       fromDevicesOfOrg: (orgId: string) => `${p}.rt.out.${subjectToken(orgId)}.*`,
+      /**
+       * An org's live telemetry (no session): the frames one instance read in one event-loop turn,
+       * coalesced into one message (`LiveTelemetryBatch`), for the org's browsers on every instance.
+       */
+      liveTelemetry: (orgId: string) => `${p}.rt.live.${subjectToken(orgId)}`,
       /** A source connected somewhere: any other instance holding it closes its socket. */
       takeover: (orgId: string, sourceId: string) => `${p}.rt.takeover.${subjectToken(orgId)}.${subjectToken(sourceId)}`,
       takeoverAll: `${p}.rt.takeover.>`,

@@ -19,8 +19,17 @@ import { RealtimeConfig } from '../config.js';
 import { PresenceLease } from '../presence/presence-lease.service.js';
 import { eventJson, guarded } from '../sockets/unexpected.js';
 import { type DeviceConnection, onlineSource } from './device-connection.js';
+import { LiveTelemetryCoalescer } from './live-telemetry-coalescer.js';
 
 const LAST_SEEN_EVERY_MS = 30_000;
+/**
+ * Live telemetry is published at most this often per instance: when the previous publish was
+ * more recent, the next waits out the rest (≤ 1 ms more latency). Under light load a turn holds
+ * one frame or two, and a write to NATS per turn was most of the device instance's CPU.
+ */
+const MIN_PUBLISH_INTERVAL_MS = 1;
+/** nats-server's default max_payload, when the server has not said its own. */
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 
 /**
  * The devices connected to this instance. Commands reach a device through its own NATS
@@ -33,6 +42,9 @@ export class DeviceHub implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(DeviceHub.name);
   private readonly devices = new Map<string, DeviceConnection>();
   private readonly subscriptions: Subscription[] = [];
+  private coalescer?: LiveTelemetryCoalescer;
+  private flushScheduled = false;
+  private lastFlushAt = 0;
 
   constructor(
     private readonly broker: BrokerConnection,
@@ -98,8 +110,45 @@ export class DeviceHub implements OnModuleInit, OnModuleDestroy {
     }
   }
 
+  /**
+   * Live telemetry (nothing to record in it, or recorded separately): coalesced with the org's other
+   * frames of this event-loop turn into one NATS message, published when the turn ends.
+   * `frame` is the browser's frame, starting with its `source_id`; `arrivedAt` when it was read.
+   */
+  relayTelemetry(device: DeviceConnection, frame: string, arrivedAt: number): void {
+    this.coalescer ??= new LiveTelemetryCoalescer(this.config.telemetryMaxAgeMs, this.broker.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD);
+    this.coalescer.add(device.orgId, device.sourceId, frame, arrivedAt);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      const wait = this.lastFlushAt + MIN_PUBLISH_INTERVAL_MS - performance.now();
+      if (wait <= 0) setImmediate(this.flushLater);
+      else setTimeout(this.flushLater, wait);
+    }
+    if (Date.now() - device.lastSeenPublishedAt > LAST_SEEN_EVERY_MS) this.publishSeen(device);
+  }
+
+  private readonly flushLater = guarded('live telemetry publish', () => this.flushTelemetry());
+
+  /** Publishes what this turn coalesced: one message per org (more only past the broker's payload bound). */
+  private flushTelemetry(): void {
+    if (!this.flushScheduled) return;
+    this.flushScheduled = false;
+    this.lastFlushAt = performance.now();
+    if (!this.coalescer || this.coalescer.empty) return;
+    const { batches, oversized } = this.coalescer.drain(Date.now());
+    let frames = 0;
+    for (const batch of batches) {
+      frames += batch.frames;
+      this.broker.nc.publish(SUBJECTS.realtime.liveTelemetry(batch.orgId), batch.payload);
+    }
+    if (frames) METRICS.realtimeMessages.inc({ type: 'telemetry' }, frames);
+    if (oversized) this.logger.warn(`${oversized} live telemetry frame(s) too large for one broker message dropped`);
+  }
+
   /** What a device said, for its org's browsers everywhere; `type` travels in a header so no one re-parses. */
   relay(device: DeviceConnection, type: string, data: string): void {
+    // Telemetry read before this message goes first, so browsers see a device's messages in order.
+    this.flushTelemetry();
     const h = headers();
     h.set(HEADERS.messageType, type);
     METRICS.realtimeMessages.inc({ type });

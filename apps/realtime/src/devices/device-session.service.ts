@@ -16,7 +16,8 @@ export class DeviceSession {
     private readonly recordings: ActiveRecordings,
   ) {}
 
-  async handle(device: DeviceConnection, message: UncheckedFrame, text: string): Promise<void> {
+  /** `arrivedAt`: when the frame's bytes were read from the device's socket (Unix ms). */
+  async handle(device: DeviceConnection, message: UncheckedFrame, text: string, arrivedAt = Date.now()): Promise<void> {
     // Checked against the wire schema before anything is relayed, recorded or asked of another app.
     const checked = checkDeviceEvent(message);
     if (!checked) {
@@ -28,7 +29,8 @@ export class DeviceSession {
       return;
     }
     const frame = checked.frame;
-    this.hub.relay(device, frame.type, withSourceId(text, frame, device.sourceId));
+    if (frame.type === 'telemetry') this.hub.relayTelemetry(device, withSourceId(text, frame, device.sourceId).trimEnd(), arrivedAt);
+    else this.hub.relay(device, frame.type, withSourceId(text, frame, device.sourceId));
     switch (frame.type) {
       case 'telemetry': {
         const recordProblem = await this.recorder.record(device, frame);

@@ -22,7 +22,7 @@ function stuckSocket() {
   return { ws, sent, closed };
 }
 
-const limits = { highWaterBytes: 1000, maxQueueBytes: 10_000, maxDroppable: 1000, stallMs: 60_000 };
+const limits = { highWaterBytes: 1000, maxQueueBytes: 10_000, maxDroppable: 1000, stallMs: 60_000, telemetryMaxAgeMs: 60_000 };
 
 describe('ClientSocket send queue', () => {
   it('drops live telemetry oldest-first to stay within its byte bound, without closing', () => {
@@ -63,6 +63,63 @@ describe('ClientSocket stall bound', () => {
       expect(closed).toEqual([]);
       jest.advanceTimersByTime(1000);
       expect(closed).toEqual([{ code: 4013, reason: 'send queue not draining' }]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});
+
+describe('ClientSocket latency ceiling', () => {
+  it('drops queued live telemetry older than the ceiling instead of sending it late, and tells the browser once', () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    try {
+      const { ws, sent } = stuckSocket();
+      const socket = new ClientSocket(ws as unknown as WebSocket, { ...limits, telemetryMaxAgeMs: 1000 });
+      socket.reportsDrops = true;
+      socket.send('x'.repeat(1000)); // fills the socket's own buffer: what follows waits in the queue
+      socket.send('{"type":"telemetry","n":1}', true, Date.now());
+      socket.send('{"type":"telemetry","n":2}', true, Date.now());
+      jest.advanceTimersByTime(1500);
+      socket.send('{"type":"telemetry","n":3}', true, Date.now());
+      ws.bufferedAmount = 0; // the peer reads again
+      jest.advanceTimersByTime(10);
+      expect(sent.filter((data) => data.includes('"telemetry"'))).toEqual(['{"type":"telemetry","n":3}']);
+      expect(socket.dropped).toBe(2);
+      jest.advanceTimersByTime(1000);
+      const reports = sent.filter((data) => data.includes('telemetry_dropped')).map((data) => JSON.parse(data) as unknown);
+      expect(reports).toEqual([{ type: 'telemetry_dropped', count: 2, late: 2, overflow: 0 }]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('reports queue overflow drops at most once a second, and nothing when nothing was dropped', () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    try {
+      const { ws, sent } = stuckSocket();
+      const socket = new ClientSocket(ws as unknown as WebSocket, { ...limits, maxDroppable: 2 });
+      socket.reportsDrops = true;
+      socket.send('x'.repeat(1000));
+      for (let i = 0; i < 5; i++) socket.send(`{"type":"telemetry","n":${i}}`, true, Date.now());
+      ws.bufferedAmount = 0;
+      jest.advanceTimersByTime(999);
+      for (let i = 5; i < 8; i++) socket.send(`{"type":"telemetry","n":${i}}`, true, Date.now());
+      jest.advanceTimersByTime(3000);
+      const reports = sent.filter((data) => data.includes('telemetry_dropped')).map((data) => JSON.parse(data) as unknown);
+      expect(reports).toEqual([{ type: 'telemetry_dropped', count: 3, late: 0, overflow: 3 }]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('never reports drops to a device socket', () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    try {
+      const { ws, sent } = stuckSocket();
+      const socket = new ClientSocket(ws as unknown as WebSocket, limits);
+      socket.droppedLate(3, 'fanout');
+      jest.advanceTimersByTime(2000);
+      expect(sent).toEqual([]);
     } finally {
       jest.useRealTimers();
     }

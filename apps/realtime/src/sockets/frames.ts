@@ -26,7 +26,11 @@ export function parseFrame(data: RawData, isBinary: boolean, maxBytes: number): 
   const size = Array.isArray(data) ? data.reduce((sum, part) => sum + part.length, 0) : (data as Buffer).byteLength;
   if (size > maxBytes) return { ok: false, error: `frame of ${size} bytes is larger than ${maxBytes} bytes` };
   if (isBinary) return { ok: false, error: 'frames must be JSON text, not binary' };
-  const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as Buffer).toString('utf8');
+  const text = Array.isArray(data)
+    ? Buffer.concat(data).toString('utf8')
+    : data instanceof ArrayBuffer
+      ? Buffer.from(data).toString('utf8')
+      : data.toString('utf8');
   if (jsonDepthExceeds(text)) return { ok: false, error: `frame nests deeper than ${REALTIME_LIMITS.maxDepth} levels` };
   let message: unknown;
   try {
@@ -40,11 +44,15 @@ export function parseFrame(data: RawData, isBinary: boolean, maxBytes: number): 
 }
 
 /**
- * The frame's text with `source_id` set, for browsers: spliced in front when the device did
- * not send one (no re-serialisation), rewritten when it did, so a device cannot speak for another.
+ * The frame's text with `source_id` set, for browsers, always as its first member: spliced in
+ * front when the device did not send one (no re-serialisation), rewritten when it did, so a
+ * device cannot speak for another.
  */
 export function withSourceId(text: string, frame: object, sourceId: string): string {
-  if (Object.prototype.hasOwnProperty.call(frame, 'source_id')) return JSON.stringify({ ...frame, source_id: sourceId });
+  if (Object.prototype.hasOwnProperty.call(frame, 'source_id')) {
+    const { source_id: _claimed, ...rest } = frame as { source_id?: unknown };
+    return JSON.stringify({ source_id: sourceId, ...rest });
+  }
   const brace = text.indexOf('{');
   return `{"source_id":${JSON.stringify(sourceId)},${text.slice(brace + 1)}`;
 }

@@ -32,6 +32,7 @@ import { DisabledOrgs } from './disabled-orgs.service.js';
 import { ClientSocket, sendQueueCloses, type SendQueueLimits } from './client-socket.js';
 import { parseFrame, type UncheckedFrame } from './frames.js';
 import { TokenBucket } from './token-bucket.js';
+import { LoopLag } from './loop-lag.js';
 import { guarded, reportUnexpected } from './unexpected.js';
 
 const PATH = /^\/(?:party\/([^/?#]+)|ws)\/?(?:[?#].*)?$/;
@@ -49,6 +50,8 @@ export class SocketServer implements OnApplicationBootstrap, OnApplicationShutdo
   private wss?: WebSocketServer;
   private heartbeat?: NodeJS.Timeout;
   private readonly sockets = new Set<ClientSocket>();
+  /** Rate limits credit the time this process ran late: messages waited unread meanwhile. */
+  private readonly loopLag = new LoopLag();
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -69,6 +72,7 @@ export class SocketServer implements OnApplicationBootstrap, OnApplicationShutdo
       gauge.set({ kind: 'browser' }, this.browsers.count);
       gauge.set({ kind: 'all' }, this.sockets.size);
     });
+    this.loopLag.start();
     const server = this.adapterHost.httpAdapter.getHttpServer() as Server;
     this.wss = new WebSocketServer({ noServer: true, maxPayload: this.config.hardMaxFrameBytes });
     server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -99,6 +103,7 @@ export class SocketServer implements OnApplicationBootstrap, OnApplicationShutdo
 
   onApplicationShutdown(): void {
     clearInterval(this.heartbeat);
+    this.loopLag.stop();
     for (const client of this.sockets) client.close(1001, 'server shutting down');
     this.wss?.close();
   }
@@ -108,14 +113,19 @@ export class SocketServer implements OnApplicationBootstrap, OnApplicationShutdo
     browsers: number;
     sockets: number;
     dropped_telemetry: number;
+    dropped_late_telemetry: number;
+    refused_live_batches: number;
     send_queue_full_closes: number;
   }> {
     const dropped = (await METRICS.realtimeDropped.get()).values[0]?.value ?? 0;
+    const late = (await METRICS.realtimeDroppedLate.get()).values.reduce((sum, value) => sum + value.value, 0);
     return {
       devices: this.devices.count,
       browsers: this.browsers.count,
       sockets: this.sockets.size,
       dropped_telemetry: dropped,
+      dropped_late_telemetry: late,
+      refused_live_batches: this.browsers.refusedBatches,
       send_queue_full_closes: sendQueueCloses.count,
     };
   }
@@ -144,18 +154,19 @@ export class SocketServer implements OnApplicationBootstrap, OnApplicationShutdo
       request,
       socket,
       head,
-      guarded('websocket accept', (ws: WebSocket) => this.accept(ws, pathOrg)),
+      guarded('websocket accept', (ws: WebSocket) => this.accept(ws, pathOrg, socket)),
     );
   }
 
-  private accept(ws: WebSocket, pathOrg: string | undefined): void {
+  private accept(ws: WebSocket, pathOrg: string | undefined, raw: Duplex): void {
     const limits: SendQueueLimits = {
       highWaterBytes: this.config.browserHighWaterBytes,
       maxQueueBytes: this.config.sendQueueBytes,
       maxDroppable: this.config.browserQueueMessages,
       stallMs: this.config.sendStallMs,
+      telemetryMaxAgeMs: this.config.telemetryMaxAgeMs,
     };
-    const client = new ClientSocket(ws, limits);
+    const client = new ClientSocket(ws, limits, raw);
     this.sockets.add(client);
     let device: DeviceConnection | undefined;
     let browser: BrowserConnection | undefined;
@@ -169,8 +180,9 @@ export class SocketServer implements OnApplicationBootstrap, OnApplicationShutdo
       this.config.authTimeoutMs,
     );
 
+    // Measured on arrival: when the frame's bytes were read, crediting how late the loop ran then.
     const rateLimited = (bucket: TokenBucket): boolean => {
-      if (bucket.take()) return false;
+      if (bucket.take(client.readAt, this.loopLag.lateBy(client.readAt))) return false;
       METRICS.realtimeRateLimited.inc({ kind: device ? 'device' : 'browser' });
       const now = Date.now();
       if (now - lastRateError > RATE_ERROR_EVERY_MS) {
@@ -208,6 +220,7 @@ export class SocketServer implements OnApplicationBootstrap, OnApplicationShutdo
           const principal = await this.authenticator.browser(checked.frame, pathOrg);
           if (!client.open) return;
           this.refuseJustDisabled(principal.org_id);
+          client.reportsDrops = true;
           browser = {
             socket: client,
             principal,
@@ -255,7 +268,7 @@ export class SocketServer implements OnApplicationBootstrap, OnApplicationShutdo
         if (device) {
           if (rateLimited(device.rate)) return;
           const from = device;
-          void this.deviceSession.handle(from, message, text).catch((error: unknown) => {
+          void this.deviceSession.handle(from, message, text, client.readAt).catch((error: unknown) => {
             from.socket.error('BAD_REQUEST', `${message.type} failed; error id ${reportUnexpected('device message', error)}`);
           });
         } else if (browser) {

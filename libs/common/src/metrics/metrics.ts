@@ -64,7 +64,15 @@ export const METRICS = {
     help: 'Dashboard → device messages, by type and outcome',
     labelNames: ['type', 'outcome'],
   }),
-  realtimeDropped: new Counter({ name: 'plexus_realtime_dropped_telemetry_total', help: 'Live telemetry dropped for slow browsers' }),
+  realtimeDropped: new Counter({
+    name: 'plexus_realtime_dropped_telemetry_total',
+    help: 'Live telemetry dropped for slow browsers (queue full or older than the ceiling)',
+  }),
+  realtimeDroppedLate: new Counter({
+    name: 'plexus_realtime_dropped_late_telemetry_total',
+    help: 'Live telemetry dropped for being older than PLEXUS_WS_TELEMETRY_MAX_AGE_MS, by where it waited',
+    labelNames: ['hop'],
+  }),
   realtimeRateLimited: new Counter({
     name: 'plexus_realtime_rate_limited_total',
     help: 'Messages ignored for exceeding a rate limit',

@@ -60,8 +60,22 @@ export type SubscribedFrame = Static<typeof SubscribedFrame>;
 export const PongFrame = Type.Object({ type: Type.Literal('pong') });
 export type PongFrame = Static<typeof PongFrame>;
 
+/**
+ * Live telemetry this browser did not get, since the last such frame (at most one a second, only
+ * when something was dropped): `late` was older than the realtime ceiling
+ * (PLEXUS_WS_TELEMETRY_MAX_AGE_MS) at some hop, `overflow` did not fit this browser's send queue.
+ */
+export const TelemetryDroppedFrame = Type.Object({
+  type: Type.Literal('telemetry_dropped'),
+  count: Type.Integer({ minimum: 1 }),
+  late: Type.Integer({ minimum: 0 }),
+  overflow: Type.Integer({ minimum: 0 }),
+});
+export type TelemetryDroppedFrame = Static<typeof TelemetryDroppedFrame>;
+
 /** Every device → server message reaches browsers with the device's `source_id` set by the server. */
 export type RelayedDeviceFrame = DeviceEventFrame & { source_id: string };
 
 /** What a browser hears (a `pong` without `source_id` answers its own ping). */
-export type ServerToBrowserFrame = InitFrame | SourceStatusFrame | SubscribedFrame | PongFrame | ErrorFrame | RelayedDeviceFrame;
+export type ServerToBrowserFrame =
+  InitFrame | SourceStatusFrame | SubscribedFrame | PongFrame | ErrorFrame | RelayedDeviceFrame | TelemetryDroppedFrame;
