@@ -12,16 +12,7 @@ import {
   type TelemetryBatch,
 } from '#common';
 import { compileRule, type CompiledRule, RuleIndex } from '../evaluation/rule-matcher.js';
-import {
-  newSeriesState,
-  type NumberRun,
-  numberRun,
-  onPoint,
-  onPresence,
-  onTick,
-  quietRun,
-  type Transition,
-} from '../evaluation/series-state.js';
+import { newSeriesState, numberRun, onPoint, onPresence, onTick, quietRun, type Transition } from '../evaluation/series-state.js';
 import type { EvaluatedRule, FeedProgress, StateEntry, StateStore, StateTransition, StoredState } from './state-store.js';
 
 /** A no_data rule's last-seen time is stored at most this often (a restart forgets at most this much). */
