@@ -6,7 +6,8 @@ import { isOrgId, isSourceId } from '../messages/realtime.js';
 
 /**
  * The org's sources connected to any realtime instance: every instance answers the scatter
- * request; collection stops 100 ms after the last answer (at most 1 s). No instance → none online.
+ * request, in several replies when its list passes NATS's max_payload (presence-replies.ts in
+ * realtime); collection stops 100 ms after the last answer (at most 1 s). No instance → none online.
  */
 export async function onlineSources(nc: NatsConnection, orgId: string): Promise<OnlineSource[]> {
   const sources: OnlineSource[] = [];
