@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
 import type { Platform } from '../ingest/platform.js';
+import { collectGarbage } from './collect-garbage.js';
 import type { ConnectReply } from './device-load.js';
 import { type FileLimit, fileLimitOf, openFiles, raiseFileLimit } from './file-limit.js';
 import { Child } from './ipc.js';
@@ -44,6 +45,10 @@ export interface IdleResult {
   rssAfterBytes: number;
   heapBeforeBytes: number;
   heapAfterBytes: number;
+  /** The same after a full garbage collection in A, unless it could not be forced (gcProblem). */
+  gcProblem?: string;
+  rssAfterGcBytes: number;
+  heapAfterGcBytes: number;
   openAfter: number;
 }
 
@@ -107,6 +112,8 @@ export async function idleSockets(platform: Platform, options: IdleOptions): Pro
   try {
     for (const loader of loaders) await raiseFileLimit(loader.pid);
     await settle(async () => (await statsDevices(options.portA)) === 0, 10_000);
+    // The baseline after a full collection, so the ladder's garbage is not counted against the sockets.
+    const gcBefore = await collectGarbage(options.pidA);
     const rssBeforeBytes = rssOf(options.pidA);
     const heapBeforeBytes = await heapUsed(options.portA);
     const started = performance.now();
@@ -131,6 +138,9 @@ export async function idleSockets(platform: Platform, options: IdleOptions): Pro
     await new Promise((resolve) => setTimeout(resolve, 3000));
     const rssAfterBytes = rssOf(options.pidA);
     const heapAfterBytes = await heapUsed(options.portA);
+    const gcAfter = gcBefore ?? (await collectGarbage(options.pidA));
+    const rssAfterGcBytes = rssOf(options.pidA);
+    const heapAfterGcBytes = await heapUsed(options.portA);
     const init = await options.browser.ask<{ online: number; withPrefix: number }>({
       op: 'init',
       url: `ws://127.0.0.1:${options.portB}/ws`,
@@ -156,6 +166,9 @@ export async function idleSockets(platform: Platform, options: IdleOptions): Pro
       rssAfterBytes,
       heapBeforeBytes,
       heapAfterBytes,
+      gcProblem: gcBefore ?? gcAfter,
+      rssAfterGcBytes,
+      heapAfterGcBytes,
       openAfter: openFiles(options.pidA),
     };
     await Promise.all(loaders.map((loader) => loader.ask({ op: 'close', pool: 'idle' })));

@@ -62,8 +62,8 @@ export function highestLines(results: StepResult[], systems: string[]): string[]
 
 export function idleLines(idle: IdleResult): string[] {
   const limit = idle.limitA ? `soft ${n(idle.limitA.soft)}, hard ${n(idle.limitA.hard)}` : 'unknown';
-  const rssDelta = idle.rssAfterBytes - idle.rssBeforeBytes;
-  const heapDelta = idle.heapAfterBytes - idle.heapBeforeBytes;
+  const held = Math.max(1, idle.connected);
+  const perSocket = (after: number, before: number) => kib((after - before) / held);
   const lines = [
     `Requested: ${n(idle.requested)} idle authenticated device sockets on instance A, from ${idle.processes} load generator processes.`,
     `Instance A's open-file limit: ${limit}${idle.limitProblem ? ` (${idle.limitProblem})` : ''}; ${n(idle.openBefore)} descriptors in use before; ` +
@@ -81,8 +81,13 @@ export function idleLines(idle: IdleResult): string[] {
     `Presence: A's /stats devices ${n(idle.statsDevices)}; presence bucket entries ${n(idle.bucketEntries)}; ` +
       `a new browser's init on B lists ${n(idle.initOnline)} online; GET /api/sources: ${idle.apiOnline}.`,
     `Presence correct: ${idle.statsDevices === idle.connected && idle.bucketEntries === idle.connected && idle.initOnline === idle.connected ? 'yes' : 'NO'}.`,
-    `Memory on A: resident ${kib(idle.rssBeforeBytes)} → ${kib(idle.rssAfterBytes)}, ${kib(rssDelta / Math.max(1, idle.connected))} per socket; ` +
-      `JS heap used ${kib(idle.heapBeforeBytes)} → ${kib(idle.heapAfterBytes)}, ${kib(heapDelta / Math.max(1, idle.connected))} per socket.`,
+    `Memory on A, as read 3 s after the last socket: resident ${kib(idle.rssBeforeBytes)} → ${kib(idle.rssAfterBytes)}, ` +
+      `${perSocket(idle.rssAfterBytes, idle.rssBeforeBytes)} per socket; JS heap used ${kib(idle.heapBeforeBytes)} → ${kib(idle.heapAfterBytes)}, ` +
+      `${perSocket(idle.heapAfterBytes, idle.heapBeforeBytes)} per socket.`,
+    idle.gcProblem
+      ? `Memory after a full garbage collection: not measured (${idle.gcProblem}).`
+      : `Memory on A after a full garbage collection (before and after): resident ${perSocket(idle.rssAfterGcBytes, idle.rssBeforeBytes)} per socket, ` +
+          `JS heap used ${perSocket(idle.heapAfterGcBytes, idle.heapBeforeBytes)} per socket.`,
   );
   return lines;
 }
