@@ -7,6 +7,7 @@
  * Load generators are separate processes (dist/bench/realtime/device-load.js ×BENCH_SENDERS,
  * browser-load.js, minimal-relay.js); the bench itself only drives them and reads /proc.
  */
+import { cpus, loadavg } from 'node:os';
 import { readRealtimeConfig } from '../../apps/realtime/src/config.js';
 import { Platform } from '../ingest/platform.js';
 import { ProcessCpu } from '../ingest/process-cpu.js';
@@ -36,12 +37,13 @@ const RATES = numberList('BENCH_RATES', '1000,5000,10000,20000,30000,40000,50000
 const SECONDS = positive('BENCH_SECONDS', 5);
 const DRAIN_SECONDS = positive('BENCH_DRAIN_SECONDS', 10);
 const SENDERS = Math.max(2, Math.round(positive('BENCH_SENDERS', 2)));
-const STOP_P99_MS = positive('BENCH_STOP_P99_MS', 1000);
+const STOP_P99_MS = positive('BENCH_STOP_P99_MS', 3000);
 const IDLE_SOCKETS = Math.round(positive('BENCH_IDLE_SOCKETS', 20_000, true));
 const IDLE_PER_PROCESS = Math.round(positive('BENCH_IDLE_PER_PROCESS', 9000));
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const started = new Date();
+const loadAtStart = loadavg()[0];
 const platform = await Platform.start({ apps: ['pairing', 'gateway', 'realtime'] });
 const children: Child[] = [];
 try {
@@ -130,6 +132,8 @@ try {
     `Plexus realtime benchmark — ${started.toISOString()}; ${SECONDS} s per rate; ${SENDERS} sender processes × ${perProcessDevices} devices ` +
       `per system (device limit ${deviceRatePerSecond}/s, burst ${deviceBurst}); Plexus: devices on instance A, browser on instance B (through NATS); ` +
       `relay: one-process ws relay, JSON parse + stringify per frame. Latency: send → browser, same monotonic clock.`,
+    `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, load average ${loadAtStart.toFixed(2)} at start; ` +
+      `everything (load generators, NATS, both systems) on these cores.`,
     '',
     'Open-file limits (each raised to its hard limit where it was lower):',
     ...limitLines(pids),
