@@ -77,6 +77,11 @@ try {
     name: 'Plexus',
     pool: 'plexus',
     cpuLabels: ['realtime A', 'realtime B', 'nats-server', 'loadgens'],
+    rateLimitedMessages: async () => {
+      const text = await (await fetch(`http://127.0.0.1:${platform.ports.realtime}/metrics`)).text();
+      const line = text.split('\n').find((row) => row.startsWith('plexus_realtime_rate_limited_total{kind="device"}'));
+      return line ? Number(line.split(' ').pop()) : 0;
+    },
     dropped: async () =>
       ((await (await fetch(`http://127.0.0.1:${portB}/stats`)).json()) as { dropped_telemetry: number }).dropped_telemetry,
   };

@@ -12,6 +12,8 @@ export interface System {
   cpuLabels: string[];
   /** Live telemetry dropped for slow browsers so far (Plexus: B's /stats), if the system counts it. */
   dropped?: () => Promise<number>;
+  /** Device messages ignored for their rate so far (Plexus: A's /metrics), if the system counts them. */
+  rateLimitedMessages?: () => Promise<number>;
 }
 
 export interface Rig {
@@ -36,6 +38,7 @@ export interface StepResult {
   closedDuringStep: number;
   maxBufferedBytes: number;
   dropped?: number;
+  rateLimitedMessages?: number;
   cpuMicrosPerMessage: Map<string, number>;
 }
 
@@ -46,6 +49,7 @@ export async function runStep(rig: Rig, system: System, rate: number): Promise<S
   const tag = `bench-step-${++steps}`;
   await rig.browser.ask({ op: 'start', target: system.pool, tag });
   const droppedBefore = await system.dropped?.();
+  const limitedBefore = await system.rateLimitedMessages?.();
   const cpuBefore: CpuSeconds = rig.cpu.read();
   const replies = await Promise.all(
     rig.senders.map((sender) =>
@@ -67,6 +71,7 @@ export async function runStep(rig: Rig, system: System, rate: number): Promise<S
   const cpuAfter = rig.cpu.read();
   const latency = await rig.browser.ask<StepLatency>({ op: 'finish', target: system.pool });
   const droppedAfter = await system.dropped?.();
+  const limitedAfter = await system.rateLimitedMessages?.();
   const startedAtMs = Math.min(...replies.map((reply) => reply.startedAtMs));
   const sendSeconds = Math.max(...replies.map((reply) => reply.seconds));
   const deliverySeconds = Math.max(sendSeconds, (latency.lastArrivalMs - startedAtMs) / 1000);
@@ -84,6 +89,7 @@ export async function runStep(rig: Rig, system: System, rate: number): Promise<S
     closedDuringStep: replies.reduce((sum, reply) => sum + reply.closedDuringStep, 0),
     maxBufferedBytes: Math.max(...replies.map((reply) => reply.maxBufferedBytes)),
     dropped: droppedBefore === undefined || droppedAfter === undefined ? undefined : droppedAfter - droppedBefore,
+    rateLimitedMessages: limitedBefore === undefined || limitedAfter === undefined ? undefined : limitedAfter - limitedBefore,
     cpuMicrosPerMessage: perPoint(cpuBefore, cpuAfter, Math.max(1, latency.received), system.cpuLabels),
   };
 }
@@ -93,7 +99,7 @@ export async function runStep(rig: Rig, system: System, rate: number): Promise<S
  * (within 5 %) and no device was rate limited: only then does its p99 say something about the rate.
  */
 export function held(step: StepResult): boolean {
-  return step.delivered >= step.sent && step.offeredRate >= step.rate * 0.95 && step.limitedDevices === 0;
+  return step.delivered >= step.sent && step.offeredRate >= step.rate * 0.95 && step.limitedDevices === 0 && !step.rateLimitedMessages;
 }
 
 /** The highest rate of the ladder the system held with p99 at or under `p99Ms`. */

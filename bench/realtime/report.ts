@@ -7,7 +7,7 @@ const ms = (value: number) => (Number.isFinite(value) ? `${value.toFixed(2)} ms`
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 
 export function stepLine(step: StepResult): string {
-  const limited = `${n(step.rateLimitedErrors)} (${step.limitedDevices} devices)`;
+  const limited = `${step.rateLimitedMessages === undefined ? '—' : n(step.rateLimitedMessages)} / ${n(step.rateLimitedErrors)} (${step.limitedDevices})`;
   const cpu = [...step.cpuMicrosPerMessage.values()];
   const cpuText = `${cpu.map((value) => value.toFixed(1)).join(' · ')} = ${cpu.reduce((sum, value) => sum + value, 0).toFixed(1)}`;
   const other = Object.entries({ ...step.otherErrors, ...step.latency.otherFrames })
@@ -22,7 +22,7 @@ export function stepLine(step: StepResult): string {
 
 export function ladderTable(results: StepResult[], cpuOrder: Record<string, string[]>): string[] {
   const lines = [
-    '| target msg/s | system | offered msg/s | delivered msg/s | delivered | p50 | p99 | max | RATE_LIMITED (devices limited) | dropped for the browser | CPU µs per delivered message | held |',
+    '| target msg/s | system | offered msg/s | delivered msg/s | delivered | p50 | p99 | max | messages rate limited / RATE_LIMITED errors (devices limited) | dropped for the browser | CPU µs per delivered message | held |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...results.map(stepLine),
   ];
@@ -51,10 +51,10 @@ export function highestLines(results: StepResult[], systems: string[]): string[]
       );
     }
   }
-  const limited = results.filter((step) => step.limitedDevices > 0);
+  const limited = results.filter((step) => step.limitedDevices > 0 || step.rateLimitedMessages);
   lines.push(
     limited.length
-      ? `RATE LIMITED devices inside their limit: ${limited.map((step) => `${step.system} at ${n(step.rate)}: ${step.limitedDevices}`).join(', ')}`
+      ? `RATE LIMITED devices inside their limit: ${limited.map((step) => `${step.system} at ${n(step.rate)}: ${step.limitedDevices} devices, ${n(step.rateLimitedMessages ?? 0)} messages`).join(', ')}`
       : 'No device was rate limited at any step (each stayed inside its limit).',
   );
   return lines;
