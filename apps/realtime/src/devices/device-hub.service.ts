@@ -17,7 +17,7 @@ import {
 } from '#common';
 import { RealtimeConfig } from '../config.js';
 import { PresenceLease } from '../presence/presence-lease.service.js';
-import { presenceReplies } from '../presence/presence-replies.js';
+import { presenceNotice, presenceReplies } from '../presence/presence-replies.js';
 import { eventJson, guarded } from '../sockets/unexpected.js';
 import { type DeviceConnection, onlineSource } from './device-connection.js';
 
@@ -146,10 +146,12 @@ export class DeviceHub implements OnModuleInit, OnModuleDestroy {
 
   private onPresence(msg: Msg): void {
     const orgId = fromSubjectToken(msg.subject.split('.').pop() as string);
+    // Say at once that this instance answers, then the list in pieces under NATS's max_payload
+    // (one reply of ~8,000 devices or more would be refused): see onlineSources.
+    msg.respond(presenceNotice(this.config.instanceId));
     const sources: OnlineSource[] = [];
     for (const device of this.devices.values()) if (device.orgId === orgId) sources.push(onlineSource(device));
-    // In pieces under NATS's max_payload: one reply of ~8,000 devices or more would be refused.
-    for (const reply of presenceReplies(sources)) msg.respond(reply);
+    for (const reply of presenceReplies(sources, this.config.instanceId)) msg.respond(reply);
   }
 
   private onSourceRevoked(event: SourceRevokedEvent): void {
