@@ -4,7 +4,7 @@ import { connect } from '@nats-io/transport-node';
 import type { Platform } from '../ingest/platform.js';
 import { collectGarbage } from './collect-garbage.js';
 import type { ConnectReply } from './device-load.js';
-import { type FileLimit, fileLimitOf, openFiles, raiseFileLimit } from './file-limit.js';
+import { type FileLimit, fileLimitOf, openFiles, raiseFileLimit } from '../../scripts/file-limit.js';
 import { Child } from './ipc.js';
 
 /**

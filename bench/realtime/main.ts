@@ -12,7 +12,7 @@ import { readRealtimeConfig } from '../../apps/realtime/src/config.js';
 import { Platform } from '../ingest/platform.js';
 import { ProcessCpu } from '../ingest/process-cpu.js';
 import type { ConnectReply } from './device-load.js';
-import { raiseFileLimit } from './file-limit.js';
+import { raiseFileLimit } from '../../scripts/file-limit.js';
 import { idleSockets } from './idle-sockets.js';
 import { Child } from './ipc.js';
 import { runLadder, runStep, type Rig, type System } from './rate-ladder.js';

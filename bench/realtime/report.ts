@@ -1,4 +1,4 @@
-import { fileLimitOf } from './file-limit.js';
+import { fileLimitOf } from '../../scripts/file-limit.js';
 import type { IdleResult } from './idle-sockets.js';
 import { highestRate, held, type StepResult } from './rate-ladder.js';
 
