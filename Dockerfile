@@ -20,4 +20,6 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 USER node
 ENV APP=gateway
-CMD ["sh", "-c", "exec node --enable-source-maps dist/apps/${APP}/src/main.js"]
+# The soft open-file limit up to the hard one (no privilege needed): realtime holds one file per
+# socket, and runtimes often start containers at 1,024 soft. docs/deploy.md, "Open files".
+CMD ["sh", "-c", "ulimit -n \"$(ulimit -Hn)\" 2>/dev/null; exec node --enable-source-maps dist/apps/${APP}/src/main.js"]

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { raiseFileLimit } from './file-limit.js';
 
 /** The five apps and how to reach each one's health endpoint, from one set of environment variables. */
 export const APPS = ['pairing', 'ingest', 'gateway', 'realtime', 'alerts'] as const;
@@ -47,6 +48,9 @@ export function spawnApp(
   output: (app: AppName, line: string, stream: 'stdout' | 'stderr') => void,
 ): SpawnedApp {
   const child = spawn(process.execPath, ['--enable-source-maps', appEntry(app)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Node cannot raise its own open-file limit; realtime holds one file per socket, and many hosts
+  // start processes at 1,024 soft under a far higher hard limit (docs/deploy.md, "Open files").
+  if (child.pid !== undefined) void raiseFileLimit(child.pid);
   // readline holds a partial line until its end arrives and gives the unterminated tail when the app exits.
   for (const [stream, name] of [
     [child.stdout, 'stdout'],

@@ -17,8 +17,16 @@ const scope = await mediumScope();
 const { AppModule: PairingModule } = await import('../../../pairing/src/app.module.js');
 const { CodesService } = await import('../../../pairing/src/codes/codes.service.js');
 const { KeysService } = await import('../../../pairing/src/keys/keys.service.js');
-const { BrokerConnection, BrokerModule, ConfigModule, ServicesClientModule, CLOSE_CODES, checkBrowserAuth, checkDeviceAuth } =
-  await import('#common');
+const {
+  BrokerConnection,
+  BrokerModule,
+  ConfigModule,
+  ServicesClientModule,
+  CLOSE_CODES,
+  checkBrowserAuth,
+  checkDeviceAuth,
+  onlineSources,
+} = await import('#common');
 const { RealtimeConfig, readRealtimeConfig } = await import('../config.js');
 const { Authenticator, AuthFailure } = await import('../sockets/authenticator.service.js');
 const { DeviceHub } = await import('./device-hub.service.js');
@@ -207,8 +215,8 @@ describe('DeviceHub (real NATS)', () => {
       expect(socket.closed?.code).toBe(CLOSE_CODES.revoked);
     }
     // Presence over NATS: the untouched device is still held here.
-    const presence = await nc.request(`${scope.prefix}.rt.presence.default`, '', { timeout: 5000 });
-    const sources = (presence.json() as { sources: { source_id: string }[] }).sources.map((s) => s.source_id);
+    // Gathered as init and /api/sources gather it: the instance's notice, then its pieces.
+    const sources = (await onlineSources(nc, 'default')).map((s) => s.source_id);
     expect(sources).toContain('hub-7');
     expect(sources).not.toContain('hub-4');
     expect(untouched.socket.closed).toBeUndefined();

@@ -8,7 +8,7 @@ import {
   type KeyRevokedEvent,
   METRICS,
   type OrgDisabledEvent,
-  type PresenceReply,
+  type OnlineSource,
   type SourceRevokedEvent,
   type SourceSeenEvent,
   type SourceStatusFrame,
@@ -17,6 +17,7 @@ import {
 } from '#common';
 import { RealtimeConfig } from '../config.js';
 import { PresenceLease } from '../presence/presence-lease.service.js';
+import { presenceNotice, presenceReplies } from '../presence/presence-replies.js';
 import { eventJson, guarded } from '../sockets/unexpected.js';
 import { type DeviceConnection, onlineSource } from './device-connection.js';
 import { LiveTelemetryCoalescer } from './live-telemetry-coalescer.js';
@@ -194,9 +195,12 @@ export class DeviceHub implements OnModuleInit, OnModuleDestroy {
 
   private onPresence(msg: Msg): void {
     const orgId = fromSubjectToken(msg.subject.split('.').pop() as string);
-    const reply: PresenceReply = { sources: [] };
-    for (const device of this.devices.values()) if (device.orgId === orgId) reply.sources.push(onlineSource(device));
-    msg.respond(JSON.stringify(reply));
+    // Say at once that this instance answers, then the list in pieces under NATS's max_payload
+    // (one reply of ~8,000 devices or more would be refused): see onlineSources.
+    msg.respond(presenceNotice(this.config.instanceId));
+    const sources: OnlineSource[] = [];
+    for (const device of this.devices.values()) if (device.orgId === orgId) sources.push(onlineSource(device));
+    for (const reply of presenceReplies(sources, this.config.instanceId)) msg.respond(reply);
   }
 
   private onSourceRevoked(event: SourceRevokedEvent): void {

@@ -14,6 +14,9 @@ export const CLOSE_CODES = {
 /** `SUBJECTS.realtime.presence` reply from one instance. */
 export interface PresenceReply {
   sources: OnlineSource[];
+  /** Set by an instance answering in pieces: which instance, and whether more pieces follow (see onlineSources). */
+  instance_id?: string;
+  more?: boolean;
 }
 
 /** `SUBJECTS.realtime.takeover` event. */

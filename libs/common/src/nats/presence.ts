@@ -1,24 +1,67 @@
-import type { NatsConnection } from '@nats-io/transport-node';
+import { createInbox, type NatsConnection } from '@nats-io/transport-node';
 import type { PresenceReply } from '../messages/realtime.js';
 import type { OnlineSource } from '../wire/index.js';
 import { fromKvKeyToken, kvKeyToken, SUBJECTS } from '../subjects.js';
 import { isOrgId, isSourceId } from '../messages/realtime.js';
 
+/** How long `onlineSources` gathers answers: see there. */
+export const PRESENCE_GATHER = { stallMs: 100, maxWaitMs: 1000 } as const;
+
 /**
- * The org's sources connected to any realtime instance: every instance answers the scatter
- * request; collection stops 100 ms after the last answer (at most 1 s). No instance → none online.
+ * The org's sources connected to any realtime instance. Every instance answers the scatter
+ * request; one with many devices answers in pieces (NATS refuses a message over its max_payload),
+ * announcing itself at once with `more: true` and ending with `more: false`
+ * (`presence-replies.ts` in realtime). Gathering stops `stallMs` after the last message once no
+ * instance that announced itself still owes its last piece, and in any case after `maxWaitMs`:
+ * an instance building a long list is waited for, not cut off by the stall. An answer without
+ * `instance_id` (an instance of before the pieces) is complete in itself. No instance (NATS says
+ * no responders) → none online, at once.
  */
-export async function onlineSources(nc: NatsConnection, orgId: string): Promise<OnlineSource[]> {
+export async function onlineSources(
+  nc: NatsConnection,
+  orgId: string,
+  gather: { stallMs: number; maxWaitMs: number } = PRESENCE_GATHER,
+): Promise<OnlineSource[]> {
   const sources: OnlineSource[] = [];
-  try {
-    const replies = await nc.requestMany(SUBJECTS.realtime.presence(orgId), '', { strategy: 'stall', stall: 100, maxWait: 1000 });
-    for await (const reply of replies) {
-      if (reply.data.length) sources.push(...reply.json<PresenceReply>().sources);
-    }
-  } catch {
-    // No responders: no realtime instance, so nothing is online.
-  }
+  const owing = new Set<string>();
+  const inbox = createInbox();
+  await new Promise<void>((resolve) => {
+    let stall: NodeJS.Timeout | undefined;
+    const done = () => {
+      clearTimeout(stall);
+      clearTimeout(deadline);
+      subscription.unsubscribe();
+      resolve();
+    };
+    const deadline = setTimeout(done, gather.maxWaitMs);
+    const subscription = nc.subscribe(inbox, {
+      callback: (error, msg) => {
+        if (error || msg.headers?.code === 503) return done();
+        if (msg.data.length) addReply(msg.data, sources, owing);
+        clearTimeout(stall);
+        stall = setTimeout(() => {
+          if (!owing.size) done();
+        }, gather.stallMs);
+      },
+    });
+    nc.publish(SUBJECTS.realtime.presence(orgId), '', { reply: inbox });
+  });
   return sources;
+}
+
+/** One piece of an instance's answer; anything that is not a presence reply is ignored. */
+function addReply(data: Uint8Array, sources: OnlineSource[], owing: Set<string>): void {
+  let reply: PresenceReply;
+  try {
+    reply = JSON.parse(new TextDecoder().decode(data)) as PresenceReply;
+  } catch {
+    return;
+  }
+  if (typeof reply !== 'object' || reply === null) return;
+  if (Array.isArray(reply.sources)) sources.push(...reply.sources);
+  if (typeof reply.instance_id !== 'string') return;
+  if (reply.more === true) owing.add(reply.instance_id);
+  else owing.delete(reply.instance_id);
 }
 
 /** A device's key in realtime's devices bucket (BUCKETS.presenceDevices): `<org>.<source>` in kvKeyToken form. */
