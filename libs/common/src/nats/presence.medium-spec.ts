@@ -55,7 +55,17 @@ describe('onlineSources (presence scatter/gather)', () => {
   it('outlasts replies that are not presence answers and an instance that never sends its last piece', async () => {
     const orgId = newOrg();
     instance(orgId, (msg) => {
-      for (const junk of ['not json', 'null', '[]', '{"sources":"x"}', '{"sources":[],"instance_id":7,"more":true}']) msg.respond(junk);
+      const junks = [
+        'not json',
+        'null',
+        '[]',
+        '{"sources":"x"}',
+        '{"sources":[],"instance_id":7,"more":true}',
+        // 300,000 entries (a spread of them overflowed the stack) and entries of the wrong shape
+        `{"sources":[${'0,'.repeat(299_999)}0]}`,
+        JSON.stringify({ sources: [null, 'x', { source_id: 5 }, { ...source('no-sensors'), sensors: 'x' }] }),
+      ];
+      for (const junk of junks) msg.respond(junk);
       msg.respond(JSON.stringify({ sources: [source('ok')], instance_id: 'fine', more: false }));
     });
     instance(orgId, (msg) => msg.respond(JSON.stringify({ sources: [source('half')], instance_id: 'stuck', more: true })));

@@ -1,6 +1,7 @@
 import { createInbox, type NatsConnection } from '@nats-io/transport-node';
 import type { PresenceReply } from '../messages/realtime.js';
 import type { OnlineSource } from '../wire/index.js';
+import { checkOnlineSource } from '../wire/validate.js';
 import { fromKvKeyToken, kvKeyToken, SUBJECTS } from '../subjects.js';
 import { isOrgId, isSourceId } from '../messages/realtime.js';
 
@@ -58,7 +59,13 @@ function addReply(data: Uint8Array, sources: OnlineSource[], owing: Set<string>)
     return;
   }
   if (typeof reply !== 'object' || reply === null) return;
-  if (Array.isArray(reply.sources)) sources.push(...reply.sources);
+  // One by one (a spread of a huge array overflows the stack), and only well-formed entries: an
+  // answer on NATS may have been written by anyone allowed to publish there.
+  if (Array.isArray(reply.sources))
+    for (const entry of reply.sources as unknown[]) {
+      const checked = checkOnlineSource(entry);
+      if (checked.ok) sources.push(checked.frame);
+    }
   if (typeof reply.instance_id !== 'string') return;
   if (reply.more === true) owing.add(reply.instance_id);
   else owing.delete(reply.instance_id);

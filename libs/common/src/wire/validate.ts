@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { Static, TSchema } from 'typebox';
 import { RuleInput, RulePatch, RuleTestInput } from './alerts.js';
-import { BrowserAuthFrame, SubscribeFrame } from './browser-frames.js';
+import { BrowserAuthFrame, OnlineSource, SubscribeFrame } from './browser-frames.js';
 import {
   DEVICE_COMMAND_FRAMES,
   DEVICE_EVENT_FRAMES,
@@ -104,6 +104,8 @@ function compileTable<M extends Record<string, TSchema>, F>(table: M): <U extend
 export const checkDeviceAuth = compile(DeviceAuthFrame);
 export const checkBrowserAuth = compile(BrowserAuthFrame);
 export const checkSubscribe = compile(SubscribeFrame);
+/** An entry of a realtime instance's presence answer (it reaches browsers as `init`'s online_sources). */
+export const checkOnlineSource = compile(OnlineSource);
 /** Device → server frames; undefined for a type a device may not send. */
 export const checkDeviceEvent = compileTable<typeof DEVICE_EVENT_FRAMES, DeviceEventFrame>(DEVICE_EVENT_FRAMES);
 /** Dashboard → device commands; undefined for a type that is not one. */
