@@ -1,5 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { collectJsonLines, type JsonLinesBounds, requestChunks, type SourceView, SUBJECTS } from '#common';
+import { collectJsonLines, DomainError, type JsonLinesBounds, requestChunks, type SourceView, SUBJECTS } from '#common';
 
 /**
  * What GET /api/sources takes from the pairing app at most (docs/api.md): the answer is held
@@ -14,10 +14,26 @@ const FIRST_CHUNK_TIMEOUT_MS = 2000;
  * The org's sources from the pairing app, oldest first, streamed in pieces under NATS's
  * max_payload (one source a line) and reassembled here.
  */
-export function requestSourceList(nc: NatsConnection, orgId: string, bounds: JsonLinesBounds = SOURCE_LIST_BOUNDS): Promise<SourceView[]> {
+export async function requestSourceList(
+  nc: NatsConnection,
+  orgId: string,
+  bounds: JsonLinesBounds = SOURCE_LIST_BOUNDS,
+): Promise<SourceView[]> {
+  try {
+    return await readSourceList(nc, orgId, bounds);
+  } catch (error) {
+    // The pairing app fails this list only when it cannot read it (its database, a slow caller):
+    // whatever else comes back on the reply subject is the documented 503, never a 500.
+    if (error instanceof DomainError && error.status === 503) throw error;
+    const code = error instanceof DomainError ? error.code : 'INTERNAL';
+    throw new DomainError('SERVICE_UNAVAILABLE', `${SUBJECTS.sources.listStream} could not list the sources (${code}); retry later`);
+  }
+}
+
+function readSourceList(nc: NatsConnection, orgId: string, bounds: JsonLinesBounds): Promise<SourceView[]> {
   return collectJsonLines(
-    requestChunks(nc, SUBJECTS.sources.list, { org_id: orgId }, { firstChunkTimeoutMs: FIRST_CHUNK_TIMEOUT_MS }),
-    `the source list from ${SUBJECTS.sources.list}`,
+    requestChunks(nc, SUBJECTS.sources.listStream, { org_id: orgId }, { firstChunkTimeoutMs: FIRST_CHUNK_TIMEOUT_MS }),
+    `the source list from ${SUBJECTS.sources.listStream}`,
     bounds,
     (value) => (isSourceView(value, orgId) ? value : undefined),
   );

@@ -2,6 +2,7 @@ import { Controller, Logger, type OnModuleDestroy, type OnModuleInit, UseFilters
 import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import {
   BrokerConnection,
+  DomainError,
   DomainRpcExceptionFilter,
   jsonLines,
   type ListSourcesRequest,
@@ -35,7 +36,7 @@ export class SourcesController implements OnModuleInit, OnModuleDestroy {
   onModuleInit(): void {
     this.listSubscription = serveChunks<ListSourcesRequest>(
       this.broker.nc,
-      SUBJECTS.sources.list,
+      SUBJECTS.sources.listStream,
       QUEUES.pairing,
       (request) => this.listLines(requireOrg(request)),
       (error) => this.logger.error(`listing sources failed: ${(error as Error).message}`),
@@ -44,6 +45,22 @@ export class SourcesController implements OnModuleInit, OnModuleDestroy {
 
   onModuleDestroy(): void {
     this.listSubscription?.unsubscribe();
+  }
+
+  /** The operators' one-reply list: an org too large for one NATS message is told so, not left to time out. */
+  @MessagePattern(SUBJECTS.sources.list, { queue: QUEUES.pairing })
+  async list(@Payload() request: ListSourcesRequest) {
+    const sources = await this.sources.list(requireOrg(request));
+    const bytes = Buffer.byteLength(JSON.stringify(sources));
+    // Room for the reply's envelope ({"response":{"sources":…},"id":…}).
+    const room = (this.broker.nc.info?.max_payload ?? 1024 * 1024) - 1024;
+    if (bytes > room) {
+      throw new DomainError(
+        'PAYLOAD_TOO_LARGE',
+        `the ${sources.length} sources of this org (${bytes} bytes) do not fit in one NATS reply (max_payload); list them with GET /api/sources`,
+      );
+    }
+    return { sources };
   }
 
   private async *listLines(orgId: string): AsyncGenerator<string> {
