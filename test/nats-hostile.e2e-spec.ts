@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, headers, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { replyChunks } from '../libs/common/src/nats/chunk-stream.js';
 import { deepJson, HOSTILE_STRINGS } from './support/hostile.js';
 import { Platform } from './support/platform.js';
 
@@ -31,6 +32,7 @@ const REQUEST_SUBJECTS = [
   'pairing.code.status',
   'pairing.complete',
   'sources.list',
+  'sources.list.stream',
   'sources.revoke',
   'sources.paired',
   'devices.verify',
@@ -132,4 +134,91 @@ describe('hostile NATS payloads', () => {
     // The org `default` and its admin key are untouched by it all.
     expect((await platform.api('/api/keys')).status).toBe(200);
   }, 240_000);
+});
+
+describe('a forged answer to GET /api/sources (last: it stops the pairing app)', () => {
+  /** What the forger does with each list request the gateway makes. */
+  let forge: (msg: Msg) => void = () => undefined;
+
+  async function* lines(...texts: string[]): AsyncGenerator<string> {
+    yield* texts;
+  }
+
+  it('answers 503 naming the problem for every forged or garbled stream, and the gateway lives on', async () => {
+    await platform.stopApp('pairing');
+    const listed = async () => {
+      const response = await platform.api('/api/sources');
+      return { status: response.status, body: (await response.json()) as { code?: string; message?: string } };
+    };
+    // Nobody answers at all.
+    expect(await listed()).toMatchObject({
+      status: 503,
+      body: { code: 'SERVICE_UNAVAILABLE', message: expect.stringMatching(/no answer/) },
+    });
+
+    const forger = nc.subscribe(platform.subject('sources.list.stream'), {
+      callback: (error, msg) => {
+        if (!error && msg.reply) forge(msg);
+      },
+    });
+    await nc.flush();
+    const chunked =
+      (...texts: string[]) =>
+      (msg: Msg) =>
+        void replyChunks(nc, msg.reply!, lines(...texts)).catch(() => undefined);
+    const source = {
+      source_id: 's1',
+      org_id: 'default',
+      name: 's1',
+      platform: null,
+      sensors: [],
+      cameras: [],
+      created_at: 'x',
+      last_seen: null,
+    };
+    const raw = (kind: string | undefined, body: Uint8Array | string) => (msg: Msg) => {
+      const h = headers();
+      if (kind) h.set('Plexus-Chunk', kind);
+      nc.publish(msg.reply!, body, kind ? { headers: h } : {});
+    };
+    const cases: Array<[string, (msg: Msg) => void, RegExp]> = [
+      ['a line that is not JSON', chunked('not json\n'), /entry 0 is not JSON/],
+      ['a source of another org', chunked(`${JSON.stringify({ ...source, org_id: 'other' })}\n`), /entry 0 is not a valid entry/],
+      ['a source missing its fields', chunked(`${JSON.stringify(source)}\n{"source_id":"s2"}\n`), /entry 1 is not a valid entry/],
+      ['a value past its nesting', chunked(`${deepJson(10_000)}\n`), /entry 0 is not/],
+      ['bytes that are not UTF-8, with no chunk header', raw(undefined, Uint8Array.from([0x7b, 0xff, 0xfe, 0x7d, 0x0a])), /not UTF-8/],
+      ['an old one-message reply', raw(undefined, JSON.stringify({ response: { sources: [source] } }) + '\n'), /not a valid entry/],
+      ['an error that is not a wire error', raw('error', 'garbage'), /could not list the sources \(INTERNAL\)/],
+      [
+        'an error of another kind',
+        raw('error', JSON.stringify({ code: 'NOT_FOUND', message: 'x' })),
+        /could not list the sources \(NOT_FOUND\)/,
+      ],
+      [
+        'an endless line',
+        (msg) => {
+          const piece = 'x'.repeat(256 * 1024);
+          async function* endless(): AsyncGenerator<string> {
+            for (;;) yield piece;
+          }
+          void replyChunks(nc, msg.reply!, endless()).catch(() => undefined);
+        },
+        /larger than 67108864 bytes/,
+      ],
+    ];
+    const answers: Record<string, unknown> = {};
+    for (const [name, behaviour] of cases) {
+      forge = behaviour;
+      const { status, body } = await listed();
+      answers[name] = { status, code: body.code, message: body.message };
+    }
+    forger.unsubscribe();
+    expect(answers).toEqual(
+      Object.fromEntries(
+        cases.map(([name, , message]) => [name, { status: 503, code: 'SERVICE_UNAVAILABLE', message: expect.stringMatching(message) }]),
+      ),
+    );
+    expect((await fetch(`http://127.0.0.1:${platform.ports.gateway}/health`)).status).toBe(200);
+    expect(await unexpectedErrors(platform.ports.gateway)).toBe(0);
+  }, 120_000);
 });

@@ -239,6 +239,69 @@ describe('org isolation', () => {
   });
 });
 
+describe('a fleet larger than one NATS message', () => {
+  it('lists 20,000 sources over HTTP, all of them with their fields, in the order PostgreSQL keeps', async () => {
+    const FLEET = 20_000;
+    // Straight into the pairing app's table: ~300 bytes a source, some 6 MB in all, six times
+    // NATS's 1 MiB max_payload. Times a microsecond apart, three sources a microsecond, so the
+    // listing's pages must keep PostgreSQL's microseconds and break ties by id.
+    const key = await platform.createKey(['read'], 'fleet');
+    await platform.db.query(
+      `INSERT INTO sources (org_id, id, name, platform, sensors, cameras, created_at, last_seen_at)
+       SELECT 'fleet', 'dev-' || lpad(((i * 7919) % $1)::text, 5, '0'), 'Device ' || i || ' — grüße',
+              CASE WHEN i % 2 = 0 THEN 'linux-arm64' END,
+              jsonb_build_array(jsonb_build_object('name', 'imu', 'description', 'accelerometer and gyroscope',
+                'metrics', jsonb_build_array('accel_x', 'accel_y', 'accel_z'), 'sample_rate', 100, 'prefix', 'imu', 'available', true)),
+              '[]'::jsonb,
+              '2026-01-01T00:00:00Z'::timestamptz + (i / 3) * interval '1 microsecond',
+              CASE WHEN i % 5 = 0 THEN '2026-06-01T00:00:00.123456Z'::timestamptz END
+         FROM generate_series(0, $1 - 1) AS i`,
+      [FLEET],
+    );
+    const { rows: expected } = await platform.db.query<{ id: string; bytes: number }>(
+      `SELECT id, octet_length(row_to_json(s)::text) AS bytes FROM sources s WHERE org_id = 'fleet' ORDER BY created_at, id`,
+    );
+    expect(expected.reduce((sum, row) => sum + row.bytes, 0)).toBeGreaterThan(4 * 1024 * 1024);
+
+    const { sources } = await json(await platform.api('/api/sources', { key }), 200);
+    expect(sources).toHaveLength(FLEET);
+    expect(sources.map((source: { source_id: string }) => source.source_id)).toEqual(expected.map((row) => row.id));
+    const first = sources.find((source: { source_id: string }) => source.source_id === 'dev-00000');
+    expect(first).toEqual({
+      source_id: 'dev-00000',
+      org_id: 'fleet',
+      name: 'Device 0 — grüße',
+      platform: 'linux-arm64',
+      sensors: [
+        {
+          name: 'imu',
+          description: 'accelerometer and gyroscope',
+          metrics: ['accel_x', 'accel_y', 'accel_z'],
+          sample_rate: 100,
+          prefix: 'imu',
+          available: true,
+        },
+      ],
+      cameras: [],
+      online: false,
+      created_at: '2026-01-01T00:00:00.000Z',
+      last_seen: '2026-06-01T00:00:00.123Z',
+    });
+    expect(sources.filter((source: { platform: string | null }) => source.platform === null)).toHaveLength(FLEET / 2);
+    expect(sources.filter((source: { last_seen: string | null }) => source.last_seen !== null)).toHaveLength(FLEET / 5);
+    // No other org's source, and the default org's list is still its own.
+    expect(sources.every((source: { org_id: string }) => source.org_id === 'fleet')).toBe(true);
+    const own = await json(await platform.api('/api/sources'), 200);
+    expect(own.sources.some((source: { org_id: string }) => source.org_id !== 'default')).toBe(false);
+
+    // The operators' one-reply subject says why it cannot answer, rather than timing out.
+    const reply = (
+      await nc.request(platform.subject('sources.list'), JSON.stringify({ org_id: 'fleet' }), { timeout: 10_000 })
+    ).json<any>();
+    expect(reply.err).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', message: expect.stringMatching(/20000 sources.*GET \/api\/sources/) });
+  }, 60_000);
+});
+
 describe('operations over NATS', () => {
   const request = async (subject: string, body: unknown) =>
     (await nc.request(platform.subject(subject), JSON.stringify(body), { timeout: 5000 })).json<any>();

@@ -16,6 +16,7 @@ export * from './nats/connection.js';
 export * from './nats/broker.module.js';
 export * from './nats/rpc.js';
 export * from './nats/chunk-stream.js';
+export * from './nats/json-lines.js';
 export * from './nats/streams.js';
 export * from './database/database.js';
 export * from './database/connection-guard.js';

@@ -87,7 +87,13 @@ export function subjectsFor(p: string) {
       complete: `${p}.pairing.complete`,
     },
     sources: {
+      /** For operators: `{ sources: [...] }` in one reply, refused when it would pass NATS's max_payload. */
       list: `${p}.sources.list`,
+      /**
+       * The gateway's GET /api/sources: the org's sources as a chunked stream (nats/chunk-stream.ts)
+       * of one JSON source a line, so a fleet of any size passes under max_payload.
+       */
+      listStream: `${p}.sources.list.stream`,
       revoke: `${p}.sources.revoke`,
       /** Event, broadcast: realtime instances disconnect the source's socket. */
       revoked: `${p}.sources.revoked`,

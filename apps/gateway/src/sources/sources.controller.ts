@@ -15,6 +15,7 @@ import { GatewayConfig } from '../config.js';
 import { ServicesClient } from '#common';
 import { CompletePairingDto, CreatePairingCodeDto, PairingCodeQueryDto } from './dto/pairing.dto.js';
 import { PairingAttempts } from './pairing-attempts.js';
+import { requestSourceList } from './source-list.js';
 
 @Controller('api/sources')
 export class SourcesController {
@@ -28,8 +29,8 @@ export class SourcesController {
   @Get()
   @RequireScope('read')
   async list(@CurrentPrincipal() principal: Principal): Promise<{ sources: SourceView[] }> {
-    const [{ sources }, online] = await Promise.all([
-      this.services.call<{ sources: SourceView[] }>(SUBJECTS.sources.list, { org_id: principal.org_id }),
+    const [sources, online] = await Promise.all([
+      requestSourceList(this.broker.nc, principal.org_id),
       onlineSources(this.broker.nc, principal.org_id),
     ]);
     const connected = new Set(online.map((source) => source.source_id));

@@ -28,6 +28,34 @@ export function sourceView(source: SourceEntity): SourceView {
   };
 }
 
+/** Sources read from PostgreSQL per page of the list. */
+const LIST_PAGE_SIZE = 1000;
+
+interface SourceRow {
+  org_id: string;
+  id: string;
+  name: string;
+  platform: string | null;
+  sensors: SourceView['sensors'];
+  cameras: unknown[];
+  created_at: Date;
+  last_seen_at: Date | null;
+  cursor_at: string;
+}
+
+function rowView(row: SourceRow): SourceView {
+  return sourceView({
+    orgId: row.org_id,
+    id: row.id,
+    name: row.name,
+    platform: row.platform,
+    sensors: row.sensors,
+    cameras: row.cameras,
+    createdAt: row.created_at,
+    lastSeenAt: row.last_seen_at,
+  });
+}
+
 @Injectable()
 export class SourcesService {
   private readonly sources: Repository<SourceEntity>;
@@ -42,8 +70,32 @@ export class SourcesService {
   }
 
   async list(orgId: string): Promise<SourceView[]> {
-    const sources = await this.sources.find({ where: { orgId }, order: { createdAt: 'ASC', id: 'ASC' } });
-    return sources.map(sourceView);
+    const sources: SourceView[] = [];
+    for await (const page of this.pages(orgId)) sources.push(...page);
+    return sources;
+  }
+
+  /**
+   * The org's sources, oldest first, a page at a time: an org of any size is listed with one
+   * page in memory (keyset on created_at, id — the cursor kept as PostgreSQL's own text, since
+   * a JS Date would drop its microseconds).
+   */
+  async *pages(orgId: string, pageSize = LIST_PAGE_SIZE): AsyncGenerator<SourceView[]> {
+    let after: { at: string; id: string } | undefined;
+    for (;;) {
+      const rows: Array<SourceRow> = await this.sources.query(
+        `SELECT org_id, id, name, platform, sensors, cameras, created_at, last_seen_at, created_at::text AS cursor_at
+           FROM sources
+          WHERE org_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) > ($2::timestamptz, $3::text))
+          ORDER BY created_at, id
+          LIMIT $4`,
+        [orgId, after?.at ?? null, after?.id ?? null, pageSize],
+      );
+      if (rows.length > 0) yield rows.map(rowView);
+      if (rows.length < pageSize) return;
+      const last = rows[rows.length - 1];
+      after = { at: last.cursor_at, id: last.id };
+    }
   }
 
   /** Removes the source and its device tokens, then tells every realtime instance to drop its socket. */
