@@ -73,4 +73,36 @@ describe('onlineSources (presence scatter/gather)', () => {
     const online = await onlineSources(nc, orgId, { stallMs: 50, maxWaitMs: 500 });
     expect(online.map((s) => s.source_id).sort()).toEqual(['half', 'ok']);
   });
+
+  it('waits maxWaitMs from the last piece, not from the request: a list sent in slow pieces is gathered whole', async () => {
+    const orgId = newOrg();
+    instance(orgId, async (msg) => {
+      for (let i = 0; i < 5; i++) {
+        msg.respond(JSON.stringify({ sources: [source(`piece-${i}`)], instance_id: 'steady', more: i < 4 }));
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+    });
+    await nc.flush();
+    // 5 pieces 300 ms apart take ~1.2 s, past a 1 s wait counted from the request.
+    const online = await onlineSources(nc, orgId, { stallMs: 50, maxWaitMs: 1000 });
+    expect(online.map((s) => s.source_id)).toEqual(['piece-0', 'piece-1', 'piece-2', 'piece-3', 'piece-4']);
+  });
+
+  it('ends after maxTotalMs and keeps at most maxSources, however much an instance keeps sending', async () => {
+    const orgId = newOrg();
+    let sending = true;
+    instance(orgId, async (msg) => {
+      for (let i = 0; sending; i++) {
+        msg.respond(
+          JSON.stringify({ sources: Array.from({ length: 10 }, (_, k) => source(`flood-${i}-${k}`)), instance_id: 'flood', more: true }),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    });
+    await nc.flush();
+    // Without maxTotalMs this never ends (the flood keeps the wait open): the test would time out.
+    const online = await onlineSources(nc, orgId, { stallMs: 50, maxWaitMs: 200, maxTotalMs: 600, maxSources: 25 });
+    sending = false;
+    expect(online).toHaveLength(25);
+  });
 });

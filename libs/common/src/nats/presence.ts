@@ -5,8 +5,10 @@ import { checkOnlineSource } from '../wire/validate.js';
 import { fromKvKeyToken, kvKeyToken, SUBJECTS } from '../subjects.js';
 import { isOrgId, isSourceId } from '../messages/realtime.js';
 
-/** How long `onlineSources` gathers answers: see there. */
-export const PRESENCE_GATHER = { stallMs: 100, maxWaitMs: 1000 } as const;
+/** How long `onlineSources` gathers answers, and how much it takes: see there. */
+export const PRESENCE_GATHER = { stallMs: 100, maxWaitMs: 1000, maxTotalMs: 10_000, maxSources: 200_000 } as const;
+
+type Gather = { stallMs: number; maxWaitMs: number; maxTotalMs?: number; maxSources?: number };
 
 /**
  * The org's sources connected to any realtime instance. Every instance answers the scatter
@@ -17,12 +19,15 @@ export const PRESENCE_GATHER = { stallMs: 100, maxWaitMs: 1000 } as const;
  * an instance building a long list is waited for, not cut off by the stall. An answer without
  * `instance_id` (an instance of before the pieces) is complete in itself. No instance (NATS says
  * no responders) → none online, at once.
+ *
+ * `maxWaitMs` is counted from the last message, not from the request: an asker whose event loop
+ * is busy (a gateway streaming a list of 20,000 sources beside it) reads an instance's pieces
+ * late, and a deadline from the request cut them off (GET /api/sources showed 0 of 19,945 online).
+ * Whatever comes, gathering ends after `maxTotalMs` and keeps at most `maxSources` entries.
  */
-export async function onlineSources(
-  nc: NatsConnection,
-  orgId: string,
-  gather: { stallMs: number; maxWaitMs: number } = PRESENCE_GATHER,
-): Promise<OnlineSource[]> {
+export async function onlineSources(nc: NatsConnection, orgId: string, gather: Gather = PRESENCE_GATHER): Promise<OnlineSource[]> {
+  const maxTotalMs = gather.maxTotalMs ?? PRESENCE_GATHER.maxTotalMs;
+  const maxSources = gather.maxSources ?? PRESENCE_GATHER.maxSources;
   const sources: OnlineSource[] = [];
   const owing = new Set<string>();
   const inbox = createInbox();
@@ -30,15 +35,19 @@ export async function onlineSources(
     let stall: NodeJS.Timeout | undefined;
     const done = () => {
       clearTimeout(stall);
-      clearTimeout(deadline);
+      clearTimeout(quiet);
+      clearTimeout(cap);
       subscription.unsubscribe();
       resolve();
     };
-    const deadline = setTimeout(done, gather.maxWaitMs);
+    let quiet = setTimeout(done, gather.maxWaitMs);
+    const cap = setTimeout(done, maxTotalMs);
     const subscription = nc.subscribe(inbox, {
       callback: (error, msg) => {
         if (error || msg.headers?.code === 503) return done();
-        if (msg.data.length) addReply(msg.data, sources, owing);
+        if (msg.data.length) addReply(msg.data, sources, owing, maxSources);
+        clearTimeout(quiet);
+        quiet = setTimeout(done, gather.maxWaitMs);
         clearTimeout(stall);
         stall = setTimeout(() => {
           if (!owing.size) done();
@@ -51,7 +60,7 @@ export async function onlineSources(
 }
 
 /** One piece of an instance's answer; anything that is not a presence reply is ignored. */
-function addReply(data: Uint8Array, sources: OnlineSource[], owing: Set<string>): void {
+function addReply(data: Uint8Array, sources: OnlineSource[], owing: Set<string>, maxSources: number): void {
   let reply: PresenceReply;
   try {
     reply = JSON.parse(new TextDecoder().decode(data)) as PresenceReply;
@@ -63,6 +72,7 @@ function addReply(data: Uint8Array, sources: OnlineSource[], owing: Set<string>)
   // answer on NATS may have been written by anyone allowed to publish there.
   if (Array.isArray(reply.sources))
     for (const entry of reply.sources as unknown[]) {
+      if (sources.length >= maxSources) break;
       const checked = checkOnlineSource(entry);
       if (checked.ok) sources.push(checked.frame);
     }
