@@ -32,10 +32,11 @@ const PROBE_EVERY_MS = 200;
 const PROCESSES = [...PLEXUS_PROCESSES.slice(0, 2), 'alerts', ...PLEXUS_PROCESSES.slice(2)];
 
 /**
- * The load's 200 series are sources bench-0…19 × metrics m0…m9 (bench/ingest/scenarios.ts), values
- * 0…150,000. The rules spread over them as a fleet's would: the first 50 watch a metric on every
- * source (5 per metric), the rest one source's metric each (about 5 per series), so a point meets
- * about 10 rules. Thresholds, ranges, tag matches and durations vary; none is crossed by the load.
+ * The load's 20 series are sources bench-0…19, each sending one metric: bench-k sends m(k mod 10)
+ * (bench/ingest/scenarios.ts), values 0…150,000. Every rule watches series the load feeds: the
+ * first 50 a metric on every source (5 per metric, so each watches 2 series), the other 950 one
+ * source's metric each (47 or 48 per series), so a point is watched by about 52 rules.
+ * Thresholds, ranges, tag matches and durations vary; none is crossed by the load.
  */
 function rule(i: number): Record<string, unknown> {
   const conditions = [
@@ -47,7 +48,7 @@ function rule(i: number): Record<string, unknown> {
   const everySource = i < 50;
   return {
     name: `bench rule ${i}`,
-    metric: `m${everySource ? i % 10 : Math.floor(i / 20) % 10}`,
+    metric: `m${i % 10}`,
     source_id: everySource ? null : `bench-${i % 20}`,
     tags: i % 3 === 0 ? { rig: 'a' } : null,
     condition: conditions[i % 4],
