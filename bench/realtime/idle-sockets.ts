@@ -40,7 +40,8 @@ export interface IdleResult {
   statsDevices: number;
   bucketEntries: number;
   initOnline: number;
-  apiOnline: string;
+  /** What GET /api/sources said, and how many idle devices it showed online (undefined: it failed). */
+  api: { text: string; online?: number };
   rssBeforeBytes: number;
   rssAfterBytes: number;
   heapBeforeBytes: number;
@@ -83,12 +84,13 @@ async function bucketEntries(platform: Platform): Promise<number> {
 }
 
 /** What GET /api/sources says: how many idle devices are online, or why it could not say. */
-async function apiOnline(platform: Platform): Promise<string> {
+async function apiOnline(platform: Platform): Promise<{ text: string; online?: number }> {
   const response = await platform.api('/api/sources');
-  if (!response.ok) return `GET /api/sources answered ${response.status}: ${(await response.text()).slice(0, 200)}`;
+  if (!response.ok) return { text: `GET /api/sources answered ${response.status}: ${(await response.text()).slice(0, 200)}` };
   const { sources } = (await response.json()) as { sources: Array<{ source_id: string; online: boolean }> };
   const idle = sources.filter((source) => source.source_id.startsWith(SOURCE_PREFIX));
-  return `${idle.filter((source) => source.online).length.toLocaleString('en-US')} online of ${idle.length.toLocaleString('en-US')} listed`;
+  const online = idle.filter((source) => source.online).length;
+  return { text: `${online.toLocaleString('en-US')} online of ${idle.length.toLocaleString('en-US')} listed`, online };
 }
 
 async function settle(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
@@ -161,7 +163,7 @@ export async function idleSockets(platform: Platform, options: IdleOptions): Pro
       statsDevices: await statsDevices(options.portA),
       bucketEntries: await bucketEntries(platform),
       initOnline: init.withPrefix,
-      apiOnline: await apiOnline(platform),
+      api: await apiOnline(platform),
       rssBeforeBytes,
       rssAfterBytes,
       heapBeforeBytes,

@@ -79,8 +79,15 @@ export function idleLines(idle: IdleResult): string[] {
     `Held: ${n(idle.connected)} authenticated (${n(idle.failed)} failed${idle.firstProblem ? `, first: ${idle.firstProblem}` : ''}) in ${idle.connectSeconds.toFixed(1)} s; ` +
       `A has ${n(idle.openAfter)} descriptors open.`,
     `Presence: A's /stats devices ${n(idle.statsDevices)}; presence bucket entries ${n(idle.bucketEntries)}; ` +
-      `a new browser's init on B lists ${n(idle.initOnline)} online; GET /api/sources: ${idle.apiOnline}.`,
-    `Presence correct: ${idle.statsDevices === idle.connected && idle.bucketEntries === idle.connected && idle.initOnline === idle.connected ? 'yes' : 'NO'}.`,
+      `a new browser's init on B lists ${n(idle.initOnline)} online; GET /api/sources: ${idle.api.text}.`,
+    `Presence correct: ${
+      idle.statsDevices === idle.connected &&
+      idle.bucketEntries === idle.connected &&
+      idle.initOnline === idle.connected &&
+      idle.api.online === idle.connected
+        ? 'yes'
+        : 'NO'
+    }.`,
     `Memory on A, as read 3 s after the last socket: resident ${kib(idle.rssBeforeBytes)} → ${kib(idle.rssAfterBytes)}, ` +
       `${perSocket(idle.rssAfterBytes, idle.rssBeforeBytes)} per socket; JS heap used ${kib(idle.heapBeforeBytes)} → ${kib(idle.heapAfterBytes)}, ` +
       `${perSocket(idle.heapAfterBytes, idle.heapBeforeBytes)} per socket.`,
