@@ -54,8 +54,8 @@ async function browser(port: number, sourceIds: string[]): Promise<TestSocket> {
  * Sends numbered telemetry at `perSecond`, paced by the clock: a late timer never makes it catch
  * up in a burst, so what it sends is inside `perSecond` over any window. Returns how many it sent.
  */
-function pacedSender(socket: TestSocket, perSecond: number): { stop: () => number; sent: () => number } {
-  let sent = 0;
+function pacedSender(socket: TestSocket, perSecond: number, from = 0): { stop: () => number; sent: () => number } {
+  let sent = from;
   let next = performance.now();
   const timer = setInterval(() => {
     const now = performance.now();
@@ -93,10 +93,16 @@ describe('rate limits on arrival time', () => {
     const greedyDevice = await device(platform.ports.realtime, 'greedy-1');
     const watcher = await browser(portB, ['fair-1']);
     // Half the limit; the greedy one three times it.
-    const fair = pacedSender(fairDevice, 50);
+    const firstFair = pacedSender(fairDevice, 50);
     const greedy = pacedSender(greedyDevice, 300);
     await waitFor('the fair device to be relayed', () => telemetryValues(watcher, 'fair-1').length >= 10 || undefined);
-    // A held stopped: both devices' messages of the stall wait in the kernel and are read at once after it.
+    // Nothing of the fair device in A's hands when it stops: a frame A had read but not yet
+    // published would be 3 s old after the stall and rightly dropped by the 1 s ceiling.
+    const relayed = firstFair.stop();
+    await waitFor('every fair message so far at the browser', () => telemetryValues(watcher, 'fair-1').length === relayed || undefined);
+    const fair = pacedSender(fairDevice, 50, relayed);
+    // A held stopped (before the sender's first tick): both devices' messages of the stall wait in
+    // the kernel and are read at once after it.
     await stall('realtime', STALL_MS);
     const mark = fair.sent() + 50;
     await waitFor('a second of messages sent after the stall', () => fair.sent() >= mark || undefined);
