@@ -35,6 +35,7 @@ export * from './http/with-status.js';
 export * from './time.js';
 export * from './telemetry/telemetry-envelope.js';
 export * from './telemetry/telemetry-batch.js';
+export * from './telemetry/telemetry-decode.js';
 export * from './telemetry/alert-feed-message.js';
 export * from './telemetry/series-points.js';
 export * from './telemetry/line-protocol.js';

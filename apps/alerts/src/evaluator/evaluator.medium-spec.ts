@@ -184,12 +184,32 @@ describe('alerts evaluator (real NATS and PostgreSQL)', () => {
     expect(rows.map((row) => row.value)).toEqual([2]);
   }, 60_000);
 
+  it('takes the runs of one series from several messages of one batch point by point when one crosses: quiet, fired, resolved, fired', async () => {
+    const id = await rule(ORGS[0], { metric: 'batched', condition: { type: 'above', threshold: 10 } });
+    await waitFor('the rule loaded', () => apps[0].get(EvaluatorService).rulesLoaded() === 6);
+    while (apps.length) await apps.pop()!.close();
+    // Stored while no instance runs: the next one takes the three messages in one batch.
+    await feed(ORGS[0], [point('batched', 0, 1), point('batched', 1, 2)]);
+    await feed(ORGS[0], [point('batched', 2, 11), point('batched', 3, 3)]);
+    await feed(ORGS[0], [point('batched', 4, 4), point('batched', 5, 12)]);
+    const { evaluator } = await startAlerts();
+    await waitFor('the rules loaded again', () => evaluator.partitions.length === 2 && evaluator.rulesLoaded() === 6, 20_000);
+    const rows = await waitFor('both alerts', async () => {
+      const found = await alerts(id);
+      return found.length === 2 && found;
+    });
+    expect(rows.map((row) => [row.state, row.fired_at.getTime()])).toEqual([
+      ['resolved', (T0 + 2) * 1000],
+      ['firing', (T0 + 5) * 1000],
+    ]);
+  }, 60_000);
+
   it('outlasts junk written into the partition and presence buckets, and follows presence from the devices bucket', async () => {
     const { Kvm } = await import('@nats-io/kv');
     const { BUCKETS, deviceKey } = await import('#common');
     const evaluator = apps[0].get(EvaluatorService);
     const id = await rule(ORGS[0], { source_id: 'dev-1', condition: { type: 'offline', seconds: 1 } });
-    await waitFor('the rule loaded', () => evaluator.rulesLoaded() === 6);
+    await waitFor('the rule loaded', () => evaluator.rulesLoaded() === 7);
     const kvm = new Kvm(await scope.nats());
     const partitions = await kvm.open(BUCKETS.alertPartitions);
     const devices = await kvm.open(BUCKETS.presenceDevices);
@@ -201,7 +221,7 @@ describe('alerts evaluator (real NATS and PostgreSQL)', () => {
     await devices.put(deviceKey(ORGS[0], 'dev-1'), '\u0000\ud800');
     await waitFor(
       'both partitions held again once the junk expired',
-      () => evaluator.partitions.length === 2 && evaluator.rulesLoaded() === 6,
+      () => evaluator.partitions.length === 2 && evaluator.rulesLoaded() === 7,
       30_000,
     );
     await devices.put(deviceKey(ORGS[0], 'dev-1'), JSON.stringify({ instance_id: 'abcdef012345', connection_id: 'c1' }));

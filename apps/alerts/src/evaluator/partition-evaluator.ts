@@ -7,12 +7,27 @@ import {
   FEED_ENCODING,
   type FeedPart,
   fromSubjectToken,
-  type SeriesPoints,
+  isBinaryTelemetry,
+  pointsOf,
+  type ScannedBatch,
+  type ScannedSeries,
+  scanTelemetryBatch,
+  SeriesIdentities,
+  type SeriesIdentity,
   splitFeedMessage,
   type TelemetryBatch,
 } from '#common';
 import { compileRule, type CompiledRule, RuleIndex } from '../evaluation/rule-matcher.js';
-import { newSeriesState, numberRun, onPoint, onPresence, onTick, quietRun, type Transition } from '../evaluation/series-state.js';
+import {
+  newSeriesState,
+  type NumberRun,
+  numberRun,
+  onPoint,
+  onPresence,
+  onTick,
+  quietRun,
+  type Transition,
+} from '../evaluation/series-state.js';
 import type { EvaluatedRule, FeedProgress, StateEntry, StateStore, StateTransition, StoredState } from './state-store.js';
 
 /** A no_data rule's last-seen time is stored at most this often (a restart forgets at most this much). */
@@ -38,6 +53,18 @@ interface OrgRules {
   watchers: Map<string, readonly Watcher[]>;
 }
 
+/**
+ * The runs of one series (source, metric, tags) in one feed batch, whatever message and session
+ * they came in, with the span of their numbers: the batch's quiet check is made once per series,
+ * not once per message.
+ */
+interface SeriesGroup {
+  org: OrgRules;
+  identity: SeriesIdentity;
+  runs: ScannedSeries[];
+  run: NumberRun;
+}
+
 /** Series whose watchers an org keeps at most; past it the map starts again (it is only a cache). */
 const WATCHER_SERIES_LIMIT = 100_000;
 
@@ -60,6 +87,7 @@ export class PartitionEvaluator {
   private readonly orgs = new Map<string, OrgRules>();
   private readonly entries = new Map<string, StateEntry>();
   private readonly parsedTags = new Map<string, Record<string, unknown> | null>();
+  private readonly identities = new SeriesIdentities();
   private serial: Promise<unknown> = Promise.resolve();
   /** The last feed sequence whose effects are stored. */
   private lastSeq = 0;
@@ -175,6 +203,7 @@ export class PartitionEvaluator {
       const touched = new Set<StateEntry>();
       const arrived = Date.now();
       let lastSeq = this.lastSeq;
+      const groups = new Map<string, SeriesGroup>();
       for (const msg of messages) {
         // Applied before a crash that came between the commit and the ack: its effects are stored.
         if (msg.seq <= this.lastSeq) continue;
@@ -183,11 +212,12 @@ export class PartitionEvaluator {
         const orgId = fromSubjectToken(msg.subject.slice(msg.subject.lastIndexOf('.') + 1));
         const org = accept(orgId) ? this.orgs.get(orgId) : undefined;
         if (!org) continue;
-        for (const batch of await feedBatches(msg)) {
+        for (const batch of await feedBatches(msg, this.identities)) {
           if (batch.orgId !== orgId) continue;
-          for (const series of batch.series) this.evaluateSeries(org, series, arrived, transitions, touched);
+          for (const series of batch.series) group(groups, orgId, org, series);
         }
       }
+      for (const series of groups.values()) this.evaluateSeries(series, arrived, transitions, touched);
       if (lastSeq === this.lastSeq) return;
       // Replaying points that changed no state changes none again (the machine is deterministic
       // from the stored state), so without a change the sequence is stored only now and then.
@@ -200,31 +230,27 @@ export class PartitionEvaluator {
     });
   }
 
-  private evaluateSeries(
-    org: OrgRules,
-    series: SeriesPoints,
-    arrived: number,
-    transitions: StateTransition[],
-    touched: Set<StateEntry>,
-  ): void {
-    const watchers = this.watchersOf(org, series, arrived);
+  private evaluateSeries(group: SeriesGroup, arrived: number, transitions: StateTransition[], touched: Set<StateEntry>): void {
+    const watchers = this.watchersOf(group.org, group.identity, arrived);
     if (!watchers.length) return;
-    // Most runs cross no line: one look at their range instead of every point against every rule.
-    const run = numberRun(series.timesUs, series.nums);
+    // Most runs cross no line: one look at their span instead of every point against every rule.
+    let runs: Array<ReturnType<typeof pointsOf>> | undefined;
     for (const { compiled, entry } of watchers) {
-      if (quietRun(compiled, entry.s, run, arrived)) {
+      if (quietRun(compiled, entry.s, group.run, arrived)) {
         touched.add(entry);
         continue;
       }
-      for (let i = 0; i < series.timesUs.length; i++) {
-        const num = series.nums[i];
-        const value = Number.isNaN(num) ? series.jsons?.[i] : num;
-        const transition = onPoint(compiled, entry.s, series.timesUs[i] / 1000, typeof value === 'number' ? value : null, arrived);
-        if (transition) {
-          transitions.push({ entry, transition });
-          entry.dirty = true;
+      runs ??= group.runs.map(pointsOf);
+      for (const { timesUs, nums, jsons } of runs)
+        for (let i = 0; i < timesUs.length; i++) {
+          const num = nums[i];
+          const value = Number.isNaN(num) ? jsons?.[i] : num;
+          const transition = onPoint(compiled, entry.s, timesUs[i] / 1000, typeof value === 'number' ? value : null, arrived);
+          if (transition) {
+            transitions.push({ entry, transition });
+            entry.dirty = true;
+          }
         }
-      }
       if (
         compiled.type === 'no_data' &&
         (entry.storedSeenAt === null || (entry.s.lastSeenAt ?? 0) - entry.storedSeenAt >= SEEN_STORE_INTERVAL_MS)
@@ -235,7 +261,7 @@ export class PartitionEvaluator {
   }
 
   /** The rules of the org watching this series, with their states (made on first sight). */
-  private watchersOf(org: OrgRules, series: SeriesPoints, arrived: number): readonly Watcher[] {
+  private watchersOf(org: OrgRules, series: SeriesIdentity, arrived: number): readonly Watcher[] {
     const key = `${series.sourceId}\u0001${series.metric}\u0001${series.tags}`;
     let watchers = org.watchers.get(key);
     if (watchers) return watchers;
@@ -341,12 +367,30 @@ function entryOf(rule: EvaluatedRule, row: StoredState): StateEntry {
   };
 }
 
+/** Adds a series' run to its group of the batch (made on first sight), widening the group's span. */
+function group(groups: Map<string, SeriesGroup>, orgId: string, org: OrgRules, series: ScannedSeries): void {
+  const key = `${orgId}\u0000${series.sourceId}\u0001${series.metric}\u0001${series.tags}`;
+  let found = groups.get(key);
+  if (!found) {
+    found = { org, identity: series, runs: [], run: { min: Infinity, max: -Infinity, latestMs: -Infinity, count: 0 } };
+    groups.set(key, found);
+  }
+  found.runs.push(series);
+  const run = found.run;
+  if (!series.numbers) return;
+  run.count += series.numbers;
+  run.min = Math.min(run.min, series.min);
+  run.max = Math.max(run.max, series.max);
+  run.latestMs = Math.max(run.latestMs, series.latestUs / 1000);
+}
+
 /**
  * The telemetry a feed message carries: one telemetry message, or several of one org
  * (FEED_ENCODING). Ingest stored all of it, so a part that cannot be read was published here by
- * someone else: it is skipped, the rest still evaluated.
+ * someone else: it is skipped, the rest still evaluated. Binary parts are scanned, not decoded:
+ * a series' points are read only if its span may cross a line.
  */
-async function feedBatches(msg: JsMsg): Promise<TelemetryBatch[]> {
+async function feedBatches(msg: JsMsg, identities: SeriesIdentities): Promise<ScannedBatch[]> {
   const encoding = msg.headers?.get(ENCODING_HEADER) || undefined;
   let parts: FeedPart[];
   try {
@@ -354,13 +398,42 @@ async function feedBatches(msg: JsMsg): Promise<TelemetryBatch[]> {
   } catch {
     return [];
   }
-  const batches: TelemetryBatch[] = [];
+  const batches: ScannedBatch[] = [];
   for (const part of parts) {
     try {
-      batches.push(await decodeTelemetryMessage(part.data, part.encoding));
+      batches.push(
+        isBinaryTelemetry(part.data, part.encoding)
+          ? scanTelemetryBatch(part.data, identities)
+          : legacy(await decodeTelemetryMessage(part.data, part.encoding)),
+      );
     } catch {
       // not telemetry: nothing to evaluate
     }
   }
   return batches;
+}
+
+/** A telemetry message of an earlier version (JSON), decoded whole, as scanned series. */
+function legacy(batch: TelemetryBatch): ScannedBatch {
+  return {
+    orgId: batch.orgId,
+    receivedAtUs: batch.receivedAtUs,
+    series: batch.series.map(({ sourceId, metric, sessionId, tags, timesUs, nums, jsons }) => {
+      const run = numberRun(timesUs, nums);
+      return {
+        sourceId,
+        metric,
+        sessionId,
+        tags,
+        bytes: Buffer.alloc(0),
+        pointsAt: 0,
+        count: timesUs.length,
+        numbers: run.count,
+        min: run.min,
+        max: run.max,
+        latestUs: run.latestMs * 1000,
+        points: { timesUs, nums, jsons },
+      };
+    }),
+  };
 }

@@ -1,7 +1,4 @@
-import { isUtf8 } from 'node:buffer';
-import type { IncomingPoint } from '../messages/telemetry.js';
-import { INGEST_LIMITS, validateIngestBody } from './ingest-schema.js';
-import { canonicalTags, type SeriesPoints } from './series-points.js';
+import type { SeriesPoints } from './series-points.js';
 
 /**
  * The binary form of a telemetry message on JetStream: what the gateway, the line-protocol
@@ -24,14 +21,12 @@ export const BATCH_ENCODING = 'plexus-batch-1';
 
 const HEADER_FIXED = 4 + 8 + 2 + 4;
 const SERIES_FIXED = 2 + 2 + 2 + 4 + 4;
-const NUMERIC_POINT = 8 + 1 + 8;
+export const NUMERIC_POINT = 8 + 1 + 8;
 const JSON_POINT_FIXED = 8 + 1 + 4;
 /** The smallest a point can be: a JSON value of one byte (`0` is sent as a number, but the shortest text is what bounds a count). */
-const MIN_POINT = JSON_POINT_FIXED + 1;
-const KIND_NUMBER = 0;
-const KIND_JSON = 1;
-/** Latest time a point may carry (INGEST_LIMITS' last millisecond of 9999), in microseconds. */
-const MAX_TIME_US = INGEST_LIMITS.maxTimestampMs * 1000;
+export const MIN_POINT = JSON_POINT_FIXED + 1;
+export const KIND_NUMBER = 0;
+export const KIND_JSON = 1;
 
 /** A telemetry message that cannot be read: never retried, it goes to the dead-letter subject. */
 export class TelemetryDecodeError extends Error {}
@@ -184,140 +179,4 @@ export function encodeTelemetryBatch(orgId: string, receivedAtUs: number, series
     for (let i = 0; i < timesUs.length; i++) writer.point(heads[s], timesUs[i], nums[i], texts ? texts[i] : null);
   }
   return writer.finish();
-}
-
-/** Reads a binary telemetry message, checking every length and every value as the gateway would have. */
-export function decodeTelemetryBatch(bytes: Uint8Array): TelemetryBatch {
-  const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const reader = new Reader(b);
-  if (b.length < 4 || !BATCH_MAGIC.equals(b.subarray(0, 4))) throw new TelemetryDecodeError('not a binary telemetry message');
-  reader.at = 4;
-  const receivedAtUs = reader.f64();
-  if (!validTime(receivedAtUs)) throw new TelemetryDecodeError('received_at_us is not a time');
-  const orgId = reader.text(reader.u16(), 'org_id');
-  if (!orgId) throw new TelemetryDecodeError('org_id is empty');
-  const seriesCount = reader.u32();
-  const series: SeriesPoints[] = [];
-  // Checked against the schema all at once: one point per series (its identity), one per JSON value.
-  const checks: IncomingPoint[] = [];
-  for (let s = 0; s < seriesCount; s++) {
-    const sourceId = reader.text(reader.u16(), 'source_id');
-    const metric = reader.text(reader.u16(), 'metric');
-    const sessionId = reader.text(reader.u16(), 'session_id');
-    const tagsText = reader.text(reader.u32(), 'tags');
-    const count = reader.u32();
-    if (count > reader.remaining / MIN_POINT) throw new TelemetryDecodeError(`series ${s} claims more points than the message holds`);
-    const tags = tagsText ? (parseJson(tagsText, 'tags') as IncomingPoint['tags']) : undefined;
-    checks.push({ source_id: sourceId, metric, value: 0, ...(sessionId ? { session_id: sessionId } : {}), ...(tags ? { tags } : {}) });
-    const timesUs = new Float64Array(count);
-    const nums = new Float64Array(count);
-    let jsons: Array<string | null> | null = null;
-    for (let i = 0; i < count; i++) {
-      const at = reader.at;
-      if (at + NUMERIC_POINT <= b.length && b[at + 8] === KIND_NUMBER) {
-        // The usual point, a time and a number, read in place.
-        const time = reader.view.getFloat64(at, true);
-        const num = reader.view.getFloat64(at + 9, true);
-        if (!validTime(time)) throw new TelemetryDecodeError(`series ${s} point ${i}: time is not a whole number of microseconds in range`);
-        if (!Number.isFinite(num)) throw new TelemetryDecodeError(`series ${s} point ${i}: value is not a finite number`);
-        timesUs[i] = time;
-        nums[i] = num;
-        reader.at = at + NUMERIC_POINT;
-        continue;
-      }
-      const time = reader.f64();
-      if (!validTime(time)) throw new TelemetryDecodeError(`series ${s} point ${i}: time is not a whole number of microseconds in range`);
-      timesUs[i] = time;
-      const kind = reader.u8();
-      if (kind === KIND_NUMBER) {
-        const num = reader.f64();
-        if (!Number.isFinite(num)) throw new TelemetryDecodeError(`series ${s} point ${i}: value is not a finite number`);
-        nums[i] = num;
-      } else if (kind === KIND_JSON) {
-        const text = reader.text(reader.u32(), 'value');
-        checks.push({ source_id: sourceId, metric, value: parseJson(text, 'value') as IncomingPoint['value'] });
-        nums[i] = NaN;
-        jsons ??= new Array<string | null>(count).fill(null);
-        jsons[i] = text;
-      } else {
-        throw new TelemetryDecodeError(`series ${s} point ${i}: unknown value kind ${kind}`);
-      }
-    }
-    if (count) series.push({ sourceId, metric, sessionId, tags: canonicalTags(tags), timesUs, nums, jsons });
-  }
-  if (reader.remaining) throw new TelemetryDecodeError(`${reader.remaining} bytes after the last series`);
-  for (let from = 0; from < checks.length; from += INGEST_LIMITS.maxPoints) {
-    const checked = validateIngestBody({ points: checks.slice(from, from + INGEST_LIMITS.maxPoints) });
-    if (!checked.ok) throw new TelemetryDecodeError(`invalid points: ${checked.detail.message.replace(/^points\[\d+\]\./, '')}`);
-  }
-  return { orgId, receivedAtUs, series };
-}
-
-/** A whole number of microseconds from 1970 to the end of 9999 (past 2^53 µs, in 2255, whole but not every integer). */
-function validTime(us: number): boolean {
-  return Number.isInteger(us) && us >= 0 && us <= MAX_TIME_US;
-}
-
-function parseJson(text: string, field: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new TelemetryDecodeError(`${field} is not JSON`);
-  }
-}
-
-/**
- * Bounds-checked reads: a length that runs past the message is an error, never a read past it.
- * Numbers through a DataView: Buffer's readDoubleLE copies eight bytes one by one into a scratch
- * array, which made reading a point's two doubles about half of decoding it.
- */
-class Reader {
-  at = 0;
-  readonly view: DataView;
-
-  constructor(private readonly b: Buffer) {
-    this.view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  }
-
-  get remaining(): number {
-    return this.b.length - this.at;
-  }
-
-  private need(bytes: number): void {
-    if (this.at + bytes > this.b.length) throw new TelemetryDecodeError('message ends early');
-  }
-
-  u8(): number {
-    this.need(1);
-    return this.b[this.at++];
-  }
-
-  u16(): number {
-    this.need(2);
-    const value = this.view.getUint16(this.at, true);
-    this.at += 2;
-    return value;
-  }
-
-  u32(): number {
-    this.need(4);
-    const value = this.view.getUint32(this.at, true);
-    this.at += 4;
-    return value;
-  }
-
-  f64(): number {
-    this.need(8);
-    const value = this.view.getFloat64(this.at, true);
-    this.at += 8;
-    return value;
-  }
-
-  text(length: number, field: string): string {
-    this.need(length);
-    const bytes = this.b.subarray(this.at, this.at + length);
-    if (!isUtf8(bytes)) throw new TelemetryDecodeError(`${field} is not valid UTF-8`);
-    this.at += length;
-    return bytes.toString('utf8');
-  }
 }

@@ -3,7 +3,8 @@ import { describe, expect, it } from '@jest/globals';
 import type { IncomingPoint } from '../messages/telemetry.js';
 import { canonicalTags, pointCount, type SeriesPoints } from './series-points.js';
 import { pointTimeMicros } from './ingest-schema.js';
-import { BATCH_MAGIC, decodeTelemetryBatch, TelemetryDecodeError } from './telemetry-batch.js';
+import { BATCH_MAGIC, TelemetryDecodeError } from './telemetry-batch.js';
+import { decodeTelemetryBatch } from './telemetry-decode.js';
 import { decodeTelemetryMessage, encodeTelemetry } from './telemetry-envelope.js';
 
 const RECEIVED_AT_US = 1_700_000_000_000_000;

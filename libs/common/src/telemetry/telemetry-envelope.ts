@@ -3,7 +3,8 @@ import { gunzip as gunzipCallback } from 'node:zlib';
 import type { IncomingPoint, TelemetryMessage } from '../messages/telemetry.js';
 import { validateIngestBody } from './ingest-schema.js';
 import { groupBySeries } from './series-points.js';
-import { BATCH_MAGIC, decodeTelemetryBatch, encodeTelemetryBatch, type TelemetryBatch, TelemetryDecodeError } from './telemetry-batch.js';
+import { BATCH_MAGIC, encodeTelemetryBatch, type TelemetryBatch, TelemetryDecodeError } from './telemetry-batch.js';
+import { decodeTelemetryBatch } from './telemetry-decode.js';
 
 const gunzip = promisify(gunzipCallback);
 
@@ -20,6 +21,11 @@ export function encodeTelemetry(orgId: string, receivedAtUs: number, points: rea
   return encodeTelemetryBatch(orgId, receivedAtUs, groupBySeries(points, receivedAtUs), maxPayloadBytes - HEADROOM);
 }
 
+/** Is this telemetry message in the binary form (telemetry-batch.ts), not the JSON envelope of earlier versions? */
+export function isBinaryTelemetry(data: Uint8Array, encoding: string | undefined): boolean {
+  return encoding !== 'gzip' && data.length >= 4 && BATCH_MAGIC.equals(data.subarray(0, 4));
+}
+
 /**
  * A telemetry message as points by series, whichever way it was encoded: the binary form, or
  * the JSON envelope `{org_id, received_at_us, request}` (gzip-compressed when large) that earlier
@@ -27,7 +33,7 @@ export function encodeTelemetry(orgId: string, receivedAtUs: number, points: rea
  * Everything is checked as the gateway checks it; a message that fails throws TelemetryDecodeError.
  */
 export async function decodeTelemetryMessage(data: Uint8Array, encoding: string | undefined): Promise<TelemetryBatch> {
-  if (encoding !== 'gzip' && data.length >= 4 && BATCH_MAGIC.equals(data.subarray(0, 4))) return decodeTelemetryBatch(data);
+  if (isBinaryTelemetry(data, encoding)) return decodeTelemetryBatch(data);
   let text: string;
   try {
     const bytes = encoding === 'gzip' ? await gunzip(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
