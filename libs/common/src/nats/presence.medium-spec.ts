@@ -187,11 +187,13 @@ describe('onlineSources: the live instances listed in the instances bucket', () 
     expect(ms).toBeLessThan(2000);
   });
 
-  it('does not wait for an instance whose key was deleted (a clean stop)', async () => {
+  it('does not wait for an instance whose key was deleted (a clean stop) or purged', async () => {
     const orgId = newOrg();
-    const [alive, stopped] = [newInstanceId(), newInstanceId()];
-    const bucket = await instancesBucket([alive, stopped]);
-    await (await new Kvm(nc).open(bucket)).delete(stopped);
+    const [alive, stopped, purged] = [newInstanceId(), newInstanceId(), newInstanceId()];
+    const bucket = await instancesBucket([alive, stopped, purged]);
+    const kv = await new Kvm(nc).open(bucket);
+    await kv.delete(stopped);
+    await kv.purge(purged);
     realtimeInstance(orgId, alive, ['alive-1']);
     await nc.flush();
     const { value, ms } = await timed(onlineSources(nc, orgId, { stallMs: 100, maxWaitMs: 3000, instancesBucket: bucket }));
@@ -199,21 +201,22 @@ describe('onlineSources: the live instances listed in the instances bucket', () 
     expect(ms).toBeLessThan(1500);
   });
 
-  it('ignores keys that are no instance id and whatever the values hold, and never throws', async () => {
+  it('ignores keys that are no instance id and values realtime does not write, and never throws', async () => {
     const orgId = newOrg();
     const alive = newInstanceId();
     const bucket = await instancesBucket([alive]);
     const kv = await new Kvm(nc).open(bucket);
+    const junkValues = ['', 'not json', 'null', '[]', '{}', '{"renewed_at":5}', '\u0000'.repeat(10), 'x'.repeat(100_000), '\xff\xfe'];
     const junkKeys = ['a.b', 'x'.repeat(65), '=eq', 'dot.ted.key', 'with/slash', 'a=b'];
-    const junkValues = ['', 'not json', 'null', '[]', '{"renewed_at":5}', '\u0000'.repeat(10), 'x'.repeat(100_000)];
-    for (const [i, key] of junkKeys.entries()) await kv.put(key, junkValues[i % junkValues.length]);
-    // A real instance's key with a value that is not what realtime writes: values are never read.
-    await kv.put(alive, new Uint8Array([0xff, 0xfe, 0x00]));
+    for (const [i, key] of junkKeys.entries()) await kv.put(key, '{"renewed_at":"2026-12-01T21:00:00.000Z"}'.slice(0, 40 - i));
+    // Keys that look like instances none of which answers: waited for, each would cost maxWaitMs.
+    for (const value of junkValues) await kv.put(newInstanceId(), value);
+    await kv.put(newInstanceId(), new Uint8Array([0xff, 0xfe, 0x00]));
     realtimeInstance(orgId, alive, ['alive-1']);
     await nc.flush();
     const { value, ms } = await timed(onlineSources(nc, orgId, { stallMs: 100, maxWaitMs: 3000, instancesBucket: bucket }));
     expect(value.map((s) => s.source_id)).toEqual(['alive-1']);
-    // None of the junk keys was waited for: ended at the stall after the one answer, not after maxWaitMs.
+    // None of them was waited for: ended at the stall after the one answer, not after maxWaitMs.
     expect(ms).toBeLessThan(1500);
   });
 
@@ -222,7 +225,9 @@ describe('onlineSources: the live instances listed in the instances bucket', () 
     const alive = newInstanceId();
     const crowded = await instancesBucket([alive]);
     const kv = await new Kvm(nc).open(crowded);
-    await Promise.all(Array.from({ length: MAX_LISTED_INSTANCES }, () => kv.put(newInstanceId(), '{}')));
+    await Promise.all(
+      Array.from({ length: MAX_LISTED_INSTANCES }, () => kv.put(newInstanceId(), '{"renewed_at":"2026-12-01T21:00:00.000Z"}')),
+    );
     realtimeInstance(orgId, alive, ['alive-1']);
     await nc.flush();
     for (const instancesBucket of [crowded, `PRESENCE_TEST_${randomBytes(4).toString('hex')}_MISSING`, 'not a bucket name']) {
