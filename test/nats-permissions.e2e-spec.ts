@@ -15,7 +15,7 @@ import { connect, type NatsConnection, PermissionViolationError } from '@nats-io
 import type { AlertsConfig } from '../apps/alerts/src/config.js';
 import type { BrokerConnection } from '#common';
 import { kubernetesNatsPasswords as passwords, kubernetesPrefix as prefix, startKubernetesNats } from './support/kubernetes-nats.js';
-import type { PrivateNatsServer } from './support/nats-server.js';
+import { PrivateNatsServer } from './support/nats-server.js';
 import { waitFor } from './support/wait-for.js';
 
 interface Violation {
@@ -235,3 +235,83 @@ describe('deploy/kubernetes/nats.yaml: the alerts user', () => {
     await refused(() => nc.publish('_INBOX.someone-else.1', '{}'), { operation: 'publish', subject: '_INBOX.someone-else.1' });
   });
 });
+
+describe('presence: the live realtime instances, read by the gateway', () => {
+  const instanceId = 'a1b2c3d4e5f6';
+
+  it('lets the gateway user gather presence waiting for every instance realtime lists, without a violation', async () => {
+    const { BUCKETS, onlineSources, openBucket, SUBJECTS } = common;
+    const realtime = await signIn('realtime');
+    // As PresenceLease does: the bucket made with the lease as max age, the instance's key put.
+    const instances = await openBucket(realtime.nc, BUCKETS.presenceInstances, { history: 1, ttl: 6000 });
+    await instances.put(instanceId, JSON.stringify({ renewed_at: new Date().toISOString() }));
+    // A busy instance: its first piece comes well after the stall, after another one's whole answer.
+    realtime.nc.subscribe(SUBJECTS.realtime.presence('org-p'), {
+      callback: (_, msg) =>
+        void setTimeout(() => {
+          msg.respond(JSON.stringify({ sources: [], instance_id: instanceId, more: true }));
+          msg.respond(JSON.stringify({ sources: [onlineSource('busy-1')], instance_id: instanceId, more: false }));
+        }, 400),
+    });
+    realtime.nc.subscribe(SUBJECTS.realtime.presence('org-p'), {
+      callback: (_, msg) =>
+        void msg.respond(JSON.stringify({ sources: [onlineSource('idle-1')], instance_id: 'idle00000000', more: false })),
+    });
+    await realtime.nc.flush();
+    const gateway = await signIn('gateway');
+    const online = await onlineSources(gateway.nc, 'org-p');
+    expect(online.map((source) => source.source_id).sort()).toEqual(['busy-1', 'idle-1']);
+    // Both users are unrestricted in nats.yaml today (no sentinel is refused them): a flush's
+    // answer comes after the server's report of anything it refused before it.
+    await Promise.all([gateway.nc.flush(), realtime.nc.flush()]);
+    expect([...gateway.violations, ...realtime.violations]).toEqual([]);
+  });
+
+  it('needs no more than instancesReadSubjects to read the list, which is read only', async () => {
+    const { BUCKETS, instancesReadSubjects, liveInstances, openBucket } = common;
+    const reader = instancesReadSubjects(BUCKETS.presenceInstances)
+      .map((subject) => JSON.stringify(subject))
+      .join(', ');
+    const narrow = await PrivateNatsServer.start({
+      config: `authorization { users: [
+        { user: writer, password: writer }
+        { user: reader, password: reader, permissions: { publish: { allow: [${reader}] }, subscribe: { allow: ["_INBOX.>"] } } }
+        { user: stranger, password: stranger, permissions: { publish: { allow: ["nothing"] }, subscribe: { allow: ["_INBOX.>"] } } }
+      ] }`,
+      probe: { user: 'writer', pass: 'writer' },
+    });
+    try {
+      const writer = await connect({ servers: narrow.url, user: 'writer', pass: 'writer', reconnect: false });
+      connections.push(writer);
+      const instances = await openBucket(writer, BUCKETS.presenceInstances, { history: 1, ttl: 6000 });
+      await instances.put(instanceId, JSON.stringify({ renewed_at: new Date().toISOString() }));
+      const signInThere = async (user: string) => {
+        const nc = await connect({ servers: narrow.url, user, pass: user, reconnect: false });
+        connections.push(nc);
+        const violations: Violation[] = [];
+        void (async () => {
+          for await (const status of nc.status())
+            if (status.type === 'error' && status.error instanceof PermissionViolationError)
+              violations.push({ operation: status.error.operation, subject: status.error.subject });
+        })();
+        return { nc, violations };
+      };
+      const allowed = await signInThere('reader');
+      expect(await liveInstances(allowed.nc, BUCKETS.presenceInstances)).toEqual(new Set([instanceId]));
+      expect(await violationsSoFar(allowed)).toEqual([]);
+      // Read only: a put is refused.
+      const forged = `$KV.${BUCKETS.presenceInstances}.ffffffffffff`;
+      allowed.nc.publish(forged, '{"renewed_at":"now"}');
+      expect(await violationsSoFar(allowed)).toEqual([{ operation: 'publish', subject: forged }]);
+      // Without those subjects: no list (the gather then works as before the list), no throw.
+      const stranger = await signInThere('stranger');
+      expect(await liveInstances(stranger.nc, BUCKETS.presenceInstances)).toBeUndefined();
+    } finally {
+      await narrow.destroy();
+    }
+  });
+});
+
+function onlineSource(sourceId: string) {
+  return { source_id: sourceId, platform: 'linux', sensors: [], cameras: [], connected_at: new Date().toISOString() };
+}

@@ -48,6 +48,7 @@ export * from './wire/index.js';
 export * from './wire/validate.js';
 export * from './telemetry/telemetry-publisher.service.js';
 export * from './nats/presence.js';
+export * from './nats/presence-instances.js';
 export * from './metrics/metrics.js';
 export * from './metrics/metrics.module.js';
 export * from './http/correlation.js';

@@ -1,7 +1,7 @@
-import { isPrintable } from '#common';
+import { isInstanceId, isPrintable } from '#common';
 import { bucketJsonObject } from './bucket-value.js';
 
-export { deviceKey, parseDeviceKey } from '#common';
+export { deviceKey, isInstanceId, parseDeviceKey } from '#common';
 
 /**
  * What the presence buckets hold. Anyone who may publish on `$KV.<bucket>.>` can write them, so
@@ -14,14 +14,8 @@ export interface DeviceLease {
   connection_id: string;
 }
 
-/** Instance ids are 12 hex characters (config.ts); a little room for other forms, never a dot. */
-const INSTANCE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 /** A value larger than this is not one realtime wrote. */
 const MAX_VALUE_BYTES = 1024;
-
-export function isInstanceId(value: unknown): value is string {
-  return typeof value === 'string' && INSTANCE_ID.test(value);
-}
 
 /** A device lease as written by realtime; undefined for anything else (not JSON, wrong fields, too large). */
 export function parseDeviceLease(value: Uint8Array): DeviceLease | undefined {

@@ -87,6 +87,13 @@ export function isSourceId(value: unknown): value is string {
   return typeof value === 'string' && value.length <= 128 && SOURCE_ID.test(value);
 }
 
+/** A realtime instance's id (12 hex characters, realtime's config.ts); a little room for other forms, never a dot. */
+const INSTANCE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function isInstanceId(value: unknown): value is string {
+  return typeof value === 'string' && INSTANCE_ID.test(value);
+}
+
 /** An org id as it may appear in a path and a subject. */
 export function isOrgId(value: unknown): value is string {
   return isPrintable(value, REALTIME_LIMITS.maxOrgIdLength);
