@@ -44,7 +44,8 @@ describe('scanTelemetryBatch', () => {
     // The first series' source id is 'rig-1' right after the header; make it invalid UTF-8.
     const at = bad.indexOf(Buffer.from('rig-1'));
     bad[at] = 0xff;
-    for (let i = 0; i < 2; i++) expect(() => scanTelemetryBatch(bad, identities)).toThrow(new TelemetryDecodeError('source_id is not valid UTF-8'));
+    for (let i = 0; i < 2; i++)
+      expect(() => scanTelemetryBatch(bad, identities)).toThrow(new TelemetryDecodeError('source_id is not valid UTF-8'));
     for (let i = 0; i < 5; i++) {
       const other = encodeTelemetry('org-1', RECEIVED_AT_US, [{ metric: `m${i}`, value: i, source_id: 's' }], MIB)[0];
       expect(scanTelemetryBatch(other, identities).series[0].metric).toBe(`m${i}`);
