@@ -7,14 +7,17 @@
  * - without: the alerts app stopped (ingest still publishes its feed: that is the feature's cost
  *   on the ingest side, counted in "with" as well as here);
  * - with: the alerts app running with 1,000 rules on the load's metrics and sources (thresholds,
- *   ranges, tag matches, durations; none crossed by the load) and one probe rule. Every 200 ms
- *   a probe point crosses the probe rule's line (alternately firing and resolving it): the time
- *   from its request to the alert event on NATS is the alert latency under load.
- * Between rounds the alerts app catches up on what it missed while stopped and is warmed up
- * with 60,000 points (not timed): a deployed alerts app runs warm.
+ *   ranges, tag matches, durations; none crossed by the load) and one probe rule.
+ * In both, every 200 ms a probe point crosses the probe rule's line (alternately firing and
+ * resolving it); with the alerts app running, the time from its request to the alert event on
+ * NATS is the alert latency under load.
+ * Pairs run in turn stopped → with and with → stopped (ABBA), after a first round's worth of
+ * points to warm the whole platform. Before every round 60,000 points are sent untimed (a
+ * restarted alerts app has caught up on what it missed while stopped and is warm: a deployed
+ * alerts app runs warm).
  *
  * Options (environment): BENCH_POINTS (per round, default 300000), BENCH_ROUNDS (pairs of
- * rounds, default 2), BENCH_RULES (default 1000).
+ * rounds, default 4), BENCH_RULES (default 1000).
  */
 import { cpus, loadavg } from 'node:os';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -26,7 +29,7 @@ import { plexusBodies, type Scenario } from '../ingest/scenarios.js';
 import { waitFor } from '../../test/support/wait-for.js';
 
 const TOTAL = Number(process.env.BENCH_POINTS || 300_000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS || 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 4);
 const RULES = Number(process.env.BENCH_RULES || 1000);
 const PROBE_EVERY_MS = 200;
 const PROCESSES = [...PLEXUS_PROCESSES.slice(0, 2), 'alerts', ...PLEXUS_PROCESSES.slice(2)];
@@ -111,25 +114,28 @@ try {
     },
   });
 
-  // Warm-ups (JIT, pools) at times of their own, untimed: once at the start, and for the alerts
-  // app after each restart — a deployed alerts app runs warm, a freshly started one does not.
-  const WARM_UP_POINTS = Math.min(TOTAL, 60_000);
+  // Warm-ups (JIT, pools) at times of their own, untimed.
   let warmUps = 0;
-  const warmUp = async () => {
+  const warmUp = async (points = Math.min(TOTAL, 60_000)) => {
     const scenario: Scenario = { run: 70 + warmUps++, batch: 1000, clients: 8, sessions: false };
-    await drivePlexus(platform, nc, scenario, plexusBodies(scenario, WARM_UP_POINTS), WARM_UP_POINTS, false, {
+    await drivePlexus(platform, nc, scenario, plexusBodies(scenario, points), points, false, {
       apps: ['alerts'],
       order: PROCESSES,
     });
-    await waitFor('the alerts app to catch up on the warm-up', alertsCaughtUp, 300_000);
+    if (platform.pidOf('alerts') !== undefined) await waitFor('the alerts app to catch up on the warm-up', alertsCaughtUp, 300_000);
   };
-  await warmUp();
+  // The whole platform first, with a round's worth of points: the first timed round ran 10-15 %
+  // below the others after a short warm-up, and it was always a round without rules.
+  await warmUp(TOTAL);
   for (let round = 0; round < ROUNDS * 2; round++) {
-    const withAlerts = round % 2 === 1;
+    // Pairs in turn stopped → with, with → stopped (ABBA): the points table grows round by round,
+    // and a fixed order would give one side the larger table every time.
+    const withAlerts = Math.floor(round / 2) % 2 === 0 ? round % 2 === 1 : round % 2 === 0;
     const scenario: Scenario = { run: 10 + round, batch: 1000, clients: 8, sessions: false };
     const bodies = plexusBodies(scenario, TOTAL);
-    if (!withAlerts) await platform.stopApp('alerts');
-    else {
+    const running = platform.pidOf('alerts') !== undefined;
+    if (!withAlerts && running) await platform.stopApp('alerts');
+    if (withAlerts && !running) {
       await platform.startApp('alerts');
       await waitFor(
         'the alerts app to hold every partition and rule',
@@ -139,15 +145,21 @@ try {
       const started = Date.now();
       await waitFor('the alerts app to catch up on the feed', alertsCaughtUp, 300_000);
       console.log(`alerts app caught up on the previous round's feed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      await warmUp();
     }
+    // Before every round, either way: the same points added to the table on both sides, and a
+    // restarted alerts app warm (a deployed one runs warm).
+    await warmUp();
     console.log(`round ${round + 1}: ${withAlerts ? `with ${RULES} rules` : 'alerts app stopped'}…`);
-    let probing = withAlerts;
+    // The probe runs in both kinds of round, so both ingest the same requests; only crossings
+    // sent while the alerts app runs are timed (a restarted one judges the others late).
+    let probing = true;
     const probe = (async () => {
       for (let k = 0; probing; k++) {
         const time = Date.now();
-        sentAt.set(time, performance.now());
-        probesSent++;
+        if (withAlerts) {
+          sentAt.set(time, performance.now());
+          probesSent++;
+        }
         await platform.ingest([{ source_id: 'probe', metric: 'probe', value: k % 2 === 0 ? 1 : -1, timestamp: time / 1000 }]);
         await new Promise((resolve) => setTimeout(resolve, PROBE_EVERY_MS));
       }
@@ -186,8 +198,14 @@ const rate = (withAlerts: boolean) => {
   return chosen.reduce((sum, round) => sum + TOTAL / round.timing.seconds, 0) / chosen.length;
 };
 const slowdown = 1 - rate(true) / rate(false);
+const pairRatios: number[] = [];
+for (let i = 0; i + 1 < rounds.length; i += 2) {
+  const [withRound, without] = rounds[i].with ? [rounds[i], rounds[i + 1]] : [rounds[i + 1], rounds[i]];
+  pairRatios.push(without.timing.seconds / withRound.timing.seconds);
+}
 console.log(
-  `\nmean rate with rules / without: ${(rate(true) / rate(false)).toFixed(3)} (ingest slowed by ${(slowdown * 100).toFixed(1)} %)`,
+  `\nmean rate with rules / without: ${(rate(true) / rate(false)).toFixed(3)} (ingest slowed by ${(slowdown * 100).toFixed(1)} %); ` +
+    `per pair: ${pairRatios.map((ratio) => ratio.toFixed(2)).join(', ')}`,
 );
 const sorted = [...latencies].sort((a, b) => a - b);
 console.log(
