@@ -54,6 +54,16 @@ describe('scanTelemetryBatch', () => {
     expect(scanTelemetryBatch(message, identities).series).toHaveLength(2);
   });
 
+  it('holds at most its byte bound of headers: large headers start it again, and are still checked', () => {
+    const identities = new SeriesIdentities(10_000, 3000);
+    const big = { a: 'x'.repeat(1000) };
+    for (let i = 0; i < 10; i++) {
+      const part = encodeTelemetry('org-1', RECEIVED_AT_US, [{ metric: `m${i}`, value: i, source_id: 's', tags: big }], MIB)[0];
+      expect(scanTelemetryBatch(part, identities).series[0]).toMatchObject({ metric: `m${i}`, tags: JSON.stringify(big) });
+      expect((identities as unknown as { bytes: number }).bytes).toBeLessThanOrEqual(3000);
+    }
+  });
+
   it('refuses a header whose strings break the schema, and a value that is not finite, whatever the cache holds', () => {
     const identities = new SeriesIdentities();
     const bad = Buffer.from(encodeTelemetry('org-1', RECEIVED_AT_US, [{ metric: 'temp', value: 1, source_id: 'rig-1' }], MIB)[0]);

@@ -29,12 +29,19 @@ export interface SeriesIdentity {
  * Series headers already checked, by their bytes: the same few series come in message after
  * message, and reading a header's four strings (a UTF-8 check and a decode each) and checking
  * them against the schema cost more than all of its points. A header's bytes are its identity,
- * so a hit needs neither. Bounded: past `limit` entries it starts again (it is only a cache).
+ * so a hit needs neither. Bounded by entries and by bytes (a header with 32 tags of 1 KiB values
+ * is ~37 KiB, and a sender choosing new series at will must not make it hold more): past either
+ * bound it starts again (it is only a cache).
  */
 export class SeriesIdentities {
   private readonly known = new Map<string, SeriesIdentity | TelemetryDecodeError>();
+  private bytes = 0;
 
-  constructor(private readonly limit = 10_000) {}
+  constructor(
+    private readonly limit = 10_000,
+    /** Header bytes held at most; each is held about three times over (the key, the identity's strings). */
+    private readonly maxBytes = 4 * 1024 * 1024,
+  ) {}
 
   /** The identity whose header is b[from, to), checked on first sight; throws for a header that fails. */
   of(b: Buffer, from: number, to: number, read: () => SeriesIdentity): SeriesIdentity {
@@ -47,8 +54,12 @@ export class SeriesIdentities {
         if (!(error instanceof TelemetryDecodeError)) throw error;
         found = error;
       }
-      if (this.known.size >= this.limit) this.known.clear();
+      if (this.known.size >= this.limit || this.bytes + key.length > this.maxBytes) {
+        this.known.clear();
+        this.bytes = 0;
+      }
       this.known.set(key, found);
+      this.bytes += key.length;
     }
     if (found instanceof TelemetryDecodeError) throw found;
     return found;
