@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, Param, Post } from '@nestjs/common';
-import { type CreatedKey, DomainError, type KeyView, type Principal, SUBJECTS } from '#common';
+import { type CreatedKey, DomainError, type ListKeysReply, type Principal, SUBJECTS } from '#common';
 import { CurrentPrincipal, RequireScope } from '../auth/auth.decorators.js';
 import { ServicesClient } from '#common';
 import { CreateKeyDto } from './dto/create-key.dto.js';
@@ -20,7 +20,7 @@ export class KeysController {
 
   @Get()
   @RequireScope('admin')
-  list(@CurrentPrincipal() principal: Principal): Promise<{ keys: KeyView[] }> {
+  list(@CurrentPrincipal() principal: Principal): Promise<ListKeysReply> {
     return this.services.call(SUBJECTS.keys.list, { org_id: principal.org_id });
   }
 
