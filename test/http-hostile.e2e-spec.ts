@@ -440,7 +440,8 @@ describe('listings that grow without bound answer under NATS max_payload, never 
     expect(response.status).toBe(200);
     const { commands, truncated } = (await response.json()) as { commands: Array<{ command: string }>; truncated: boolean };
     expect(truncated).toBe(true);
-    expect(commands.length).toBeGreaterThan(0);
+    // About 48 KiB each as JSON: 15 fit under the 768 KiB bound (docs/api.md says so).
+    expect(commands.length).toBeGreaterThanOrEqual(15);
     expect(commands.every((entry) => entry.command === costliest(8192))).toBe(true);
   });
 });
