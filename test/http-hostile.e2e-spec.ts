@@ -1,6 +1,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { KEY_LIMITS } from '../libs/common/src/messages/sources.js';
 import { Platform } from './support/platform.js';
 import { deepJson } from './support/hostile.js';
 import { waitFor } from './support/wait-for.js';
@@ -401,5 +402,46 @@ describe('error bodies carry a code (finding 14b)', () => {
   it('exports plexus_unexpected_errors_total', async () => {
     const metrics = await (await fetch(`${platform.gateway}/metrics`)).text();
     expect(metrics).toContain('# TYPE plexus_unexpected_errors_total counter');
+  });
+});
+
+describe('listings that grow without bound answer under NATS max_payload, never a 5xx', () => {
+  /** Control characters: JSON writes each as `\u0001`, 6 bytes, the costliest text on the wire. */
+  const costliest = (length: number) => '\u0001'.repeat(length);
+
+  it('an admin creating keys with the longest names stops at the per-org limit with 409 CONFLICT; the list still answers', async () => {
+    const admin = await platform.createKey(['admin'], 'flooded');
+    await platform.db.query(
+      `INSERT INTO api_keys (org_id, name, key_hash, prefix, scopes)
+       SELECT 'flooded', $1, md5('flooded' || i) || md5(i::text), 'plx_AbCdEf', ARRAY['write','read','control','admin']
+       FROM generate_series(3, $2::int) AS i`,
+      [costliest(KEY_LIMITS.maxNameLength), KEY_LIMITS.maxActivePerOrg],
+    );
+    const create = () =>
+      post('/api/keys', JSON.stringify({ name: costliest(KEY_LIMITS.maxNameLength), scopes: ['write', 'read', 'control', 'admin'] }), {
+        key: admin,
+      });
+    expect((await create()).status).toBe(201);
+    await expectError(await create(), 409, 'CONFLICT');
+    const listing = await platform.api('/api/keys', { key: admin });
+    expect(listing.status).toBe(200);
+    const { keys, truncated } = (await listing.json()) as { keys: unknown[]; truncated: boolean };
+    expect([keys.length, truncated]).toEqual([KEY_LIMITS.maxActivePerOrg, false]);
+  });
+
+  it('GET /api/audit/commands?limit=1000 over entries of the largest commands answers 200 with what fits, truncated', async () => {
+    const admin = await platform.createKey(['admin'], 'audited');
+    await platform.db.query(
+      `INSERT INTO command_audit (org_id, key_id, source_id, command_id, command)
+       SELECT 'audited', gen_random_uuid(), 'lab.0', 'cmd-' || i, $1 FROM generate_series(1, 1000) AS i`,
+      [costliest(8192)],
+    );
+    const response = await platform.api('/api/audit/commands?limit=1000', { key: admin });
+    expect(response.status).toBe(200);
+    const { commands, truncated } = (await response.json()) as { commands: Array<{ command: string }>; truncated: boolean };
+    expect(truncated).toBe(true);
+    // About 48 KiB each as JSON: 15 fit under the 768 KiB bound (docs/api.md says so).
+    expect(commands.length).toBeGreaterThanOrEqual(15);
+    expect(commands.every((entry) => entry.command === costliest(8192))).toBe(true);
   });
 });

@@ -98,6 +98,8 @@ const PAYLOADS: string[] = [
   JSON.stringify({ org_id: 'default', alert_id: 'alr_x', by: 'k', state: 'open', limit: 1e9, cursor: 'eyJ4Ijox' }),
   '{"org_id":"default","rule":{"__proto__":{"name":"n"}},"patch":[],"limit":"5"}',
   JSON.stringify({ org_id: 'default', limit: -1, cursor: '\u0000', status: 'x'.repeat(10_000) }),
+  // A cursor that names a real org, and the largest listings asked for (orgs.list, audit, keys).
+  JSON.stringify({ org_id: 'default', cursor: 'default', limit: 1000 }),
 ];
 
 async function unexpectedErrors(port: number): Promise<number> {

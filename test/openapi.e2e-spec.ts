@@ -48,7 +48,11 @@ describe('GET /api/docs', () => {
         string,
         Record<
           string,
-          { security?: Array<Record<string, string[]>>; requestBody?: { content: Record<string, { schema: { required?: string[] } }> } }
+          {
+            security?: Array<Record<string, string[]>>;
+            responses?: Record<string, unknown>;
+            requestBody?: { content: Record<string, { schema: { required?: string[] } }> };
+          }
         >
       >;
       components: { securitySchemes: Record<string, { type: string; name: string; in: string }> };
@@ -64,5 +68,10 @@ describe('GET /api/docs', () => {
     }
     const ingestBody = document.paths['/api/ingest'].post.requestBody?.content['application/json'].schema;
     expect(ingestBody?.required).toEqual(['points']);
+    // POST /api/keys answers 409 once the org has its most active keys.
+    expect(document.paths['/api/keys'].post.responses?.['409']).toMatchObject({
+      description: expect.stringMatching(/^CONFLICT: .*active .*keys/),
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+    });
   });
 });

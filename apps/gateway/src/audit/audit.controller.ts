@@ -1,5 +1,5 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { type CommandAuditEntry, type Principal, ServicesClient, SUBJECTS } from '#common';
+import { type ListCommandAuditReply, type Principal, ServicesClient, SUBJECTS } from '#common';
 import { CurrentPrincipal, RequireScope } from '../auth/auth.decorators.js';
 import { PageLimitDto } from '../common/page-limit.dto.js';
 
@@ -8,9 +8,10 @@ import { PageLimitDto } from '../common/page-limit.dto.js';
 export class AuditController {
   constructor(private readonly services: ServicesClient) {}
 
+  /** Newest first; `truncated` says entries were left out to keep the answer under its byte bound. */
   @Get('commands')
   @RequireScope('admin')
-  commands(@CurrentPrincipal() principal: Principal, @Query() dto: PageLimitDto): Promise<{ commands: CommandAuditEntry[] }> {
+  commands(@CurrentPrincipal() principal: Principal, @Query() dto: PageLimitDto): Promise<ListCommandAuditReply> {
     return this.services.call(SUBJECTS.audit.list, { org_id: principal.org_id, limit: dto.limit ?? 100 });
   }
 }

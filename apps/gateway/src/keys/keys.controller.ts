@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, Param, Post } from '@nestjs/common';
-import { type CreatedKey, DomainError, type KeyView, type Principal, SUBJECTS } from '#common';
+import { ApiConflictResponse } from '@nestjs/swagger';
+import { type CreatedKey, DomainError, KEY_LIMITS, type ListKeysReply, type Principal, SUBJECTS } from '#common';
 import { CurrentPrincipal, RequireScope } from '../auth/auth.decorators.js';
 import { ServicesClient } from '#common';
 import { CreateKeyDto } from './dto/create-key.dto.js';
@@ -8,9 +9,13 @@ import { CreateKeyDto } from './dto/create-key.dto.js';
 export class KeysController {
   constructor(private readonly services: ServicesClient) {}
 
-  /** 201 with the key, shown this once. */
+  /** 201 with the key, shown this once; 409 when the org already has its most active keys. */
   @Post()
   @RequireScope('admin')
+  @ApiConflictResponse({
+    description: `CONFLICT: the org already has ${KEY_LIMITS.maxActivePerOrg} active (unrevoked) keys; revoke one first`,
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  })
   async create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateKeyDto) {
     if (dto.org_id !== undefined && dto.org_id !== principal.org_id) {
       throw new DomainError('FORBIDDEN', 'an API key can only create keys for its own org');
@@ -20,7 +25,7 @@ export class KeysController {
 
   @Get()
   @RequireScope('admin')
-  list(@CurrentPrincipal() principal: Principal): Promise<{ keys: KeyView[] }> {
+  list(@CurrentPrincipal() principal: Principal): Promise<ListKeysReply> {
     return this.services.call(SUBJECTS.keys.list, { org_id: principal.org_id });
   }
 

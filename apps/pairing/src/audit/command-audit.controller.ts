@@ -1,6 +1,14 @@
 import { Controller, Logger, UseFilters } from '@nestjs/common';
 import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
-import { type CommandFinishedEvent, type CommandStartedRequest, DomainRpcExceptionFilter, QUEUES, SUBJECTS } from '#common';
+import {
+  type CommandFinishedEvent,
+  type CommandStartedRequest,
+  DomainRpcExceptionFilter,
+  type ListCommandAuditReply,
+  type ListCommandAuditRequest,
+  QUEUES,
+  SUBJECTS,
+} from '#common';
 import { requireOrg, requireString } from '../rpc-input.js';
 import { CommandAuditService } from './command-audit.service.js';
 
@@ -24,8 +32,8 @@ export class CommandAuditController {
   }
 
   @MessagePattern(SUBJECTS.audit.list, { queue: QUEUES.pairing })
-  async list(@Payload() request: { org_id: string; limit?: number }) {
+  list(@Payload() request: ListCommandAuditRequest): Promise<ListCommandAuditReply> {
     const limit = Number.isInteger(request?.limit) && (request.limit as number) > 0 ? Math.min(request.limit as number, 1000) : 100;
-    return { commands: await this.audit.list(requireOrg(request), limit) };
+    return this.audit.list(requireOrg(request), limit);
   }
 }

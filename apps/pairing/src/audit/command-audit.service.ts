@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { type CommandAuditEntry, type CommandFinishedEvent, type CommandStartedRequest } from '#common';
+import { type CommandAuditEntry, type CommandFinishedEvent, type CommandStartedRequest, type ListCommandAuditReply } from '#common';
+import { fitInBytes, REPLY_BUDGET_BYTES } from '../reply-budget.js';
 
 /** The audit log of remote commands. Rows are written before the device hears the command. */
 @Injectable()
@@ -23,16 +24,34 @@ export class CommandAuditService {
     );
   }
 
-  async list(orgId: string, limit: number): Promise<CommandAuditEntry[]> {
-    const rows = await this.dataSource.query(
-      `SELECT id, org_id, key_id, source_id, command_id, command, started_at, finished_at, exit_code
-         FROM command_audit WHERE org_id = $1 ORDER BY started_at DESC LIMIT $2`,
-      [orgId, limit],
+  /**
+   * The newest `limit` entries whose JSON fits in one reply's budget, whole entries only, and whether any
+   * were left out for it. An entry's texts take at least their UTF-8 bytes on the wire, so the
+   * database sends only the entries whose running total of those stays within the budget: a
+   * listing of 1,000 entries of 8 KiB texts reads about what one reply can hold, not all of them.
+   */
+  async list(orgId: string, limit: number): Promise<ListCommandAuditReply> {
+    const maxBytes = REPLY_BUDGET_BYTES.list;
+    const rows: Array<Record<string, unknown> & { asked: string }> = await this.dataSource.query(
+      `SELECT id, org_id, key_id, source_id, command_id, command, started_at, finished_at, exit_code, asked
+         FROM (SELECT newest.*,
+                      sum(octet_length(source_id) + octet_length(command_id) + octet_length(command))
+                        OVER (ORDER BY started_at DESC, id) AS text_bytes,
+                      count(*) OVER () AS asked
+                 FROM (SELECT * FROM command_audit WHERE org_id = $1 ORDER BY started_at DESC, id LIMIT $2) newest) counted
+        WHERE text_bytes <= $3
+        ORDER BY started_at DESC, id`,
+      [orgId, limit, maxBytes],
     );
-    return rows.map((row: Record<string, unknown>) => ({
-      ...row,
-      started_at: (row.started_at as Date).toISOString(),
-      finished_at: row.finished_at ? (row.finished_at as Date).toISOString() : null,
-    })) as CommandAuditEntry[];
+    const entries = rows.map(
+      ({ asked: _, ...row }): CommandAuditEntry =>
+        ({
+          ...row,
+          started_at: (row.started_at as Date).toISOString(),
+          finished_at: row.finished_at ? (row.finished_at as Date).toISOString() : null,
+        }) as CommandAuditEntry,
+    );
+    const { fitted, truncated } = fitInBytes(entries, maxBytes);
+    return { commands: fitted, truncated: truncated || fitted.length < Number(rows[0]?.asked ?? 0) };
   }
 }

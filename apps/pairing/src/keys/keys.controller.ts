@@ -3,6 +3,7 @@ import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
   type CreateKeyRequest,
   DomainRpcExceptionFilter,
+  type ListKeysReply,
   type ListKeysRequest,
   QUEUES,
   type RevokeKeyRequest,
@@ -29,8 +30,8 @@ export class KeysController {
   }
 
   @MessagePattern(SUBJECTS.keys.list, { queue: QUEUES.pairing })
-  async list(@Payload() request: ListKeysRequest) {
-    return { keys: await this.keys.list(requireOrg(request)) };
+  list(@Payload() request: ListKeysRequest): Promise<ListKeysReply> {
+    return this.keys.list(requireOrg(request));
   }
 
   @MessagePattern(SUBJECTS.keys.revoke, { queue: QUEUES.pairing })

@@ -13,6 +13,7 @@ const scope = await mediumScope({ PLEXUS_BOOTSTRAP_ADMIN_KEY: ADMIN_KEY });
 const { AppModule } = await import('../app.module.js');
 const { KeysService } = await import('./keys.service.js');
 const { OrgsService } = await import('../orgs/orgs.service.js');
+const { KEY_LIMITS } = await import('#common');
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
@@ -75,11 +76,11 @@ describe('KeysService (pairing, real PostgreSQL and NATS)', () => {
   it('revokes a key: refused from then on, gone from the list, and every gateway and realtime told', async () => {
     const revoked = await recorder(nc, `${scope.prefix}.keys.revoked`);
     const created = await keys.createForOrg('default', 'short-lived', ['write']);
-    expect((await keys.list('default')).map((key) => key.id)).toContain(created.id);
+    expect((await keys.list('default')).keys.map((key) => key.id)).toContain(created.id);
     expect(await keys.revoke('default', created.id)).toEqual({ revoked: true, id: created.id });
     expect(await revoked.next('the keys.revoked event')).toEqual({ org_id: 'default', key_id: created.id });
     expect(await keys.verify(sha256(created.key))).toEqual({ valid: false });
-    expect((await keys.list('default')).map((key) => key.id)).not.toContain(created.id);
+    expect((await keys.list('default')).keys.map((key) => key.id)).not.toContain(created.id);
     await expect(keys.revoke('default', created.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
@@ -112,7 +113,7 @@ describe('keys across orgs (pairing, real PostgreSQL and NATS)', () => {
     const other = await orgs.create('acme', 'Acme');
     expect(other.admin_key.key).toMatch(/^plx_/);
     await expect(keys.revoke('default', other.admin_key.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    expect((await keys.list('default')).map((key) => key.id)).not.toContain(other.admin_key.id);
+    expect((await keys.list('default')).keys.map((key) => key.id)).not.toContain(other.admin_key.id);
     expect(await keys.verify(sha256(other.admin_key.key))).toMatchObject({ valid: true, principal: { org_id: 'acme', org_name: 'Acme' } });
   });
 
@@ -130,6 +131,40 @@ describe('keys across orgs (pairing, real PostgreSQL and NATS)', () => {
     await orgs.disable('gone');
     expect(await disabled.next('the orgs.disabled event')).toEqual({ org_id: 'gone' });
     expect(await keys.verify(sha256(created.admin_key.key))).toEqual({ valid: false });
+  });
+
+  it('refuses a key past the per-org limit of active keys (CONFLICT); a revoked key frees its place', async () => {
+    const created = await orgs.create('full', 'Full');
+    await scope.db.query(
+      `INSERT INTO api_keys (org_id, name, key_hash, prefix, scopes)
+       SELECT 'full', 'k', md5('full' || i) || md5(i::text), 'plx_AbCdEf', ARRAY['read'] FROM generate_series(2, $1::int) AS i`,
+      [KEY_LIMITS.maxActivePerOrg],
+    );
+    await expect(keys.createForOrg('full', 'one too many', ['read'])).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: expect.stringContaining(`at most ${KEY_LIMITS.maxActivePerOrg} active API keys`),
+    });
+    // Other orgs are not counted with it.
+    expect((await keys.createForOrg('default', 'elsewhere', ['read'])).key).toMatch(/^plx_/);
+    await keys.revoke('full', created.admin_key.id);
+    const replacement = await keys.createForOrg('full', 'replacement', ['admin']);
+    expect(replacement.key).toMatch(/^plx_/);
+    const { rows } = await scope.db.query(`SELECT count(*)::int AS n FROM api_keys WHERE org_id = 'full' AND revoked_at IS NULL`);
+    expect(rows[0].n).toBe(KEY_LIMITS.maxActivePerOrg);
+  });
+
+  it('lets exactly one of several creates racing for the last place under the limit through', async () => {
+    await orgs.create('racing', 'Racing');
+    await scope.db.query(
+      `INSERT INTO api_keys (org_id, name, key_hash, prefix, scopes)
+       SELECT 'racing', 'k', md5('racing' || i) || md5(i::text), 'plx_AbCdEf', ARRAY['read'] FROM generate_series(3, $1::int) AS i`,
+      [KEY_LIMITS.maxActivePerOrg],
+    );
+    const outcomes = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => keys.createForOrg('racing', `racer ${i}`, ['read'])));
+    expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
+    for (const outcome of outcomes) if (outcome.status === 'rejected') expect(outcome.reason).toMatchObject({ code: 'CONFLICT' });
+    const { rows } = await scope.db.query(`SELECT count(*)::int AS n FROM api_keys WHERE org_id = 'racing' AND revoked_at IS NULL`);
+    expect(rows[0].n).toBe(KEY_LIMITS.maxActivePerOrg);
   });
 
   it('refuses a second org under a taken id (CONFLICT) and malformed org ids (BAD_REQUEST)', async () => {

@@ -8,8 +8,10 @@ import {
   DomainError,
   generateApiKey,
   hashSecret,
+  KEY_LIMITS,
   type KeyRevokedEvent,
   type KeyView,
+  type ListKeysReply,
   METRICS,
   type Principal,
   type Scope,
@@ -17,6 +19,7 @@ import {
   SUBJECTS,
   type VerifyKeyReply,
 } from '#common';
+import { fitInBytes, REPLY_BUDGET_BYTES } from '../reply-budget.js';
 import { ApiKeyEntity } from './api-key.entity.js';
 
 /** How often a key's last-used time is written at most: verification is hot, the column is informational. */
@@ -71,26 +74,46 @@ export class KeysService {
     return { entity, key: plaintext };
   }
 
-  /** A new key for the org; the plaintext is in the answer and nowhere else. */
+  /**
+   * A new key for the org; the plaintext is in the answer and nowhere else. An org holds at most
+   * KEY_LIMITS.maxActivePerOrg unrevoked keys (so that `list` fits in one NATS reply): creates are
+   * serialised per org for the count, so racing creates cannot pass the limit together.
+   */
   async createForOrg(orgId: string, name: unknown, scopes: unknown): Promise<CreatedKey> {
-    if (typeof name !== 'string' || !name.trim() || name.length > 128) {
-      throw new DomainError('BAD_REQUEST', 'name is required (1 to 128 characters)', [{ field: 'name', message: 'name is required' }]);
+    if (typeof name !== 'string' || !name.trim() || name.length > KEY_LIMITS.maxNameLength) {
+      throw new DomainError('BAD_REQUEST', `name is required (1 to ${KEY_LIMITS.maxNameLength} characters)`, [
+        { field: 'name', message: 'name is required' },
+      ]);
     }
     if (!Array.isArray(scopes) || scopes.length === 0 || !scopes.every((scope) => (SCOPES as readonly unknown[]).includes(scope))) {
       throw new DomainError('BAD_REQUEST', `scopes must be a non-empty list of ${SCOPES.join(', ')}`, [
         { field: 'scopes', message: `scopes must be a non-empty list of ${SCOPES.join(', ')}` },
       ]);
     }
-    const [org] = await this.keys.query(`SELECT disabled_at FROM orgs WHERE id = $1`, [orgId]);
-    if (!org) throw new DomainError('NOT_FOUND', `org "${orgId}" not found; create it with orgs.create`);
-    if (org.disabled_at) throw new DomainError('CONFLICT', `org "${orgId}" is disabled`);
-    const { entity, key } = await this.create(orgId, name.trim(), [...new Set(scopes as Scope[])]);
-    return { ...keyView(entity), key };
+    const plaintext = generateApiKey();
+    const entity = await this.keys.manager.transaction(async (tx) => {
+      const [org] = await tx.query(`SELECT disabled_at FROM orgs WHERE id = $1`, [orgId]);
+      if (!org) throw new DomainError('NOT_FOUND', `org "${orgId}" not found; create it with orgs.create`);
+      if (org.disabled_at) throw new DomainError('CONFLICT', `org "${orgId}" is disabled`);
+      await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('api_keys:' || $1, 0))`, [orgId]);
+      const [{ active }] = await tx.query(`SELECT count(*)::int AS active FROM api_keys WHERE org_id = $1 AND revoked_at IS NULL`, [orgId]);
+      if (active >= KEY_LIMITS.maxActivePerOrg) {
+        throw new DomainError('CONFLICT', `an org has at most ${KEY_LIMITS.maxActivePerOrg} active API keys; revoke one first`);
+      }
+      const record = apiKeyRecord(orgId, name.trim(), [...new Set(scopes as Scope[])], plaintext);
+      return tx.save(tx.create(ApiKeyEntity, record));
+    });
+    return { ...keyView(entity), key: plaintext };
   }
 
-  async list(orgId: string): Promise<KeyView[]> {
-    const keys = await this.keys.find({ where: { orgId, revokedAt: IsNull() }, order: { createdAt: 'ASC' } });
-    return keys.map(keyView);
+  /**
+   * The org's unrevoked keys, oldest first, as many as fit in one reply's budget: all of them,
+   * unless the org had more than the limit before there was one (`truncated`).
+   */
+  async list(orgId: string): Promise<ListKeysReply> {
+    const keys = await this.keys.find({ where: { orgId, revokedAt: IsNull() }, order: { createdAt: 'ASC', id: 'ASC' } });
+    const { fitted, truncated } = fitInBytes(keys.map(keyView), REPLY_BUDGET_BYTES.list);
+    return { keys: fitted, truncated };
   }
 
   /** Marks the key revoked and tells every gateway and realtime instance to forget it at once. */

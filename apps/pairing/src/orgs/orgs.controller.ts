@@ -1,6 +1,14 @@
 import { Controller, UseFilters } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { type CreateOrgRequest, type DisableOrgRequest, DomainRpcExceptionFilter, QUEUES, SUBJECTS } from '#common';
+import {
+  type CreateOrgRequest,
+  type DisableOrgRequest,
+  DomainRpcExceptionFilter,
+  type ListOrgsPage,
+  type ListOrgsRequest,
+  QUEUES,
+  SUBJECTS,
+} from '#common';
 import { requireString } from '../rpc-input.js';
 import { OrgsService } from './orgs.service.js';
 
@@ -14,9 +22,10 @@ export class OrgsController {
     return this.orgs.create(request?.id, request?.name);
   }
 
+  /** ListOrgsRequest → ListOrgsPage: paged, since a reply over NATS's max_payload never arrives. */
   @MessagePattern(SUBJECTS.orgs.list, { queue: QUEUES.pairing })
-  async list() {
-    return { orgs: await this.orgs.list() };
+  list(@Payload() request: ListOrgsRequest): Promise<ListOrgsPage> {
+    return this.orgs.list(typeof request === 'object' && request !== null ? request.cursor : undefined);
   }
 
   @MessagePattern(SUBJECTS.orgs.disable, { queue: QUEUES.pairing })

@@ -5,6 +5,7 @@ import {
   type CreatedOrg,
   DomainError,
   generateApiKey,
+  type ListOrgsPage,
   type OrgDisabledEvent,
   ORG_ID_PATTERN,
   type OrgView,
@@ -12,10 +13,14 @@ import {
 } from '#common';
 import { ApiKeyEntity } from '../keys/api-key.entity.js';
 import { apiKeyRecord, keyView } from '../keys/keys.service.js';
+import { fitInBytes, REPLY_BUDGET_BYTES } from '../reply-budget.js';
 import { optionalText } from '../rpc-input.js';
 import { OrgEntity } from './org.entity.js';
 
 const ORG_ID = new RegExp(ORG_ID_PATTERN);
+
+/** At most this many orgs a page of `list` (and at most REPLY_BUDGET_BYTES.page of them). */
+export const ORGS_PAGE_ROWS = 1000;
 
 export function orgView(org: OrgEntity): OrgView {
   return {
@@ -60,9 +65,34 @@ export class OrgsService {
     return { ...orgView(org), admin_key: { ...keyView(adminKey), key } };
   }
 
-  async list(): Promise<OrgView[]> {
-    const orgs = await this.dataSource.getRepository(OrgEntity).find({ order: { createdAt: 'ASC', id: 'ASC' } });
-    return orgs.map(orgView);
+  /**
+   * A page of orgs, oldest first: at most ORGS_PAGE_ROWS, and as many as fit in the reply budget
+   * of a page (an org's name may be 128 characters JSON writes at 6 bytes each), one at least.
+   * `cursor` is the `next_cursor` of the page before: the id of its last org (orgs are never
+   * deleted, so it always names one); anything else is a BAD_REQUEST.
+   */
+  async list(cursor?: unknown): Promise<ListOrgsPage> {
+    const after = cursor === undefined || cursor === null ? undefined : await this.cursorOrg(cursor);
+    const rows: OrgEntity[] = await this.dataSource.getRepository(OrgEntity).query(
+      `SELECT id, name, created_at AS "createdAt", disabled_at AS "disabledAt" FROM orgs
+        ${after ? 'WHERE (created_at, id) > (SELECT created_at, id FROM orgs WHERE id = $2)' : ''}
+        ORDER BY created_at, id LIMIT $1`,
+      after ? [ORGS_PAGE_ROWS + 1, after] : [ORGS_PAGE_ROWS + 1],
+    );
+    const { fitted } = fitInBytes(rows.slice(0, ORGS_PAGE_ROWS).map(orgView), REPLY_BUDGET_BYTES.page);
+    const orgs = fitted.length > 0 || rows.length === 0 ? fitted : [orgView(rows[0])];
+    const more = orgs.length < rows.length;
+    return { orgs, next_cursor: more ? orgs[orgs.length - 1].id : null };
+  }
+
+  private async cursorOrg(cursor: unknown): Promise<string> {
+    if (typeof cursor === 'string' && ORG_ID.test(cursor)) {
+      const [known] = await this.dataSource.query(`SELECT 1 FROM orgs WHERE id = $1`, [cursor]);
+      if (known) return cursor;
+    }
+    throw new DomainError('BAD_REQUEST', '"cursor" is not one this API handed out (the next_cursor of a page)', [
+      { field: 'cursor', message: 'unknown cursor' },
+    ]);
   }
 
   /**

@@ -21,6 +21,16 @@ export interface CreatedOrg extends OrgView {
   admin_key: CreatedKey;
 }
 
+/** `SUBJECTS.orgs.list`: the first page without `cursor`, the next with the `next_cursor` of the last. */
+export interface ListOrgsRequest {
+  cursor?: string;
+}
+/** Oldest first; `next_cursor` is null on the last page. */
+export interface ListOrgsPage {
+  orgs: OrgView[];
+  next_cursor: string | null;
+}
+
 /** `SUBJECTS.orgs.disable` */
 export interface DisableOrgRequest {
   id: string;

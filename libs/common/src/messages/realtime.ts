@@ -62,6 +62,20 @@ export interface CommandFinishedEvent {
   exit_code: number | null;
 }
 
+/** `SUBJECTS.audit.list` request: the newest `limit` entries (1 to 1,000; 100 when absent). */
+export interface ListCommandAuditRequest {
+  org_id: string;
+  limit?: number;
+}
+/**
+ * `SUBJECTS.audit.list` reply, newest first. `truncated` is true when entries the limit asked for
+ * were left out because the reply would have passed its byte bound (an entry may hold 8 KiB texts).
+ */
+export interface ListCommandAuditReply {
+  commands: CommandAuditEntry[];
+  truncated: boolean;
+}
+
 export interface CommandAuditEntry {
   id: string;
   org_id: string;

@@ -71,6 +71,16 @@ export interface SourceRevokedEvent {
   source_id: string;
 }
 
+/**
+ * An org has at most `maxActivePerOrg` unrevoked keys: `keys.list` answers them all in one NATS
+ * reply, and 500 of the largest (128-character names JSON writes at 6 bytes a character, every
+ * scope) are under 500 KB, half of NATS's default 1 MiB max_payload.
+ */
+export const KEY_LIMITS = {
+  maxActivePerOrg: 500,
+  maxNameLength: 128,
+} as const;
+
 export interface CreateKeyRequest {
   org_id: string;
   name: string;
@@ -90,6 +100,14 @@ export interface CreatedKey extends KeyView {
 }
 export interface ListKeysRequest {
   org_id: string;
+}
+/**
+ * `SUBJECTS.keys.list` reply, oldest first. `truncated` is true when the org holds more keys than
+ * fit in one reply (only an org that had more than KEY_LIMITS.maxActivePerOrg before that limit).
+ */
+export interface ListKeysReply {
+  keys: KeyView[];
+  truncated: boolean;
 }
 export interface RevokeKeyRequest {
   org_id: string;
