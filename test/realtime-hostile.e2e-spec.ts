@@ -593,6 +593,8 @@ describe('seeded mutation fuzz of every WebSocket message type', () => {
       'session_started',
       'session_stopped',
       'output',
+      // Live telemetry that ran past the latency ceiling on a slow machine is reported, not delivered late.
+      'telemetry_dropped',
     ]);
     for (const [socket, allowed, who] of [
       [device, deviceAllowed, 'device'],
