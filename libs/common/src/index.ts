@@ -49,6 +49,7 @@ export * from './wire/validate.js';
 export * from './telemetry/telemetry-publisher.service.js';
 export * from './nats/presence.js';
 export * from './nats/presence-instances.js';
+export * from './nats/reply-budget.js';
 export * from './metrics/metrics.js';
 export * from './metrics/metrics.module.js';
 export * from './http/correlation.js';

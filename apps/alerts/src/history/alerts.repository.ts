@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { AlertListState, AlertView } from '#common';
+import { type AlertListState, type AlertView, fitInBytes } from '#common';
 import { alertView, type AlertRow } from './alert-row.js';
 
 /** A row as the API reads it: fired_at also as PostgreSQL's exact text, for the cursor. */
@@ -53,16 +53,8 @@ export class AlertsRepository {
       `SELECT ${ALERT_COLUMNS} FROM alerts WHERE ${where.join(' AND ')} ORDER BY fired_at DESC, id DESC LIMIT $${params.length}`,
       params,
     );
-    const alerts: AlertView[] = [];
-    let bytes = 0;
-    let last: ListedAlertRow | undefined;
-    for (const row of rows.slice(0, query.limit)) {
-      const alert = alertView(row);
-      bytes += Buffer.byteLength(JSON.stringify(alert));
-      if (alerts.length > 0 && bytes > query.maxBytes) break;
-      alerts.push(alert);
-      last = row;
-    }
+    const { fitted: alerts } = fitInBytes(rows.slice(0, query.limit).map(alertView), query.maxBytes, true);
+    const last = rows[alerts.length - 1] as ListedAlertRow | undefined;
     return { alerts, next: alerts.length < rows.length && last ? [last.fired_at_text, last.id] : null };
   }
 

@@ -16,6 +16,7 @@ import {
   SUBJECTS,
   type WebhookInput,
   type WireCheck,
+  fitInBytes,
 } from '#common';
 import { AlertsRepository } from '../history/alerts.repository.js';
 import { decodeCursor, encodeCursor, optionalText, refuseBadData, requestObject, requireOrg, requireText } from '../rpc-input.js';
@@ -87,14 +88,8 @@ export class RulesService {
       orgId,
       rows.map((row) => row.rule.id),
     );
-    const rules: RuleView[] = [];
-    let bytes = 0;
-    for (const { rule } of rows) {
-      const view = ruleView(rule, webhooks.get(rule.id) ?? []);
-      bytes += Buffer.byteLength(JSON.stringify(view));
-      if (rules.length > 0 && bytes > LIST_PAGE_BYTES) break;
-      rules.push(view);
-    }
+    const views = rows.map(({ rule }) => ruleView(rule, webhooks.get(rule.id) ?? []));
+    const { fitted: rules } = fitInBytes(views, LIST_PAGE_BYTES, true);
     const more = rules.length < found.length;
     const last = rows[rules.length - 1]?.position;
     return { rules, next_cursor: more && last ? encodeCursor(last) : null };

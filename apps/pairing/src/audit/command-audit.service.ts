@@ -1,7 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { type CommandAuditEntry, type CommandFinishedEvent, type CommandStartedRequest, type ListCommandAuditReply } from '#common';
-import { fitInBytes, REPLY_BUDGET_BYTES } from '../reply-budget.js';
+import {
+  type CommandAuditEntry,
+  type CommandFinishedEvent,
+  type CommandStartedRequest,
+  fitInBytes,
+  type ListCommandAuditReply,
+  REPLY_BUDGET_BYTES,
+} from '#common';
 
 /** The audit log of remote commands. Rows are written before the device hears the command. */
 @Injectable()

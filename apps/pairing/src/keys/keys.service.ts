@@ -18,8 +18,9 @@ import {
   SCOPES,
   SUBJECTS,
   type VerifyKeyReply,
+  fitInBytes,
+  REPLY_BUDGET_BYTES,
 } from '#common';
-import { fitInBytes, REPLY_BUDGET_BYTES } from '../reply-budget.js';
 import { ApiKeyEntity } from './api-key.entity.js';
 
 /** How often a key's last-used time is written at most: verification is hot, the column is informational. */

@@ -10,10 +10,11 @@ import {
   ORG_ID_PATTERN,
   type OrgView,
   SUBJECTS,
+  fitInBytes,
+  REPLY_BUDGET_BYTES,
 } from '#common';
 import { ApiKeyEntity } from '../keys/api-key.entity.js';
 import { apiKeyRecord, keyView } from '../keys/keys.service.js';
-import { fitInBytes, REPLY_BUDGET_BYTES } from '../reply-budget.js';
 import { optionalText } from '../rpc-input.js';
 import { OrgEntity } from './org.entity.js';
 
@@ -79,8 +80,7 @@ export class OrgsService {
         ORDER BY created_at, id LIMIT $1`,
       after ? [ORGS_PAGE_ROWS + 1, after] : [ORGS_PAGE_ROWS + 1],
     );
-    const { fitted } = fitInBytes(rows.slice(0, ORGS_PAGE_ROWS).map(orgView), REPLY_BUDGET_BYTES.page);
-    const orgs = fitted.length > 0 || rows.length === 0 ? fitted : [orgView(rows[0])];
+    const { fitted: orgs } = fitInBytes(rows.slice(0, ORGS_PAGE_ROWS).map(orgView), REPLY_BUDGET_BYTES.page, true);
     const more = orgs.length < rows.length;
     return { orgs, next_cursor: more ? orgs[orgs.length - 1].id : null };
   }

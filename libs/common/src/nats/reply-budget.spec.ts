@@ -21,4 +21,10 @@ describe('fitInBytes', () => {
     expect(fitInBytes([], 0)).toEqual({ fitted: [], truncated: false });
     expect(fitInBytes([{ big: 'x'.repeat(10_000) }, { small: 1 }], 100)).toEqual({ fitted: [], truncated: true });
   });
+
+  it('keeps the first item of a page whatever its size when asked, and no more past the budget', () => {
+    const big = { big: 'x'.repeat(10_000) };
+    expect(fitInBytes([big, { small: 1 }], 100, true)).toEqual({ fitted: [big], truncated: true });
+    expect(fitInBytes([], 100, true)).toEqual({ fitted: [], truncated: false });
+  });
 });
