@@ -9,7 +9,7 @@ import { access, constants, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from '../../test/support/platform.js';
+import { freePort } from '../../test/support/free-port.js';
 
 const run = promisify(execFile);
 

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NodeConnectionOptions } from '@nats-io/transport-node';
-import { freePort } from './platform.js';
+import { freePort } from './free-port.js';
 import { waitFor } from './wait-for.js';
 
 const BINARY =

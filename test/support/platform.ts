@@ -1,25 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
 import { bucketStream, bucketsFor, CONSUMERS, namedSubjects, streamsFor, subjectsFor } from '../../libs/common/src/subjects.js';
+import { freePort } from './free-port.js';
 import { waitFor } from './wait-for.js';
 import { APPS, type AppName, appPortVariable, spawnApp, type SpawnedApp, waitUntilReady } from '../../scripts/platform-process.js';
 
 export const NATS_URL = process.env.NATS_URL || 'nats://127.0.0.1:4222';
 export const PG_ROOT = process.env.PLEXUS_TEST_DATABASE_ROOT || 'postgres://postgres@127.0.0.1:5432';
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export function randomApiKey(): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';

@@ -3,7 +3,7 @@ import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from './platform.js';
+import { freePort } from './free-port.js';
 
 const run = promisify(execFile);
 const BIN = process.env.PLEXUS_TEST_PG_BIN || '/usr/lib/postgresql/15/bin';
