@@ -296,7 +296,16 @@ describe('webhooks', () => {
     const secret = rule.webhooks[0].secret as string;
     expect(secret).toEqual(expect.any(String));
     await send([{ source_id: 'rig-6', metric: 'p', value: 2, timestamp: T0 }]);
-    await waitFor('a failed attempt', () => hook.requests.length >= 1);
+    const recordedAttempts = async () =>
+      (
+        await platform.db.query(
+          `SELECT count(*)::int AS n FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id WHERE d.webhook_id = $1`,
+          [rule.webhooks[0].id],
+        )
+      ).rows[0].n as number;
+    // Killed in the backoff after a recorded failure (the next attempt is 1 s later), so normally
+    // no attempt is in flight at the kill; see the last assertion for when one is.
+    await waitFor('a failed attempt recorded', async () => hook.requests.length >= 1 && (await recordedAttempts()) >= 1);
     await platform.stopApp('alerts', 'SIGKILL');
     await send([{ source_id: 'rig-6', metric: 'p', value: 0, timestamp: T0 + 1 }]);
     await platform.startApp('alerts');
@@ -324,10 +333,10 @@ describe('webhooks', () => {
         .map((request) => JSON.parse(request.body).event)
         .sort(),
     ).toEqual(['fired', 'resolved']);
-    const { rows: attempts } = await platform.db.query(
-      `SELECT count(*)::int AS n FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id WHERE d.webhook_id = $1`,
-      [rule.webhooks[0].id],
-    );
-    expect(attempts[0].n).toBe(hook.requests.length);
+    // Every request the receiver got is a recorded attempt, except at most the one in flight when
+    // the app was killed (a slow machine can stretch the wait above past the 1 s backoff): its
+    // answer never came back to be recorded, and it was sent again (docs/alerts.md).
+    const unrecorded = hook.requests.length - (await recordedAttempts());
+    expect([0, 1]).toContain(unrecorded);
   }, 120_000);
 });

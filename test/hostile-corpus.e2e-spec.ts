@@ -179,7 +179,7 @@ const ENDPOINTS: Endpoint[] = [
   { method: 'POST', path: '/api/keys', scope: 'admin', valid: () => ({ name: 'fuzz key', scopes: ['read'] }) },
   { method: 'GET', path: '/api/keys', scope: 'admin' },
   { method: 'DELETE', path: '/api/keys/{id}', scope: 'admin' },
-  { method: 'GET', path: '/api/audit/commands', scope: 'admin', query: { limit: '10' } },
+  { method: 'GET', path: '/api/audit/commands', scope: 'admin', query: { limit: '10', cursor: 'abc' } },
   {
     method: 'POST',
     path: '/api/rules',

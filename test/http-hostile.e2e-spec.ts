@@ -327,6 +327,7 @@ describe('NUL, lone surrogates and nulls in names, tags, metadata and paths (fin
     ['POST', '/api/alerts/%00/ack'],
     ['GET', '/api/alerts?cursor=%00'],
     ['GET', '/api/sessions?cursor=%00'],
+    ['GET', '/api/audit/commands?cursor=%00'],
     ['GET', '/api/query?source_id=q-1&metric=%00'],
   ])('%s %s: 400 BAD_REQUEST naming the parameter', async (method, path) => {
     const response = await platform.api(path, { method, ...(method === 'PATCH' ? { body: '{}' } : {}) });
@@ -443,5 +444,97 @@ describe('listings that grow without bound answer under NATS max_payload, never 
     // About 48 KiB each as JSON: 15 fit under the 768 KiB bound (docs/api.md says so).
     expect(commands.length).toBeGreaterThanOrEqual(15);
     expect(commands.every((entry) => entry.command === costliest(8192))).toBe(true);
+  });
+
+  // The 1,000 entries of the test before.
+  it('GET /api/audit/commands follows next_cursor through every entry cut by bytes, each once, newest first', async () => {
+    const admin = await platform.createKey(['admin'], 'audited');
+    const ids: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const response = await platform.api(`/api/audit/commands?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, {
+        key: admin,
+      });
+      expect(response.status).toBe(200);
+      const page = (await response.json()) as { commands: Array<{ id: string }>; next_cursor: string | null };
+      ids.push(...page.commands.map((entry) => entry.id));
+      cursor = page.next_cursor;
+    } while (cursor && ++pages < 200);
+    const { rows } = await platform.db.query(`SELECT id FROM command_audit WHERE org_id = 'audited' ORDER BY started_at DESC, id DESC`);
+    expect(ids).toEqual(rows.map((row: { id: string }) => row.id));
+  });
+});
+
+describe('the audit cursor is client input (GET /api/audit/commands?cursor=)', () => {
+  const forged = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+  it.each<[string, string]>([
+    ['empty', ''],
+    ['not base64url', 'not%20a%20cursor'],
+    ['base64url of text', Buffer.from('hello').toString('base64url')],
+    ['a forged position', forged(['2026-01-01 00:00:00+00', '00000000-0000-4000-8000-000000000000'])],
+    ['an impossible date', forged(['2026-02-30 00:00:00+00', '00000000-0000-4000-8000-000000000000'])],
+    ['SQL', encodeURIComponent(`' OR 1=1 --`)],
+    ['513 characters', 'A'.repeat(513)],
+    ['4,000 characters', 'A'.repeat(4000)],
+    ['a lone surrogate, percent-encoded', '%ED%A0%80'],
+    ['given twice', 'abc&cursor=def'],
+  ])('refuses a cursor that is %s: 400 BAD_REQUEST naming cursor', async (_, cursor) => {
+    const answer = await expectError(await platform.api(`/api/audit/commands?cursor=${cursor}`), 400, 'BAD_REQUEST');
+    expect(answer.message.length).toBeLessThan(300);
+    expect(answer.details?.[0].field).toBe('cursor');
+  });
+
+  it("refuses another org's cursor and never shows that org's entries", async () => {
+    const other = await platform.createKey(['admin'], 'audit-other');
+    await platform.db.query(
+      `INSERT INTO command_audit (org_id, key_id, source_id, command_id, command)
+       SELECT 'audit-other', gen_random_uuid(), 'lab.0', 'secret-' || i, 'cat /secret' FROM generate_series(1, 3) AS i`,
+    );
+    const page = (await (await platform.api('/api/audit/commands?limit=1', { key: other })).json()) as { next_cursor: string };
+    expect(page.next_cursor).toEqual(expect.any(String));
+    const answer = await expectError(await platform.api(`/api/audit/commands?limit=1&cursor=${page.next_cursor}`), 400, 'BAD_REQUEST');
+    expect(answer.details?.[0].field).toBe('cursor');
+    expect(answer.message).not.toContain('secret');
+  });
+});
+
+describe('API key names: one rule at the gateway and in pairing (1 to 128 code points)', () => {
+  const createKey = (name: string) => post('/api/keys', JSON.stringify({ name, scopes: ['read'] }));
+
+  it.each<[string, string]>([
+    ['128 astral emoji (256 UTF-16 units)', '\u{1F600}'.repeat(128)],
+    ['64 letters with a combining accent', 'e\u0301'.repeat(64)],
+    ['64 hearts with a variation selector', '\u2764\ufe0f'.repeat(64)],
+    ['128 control characters', '\u0001'.repeat(128)],
+  ])('takes a name of %s: 201, stored as sent', async (_, name) => {
+    const response = await createKey(name);
+    expect(response.status).toBe(201);
+    const created = (await response.json()) as { id: string; name: string };
+    expect(created.name).toBe(name);
+    expect((await platform.api(`/api/keys/${created.id}`, { method: 'DELETE' })).status).toBe(200);
+  });
+
+  it.each<[string, string, RegExp]>([
+    ['129 astral emoji', '\u{1F600}'.repeat(129), /128 characters \(Unicode code points\)/],
+    ['128 letters and one combining accent', 'e'.repeat(128) + '\u0301', /128 characters \(Unicode code points\)/],
+    ['65 hearts with a variation selector (130 code points)', '\u2764\ufe0f'.repeat(65), /128 characters \(Unicode code points\)/],
+    ['only whitespace', ' \t ', /not only whitespace/],
+    ['empty', '', /not only whitespace/],
+  ])('refuses a name of %s: 400 INVALID_BODY naming name', async (_, name, problem) => {
+    const answer = await expectError(await createKey(name), 400, 'INVALID_BODY');
+    expect(answer.details?.[0]).toMatchObject({ field: 'name' });
+    expect(answer.message).toMatch(problem);
+  });
+
+  it.each<[string, string, string]>([
+    ['NUL', '{"name":"ci\\u0000","scopes":["read"]}', 'must not contain NUL'],
+    ['a lone high surrogate', '{"name":"ci\\ud83d","scopes":["read"]}', 'valid Unicode'],
+    ['a lone low surrogate before an emoji', '{"name":"\\ude00\\ud83d\\ude00","scopes":["read"]}', 'valid Unicode'],
+  ])('refuses a name with %s: 400 INVALID_BODY naming name', async (_, body, reason) => {
+    const answer = await expectError(await post('/api/keys', body), 400, 'INVALID_BODY');
+    expect(answer.details?.[0]).toMatchObject({ field: 'name' });
+    expect(answer.message).toContain(reason);
   });
 });

@@ -100,6 +100,12 @@ const PAYLOADS: string[] = [
   JSON.stringify({ org_id: 'default', limit: -1, cursor: '\u0000', status: 'x'.repeat(10_000) }),
   // A cursor that names a real org, and the largest listings asked for (orgs.list, audit, keys).
   JSON.stringify({ org_id: 'default', cursor: 'default', limit: 1000 }),
+  // A keyset cursor of the right shape (the audit's and the alerts'), whose time PostgreSQL would refuse.
+  JSON.stringify({
+    org_id: 'default',
+    limit: 10,
+    cursor: Buffer.from(JSON.stringify(['2026-02-30 00:00:00+00', '00000000-0000-4000-8000-000000000000'])).toString('base64url'),
+  }),
 ];
 
 async function unexpectedErrors(port: number): Promise<number> {

@@ -68,6 +68,18 @@ describe('GET /api/docs', () => {
     }
     const ingestBody = document.paths['/api/ingest'].post.requestBody?.content['application/json'].schema;
     expect(ingestBody?.required).toEqual(['points']);
+    // The audit listing pages by cursor (an addition to the contract).
+    const audit = document.paths['/api/audit/commands'].get as unknown as {
+      parameters: Array<{ name: string; in: string; required: boolean }>;
+      responses: Record<string, { content: Record<string, { schema: { required: string[] } }> }>;
+    };
+    expect(audit.parameters).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: 'limit', in: 'query', required: false }),
+        expect.objectContaining({ name: 'cursor', in: 'query', required: false }),
+      ]),
+    );
+    expect(audit.responses['200'].content['application/json'].schema.required).toEqual(['commands', 'truncated', 'next_cursor']);
     // POST /api/keys answers 409 once the org has its most active keys.
     expect(document.paths['/api/keys'].post.responses?.['409']).toMatchObject({
       description: expect.stringMatching(/^CONFLICT: .*active .*keys/),

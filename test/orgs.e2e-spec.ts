@@ -105,6 +105,29 @@ describe('orgs over NATS', () => {
     expect(run.stderr).toMatch(/shown once/);
   });
 
+  it('npm run ops -- orgs.list follows next_cursor: an operator with more than 1,000 orgs sees every one, once', async () => {
+    await platform.db.query(
+      `INSERT INTO orgs (id, name) SELECT 'many-' || lpad(i::text, 4, '0'), 'Many ' || i FROM generate_series(1, 2500) AS i`,
+    );
+    try {
+      const { rows } = await platform.db.query(`SELECT id FROM orgs ORDER BY created_at, id`);
+      expect(rows.length).toBeGreaterThan(2500);
+      // The pairing app answers in pages of 1,000: the first alone would leave out 1,500 and more.
+      expect((await ops('orgs.list', {})).response.next_cursor).toEqual(expect.any(String));
+      const run = spawnSync(process.execPath, ['dist/scripts/ops.js', 'orgs.list'], {
+        env: platform.env,
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect([run.status, run.stderr]).toEqual([0, '']);
+      const listing = JSON.parse(run.stdout) as { orgs: Array<{ id: string }>; next_cursor: string | null };
+      expect(listing.next_cursor).toBeNull();
+      expect(listing.orgs.map((org) => org.id)).toEqual(rows.map((row: { id: string }) => row.id));
+    } finally {
+      await platform.db.query(`DELETE FROM orgs WHERE id LIKE 'many-%'`);
+    }
+  });
+
   it('npm run ops refuses hostile arguments with a clear message and never hangs or crashes', () => {
     const ops = (...args: string[]) =>
       spawnSync(process.execPath, ['dist/scripts/ops.js', ...args], { env: platform.env, encoding: 'utf8', timeout: 20_000 });

@@ -40,7 +40,8 @@ export function labelling(pids: Map<number, string>): ProcessCpu {
   });
 }
 
-function post(url: URL, agent: Agent, headers: Record<string, string>, body: Buffer): Promise<number> {
+/** One POST on a keep-alive agent; its status code once the answer has been read. */
+export function post(url: URL, agent: Agent, headers: Record<string, string>, body: Buffer): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': body.length } }, (res) => {
       res.resume();

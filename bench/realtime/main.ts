@@ -36,6 +36,7 @@ function positive(name: string, fallback: number, allowZero = false): number {
 const RATES = numberList('BENCH_RATES', '1000,5000,10000,20000,30000,40000,50000,60000');
 const SECONDS = positive('BENCH_SECONDS', 5);
 const DRAIN_SECONDS = positive('BENCH_DRAIN_SECONDS', 10);
+const SETTLE_SECONDS = positive('BENCH_SETTLE_SECONDS', 2, true);
 const SENDERS = Math.max(2, Math.round(positive('BENCH_SENDERS', 2)));
 const STOP_P99_MS = positive('BENCH_STOP_P99_MS', 3000);
 const IDLE_SOCKETS = Math.round(positive('BENCH_IDLE_SOCKETS', 20_000, true));
@@ -115,9 +116,9 @@ try {
     });
   }
 
-  const rig: Rig = { senders, browser, cpu, seconds: SECONDS, drainSeconds: DRAIN_SECONDS };
+  const rig: Rig = { senders, browser, cpu, seconds: SECONDS, drainSeconds: DRAIN_SECONDS, settleSeconds: SETTLE_SECONDS };
   log('warm-up: 2 s at 2,000 msg/s each');
-  for (const system of [plexus, minimal]) await runStep({ ...rig, seconds: 2 }, system, 2000);
+  for (const system of [plexus, minimal]) await runStep({ ...rig, seconds: 2, settleSeconds: 0 }, system, 2000);
   const results = await runLadder(rig, [plexus, minimal], RATES, STOP_P99_MS, (step) => log(stepLine(step)));
   for (const system of [plexus, minimal]) await Promise.all(senders.map((sender) => sender.ask({ op: 'close', pool: system.pool })));
 
@@ -134,7 +135,7 @@ try {
 
   const lines = [
     '',
-    `Plexus realtime benchmark — ${started.toISOString()}; ${SECONDS} s per rate; ${SENDERS} sender processes × ${perProcessDevices} devices ` +
+    `Plexus realtime benchmark — ${started.toISOString()}; ${SECONDS} s measured per rate after ${SETTLE_SECONDS} s unmeasured at that rate; ${SENDERS} sender processes × ${perProcessDevices} devices ` +
       `per system (device limit ${deviceRatePerSecond}/s, burst ${deviceBurst}); Plexus: devices on instance A, browser on instance B (through NATS); ` +
       `relay: one-process ws relay, JSON parse + stringify per frame. Latency: send → browser, same monotonic clock.`,
     `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, load average ${loadAtStart.toFixed(2)} at start; ` +

@@ -22,6 +22,8 @@ export interface Rig {
   cpu: ProcessCpu;
   seconds: number;
   drainSeconds: number;
+  /** Unmeasured send time at a step's rate right before its measured window (0: none). */
+  settleSeconds: number;
 }
 
 export interface StepResult {
@@ -43,6 +45,8 @@ export interface StepResult {
 }
 
 let steps = 0;
+/** How messages the unmeasured lead-in of a step lost are counted (with its other errors). */
+const LOST_IN_LEAD_IN = 'lost in the unmeasured lead-in';
 
 /** Sends `rate` messages/s (split over the sender processes) for rig.seconds and measures what the browser got. */
 export async function runStep(rig: Rig, system: System, rate: number): Promise<StepResult> {
@@ -95,11 +99,17 @@ export async function runStep(rig: Rig, system: System, rate: number): Promise<S
 }
 
 /**
- * A step counts as held when every message sent arrived, the senders offered the rate asked
+ * A step counts as held when every message sent arrived (in its lead-in too), the senders offered the rate asked
  * (within 5 %) and no device was rate limited: only then does its p99 say something about the rate.
  */
 export function held(step: StepResult): boolean {
-  return step.delivered >= step.sent && step.offeredRate >= step.rate * 0.95 && step.limitedDevices === 0 && !step.rateLimitedMessages;
+  return (
+    step.delivered >= step.sent &&
+    !step.otherErrors[LOST_IN_LEAD_IN] &&
+    step.offeredRate >= step.rate * 0.95 &&
+    step.limitedDevices === 0 &&
+    !step.rateLimitedMessages
+  );
 }
 
 /** The highest rate of the ladder the system held with p99 at or under `p99Ms`. */
@@ -111,8 +121,12 @@ export function highestRate(results: StepResult[], system: string, p99Ms: number
 
 /**
  * The ladder, rate by rate, each system in turn at the same rate (so both meet the same machine
- * at about the same time). A system whose p99 passed `stopP99Ms`, or that lost messages, is not
- * driven higher: it is past its knee and the next steps would only take time.
+ * at about the same time). Each measured step follows `rig.settleSeconds` of the same load,
+ * unmeasured: the first seconds at a new rate carry the processes' own adaptation to it (V8's
+ * young generation growing, code optimised for the new mix), which a system running at that rate
+ * has behind it — at 10k msg/s the first 5 s after lower rates had 2-3× the p99 of the next 5 s,
+ * for both systems. A system whose p99 passed `stopP99Ms`, or that lost messages, is not driven
+ * higher: it is past its knee and the next steps would only take time.
  */
 export async function runLadder(
   rig: Rig,
@@ -126,13 +140,37 @@ export async function runLadder(
   for (const rate of rates) {
     for (const system of systems) {
       if (stopped.has(system.name)) continue;
-      const step = await runStep(rig, system, rate);
+      const lead = rig.settleSeconds > 0 ? await runStep({ ...rig, seconds: rig.settleSeconds }, system, rate) : undefined;
+      const step = withLeadIn(await runStep(rig, system, rate), lead);
       results.push(step);
       onStep(step);
       if (!(step.latency.p99 <= stopP99Ms) || step.delivered < step.sent * 0.99) stopped.add(system.name);
     }
   }
   return results;
+}
+
+/**
+ * The measured step with what went wrong in its unmeasured lead-in added: a device limited, an
+ * error or a frame dropped there counts against the rate as much as one in the measured window.
+ */
+function withLeadIn(step: StepResult, lead: StepResult | undefined): StepResult {
+  if (!lead) return step;
+  const sum = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? a : a + b);
+  return {
+    ...step,
+    rateLimitedErrors: step.rateLimitedErrors + lead.rateLimitedErrors,
+    // Devices limited in either window (the same device may be in both: the larger count, not the sum).
+    limitedDevices: Math.max(step.limitedDevices, lead.limitedDevices),
+    otherErrors: mergeCounts([
+      step.otherErrors,
+      lead.otherErrors,
+      lead.delivered < lead.sent ? { [LOST_IN_LEAD_IN]: lead.sent - lead.delivered } : {},
+    ]),
+    closedDuringStep: step.closedDuringStep + lead.closedDuringStep,
+    dropped: sum(step.dropped, lead.dropped),
+    rateLimitedMessages: sum(step.rateLimitedMessages, lead.rateLimitedMessages),
+  };
 }
 
 function mergeCounts(counts: Array<Record<string, number>>): Record<string, number> {

@@ -200,7 +200,7 @@ export async function startInProcess(rootModule: unknown, options: { answersNats
 export async function recorder(
   nc: NatsConnection,
   subject: string,
-): Promise<{ messages: unknown[]; next(what: string): Promise<unknown> }> {
+): Promise<{ messages: unknown[]; next(what: string, where?: (message: unknown) => boolean): Promise<unknown> }> {
   const messages: unknown[] = [];
   nc.subscribe(subject, {
     callback: (_: Error | null, msg: Msg) => {
@@ -211,9 +211,16 @@ export async function recorder(
   let taken = 0;
   return {
     messages,
-    async next(what: string) {
-      await waitFor(what, () => messages.length > taken);
-      return messages[taken++];
+    // The next message (matching `where`, if given: an event another test published on another
+    // connection just before may still reach a subscription made after it).
+    async next(what: string, where: (message: unknown) => boolean = () => true) {
+      let found = -1;
+      await waitFor(what, () => {
+        found = messages.findIndex((message, index) => index >= taken && where(message));
+        return found >= 0;
+      });
+      taken = found + 1;
+      return messages[found];
     },
   };
 }

@@ -50,33 +50,3 @@ export async function refuseBadData<T>(work: Promise<T>, what: string): Promise<
     throw error;
   }
 }
-
-/** Where a keyset page ends: a time as PostgreSQL writes it (`timestamptz::text`), and an id. */
-export type PagePosition = [string, string];
-
-/** The `next_cursor` of a page ending at `position`: base64url of its JSON. */
-export function encodeCursor(position: PagePosition): string {
-  return Buffer.from(JSON.stringify(position)).toString('base64url');
-}
-
-/** A cursor this API handed out (a time and an id matching `idPattern`); anything else is a BAD_REQUEST on `cursor`. */
-export function decodeCursor(cursor: string, idPattern: RegExp): PagePosition {
-  try {
-    const decoded: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (
-      Array.isArray(decoded) &&
-      decoded.length === 2 &&
-      typeof decoded[0] === 'string' &&
-      typeof decoded[1] === 'string' &&
-      /^\d{4}-\d{2}-\d{2} [\d:.]+[+-][\d:]+$/.test(decoded[0]) &&
-      idPattern.test(decoded[1])
-    ) {
-      return [decoded[0], decoded[1]];
-    }
-  } catch {
-    // refused below
-  }
-  throw new DomainError('BAD_REQUEST', '"cursor" is not one this API handed out', [
-    { field: 'cursor', message: '"cursor" is not one this API handed out' },
-  ]);
-}

@@ -47,6 +47,7 @@ describe('command audit listing (audit.command.list)', () => {
     expect(packet.err).toBeUndefined();
     expect(bytes).toBeLessThanOrEqual(768 * 1024 + 1024);
     expect(packet.response.truncated).toBe(true);
+    expect(packet.response.next_cursor).toEqual(expect.any(String));
     const { commands } = packet.response as { commands: Array<{ command: string; command_id: string }> };
     expect(commands.length).toBeGreaterThan(0);
     // Whole entries, newest first: nothing cut inside one.
@@ -57,6 +58,8 @@ describe('command audit listing (audit.command.list)', () => {
     const { packet } = await ask(subjects.audit.list, { org_id: 'audited', limit: 3 });
     expect(packet.response.commands).toHaveLength(3);
     expect(packet.response.truncated).toBe(false);
+    // Not cut by bytes, but older entries exist: the page says where they follow.
+    expect(packet.response.next_cursor).toEqual(expect.any(String));
   });
 });
 

@@ -22,6 +22,8 @@ export interface CompiledRule {
   meets(value: number): boolean;
   /** Could a number between `min` and `max` (inclusive) meet the condition? False means none of them does. */
   mayMeetWithin(min: number, max: number): boolean;
+  /** Does every number between `min` and `max` (inclusive) meet the condition? */
+  meetsAllWithin(min: number, max: number): boolean;
 }
 
 const NEVER = (): boolean => false;
@@ -88,7 +90,23 @@ export function compileRule(rule: RuleShape): CompiledRule {
     },
     meets: thresholdTest(rule.condition),
     mayMeetWithin: rangeTest(rule.condition),
+    meetsAllWithin: wholeRangeTest(rule.condition),
   };
+}
+
+function wholeRangeTest(condition: AlertCondition): (min: number, max: number) => boolean {
+  switch (condition.type) {
+    case 'above':
+      return (min) => min > condition.threshold;
+    case 'below':
+      return (_min, max) => max < condition.threshold;
+    case 'outside':
+      return (min, max) => max < condition.low || min > condition.high;
+    case 'inside':
+      return (min, max) => condition.low <= min && max <= condition.high;
+    default:
+      return NEVER;
+  }
 }
 
 function rangeTest(condition: AlertCondition): (min: number, max: number) => boolean {

@@ -390,7 +390,7 @@ describe('offline rules', () => {
   });
 });
 
-describe('quietRun: a run that cannot cross the line, applied at once', () => {
+describe('quietRun: a run that makes no transition, applied at once', () => {
   const conditions: AlertCondition[] = [
     { type: 'above', threshold: 50 },
     { type: 'below', threshold: 50 },
@@ -404,8 +404,11 @@ describe('quietRun: a run that cannot cross the line, applied at once', () => {
     let quiet = 0;
     for (let trial = 0; trial < 4000; trial++) {
       const rule = ruleOf(conditions[trial % conditions.length], trial % 3);
+      const state = (['ok', 'ok', 'pending', 'firing'] as const)[Math.floor(random() * 4)];
       const start: SeriesState = {
         ...newSeriesState(s(0)),
+        state,
+        since: state === 'ok' ? s(0) : s(Math.floor(random() * 10)),
         lastPointAt: random() < 0.5 ? null : s(5),
         lastSeenAt: random() < 0.5 ? null : s(1),
       };
@@ -434,10 +437,14 @@ describe('quietRun: a run that cannot cross the line, applied at once', () => {
     expect(quiet).toBeLessThan(3500);
   });
 
-  it('is never taken by a rule that is pending or firing, by no_data or offline rules, or for a run without numbers', () => {
+  it('is never taken by a pending or firing rule a number of the run leaves, by no_data or offline rules, or for a run without numbers', () => {
     const run = numberRun([s(1) * 1000], [10]);
     const pending = { ...newSeriesState(s(0)), state: 'pending' as const };
     expect(quietRun(ruleOf({ type: 'above', threshold: 50 }), pending, run, s(2))).toBe(false);
+    expect(quietRun(ruleOf({ type: 'above', threshold: 50 }), { ...pending, state: 'firing' }, run, s(2))).toBe(false);
+    // Pending, every number meets, but the duration is up at the run's last point: it fires there.
+    expect(quietRun(ruleOf({ type: 'below', threshold: 50 }, 1), pending, run, s(2))).toBe(false);
+    expect(quietRun(ruleOf({ type: 'below', threshold: 50 }, 2), { ...pending }, run, s(2))).toBe(true);
     expect(quietRun(ruleOf({ type: 'no_data', seconds: 5 }), newSeriesState(s(0)), run, s(2))).toBe(false);
     expect(quietRun(ruleOf({ type: 'offline', seconds: 5 }), newSeriesState(s(0)), run, s(2))).toBe(false);
     expect(quietRun(ruleOf({ type: 'above', threshold: 50 }), newSeriesState(s(0)), numberRun([s(1) * 1000], [NaN]), s(2))).toBe(false);

@@ -180,13 +180,19 @@ export function numberRun(timesUs: ArrayLike<number>, nums: ArrayLike<number>): 
 }
 
 /**
- * A threshold rule at rest (ok) and a run none of whose numbers meets its condition: the run can
- * make no transition, and leaves exactly what onPoint point by point would — the latest point
- * time and the arrival — so it is applied here at once. Answers false (nothing done) when the run
- * has to be taken point by point.
+ * A run of a threshold rule's series that makes no transition, seen from its span alone: at rest
+ * (ok) with no number meeting the condition, firing with every number meeting it, or pending with
+ * every number meeting it before the duration is up. Such a run leaves exactly what onPoint point
+ * by point would — the latest point time and the arrival — so it is applied here at once. Answers
+ * false (nothing done) when the run has to be taken point by point.
  */
 export function quietRun(rule: CompiledRule, s: SeriesState, run: NumberRun, arrivedAtMs: number): boolean {
-  if (!isThreshold(rule) || s.state !== 'ok' || run.count === 0 || rule.mayMeetWithin(run.min, run.max)) return false;
+  if (!isThreshold(rule) || run.count === 0) return false;
+  const steady =
+    s.state === 'ok'
+      ? !rule.mayMeetWithin(run.min, run.max)
+      : rule.meetsAllWithin(run.min, run.max) && (s.state === 'firing' || run.latestMs < s.since + rule.forMs);
+  if (!steady) return false;
   if (s.lastPointAt === null || run.latestMs > s.lastPointAt) {
     s.lastPointAt = run.latestMs;
     s.lastSeenAt = s.lastSeenAt === null ? arrivedAtMs : Math.max(s.lastSeenAt, arrivedAtMs);

@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { jetstream } from '@nats-io/jetstream';
 import { headers } from '@nats-io/transport-node';
 import { type InProcessApp, mediumScope, startInProcess } from '../../../../test/support/medium.js';
@@ -16,8 +16,20 @@ const scope = await mediumScope({
 });
 const { AppModule } = await import('../app.module.js');
 const { EvaluatorService } = await import('./evaluator.service.js');
-const { alertPartitionOf, encodeFeedMessage, encodeTelemetry, ENCODING_HEADER, BATCH_ENCODING, FEED_ENCODING, SUBJECTS } =
-  await import('#common');
+const { StateStore } = await import('./state-store.js');
+const {
+  alertPartitionOf,
+  encodeFeedMessage,
+  encodeFeedSummary,
+  encodeTelemetry,
+  ENCODING_HEADER,
+  BATCH_ENCODING,
+  FEED_ENCODING,
+  FEED_SUMMARY_ENCODING,
+  feedSeriesJson,
+  SUBJECTS,
+  summariseSeries,
+} = await import('#common');
 
 const apps: InProcessApp[] = [];
 scope.onTeardown(async () => {
@@ -50,6 +62,56 @@ async function feed(orgId: string, points: Array<Record<string, unknown>>, subje
   for (const part of encodeTelemetry(orgId, Date.now() * 1000, points as never, 1024 * 1024)) {
     await js.publish(SUBJECTS.alerts.feed(subjectOrg), part, { headers: h });
   }
+}
+
+/** Points stored as ingest stores them (a storage series of the org, source, metric and session); its id. */
+async function storeSeries(
+  orgId: string,
+  metric: string,
+  session: string,
+  points: Array<[number, unknown]>,
+  source = 'rig',
+): Promise<number> {
+  await scope.db.query(`INSERT INTO orgs (id, name) VALUES ($1, $1) ON CONFLICT DO NOTHING`, [orgId]);
+  const {
+    rows: [{ id }],
+  } = await scope.db.query<{ id: string }>(
+    `INSERT INTO series (org_id, source_id, metric, session_id, tags) VALUES ($1, $2, $3, $4, '{}') RETURNING id`,
+    [orgId, source, metric, session],
+  );
+  await scope.db.query(
+    `INSERT INTO points (series_id, time, value_num, value_json)
+     SELECT $1, to_timestamp(t), n, j FROM unnest($2::float8[], $3::float8[], $4::jsonb[]) AS u(t, n, j)`,
+    [
+      id,
+      points.map(([dt]) => T0 + dt),
+      points.map(([, value]) => (typeof value === 'number' ? value : null)),
+      points.map(([, value]) => (typeof value === 'number' ? null : JSON.stringify(value))),
+    ],
+  );
+  return Number(id);
+}
+
+/** A feed summary of stored series, as ingest publishes it after the commit. */
+async function feedSummary(orgId: string, series: Array<{ id: number; metric: string; points: Array<[number, unknown]> }>): Promise<void> {
+  const entries = series.map(({ id, metric, points }) =>
+    feedSeriesJson(
+      summariseSeries(id, [
+        {
+          sourceId: 'rig',
+          metric,
+          sessionId: '',
+          tags: '',
+          timesUs: points.map(([dt]) => (T0 + dt) * 1e6),
+          nums: points.map(([, value]) => (typeof value === 'number' ? value : NaN)),
+          jsons: null,
+        },
+      ]),
+    ),
+  );
+  const h = headers();
+  h.set(ENCODING_HEADER, FEED_SUMMARY_ENCODING);
+  await jetstream(await scope.nats()).publish(SUBJECTS.alerts.feed(orgId), encodeFeedSummary(orgId, entries), { headers: h });
 }
 
 async function alerts(ruleId: string): Promise<Array<{ state: string; value: number | null; fired_at: Date }>> {
@@ -140,6 +202,20 @@ describe('alerts evaluator (real NATS and PostgreSQL)', () => {
       JSON.stringify({ org_id: ORGS[0], received_at_us: 1, request: { points: [{ value: -1 }] } }),
     );
     await feed(ORGS[1], [point('guarded', 0, -5)], ORGS[0]);
+    // Summaries that are not: junk, a series id PostgreSQL would refuse, NUL in a name, another org's summary on this org's subject.
+    const summaryHeaders = headers();
+    summaryHeaders.set(ENCODING_HEADER, FEED_SUMMARY_ENCODING);
+    const entry = (id: unknown, source = 'rig') => [id, source, 'guarded', '', 1, T0 * 1e6, T0 * 1e6, 1, -9, -9, T0 * 1e6];
+    for (const body of [
+      '{"org":',
+      '[]',
+      JSON.stringify({ org: ORGS[0], series: [entry(2 ** 64)] }),
+      JSON.stringify({ org: ORGS[0], series: [entry(1, 'r\u0000ig')] }),
+      JSON.stringify({ org: ORGS[0], series: Array.from({ length: 3 }, () => entry(-1)) }),
+      JSON.stringify({ org: ORGS[1], series: [entry(1)] }),
+      '['.repeat(100_000),
+    ])
+      await js.publish(SUBJECTS.alerts.feed(ORGS[0]), body, { headers: summaryHeaders });
     // Feed messages of several parts: a junk one, and one whose bad part is skipped while its good part counts.
     const feedHeaders = headers();
     feedHeaders.set(ENCODING_HEADER, FEED_ENCODING);
@@ -232,5 +308,99 @@ describe('alerts evaluator (real NATS and PostgreSQL)', () => {
     });
     expect(rows).toHaveLength(1);
     expect(rows[0].state).toBe('firing');
+  }, 60_000);
+  it('reads back the points of summarised series whose span may cross, over sessions, and only the org’s own', async () => {
+    const evaluator = apps[0].get(EvaluatorService);
+    const id = await rule(ORGS[0], { metric: 'summed', condition: { type: 'above', threshold: 10 } });
+    const silent = await rule(ORGS[0], { source_id: 'rig', metric: 'quiet', condition: { type: 'no_data', seconds: 1 } });
+    await waitFor('the rules loaded', () => evaluator.rulesLoaded() === 9);
+    // A summary naming another org's series on this org's feed: its points are not this org's to read.
+    const foreign = await storeSeries(ORGS[1], 'summed', '', [[20, 99]]);
+    await feedSummary(ORGS[0], [{ id: foreign, metric: 'summed', points: [[20, 99]] }]);
+    // The same series over two sessions (two storage series): quiet, fired, resolved, fired.
+    const plain: Array<[number, unknown]> = [
+      [0, 1],
+      [1, 2],
+      [2, 11],
+      [3, 3],
+    ];
+    const recorded: Array<[number, unknown]> = [
+      [4, 'text'],
+      [5, 12],
+    ];
+    const a = await storeSeries(ORGS[0], 'summed', '', plain);
+    const b = await storeSeries(ORGS[0], 'summed', 'run-1', recorded);
+    await feedSummary(ORGS[0], [
+      { id: a, metric: 'summed', points: plain },
+      { id: b, metric: 'summed', points: recorded },
+    ]);
+    const rows = await waitFor('both alerts', async () => {
+      const found = await alerts(id);
+      return found.length === 2 && found;
+    });
+    expect(rows.map((row) => [row.state, row.fired_at.getTime(), row.value])).toEqual([
+      ['resolved', (T0 + 2) * 1000, 11],
+      ['firing', (T0 + 5) * 1000, 12],
+    ]);
+    // no_data: silent for a second, it fires; a summary of a text point (no numbers) is data and resolves it.
+    await waitFor('the no_data alert', async () => (await alerts(silent)).length === 1);
+    const text = await storeSeries(ORGS[0], 'quiet', '', [[30, 'on']]);
+    await feedSummary(ORGS[0], [{ id: text, metric: 'quiet', points: [[30, 'on']] }]);
+    await waitFor('the no_data alert resolved', async () => (await alerts(silent))[0]?.state === 'resolved');
+    expect(await alerts(id)).toHaveLength(2);
+  }, 60_000);
+
+  it('reloads an org once more for a burst of rule changes, not once per change, and ends with every rule', async () => {
+    const evaluator = apps[0].get(EvaluatorService);
+    await waitFor('both partitions held', () => evaluator.partitions.length === 2, 20_000);
+    const before = evaluator.rulesLoaded();
+    await scope.db.query(
+      `INSERT INTO alert_rules (id, org_id, name, metric, condition)
+       SELECT 'rule_burst' || i, $1, 'burst ' || i, 'burst', '{"type":"above","threshold":1}' FROM generate_series(1, 200) AS i`,
+      [ORGS[1]],
+    );
+    const reads = jest.spyOn(apps[0].get(StateStore), 'rules');
+    try {
+      const nc = await scope.nats();
+      for (let i = 0; i < 200; i++) nc.publish(SUBJECTS.alerts.rulesChanged, JSON.stringify({ org_id: ORGS[1] }));
+      await waitFor('every rule of the burst loaded', () => evaluator.rulesLoaded() === before + 200);
+      // Settled: no reload still running or owed (an owed one would read again).
+      await waitFor('no reload running', () => ((evaluator as unknown as { reloading?: Map<string, unknown> }).reloading?.size ?? 0) === 0);
+      // One read per change would be 200; a reload running while more come makes one more after it.
+      expect(reads.mock.calls.length).toBeGreaterThanOrEqual(1);
+      expect(reads.mock.calls.length).toBeLessThan(20);
+    } finally {
+      reads.mockRestore();
+    }
+    expect(evaluator.rulesLoaded()).toBe(before + 200);
+  }, 60_000);
+
+  it('outlasts hostile rules.changed messages, and reloads on the next real one', async () => {
+    const evaluator = apps[0].get(EvaluatorService);
+    const before = evaluator.rulesLoaded();
+    const nc = await scope.nats();
+    const deep = '['.repeat(10_000) + ']'.repeat(10_000);
+    for (const body of [
+      'not json',
+      '',
+      '\u0000',
+      deep,
+      JSON.stringify({}),
+      JSON.stringify({ org_id: 42 }),
+      JSON.stringify({ org_id: null }),
+      JSON.stringify({ org_id: ['default'] }),
+      JSON.stringify({ org_id: 'a\u0000b' }),
+      JSON.stringify({ org_id: '\ud800' }),
+      JSON.stringify({ org_id: 'x'.repeat(100_000) }),
+      ...Array.from({ length: 300 }, (_, i) => JSON.stringify({ org_id: `no-such-org-${i}` })),
+    ])
+      nc.publish(SUBJECTS.alerts.rulesChanged, body);
+    nc.publish(SUBJECTS.alerts.rulesChanged, new Uint8Array([0xff, 0xfe, 0x80]));
+    await nc.flush();
+    const id = await rule(ORGS[0], { metric: 'after-junk', condition: { type: 'above', threshold: 1 } });
+    await waitFor('the rule after the junk loaded', () => evaluator.rulesLoaded() === before + 1);
+    await waitFor('no reload running', () => ((evaluator as unknown as { reloading?: Map<string, unknown> }).reloading?.size ?? 0) === 0);
+    await feed(ORGS[0], [point('after-junk', 100, 5)]);
+    await waitFor('the rule after the junk fired', async () => (await alerts(id)).length === 1);
   }, 60_000);
 });

@@ -4,9 +4,10 @@ import { RulesModule } from '../rules/rules.module.js';
 import { WebhooksModule } from '../webhooks/webhooks.module.js';
 import { EvaluatorService } from './evaluator.service.js';
 import { StateStore } from './state-store.js';
+import { StoredPoints } from './stored-points.js';
 
 @Module({
   imports: [WebhooksModule, RulesModule],
-  providers: [StateStore, PartitionLeases, EvaluatorService],
+  providers: [StateStore, StoredPoints, PartitionLeases, EvaluatorService],
 })
 export class EvaluatorModule {}

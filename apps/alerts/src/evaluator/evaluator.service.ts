@@ -9,6 +9,7 @@ import {
   type RulesChangedEvent,
   scrapeGauge,
   SUBJECTS,
+  isOrgId,
 } from '#common';
 import { AlertsConfig } from '../config.js';
 import { PartitionLeases, type PartitionOwner } from '../partitions/partition-leases.service.js';
@@ -17,6 +18,7 @@ import { FeedConsumer } from './feed-consumer.js';
 import { PartitionEvaluator } from './partition-evaluator.js';
 import { PresenceWatch } from './presence-watch.js';
 import { StateStore } from './state-store.js';
+import { StoredPoints } from './stored-points.js';
 
 interface Held {
   evaluator: PartitionEvaluator;
@@ -35,11 +37,14 @@ export class EvaluatorService implements PartitionOwner, OnApplicationBootstrap,
   private tickTimer?: NodeJS.Timeout;
   private ticking = false;
   private rulesChanged?: Subscription;
+  /** Orgs whose rules are being reloaded; `again` when they changed once more meanwhile. */
+  private readonly reloading = new Map<string, { again: boolean }>();
 
   constructor(
     private readonly broker: BrokerConnection,
     private readonly config: AlertsConfig,
     private readonly store: StateStore,
+    private readonly points: StoredPoints,
     private readonly leases: PartitionLeases,
     private readonly dispatcher: WebhookDispatcher,
   ) {}
@@ -65,7 +70,8 @@ export class EvaluatorService implements PartitionOwner, OnApplicationBootstrap,
         } catch {
           return;
         }
-        if (typeof orgId === 'string') void this.reloadOrg(orgId);
+        // Not an org id (junk on the subject): nothing to read for it.
+        if (isOrgId(orgId)) this.reloadOrg(orgId);
       },
     });
     await this.leases.start(this);
@@ -101,6 +107,7 @@ export class EvaluatorService implements PartitionOwner, OnApplicationBootstrap,
       this.store,
       (events) => this.publish(events),
       (orgId) => this.presence?.sourcesOf(orgId),
+      (orgId, seriesIds, fromUs, toUs) => this.points.read(orgId, seriesIds, fromUs, toUs),
     );
     const accept = (orgId: string) => alertPartitionOf(orgId, this.config.partitions) === partition;
     await evaluator.load((await this.store.rules()).filter((rule) => accept(rule.org_id)));
@@ -122,14 +129,35 @@ export class EvaluatorService implements PartitionOwner, OnApplicationBootstrap,
     await held?.feed.stop();
   }
 
-  private async reloadOrg(orgId: string): Promise<void> {
-    const held = this.partitionOfOrg(orgId);
-    if (!held) return;
-    try {
-      await held.evaluator.reloadOrg(orgId, await this.store.rules(orgId));
-    } catch (error) {
-      this.logger.warn(`rules of an org not reloaded: ${(error as Error).message}`);
+  /**
+   * The org's rules changed: one reload at a time per org, and changes told while one runs make one
+   * more after it. A burst of changes (1,000 rules made one after another) costs two loads, not one
+   * load of every rule per change; and a slow read of older rules can never land after a newer one.
+   */
+  private reloadOrg(orgId: string): void {
+    const running = this.reloading.get(orgId);
+    if (running) {
+      running.again = true;
+      return;
     }
+    const state = { again: false };
+    this.reloading.set(orgId, state);
+    void (async () => {
+      try {
+        do {
+          state.again = false;
+          const held = this.partitionOfOrg(orgId);
+          if (!held) return;
+          try {
+            await held.evaluator.reloadOrg(orgId, await this.store.rules(orgId));
+          } catch (error) {
+            this.logger.warn(`rules of an org not reloaded: ${(error as Error).message}`);
+          }
+        } while (state.again);
+      } finally {
+        this.reloading.delete(orgId);
+      }
+    })();
   }
 
   private async tick(): Promise<void> {

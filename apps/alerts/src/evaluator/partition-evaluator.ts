@@ -2,15 +2,20 @@ import { Logger } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
 import {
   type AlertEvent,
+  decodeFeedSummary,
   decodeTelemetryMessage,
   ENCODING_HEADER,
   FEED_ENCODING,
+  FEED_SUMMARY_ENCODING,
   type FeedPart,
+  type FeedSeries,
+  type FeedSummary,
   fromSubjectToken,
   isBinaryTelemetry,
   pointsOf,
   type ScannedBatch,
   type ScannedSeries,
+  type SeriesPoints,
   scanTelemetryBatch,
   SeriesIdentities,
   type SeriesIdentity,
@@ -29,6 +34,13 @@ import {
   type Transition,
 } from '../evaluation/series-state.js';
 import type { EvaluatedRule, FeedProgress, StateEntry, StateStore, StateTransition, StoredState } from './state-store.js';
+import type { StoredRun } from './stored-points.js';
+
+/** A run of points, column by column. */
+type PointColumns = Pick<SeriesPoints, 'timesUs' | 'nums' | 'jsons'>;
+
+/** Reads back the committed points of storage series of an org in [fromUs, toUs], oldest first. */
+export type ReadStoredPoints = (orgId: string, seriesIds: readonly number[], fromUs: number, toUs: number) => Promise<StoredRun>;
 
 /** A no_data rule's last-seen time is stored at most this often (a restart forgets at most this much). */
 const SEEN_STORE_INTERVAL_MS = 1000;
@@ -59,10 +71,17 @@ interface OrgRules {
  * not once per message.
  */
 interface SeriesGroup {
+  orgId: string;
   org: OrgRules;
   identity: SeriesIdentity;
+  /** Points the feed carried (telemetry messages, the feed's earlier encodings). */
   runs: ScannedSeries[];
   run: NumberRun;
+  /**
+   * Storage series a feed summary described (FEED_SUMMARY_ENCODING): their points stay in
+   * PostgreSQL and are read back only when a rule needs them, over the summaries' time range.
+   */
+  stored?: { seriesIds: number[]; firstUs: number; latestUs: number };
 }
 
 /** Series whose watchers an org keeps at most; past it the map starts again (it is only a cache). */
@@ -99,6 +118,7 @@ export class PartitionEvaluator {
     private readonly store: StateStore,
     private readonly publish: (events: AlertEvent[]) => void,
     private readonly online: (orgId: string) => ReadonlySet<string> | undefined,
+    private readonly readStored: ReadStoredPoints,
   ) {
     this.logger = new Logger(`PartitionEvaluator:${partition}`);
   }
@@ -212,12 +232,18 @@ export class PartitionEvaluator {
         const orgId = fromSubjectToken(msg.subject.slice(msg.subject.lastIndexOf('.') + 1));
         const org = accept(orgId) ? this.orgs.get(orgId) : undefined;
         if (!org) continue;
+        if (msg.headers?.get(ENCODING_HEADER) === FEED_SUMMARY_ENCODING) {
+          const summary = readSummary(msg.data);
+          if (summary?.orgId !== orgId) continue;
+          for (const series of summary.series) groupStored(groups, orgId, org, series);
+          continue;
+        }
         for (const batch of await feedBatches(msg, this.identities)) {
           if (batch.orgId !== orgId) continue;
           for (const series of batch.series) group(groups, orgId, org, series);
         }
       }
-      for (const series of groups.values()) this.evaluateSeries(series, arrived, transitions, touched);
+      for (const series of groups.values()) await this.evaluateSeries(series, arrived, transitions, touched);
       if (lastSeq === this.lastSeq) return;
       // Replaying points that changed no state changes none again (the machine is deterministic
       // from the stored state), so without a change the sequence is stored only now and then.
@@ -230,18 +256,34 @@ export class PartitionEvaluator {
     });
   }
 
-  private evaluateSeries(group: SeriesGroup, arrived: number, transitions: StateTransition[], touched: Set<StateEntry>): void {
+  private async evaluateSeries(
+    group: SeriesGroup,
+    arrived: number,
+    transitions: StateTransition[],
+    touched: Set<StateEntry>,
+  ): Promise<void> {
     const watchers = this.watchersOf(group.org, group.identity, arrived);
     if (!watchers.length) return;
     // Most runs cross no line: one look at their span instead of every point against every rule.
-    let runs: Array<ReturnType<typeof pointsOf>> | undefined;
+    let runs: PointColumns[] | undefined;
     for (const { compiled, entry } of watchers) {
       if (quietRun(compiled, entry.s, group.run, arrived)) {
-        touched.add(entry);
+        // Nothing to store for a quiet run (a replay is skipped by the feed sequence); an entry
+        // still to be stored (new) goes with the batch's commit.
+        if (entry.dirty) touched.add(entry);
         continue;
       }
-      runs ??= group.runs.map(pointsOf);
-      for (const { timesUs, nums, jsons } of runs)
+      // Only summarised series (no points in hand): what their summary alone settles.
+      const summarised = group.runs.length ? undefined : group.stored;
+      if (summarised && compiled.type === 'offline') continue;
+      // A threshold rule ignores what is not a number: a summary without numbers changes nothing.
+      if (summarised && compiled.type !== 'no_data' && group.run.count === 0) continue;
+      // For a no_data rule any value is data: point by point, only a summary's latest point can change its state.
+      const points: PointColumns[] =
+        summarised && compiled.type === 'no_data'
+          ? [{ timesUs: [summarised.latestUs], nums: [NaN], jsons: null }]
+          : (runs ??= await this.pointsOfGroup(group));
+      for (const { timesUs, nums, jsons } of points)
         for (let i = 0; i < timesUs.length; i++) {
           const num = nums[i];
           const value = Number.isNaN(num) ? jsons?.[i] : num;
@@ -258,6 +300,13 @@ export class PartitionEvaluator {
         entry.dirty = true;
       touched.add(entry);
     }
+  }
+
+  /** The group's points: those the feed carried, and those of summarised series read back from PostgreSQL. */
+  private async pointsOfGroup(group: SeriesGroup) {
+    const runs: PointColumns[] = group.runs.map(pointsOf);
+    if (group.stored) runs.push(await this.readStored(group.orgId, group.stored.seriesIds, group.stored.firstUs, group.stored.latestUs));
+    return runs;
   }
 
   /** The rules of the org watching this series, with their states (made on first sight). */
@@ -367,21 +416,50 @@ function entryOf(rule: EvaluatedRule, row: StoredState): StateEntry {
   };
 }
 
-/** Adds a series' run to its group of the batch (made on first sight), widening the group's span. */
-function group(groups: Map<string, SeriesGroup>, orgId: string, org: OrgRules, series: ScannedSeries): void {
-  const key = `${orgId}\u0000${series.sourceId}\u0001${series.metric}\u0001${series.tags}`;
+/** The group of a series (source, metric, tags) in the batch, made on first sight. */
+function groupOf(groups: Map<string, SeriesGroup>, orgId: string, org: OrgRules, identity: SeriesIdentity): SeriesGroup {
+  const key = `${orgId}\u0000${identity.sourceId}\u0001${identity.metric}\u0001${identity.tags}`;
   let found = groups.get(key);
   if (!found) {
-    found = { org, identity: series, runs: [], run: { min: Infinity, max: -Infinity, latestMs: -Infinity, count: 0 } };
+    found = { orgId, org, identity, runs: [], run: { min: Infinity, max: -Infinity, latestMs: -Infinity, count: 0 } };
     groups.set(key, found);
   }
+  return found;
+}
+
+/** Widens a group's span of numbers by a run's. */
+function widen(run: NumberRun, numbers: number, min: number, max: number, latestMs: number): void {
+  if (!numbers) return;
+  run.count += numbers;
+  run.min = Math.min(run.min, min);
+  run.max = Math.max(run.max, max);
+  run.latestMs = Math.max(run.latestMs, latestMs);
+}
+
+/** Adds a series' run the feed carried to its group of the batch, widening the group's span. */
+function group(groups: Map<string, SeriesGroup>, orgId: string, org: OrgRules, series: ScannedSeries): void {
+  const found = groupOf(groups, orgId, org, series);
   found.runs.push(series);
-  const run = found.run;
-  if (!series.numbers) return;
-  run.count += series.numbers;
-  run.min = Math.min(run.min, series.min);
-  run.max = Math.max(run.max, series.max);
-  run.latestMs = Math.max(run.latestMs, series.latestUs / 1000);
+  widen(found.run, series.numbers, series.min, series.max, series.latestUs / 1000);
+}
+
+/** Adds a summarised storage series (its session's points of the series) to its group of the batch. */
+function groupStored(groups: Map<string, SeriesGroup>, orgId: string, org: OrgRules, series: FeedSeries): void {
+  const found = groupOf(groups, orgId, org, { sourceId: series.sourceId, metric: series.metric, sessionId: '', tags: series.tags });
+  const stored = (found.stored ??= { seriesIds: [], firstUs: series.firstUs, latestUs: series.latestUs });
+  if (!stored.seriesIds.includes(series.seriesId)) stored.seriesIds.push(series.seriesId);
+  stored.firstUs = Math.min(stored.firstUs, series.firstUs);
+  stored.latestUs = Math.max(stored.latestUs, series.latestUs);
+  widen(found.run, series.numbers, series.min, series.max, series.latestNumberUs / 1000);
+}
+
+/** A feed summary, or undefined when it is not one: ingest wrote it, so anything else was published by someone else. */
+function readSummary(data: Uint8Array): FeedSummary | undefined {
+  try {
+    return decodeFeedSummary(data);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -5,11 +5,13 @@ import {
   type AlertListState,
   type AlertView,
   BrokerConnection,
+  decodePageCursor,
   DomainError,
+  encodePageCursor,
   type ListAlertsReply,
   SUBJECTS,
 } from '#common';
-import { decodeCursor, encodeCursor, optionalText, refuseBadData, requestObject, requireOrg, requireText } from '../rpc-input.js';
+import { optionalText, refuseBadData, requestObject, requireOrg, requireText } from '../rpc-input.js';
 import { AlertsRepository } from './alerts.repository.js';
 
 const MAX_LIMIT = 1000;
@@ -48,14 +50,14 @@ export class AlertsService {
         sourceId: optionalText(request, 'source_id', 128),
         limit,
         maxBytes: PAGE_BYTES,
-        after: cursor === undefined ? undefined : decodeCursor(cursor, ALERT_ID),
+        after: cursor === undefined ? undefined : decodePageCursor(cursor, ALERT_ID),
       }),
       'cursor',
     );
     return {
       alerts: page.alerts,
       firing: await this.alerts.countFiring(orgId),
-      next_cursor: page.next ? encodeCursor(page.next) : null,
+      next_cursor: page.next ? encodePageCursor(page.next) : null,
     };
   }
 

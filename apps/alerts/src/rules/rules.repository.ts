@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { RuleView, WebhookView } from '#common';
-import type { PagePosition } from '../rpc-input.js';
+import type { PagePosition, RuleView, WebhookView } from '#common';
 
 /** A rule as stored, every field set (defaults filled in): the view without its webhooks. */
 export type StoredRule = Omit<RuleView, 'webhooks'>;

@@ -8,7 +8,9 @@ import {
   BrokerConnection,
   checkRuleInput,
   checkRulePatch,
+  decodePageCursor,
   DomainError,
+  encodePageCursor,
   RuleInput,
   type RulePatch,
   type RulesChangedEvent,
@@ -19,7 +21,7 @@ import {
   fitInBytes,
 } from '#common';
 import { AlertsRepository } from '../history/alerts.repository.js';
-import { decodeCursor, encodeCursor, optionalText, refuseBadData, requestObject, requireOrg, requireText } from '../rpc-input.js';
+import { optionalText, refuseBadData, requestObject, requireOrg, requireText } from '../rpc-input.js';
 import { ruleProblem } from './rule-problems.js';
 import { newId } from '../ids.js';
 import { newWebhookSalt } from '../webhooks/webhook-secret.js';
@@ -81,7 +83,7 @@ export class RulesService {
   async list(request: unknown): Promise<ListRulesPage> {
     const orgId = requireOrg(request);
     const cursor = optionalText(request, 'cursor', 512);
-    const after = cursor === undefined ? undefined : decodeCursor(cursor, RULE_ID);
+    const after = cursor === undefined ? undefined : decodePageCursor(cursor, RULE_ID);
     const found = await refuseBadData(this.rules.list(orgId, LIST_PAGE_ROWS + 1, after), 'cursor');
     const rows = found.slice(0, LIST_PAGE_ROWS);
     const webhooks = await this.rules.webhooks(
@@ -92,7 +94,7 @@ export class RulesService {
     const { fitted: rules } = fitInBytes(views, LIST_PAGE_BYTES, true);
     const more = rules.length < found.length;
     const last = rows[rules.length - 1]?.position;
-    return { rules, next_cursor: more && last ? encodeCursor(last) : null };
+    return { rules, next_cursor: more && last ? encodePageCursor(last) : null };
   }
 
   async get(request: unknown): Promise<RuleView> {

@@ -8,7 +8,7 @@ export class PoisonMessageError extends Error {}
 export class SeriesRuns {
   readonly runs: SeriesPoints[] = [];
   readonly keys: string[] = [];
-  private readonly orgs: string[] = [];
+  readonly orgs: string[] = [];
   count = 0;
 
   add(message: TelemetryBatch): void {

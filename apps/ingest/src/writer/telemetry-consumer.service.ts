@@ -20,11 +20,24 @@ import { IngestConfig } from '../config.js';
 import { feedAlerts } from './alert-feed.js';
 import { isTransientFailure } from './failure.js';
 import { PoisonMessageError } from './point-rows.js';
-import { PointsWriter } from './points-writer.service.js';
+import { PointsWriter, type WrittenRuns } from './points-writer.service.js';
 
 const RETRY_DELAY_MS = 1000;
-/** How long one pull request waits for messages: the most a shutdown waits for the pull in flight. */
+/** How long one pull request waits for messages, at most: the most a shutdown waits for the pulls in flight. */
 const FETCH_EXPIRES_MS = 2000;
+/**
+ * Pull requests kept open at once, each for its share of the buffer. With one, ingest stalled for
+ * 2-4 s now and then under load: nats-server (2.9.10 here) had ended the pull request (the
+ * consumer showed no waiting request) while the client never got the end notice, so it waited
+ * out its two missed heartbeats (2 s) with messages piling up in the stream. Measured in
+ * bench:alerts, one round in three or four ran at half rate for it. With two, a pull whose end was
+ * lost leaves the other one taking messages — as long as the two do not end together: pulls that
+ * run out their time (the usual end at a steady load) last exactly as long, and the two were seen
+ * in step, ending within a millisecond of each other and stalling together (no waiting request,
+ * nothing unacked, 1.9 s, about once every 2–3 minutes under bench:alerts' unbroken load). So each
+ * pull lasts a random 75–100 % of FETCH_EXPIRES_MS, and the two pulls' ends drift apart.
+ */
+const PULLS_IN_FLIGHT = 2;
 
 /**
  * Reads the telemetry stream with the shared durable pull consumer and writes it in
@@ -40,7 +53,7 @@ export class TelemetryConsumer implements OnApplicationBootstrap, BeforeApplicat
   private readonly buffer: JsMsg[] = [];
   private bufferedBytes = 0;
   private wakeWriters: Array<() => void> = [];
-  private wakePump?: () => void;
+  private wakePumps: Array<() => void> = [];
   private stopping = false;
   private loops: Promise<void>[] = [];
 
@@ -55,13 +68,16 @@ export class TelemetryConsumer implements OnApplicationBootstrap, BeforeApplicat
     await ensureIngestConsumer(this.broker.nc, this.config.ackWaitMs);
     this.js = jetstream(this.broker.nc);
     this.exportLag();
-    this.loops = [this.pump(), ...Array.from({ length: this.config.writers }, () => this.writeLoop())];
+    this.loops = [
+      ...Array.from({ length: PULLS_IN_FLIGHT }, () => this.pump()),
+      ...Array.from({ length: this.config.writers }, () => this.writeLoop()),
+    ];
   }
 
   /** Before NATS and the database close: finish the batches in hand, ack them, hand the rest back. */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
-    this.wakePump?.();
+    for (const wake of this.wakePumps.splice(0)) wake();
     for (const wake of this.wakeWriters.splice(0)) wake();
     await Promise.allSettled(this.loops);
     // Whatever was fetched but not written goes back at once rather than after ack_wait.
@@ -86,9 +102,9 @@ export class TelemetryConsumer implements OnApplicationBootstrap, BeforeApplicat
   }
 
   /**
-   * Moves messages from JetStream into the buffer with one pull request at a time, asking for
-   * more only while the buffer has room. A pull is never cut short: on shutdown the one in
-   * flight runs out (at most FETCH_EXPIRES_MS) and what it still brings is handed back with a
+   * Moves messages from JetStream into the buffer with one pull request at a time (each of the
+   * PULLS_IN_FLIGHT pumps), asking for more only while the buffer has room. A pull is never cut
+   * short: on shutdown the one in flight runs out (at most FETCH_EXPIRES_MS) and what it still brings is handed back with a
    * nak. Stopping a subscription mid-pull would drop messages the server had already sent, and
    * those would sit unacknowledged for the whole ack wait before another instance got them.
    */
@@ -97,11 +113,15 @@ export class TelemetryConsumer implements OnApplicationBootstrap, BeforeApplicat
     while (!this.stopping) {
       try {
         while (!this.stopping && (this.buffer.length > this.config.batchMessages * 2 || this.bufferedBytes >= this.config.bufferBytes)) {
-          await new Promise<void>((resolve) => (this.wakePump = resolve));
+          await new Promise<void>((resolve) => this.wakePumps.push(resolve));
         }
         if (this.stopping) return;
         consumer ??= await this.js.consumers.get(STREAMS.telemetry, CONSUMERS.ingestWriter);
-        const pull = await consumer.fetch({ max_messages: this.config.batchMessages * 2, expires: FETCH_EXPIRES_MS });
+        // PULLS_IN_FLIGHT pulls share what one pull of two batches' worth used to ask for.
+        const pull = await consumer.fetch({
+          max_messages: Math.max(1, Math.ceil((this.config.batchMessages * 2) / PULLS_IN_FLIGHT)),
+          expires: Math.round(FETCH_EXPIRES_MS * (0.75 + Math.random() / 4)),
+        });
         for await (const msg of pull) {
           if (this.stopping) {
             msg.nak();
@@ -117,6 +137,7 @@ export class TelemetryConsumer implements OnApplicationBootstrap, BeforeApplicat
           // A pull whose idle heartbeats arrived late (a busy machine): the consumer is fine, pull
           // again at once. Handled as a lost connection it cost 3–5 s of stalled writing.
           this.logger.debug('pull ended: heartbeats missed; pulling again');
+          METRICS.writerPullStalls.inc();
           continue;
         }
         consumer = undefined;
@@ -144,7 +165,7 @@ export class TelemetryConsumer implements OnApplicationBootstrap, BeforeApplicat
     }
     const batch = this.buffer.splice(0, count);
     this.bufferedBytes -= bytes;
-    this.wakePump?.();
+    for (const wake of this.wakePumps.splice(0)) wake();
     return batch;
   }
 
@@ -162,9 +183,10 @@ export class TelemetryConsumer implements OnApplicationBootstrap, BeforeApplicat
   private async process(batch: JsMsg[]): Promise<void> {
     try {
       const stopTimer = METRICS.writerWriteSeconds.startTimer();
-      const points = await this.writer.write(await Promise.all(batch.map(decode)));
+      const written = await this.writer.writeRuns(await Promise.all(batch.map(decode)));
+      const points = written.runs.count;
       stopTimer();
-      if (!(await this.feed(batch))) return;
+      if (!(await this.feed(batch, written))) return;
       for (const msg of batch) msg.ack();
       METRICS.writerPointsWritten.inc(points);
       this.logger.debug({ message: 'batch committed', messages: batch.length, points, correlation_ids: correlationIds(batch) });
@@ -196,9 +218,9 @@ export class TelemetryConsumer implements OnApplicationBootstrap, BeforeApplicat
    * The committed batch to the alerts feed; false (and the batch handed back for a later retry,
    * which writes nothing twice) when NATS did not take it — never a reason to dead-letter points.
    */
-  private async feed(batch: JsMsg[]): Promise<boolean> {
+  private async feed(batch: JsMsg[], written: WrittenRuns): Promise<boolean> {
     try {
-      await feedAlerts(this.js, batch, this.broker.nc.info?.max_payload ?? 1024 * 1024);
+      await feedAlerts(this.js, batch, written, this.broker.nc.info?.max_payload ?? 1024 * 1024);
       return true;
     } catch (error) {
       METRICS.writerFailures.inc({ kind: 'alert_feed' });

@@ -31,9 +31,10 @@ export class CommandAuditController {
     await this.audit.finished(event).catch((error: Error) => this.logger.warn(`could not record a command's end: ${error.message}`));
   }
 
+  /** ListCommandAuditRequest → ListCommandAuditReply: paged by `cursor`, each page bounded in bytes. */
   @MessagePattern(SUBJECTS.audit.list, { queue: QUEUES.pairing })
   list(@Payload() request: ListCommandAuditRequest): Promise<ListCommandAuditReply> {
     const limit = Number.isInteger(request?.limit) && (request.limit as number) > 0 ? Math.min(request.limit as number, 1000) : 100;
-    return this.audit.list(requireOrg(request), limit);
+    return this.audit.list(requireOrg(request), limit, request.cursor);
   }
 }

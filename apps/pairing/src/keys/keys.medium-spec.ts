@@ -95,6 +95,10 @@ describe('KeysService (pairing, real PostgreSQL and NATS)', () => {
     ['no name', undefined, ['read']],
     ['a blank name', '   ', ['read']],
     ['a name of 129 characters', 'n'.repeat(129), ['read']],
+    ['a name of 129 astral emoji', '\u{1F600}'.repeat(129), ['read']],
+    ['a name of 129 code points with combining marks', 'e\u0301'.repeat(64) + 'e', ['read']],
+    ['a name with NUL', 'ci\u0000', ['read']],
+    ['a name with a lone surrogate', 'ci\ud800', ['read']],
     ['a name that is not text', 42, ['read']],
     ['no scopes', 'k', []],
     ['scopes as a string', 'k', 'admin'],
@@ -105,6 +109,17 @@ describe('KeysService (pairing, real PostgreSQL and NATS)', () => {
     await expect(keys.createForOrg('default', name, scopes)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     const after = await scope.db.query(`SELECT count(*)::int AS n FROM api_keys`);
     expect(after.rows[0].n).toBe(before.rows[0].n);
+  });
+
+  it('takes a name of 128 code points whatever its UTF-16 length, as PostgreSQL counts them (the gateway’s rule too)', async () => {
+    // 128 emoji (256 UTF-16 units); 64 letters with a combining accent; 42 three-code-point ZWJ sequences and two letters.
+    for (const name of ['\u{1F600}'.repeat(128), 'e\u0301'.repeat(64), '\u{1F469}\u200d\u{1F4BB}'.repeat(42) + 'ab']) {
+      const created = await keys.createForOrg('default', name, ['read']);
+      expect(created.name).toBe(name);
+      const { rows } = await scope.db.query(`SELECT char_length(name) AS n FROM api_keys WHERE id = $1`, [created.id]);
+      expect(rows[0].n).toBe(128);
+      await keys.revoke('default', created.id);
+    }
   });
 });
 
@@ -129,7 +144,8 @@ describe('keys across orgs (pairing, real PostgreSQL and NATS)', () => {
     const created = await orgs.create('gone', 'Gone');
     expect(await keys.verify(sha256(created.admin_key.key))).toMatchObject({ valid: true });
     await orgs.disable('gone');
-    expect(await disabled.next('the orgs.disabled event')).toEqual({ org_id: 'gone' });
+    const ofGone = (event: unknown) => (event as { org_id?: unknown }).org_id === 'gone';
+    expect(await disabled.next('the orgs.disabled event of "gone"', ofGone)).toEqual({ org_id: 'gone' });
     expect(await keys.verify(sha256(created.admin_key.key))).toEqual({ valid: false });
   });
 

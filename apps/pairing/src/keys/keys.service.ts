@@ -9,6 +9,7 @@ import {
   generateApiKey,
   hashSecret,
   KEY_LIMITS,
+  keyNameProblem,
   type KeyRevokedEvent,
   type KeyView,
   type ListKeysReply,
@@ -81,10 +82,9 @@ export class KeysService {
    * serialised per org for the count, so racing creates cannot pass the limit together.
    */
   async createForOrg(orgId: string, name: unknown, scopes: unknown): Promise<CreatedKey> {
-    if (typeof name !== 'string' || !name.trim() || name.length > KEY_LIMITS.maxNameLength) {
-      throw new DomainError('BAD_REQUEST', `name is required (1 to ${KEY_LIMITS.maxNameLength} characters)`, [
-        { field: 'name', message: 'name is required' },
-      ]);
+    const nameProblem = keyNameProblem(name);
+    if (nameProblem !== undefined) {
+      throw new DomainError('BAD_REQUEST', `name ${nameProblem}`, [{ field: 'name', message: `name ${nameProblem}` }]);
     }
     if (!Array.isArray(scopes) || scopes.length === 0 || !scopes.every((scope) => (SCOPES as readonly unknown[]).includes(scope))) {
       throw new DomainError('BAD_REQUEST', `scopes must be a non-empty list of ${SCOPES.join(', ')}`, [
@@ -101,7 +101,7 @@ export class KeysService {
       if (active >= KEY_LIMITS.maxActivePerOrg) {
         throw new DomainError('CONFLICT', `an org has at most ${KEY_LIMITS.maxActivePerOrg} active API keys; revoke one first`);
       }
-      const record = apiKeyRecord(orgId, name.trim(), [...new Set(scopes as Scope[])], plaintext);
+      const record = apiKeyRecord(orgId, (name as string).trim(), [...new Set(scopes as Scope[])], plaintext);
       return tx.save(tx.create(ApiKeyEntity, record));
     });
     return { ...keyView(entity), key: plaintext };

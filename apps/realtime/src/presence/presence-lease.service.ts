@@ -84,6 +84,26 @@ export class PresenceLease implements OnModuleInit, OnModuleDestroy {
       guarded('presence sweep', () => this.sweep()),
       Math.min(1000, this.config.presenceRenewMs),
     );
+    void this.followReconnects();
+  }
+
+  /**
+   * Back on NATS after losing it (a NATS restart): every other instance lost it at the same time
+   * and comes back in its own time (its reconnect, the memory buckets made again), so each gets a
+   * whole lease from now before it can be judged dead — one slower than this one is not dead.
+   */
+  private async followReconnects(): Promise<void> {
+    try {
+      for await (const status of this.broker.nc.status()) if (status.type === 'reconnect') this.startAfresh();
+    } catch {
+      // the connection closed: nothing more to follow
+    }
+  }
+
+  /** Every instance known gets a whole lease from now. */
+  private startAfresh(): void {
+    const now = Date.now();
+    for (const id of this.renewals.keys()) this.renewals.set(id, now);
   }
 
   /**
@@ -219,7 +239,7 @@ export class PresenceLease implements OnModuleInit, OnModuleDestroy {
     }
     if (instanceId === this.config.instanceId) {
       // Blind until now (just started, or cut off from NATS): what was seen meanwhile says nothing, so everyone starts afresh.
-      if (now - this.ownRenewalSeenAt > this.config.presenceLeaseMs) for (const id of this.renewals.keys()) this.renewals.set(id, now);
+      if (now - this.ownRenewalSeenAt > this.config.presenceLeaseMs) this.startAfresh();
       this.ownRenewalSeenAt = now;
     }
     this.renewals.set(instanceId, now);

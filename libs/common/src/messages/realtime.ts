@@ -62,18 +62,25 @@ export interface CommandFinishedEvent {
   exit_code: number | null;
 }
 
-/** `SUBJECTS.audit.list` request: the newest `limit` entries (1 to 1,000; 100 when absent). */
+/**
+ * `SUBJECTS.audit.list` request: the newest `limit` entries (1 to 1,000; 100 when absent), or with
+ * `cursor` (the `next_cursor` of a page) the `limit` entries just older than that page's last.
+ */
 export interface ListCommandAuditRequest {
   org_id: string;
   limit?: number;
+  cursor?: string | null;
 }
 /**
  * `SUBJECTS.audit.list` reply, newest first. `truncated` is true when entries the limit asked for
  * were left out because the reply would have passed its byte bound (an entry may hold 8 KiB texts).
+ * `next_cursor` asks for the entries after this page (older ones), whether cut by the limit or by
+ * bytes; null when there are none.
  */
 export interface ListCommandAuditReply {
   commands: CommandAuditEntry[];
   truncated: boolean;
+  next_cursor: string | null;
 }
 
 export interface CommandAuditEntry {

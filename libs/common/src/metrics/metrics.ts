@@ -37,6 +37,10 @@ export const METRICS = {
     name: 'plexus_writer_points_written_total',
     help: 'Points committed to PostgreSQL by this ingest app',
   }),
+  writerPullStalls: new Counter({
+    name: 'plexus_writer_pull_stalls_total',
+    help: 'Pulls of the telemetry stream that ended by missed heartbeats (the server had ended them unseen: a stall of 2 s)',
+  }),
   writerBatchMessages: new Histogram({
     name: 'plexus_writer_batch_messages',
     help: 'JetStream messages per write transaction',

@@ -64,12 +64,13 @@ export function ExplorerPage() {
   const source = sources.data?.find((s) => s.source_id === draft.sourceId);
   const known = [...new Set([...(source?.sensors.flatMap((s) => s.metrics ?? []) ?? []), ...draft.metrics])];
 
-  // Pick the first device once the list arrives, so the page is never blank.
+  // Pick the first device once the list arrives, so the page is never blank — unless the user
+  // chose one first: the list renders before this effect runs, and a choice made in between stands.
   useEffect(() => {
     if (!draft.sourceId && sources.data?.length) {
       const first = sources.data[0];
       const metrics = [...new Set(first.sensors.flatMap((s) => s.metrics ?? []))].slice(0, 3);
-      setDraft((d) => ({ ...d, sourceId: first.source_id, metrics }));
+      setDraft((d) => (d.sourceId ? d : { ...d, sourceId: first.source_id, metrics }));
       setView((v) => (v.sourceId ? v : { ...v, sourceId: first.source_id, metrics }));
     }
   }, [sources.data]);

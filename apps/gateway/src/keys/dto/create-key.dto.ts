@@ -1,9 +1,9 @@
-import { ArrayNotEmpty, IsArray, IsIn, IsOptional, IsString, Length } from 'class-validator';
-import { type Scope, SCOPES } from '#common';
+import { ArrayNotEmpty, IsArray, IsIn, IsOptional, IsString } from 'class-validator';
+import { IsKeyName, type Scope, SCOPES } from '#common';
 
 export class CreateKeyDto {
-  @IsString({ message: 'name is required' })
-  @Length(1, 128)
+  /** The rule pairing applies too (libs/common/src/validation/key-name.ts). */
+  @IsKeyName()
   name: string;
 
   @IsArray()
