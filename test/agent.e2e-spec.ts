@@ -70,10 +70,8 @@ function withAgentLog(error: Error): never {
 }
 
 async function browser(): Promise<TestSocket> {
-  const socket = await TestSocket.open(`ws://127.0.0.1:${platform.ports.realtime}/ws`);
+  const socket = await TestSocket.browser(`ws://127.0.0.1:${platform.ports.realtime}/ws`, platform.adminKey);
   sockets.push(socket);
-  socket.send({ type: 'browser_auth', api_key: platform.adminKey });
-  await socket.nextOfType('init');
   return socket;
 }
 

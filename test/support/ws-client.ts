@@ -24,6 +24,14 @@ export class TestSocket {
     return socket;
   }
 
+  /** A browser signed in with `apiKey` on the realtime server at `url`, its `init` frame taken. */
+  static async browser(url: string, apiKey: string): Promise<TestSocket> {
+    const socket = await TestSocket.open(url);
+    socket.send({ type: 'browser_auth', api_key: apiKey });
+    await socket.nextOfType('init');
+    return socket;
+  }
+
   send(frame: unknown): void {
     this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
   }
