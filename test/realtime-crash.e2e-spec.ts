@@ -158,6 +158,37 @@ describe('a device recording on instance A when A is killed', () => {
     expect(again.frames.some((frame) => frame.type === 'start_session')).toBe(false);
     again.close();
   }, 60_000);
+
+  it('reconnecting while the ingest app is down, is sent start_session once the ingest app is back', async () => {
+    await restartA();
+    const { device_token: token, source_id: sourceId } = await platform.pairDevice('Patient rig');
+    const { browser } = await connectBrowser();
+    const device = await connectDevice(token, sourceId, urlA());
+    await browser.next(status(sourceId, 'online'));
+    const start = { type: 'start_session', source_id: sourceId, session_id: 'crash-ingest-down', metrics: [], interval_ms: 100 };
+    browser.send(start);
+    expect(await device.nextOfType('start_session')).toMatchObject(start);
+
+    expect(await platform.stopApp('realtime', 'SIGKILL')).toBeNull();
+    expect(await platform.stopApp('ingest')).toBe(0);
+    const logged = platform.logs.length;
+    const again = await connectDevice(token, sourceId, urlB());
+    // Realtime could not ask whether the session is still active, and said it will ask again.
+    await waitFor('realtime to say it will retry', () =>
+      platform.logs.slice(logged).some((line) => line.includes(`will retry resuming the session of "${sourceId}"`)),
+    );
+    expect(again.frames.some((frame) => frame.type === 'start_session')).toBe(false);
+
+    await platform.startApp('ingest');
+    // Retries back off 1, 2, 4 … 30 s apart: the next one after the ingest app is back sends it.
+    expect(await again.nextOfType('start_session', 40_000)).toMatchObject(start);
+    expect(await sessionStatus('crash-ingest-down')).toBe('active');
+    browser.send({ type: 'stop_session', source_id: sourceId, session_id: 'crash-ingest-down' });
+    await again.nextOfType('stop_session');
+    again.send({ type: 'session_stopped', session_id: 'crash-ingest-down' });
+    await waitFor('the session completed', async () => (await sessionStatus('crash-ingest-down')) === 'completed');
+    again.close();
+  }, 120_000);
 });
 
 describe('our agent recording on instance A when A is killed', () => {
