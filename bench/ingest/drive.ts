@@ -68,7 +68,7 @@ export async function drive(
   // Encoded before the clock starts: the load generator shares the 2 cores with what it measures.
   const payloads = bodies.map((body) => Buffer.from(body));
   // The garbage of building every scenario's bodies is collected now, not in the timed span
-  // (npm run bench:* starts node with --expose-gc).
+  // (npm run bench:ingest starts node with --expose-gc).
   (globalThis as { gc?: () => void }).gc?.();
   let next = 0;
   const cpuBefore = cpu.processes.read();
