@@ -13,6 +13,8 @@ const { AppModule } = await import('../app.module.js');
 const { SessionsService } = await import('../sessions/sessions.service.js');
 const { RetentionService } = await import('../retention/retention.service.js');
 const { BrokerConnection, SharedConfig, TelemetryPublisher } = await import('#common');
+const { PointsWriter } = await import('./points-writer.service.js');
+const { TelemetryConsumer } = await import('./telemetry-consumer.service.js');
 
 let ingest: InProcessApp;
 let publisher: InstanceType<typeof TelemetryPublisher>;
@@ -120,6 +122,78 @@ describe('ingest: JetStream → PostgreSQL (real NATS and PostgreSQL)', () => {
     );
     await send('default', [{ metric: 'after', value: 1, timestamp: now(), source_id: 'pipe-pulls' }]);
     await waitFor('the point stored', async () => (await stored('pipe-pulls')).length === 1);
+  });
+
+  describe('two writers', () => {
+    /** Holds the next transaction until released; counts transactions in flight and their messages. */
+    function holdWriter() {
+      const writer = ingest.get(PointsWriter);
+      const original = writer.writeRuns.bind(writer);
+      const seen = { inFlight: 0, most: 0, messages: [] as number[] };
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let held = false;
+      writer.writeRuns = async (messages) => {
+        seen.inFlight++;
+        seen.most = Math.max(seen.most, seen.inFlight);
+        seen.messages.push(messages.length);
+        try {
+          if (!held) {
+            held = true;
+            await gate;
+          }
+          return await original(messages);
+        } finally {
+          seen.inFlight--;
+        }
+      };
+      return { seen, release, restore: () => (writer.writeRuns = original) };
+    }
+    const buffered = () => (ingest.get(TelemetryConsumer) as unknown as { buffer: unknown[] }).buffer.length;
+
+    it('do not split a small backlog: what arrives during a transaction goes into the next one whole', async () => {
+      const hold = holdWriter();
+      try {
+        const t = now();
+        await send('default', [{ metric: 'group', value: 0, timestamp: t, source_id: 'pipe-group' }]);
+        await waitFor('the first transaction held', () => hold.seen.inFlight === 1);
+        for (let i = 1; i <= 3; i++) await send('default', [{ metric: 'group', value: i, timestamp: t + i, source_id: 'pipe-group' }]);
+        // The three wait in the buffer for the held transaction; the other writer does not take them.
+        await waitFor('three messages waiting', () => buffered() === 3);
+        expect(hold.seen.most).toBe(1);
+        hold.release();
+        await waitFor('the 4 points stored', async () => (await stored('pipe-group')).length === 4);
+        expect(hold.seen.messages).toEqual([1, 3]);
+      } finally {
+        hold.release();
+        hold.restore();
+      }
+    });
+
+    it('share a backlog of half a batch or more: a second transaction starts beside the held one', async () => {
+      const hold = holdWriter();
+      try {
+        const t = now();
+        await send('default', [{ metric: 'backlog', value: 0, timestamp: t, source_id: 'pipe-backlog' }]);
+        await waitFor('the first transaction held', () => hold.seen.inFlight === 1);
+        // 12 requests of 6,000 numeric points: ~1.2 MB of messages, past half of the 2 MiB batch.
+        for (let r = 0; r < 12; r++) {
+          const points = Array.from({ length: 6000 }, (_, i) => ({
+            metric: 'backlog',
+            value: i,
+            timestamp: t + 1 + r * 6000 + i,
+            source_id: 'pipe-backlog',
+          }));
+          await send('default', points);
+        }
+        await waitFor('a second transaction beside the held one', () => hold.seen.inFlight === 2);
+        hold.release();
+        await waitFor('every point stored', async () => (await stored('pipe-backlog')).length === 1 + 12 * 6000, 30_000);
+      } finally {
+        hold.release();
+        hold.restore();
+      }
+    });
   });
 
   it('dead-letters a message it can never store, with the reason, and keeps consuming after it', async () => {

@@ -53,6 +53,8 @@ export class TelemetryConsumer implements OnApplicationBootstrap, BeforeApplicat
   private readonly buffer: JsMsg[] = [];
   private bufferedBytes = 0;
   private wakeWriters: Array<() => void> = [];
+  /** Writers with a transaction in flight. */
+  private busyWriters = 0;
   private wakePumps: Array<() => void> = [];
   private stopping = false;
   private loops: Promise<void>[] = [];
@@ -169,14 +171,30 @@ export class TelemetryConsumer implements OnApplicationBootstrap, BeforeApplicat
     return batch;
   }
 
+  /**
+   * One of `writers` loops. A second transaction starts beside one in flight only on a backlog of
+   * half a batch (batchBytes / 2) or more: below that, what arrives while a transaction is written
+   * waits for it and goes into the next one whole (group commit). Two writers splitting a small
+   * backlog between them wrote twice as many transactions of half the size, and each costs the
+   * ingest app and PostgreSQL a fixed part (a COPY's setup, the rollup upsert, the commit, the
+   * feed publish): bench:ingest's headline went from 218–225k to 245–268k points/s with one
+   * writer, ingest's CPU per point from 1.3–1.5 to 0.9–1.0 µs and PostgreSQL's from 2.4–2.5 to 1.9.
+   * A real backlog (catching up after an outage, a slow disk's commits) still gets them all.
+   */
   private async writeLoop(): Promise<void> {
     while (!this.stopping || this.buffer.length) {
-      if (!this.buffer.length) {
+      const waitForMore = this.busyWriters > 0 && this.bufferedBytes < this.config.batchBytes / 2 && !this.stopping;
+      if (!this.buffer.length || waitForMore) {
         if (this.stopping) return;
         await new Promise<void>((resolve) => this.wakeWriters.push(resolve));
         continue;
       }
-      await this.process(this.takeBatch());
+      this.busyWriters++;
+      try {
+        await this.process(this.takeBatch());
+      } finally {
+        this.busyWriters--;
+      }
     }
   }
 

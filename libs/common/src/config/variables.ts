@@ -262,7 +262,14 @@ export const VARIABLES = {
 
   PLEXUS_INGEST_BATCH_MESSAGES: int(INGEST, ['ingest'], 1, 10_000, 256, 'Most JetStream messages (requests) written in one transaction.'),
   PLEXUS_INGEST_BATCH_BYTES: int(INGEST, ['ingest'], 1024, MAX, 2 * 1024 * 1024, 'Most bytes of messages written in one transaction.'),
-  PLEXUS_INGEST_WRITERS: int(INGEST, ['ingest'], 1, 32, 2, 'Transactions written in parallel.'),
+  PLEXUS_INGEST_WRITERS: int(
+    INGEST,
+    ['ingest'],
+    1,
+    32,
+    2,
+    'Transactions written in parallel at most; a second starts only on a backlog of half PLEXUS_INGEST_BATCH_BYTES.',
+  ),
   PLEXUS_INGEST_BUFFER_BYTES: int(
     INGEST,
     ['ingest'],
