@@ -151,35 +151,38 @@ describe('ingest: JetStream → PostgreSQL (real NATS and PostgreSQL)', () => {
     }
     const buffered = () => (ingest.get(TelemetryConsumer) as unknown as { buffer: unknown[] }).buffer.length;
 
-    it('do not split a small backlog: what arrives during a transaction goes into the next one whole', async () => {
+    /** Runs `body` while the transaction of a first one-point request (metric = source) is held open. */
+    async function whileHeld(source: string, body: (hold: ReturnType<typeof holdWriter>, t: number) => Promise<void>): Promise<void> {
       const hold = holdWriter();
       try {
         const t = now();
-        await send('default', [{ metric: 'group', value: 0, timestamp: t, source_id: 'pipe-group' }]);
+        await send('default', [{ metric: source, value: 0, timestamp: t, source_id: source }]);
         await waitFor('the first transaction held', () => hold.seen.inFlight === 1);
-        for (let i = 1; i <= 3; i++) await send('default', [{ metric: 'group', value: i, timestamp: t + i, source_id: 'pipe-group' }]);
+        await body(hold, t);
+      } finally {
+        hold.release();
+        hold.restore();
+      }
+    }
+
+    it('do not split a small backlog: what arrives during a transaction goes into the next one whole', async () => {
+      await whileHeld('pipe-group', async (hold, t) => {
+        for (let i = 1; i <= 3; i++) await send('default', [{ metric: 'pipe-group', value: i, timestamp: t + i, source_id: 'pipe-group' }]);
         // The three wait in the buffer for the held transaction; the other writer does not take them.
         await waitFor('three messages waiting', () => buffered() === 3);
         expect(hold.seen.most).toBe(1);
         hold.release();
         await waitFor('the 4 points stored', async () => (await stored('pipe-group')).length === 4);
         expect(hold.seen.messages).toEqual([1, 3]);
-      } finally {
-        hold.release();
-        hold.restore();
-      }
+      });
     });
 
     it('share a backlog of half a batch or more: a second transaction starts beside the held one', async () => {
-      const hold = holdWriter();
-      try {
-        const t = now();
-        await send('default', [{ metric: 'backlog', value: 0, timestamp: t, source_id: 'pipe-backlog' }]);
-        await waitFor('the first transaction held', () => hold.seen.inFlight === 1);
+      await whileHeld('pipe-backlog', async (hold, t) => {
         // 12 requests of 6,000 numeric points: ~1.2 MB of messages, past half of the 2 MiB batch.
         for (let r = 0; r < 12; r++) {
           const points = Array.from({ length: 6000 }, (_, i) => ({
-            metric: 'backlog',
+            metric: 'pipe-backlog',
             value: i,
             timestamp: t + 1 + r * 6000 + i,
             source_id: 'pipe-backlog',
@@ -189,10 +192,7 @@ describe('ingest: JetStream → PostgreSQL (real NATS and PostgreSQL)', () => {
         await waitFor('a second transaction beside the held one', () => hold.seen.inFlight === 2);
         hold.release();
         await waitFor('every point stored', async () => (await stored('pipe-backlog')).length === 1 + 12 * 6000, 30_000);
-      } finally {
-        hold.release();
-        hold.restore();
-      }
+      });
     });
   });
 
