@@ -189,9 +189,19 @@ describe('ingest: JetStream → PostgreSQL (real NATS and PostgreSQL)', () => {
           }));
           await send('default', points);
         }
-        await waitFor('a second transaction beside the held one', () => hold.seen.inFlight === 2);
+        await waitFor('a second transaction beside the held one', () => hold.seen.most === 2);
         hold.release();
         await waitFor('every point stored', async () => (await stored('pipe-backlog')).length === 1 + 12 * 6000, 30_000);
+      });
+    });
+
+    it('share a backlog of a whole batch of small requests: a second transaction starts beside the held one', async () => {
+      await whileHeld('pipe-many', async (hold, t) => {
+        // 300 one-point requests: more than the 256 messages of a batch, far under its bytes.
+        for (let i = 1; i <= 300; i++) await send('default', [{ metric: 'pipe-many', value: i, timestamp: t + i, source_id: 'pipe-many' }]);
+        await waitFor('a second transaction beside the held one', () => hold.seen.most === 2);
+        hold.release();
+        await waitFor('every point stored', async () => (await stored('pipe-many')).length === 301);
       });
     });
   });

@@ -173,7 +173,8 @@ export class TelemetryConsumer implements OnApplicationBootstrap, BeforeApplicat
 
   /**
    * One of `writers` loops. A second transaction starts beside one in flight only on a backlog of
-   * half a batch (batchBytes / 2) or more: below that, what arrives while a transaction is written
+   * half a batch's bytes (batchBytes / 2) or a whole batch's messages (batchMessages, for many
+   * small requests): below that, what arrives while a transaction is written
    * waits for it and goes into the next one whole (group commit). Two writers splitting a small
    * backlog between them wrote twice as many transactions of half the size, and each costs the
    * ingest app and PostgreSQL a fixed part (a COPY's setup, the rollup upsert, the commit, the
@@ -183,7 +184,8 @@ export class TelemetryConsumer implements OnApplicationBootstrap, BeforeApplicat
    */
   private async writeLoop(): Promise<void> {
     while (!this.stopping || this.buffer.length) {
-      const waitForMore = this.busyWriters > 0 && this.bufferedBytes < this.config.batchBytes / 2 && !this.stopping;
+      const smallBacklog = this.bufferedBytes < this.config.batchBytes / 2 && this.buffer.length < this.config.batchMessages;
+      const waitForMore = this.busyWriters > 0 && smallBacklog && !this.stopping;
       if (!this.buffer.length || waitForMore) {
         if (this.stopping) return;
         await new Promise<void>((resolve) => this.wakeWriters.push(resolve));

@@ -268,7 +268,7 @@ export const VARIABLES = {
     1,
     32,
     2,
-    'Transactions written in parallel at most; a second starts only on a backlog of half PLEXUS_INGEST_BATCH_BYTES.',
+    'Transactions written in parallel at most; a second starts only on a backlog of half PLEXUS_INGEST_BATCH_BYTES or a whole PLEXUS_INGEST_BATCH_MESSAGES.',
   ),
   PLEXUS_INGEST_BUFFER_BYTES: int(
     INGEST,
