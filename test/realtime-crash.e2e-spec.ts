@@ -58,6 +58,15 @@ async function connectBrowser(url = urlB()): Promise<{ browser: TestSocket; init
   return { browser, init };
 }
 
+/** A newly paired device connected at `url`, and a browser on B that has seen it online. */
+async function pairedOnline(name: string, url: string) {
+  const { device_token: token, source_id: sourceId } = await platform.pairDevice(name);
+  const { browser } = await connectBrowser();
+  const device = await connectDevice(token, sourceId, url);
+  await browser.next(status(sourceId, 'online'));
+  return { token, sourceId, browser, device };
+}
+
 function status(sourceId: string, value: 'online' | 'offline') {
   return (frame: Frame) => frame.type === 'source_status' && frame.source_id === sourceId && frame.status === value;
 }
@@ -81,10 +90,7 @@ async function restartA(): Promise<void> {
 
 describe('a device recording on instance A when A is killed', () => {
   it('goes offline for browsers on B within the lease, and a device that does not resume is sent start_session again on B', async () => {
-    const { device_token: token, source_id: sourceId } = await platform.pairDevice('Python rig');
-    const { browser } = await connectBrowser();
-    const device = await connectDevice(token, sourceId, urlA());
-    await browser.next(status(sourceId, 'online'));
+    const { token, sourceId, browser, device } = await pairedOnline('Python rig', urlA());
 
     const start = {
       type: 'start_session',
@@ -140,10 +146,7 @@ describe('a device recording on instance A when A is killed', () => {
   }, 120_000);
 
   it('is not sent start_session again for a session ended meanwhile through the API', async () => {
-    const { device_token: token, source_id: sourceId } = await platform.pairDevice('Ended rig');
-    const { browser } = await connectBrowser();
-    const device = await connectDevice(token, sourceId, urlA());
-    await browser.next(status(sourceId, 'online'));
+    const { token, sourceId, browser, device } = await pairedOnline('Ended rig', urlA());
     browser.send({ type: 'start_session', source_id: sourceId, session_id: 'crash-ended', metrics: [], interval_ms: 100 });
     await device.nextOfType('start_session');
     device.close();
@@ -161,10 +164,7 @@ describe('a device recording on instance A when A is killed', () => {
 
   it('reconnecting while the ingest app is down, is sent start_session once the ingest app is back', async () => {
     await restartA();
-    const { device_token: token, source_id: sourceId } = await platform.pairDevice('Patient rig');
-    const { browser } = await connectBrowser();
-    const device = await connectDevice(token, sourceId, urlA());
-    await browser.next(status(sourceId, 'online'));
+    const { token, sourceId, browser, device } = await pairedOnline('Patient rig', urlA());
     const start = { type: 'start_session', source_id: sourceId, session_id: 'crash-ingest-down', metrics: [], interval_ms: 100 };
     browser.send(start);
     expect(await device.nextOfType('start_session')).toMatchObject(start);
@@ -261,10 +261,7 @@ describe('hostile writes on the presence and recordings buckets', () => {
 
   it('never crash realtime, never take a live device offline, and a deleted lease is written again by its holder', async () => {
     await restartA();
-    const { device_token: token, source_id: sourceId } = await platform.pairDevice('Hostile rig');
-    const { browser } = await connectBrowser();
-    const device = await connectDevice(token, sourceId, urlB());
-    await browser.next(status(sourceId, 'online'));
+    const { token, sourceId, browser, device } = await pairedOnline('Hostile rig', urlB());
     const deviceKey = `default.${kvKeyToken(sourceId)}`;
     const { presenceDevices, presenceInstances, recordings } = platform.buckets;
 
