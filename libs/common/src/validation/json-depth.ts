@@ -10,13 +10,15 @@ const CLOSE_OBJECT = 0x7d;
  * counts `[`/`{` outside strings. It runs before JSON.parse so that a body nested 10,000 deep is
  * refused before anything recursive (class-transformer, validators, JSON.stringify) meets it.
  * Scanning UTF-8 bytes is exact: multi-byte sequences never contain ASCII bytes. A string is
- * skipped with a native search for its closing quote (most of a telemetry body is strings).
- * Invalid JSON is left to the parser.
+ * skipped byte by byte while it is short (most of a telemetry body is short strings: keys,
+ * names, ids, where a native search per string cost more than the scan), then with a native
+ * search for its closing quote. Invalid JSON is left to the parser.
  */
 export function jsonNestsDeeperThan(text: Buffer | string, maxDepth: number): boolean {
   const bytes = typeof text === 'string' ? Buffer.from(text) : text;
+  const length = bytes.length;
   let depth = 0;
-  for (let i = 0; i < bytes.length; i++) {
+  for (let i = 0; i < length; i++) {
     const byte = bytes[i];
     if (byte === QUOTE) {
       i = closingQuote(bytes, i + 1);
@@ -30,9 +32,20 @@ export function jsonNestsDeeperThan(text: Buffer | string, maxDepth: number): bo
   return false;
 }
 
+/** Bytes of a string looked at one by one before the native search takes over. */
+const SHORT_STRING = 32;
+
 /** Index of the quote that ends the string starting at `from` (one not escaped by an odd run of backslashes), -1 if none. */
 function closingQuote(bytes: Buffer, from: number): number {
-  for (let at = bytes.indexOf(QUOTE, from); at >= 0; at = bytes.indexOf(QUOTE, at + 1)) {
+  const shortEnd = Math.min(bytes.length, from + SHORT_STRING);
+  let at = from;
+  for (; at < shortEnd; at++) {
+    const byte = bytes[at];
+    if (byte === QUOTE) return at;
+    if (byte === BACKSLASH) at++;
+  }
+  // `at` is past any escape begun in the short part: only quotes from here on can end the string.
+  for (at = bytes.indexOf(QUOTE, at); at >= 0; at = bytes.indexOf(QUOTE, at + 1)) {
     let backslashes = 0;
     while (at - 1 - backslashes >= from && bytes[at - 1 - backslashes] === BACKSLASH) backslashes++;
     if (backslashes % 2 === 0) return at;

@@ -30,6 +30,33 @@ describe('jsonNestsDeeperThan', () => {
     expect(jsonNestsDeeperThan('["[[[[', 1)).toBe(false);
   });
 
+  it('agrees with a byte-by-byte reference wherever the escapes and brackets of a string fall, short or long', () => {
+    // Reference: every string scanned one byte at a time, a backslash skipping the next byte.
+    const reference = (text: string, maxDepth: number): boolean => {
+      const bytes = Buffer.from(text);
+      let depth = 0;
+      for (let i = 0; i < bytes.length; i++) {
+        if (bytes[i] === 0x22) {
+          for (i++; i < bytes.length && bytes[i] !== 0x22; i++) if (bytes[i] === 0x5c) i++;
+          if (i >= bytes.length) return false;
+        } else if (bytes[i] === 0x5b || bytes[i] === 0x7b) {
+          if (++depth > maxDepth) return true;
+        } else if (bytes[i] === 0x5d || bytes[i] === 0x7d) depth--;
+      }
+      return false;
+    };
+    let seed = 7;
+    const random = (n: number) => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31), seed % n);
+    const pieces = ['\\\\', '\\"', '[', ']', '{', '}', 'a', 'é', '\\u0041'];
+    for (let round = 0; round < 2_000; round++) {
+      // A string of 0–80 characters (escapes at every offset, across the short/long boundary), then brackets.
+      let inner = '';
+      for (let n = random(80); n > 0; n--) inner += pieces[random(pieces.length)];
+      const text = `[${'['.repeat(random(3))}"${inner}"${random(2) ? '' : '"'},[[1]]${']'.repeat(3)}`;
+      expect([round, jsonNestsDeeperThan(text, 2)]).toEqual([round, reference(text, 2)]);
+    }
+  });
+
   it('is flat for siblings however many', () => {
     expect(jsonNestsDeeperThan(`[${'[],'.repeat(100_000)}[]]`, 2)).toBe(false);
   });
