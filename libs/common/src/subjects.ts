@@ -67,7 +67,7 @@ function slotTokens(value: number, bits: number): string {
 export function subjectsFor(p: string) {
   return {
     telemetry: {
-      /** Durable telemetry, one message per accepted request: `<prefix>.telemetry.<org>`. */
+      /** Durable telemetry, an accepted request per message or several of one org joined (telemetry-publisher.service.ts): `<prefix>.telemetry.<org>`. */
       forOrg: (orgId: string) => `${p}.telemetry.${subjectToken(orgId)}`,
       all: `${p}.telemetry.>`,
       deadLetter: `${p}.deadletter.telemetry`,

@@ -180,3 +180,51 @@ export function encodeTelemetryBatch(orgId: string, receivedAtUs: number, series
   }
   return writer.finish();
 }
+
+/** Byte offset of the series count in a message of `org` (bytes of the org id's UTF-8). */
+function seriesCountAt(message: Buffer): number {
+  return HEADER_FIXED - 4 + message.readUInt16LE(12);
+}
+
+/**
+ * Messages of one org (each from encodeTelemetryBatch, one part each) as fewer messages of at
+ * most `maxBytes`: consecutive ones joined by appending their series to the first one's, which
+ * gives the joined message its `received_at_us`. A message is never split: one larger than
+ * `maxBytes` stays as it is. No decoding: the series sections are copied as they are.
+ */
+export function joinTelemetryBatches(messages: readonly Buffer[], maxBytes: number): Buffer[] {
+  const joined: Buffer[] = [];
+  let group: Buffer[] = [];
+  let bytes = 0;
+  const close = () => {
+    if (group.length === 1) joined.push(group[0]);
+    else if (group.length > 1) joined.push(joinGroup(group, bytes));
+    group = [];
+  };
+  for (const message of messages) {
+    const body = message.length - seriesCountAt(message) - 4;
+    if (group.length && bytes + body > maxBytes) close();
+    if (!group.length) bytes = message.length;
+    else bytes += body;
+    group.push(message);
+  }
+  close();
+  return joined;
+}
+
+function joinGroup(group: Buffer[], bytes: number): Buffer {
+  const out = Buffer.allocUnsafe(bytes);
+  const first = group[0];
+  first.copy(out, 0);
+  const countAt = seriesCountAt(first);
+  let series = first.readUInt32LE(countAt);
+  let at = first.length;
+  for (let i = 1; i < group.length; i++) {
+    const message = group[i];
+    const from = seriesCountAt(message);
+    series += message.readUInt32LE(from);
+    at += message.copy(out, at, from + 4);
+  }
+  out.writeUInt32LE(series, countAt);
+  return out;
+}

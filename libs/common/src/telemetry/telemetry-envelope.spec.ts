@@ -3,7 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { IncomingPoint } from '../messages/telemetry.js';
 import { canonicalTags, pointCount, type SeriesPoints } from './series-points.js';
 import { pointTimeMicros } from './ingest-schema.js';
-import { BATCH_MAGIC, TelemetryDecodeError } from './telemetry-batch.js';
+import { BATCH_MAGIC, joinTelemetryBatches, TelemetryDecodeError } from './telemetry-batch.js';
 import { decodeTelemetryBatch } from './telemetry-decode.js';
 import { decodeTelemetryMessage, encodeTelemetry } from './telemetry-envelope.js';
 
@@ -273,5 +273,40 @@ describe('decodeTelemetryMessage refuses what the gateway would not have sent (T
     ],
   ])('refuses a JSON message: %s', async (_what, data, encoding) => {
     await expect(decodeTelemetryMessage(Buffer.from(data), encoding)).rejects.toBeInstanceOf(TelemetryDecodeError);
+  });
+});
+
+describe('joinTelemetryBatches', () => {
+  const one = (source: string, count: number, receivedAtUs = RECEIVED_AT_US) =>
+    encodeTelemetry(
+      'org-ä',
+      receivedAtUs,
+      Array.from({ length: count }, (_, i) => ({ metric: 'm', value: i, source_id: source, timestamp: 1_700_000_000 + i })),
+      MIB,
+    )[0];
+
+  it('joins messages of one org into one that decodes to all their series, in order, with the first one\'s received_at_us', () => {
+    const messages = [one('a', 3, RECEIVED_AT_US), encodeTelemetry('org-ä', RECEIVED_AT_US + 7, mixed, MIB)[0], one('c', 1, RECEIVED_AT_US + 9)];
+    const joined = joinTelemetryBatches(messages, MIB);
+    expect(joined).toHaveLength(1);
+    const decoded = decodeTelemetryBatch(joined[0]);
+    expect(decoded.orgId).toBe('org-ä');
+    expect(decoded.receivedAtUs).toBe(RECEIVED_AT_US);
+    const expected = messages.flatMap((message) => plain(decodeTelemetryBatch(message).series));
+    expect(plain(decoded.series)).toEqual(expected);
+    expect(pointCount(decoded.series)).toBe(3 + mixed.length + 1);
+  });
+
+  it('starts a new message where the next would pass the bound, and leaves one already past it whole', () => {
+    const small = [one('a', 10), one('b', 10), one('c', 10)];
+    const header = 4 + 8 + 2 + Buffer.byteLength('org-ä') + 4; // written once in a joined message
+    const bound = small[0].length + small[1].length - header; // room for two of them joined, not three
+    const joined = joinTelemetryBatches(small, bound);
+    expect(joined.map((message) => pointCount(decodeTelemetryBatch(message).series))).toEqual([20, 10]);
+    for (const message of joined) expect(message.length).toBeLessThanOrEqual(bound);
+    const big = one('d', 50);
+    expect(joinTelemetryBatches([big, small[0]], big.length - 1)).toEqual([big, small[0]]);
+    expect(joinTelemetryBatches([big], 10)).toEqual([big]);
+    expect(joinTelemetryBatches([], MIB)).toEqual([]);
   });
 });

@@ -11,14 +11,14 @@ const gunzip = promisify(gunzipCallback);
 /** Header naming how a telemetry message's body is encoded (telemetry-batch.ts; 'gzip' on JSON messages of earlier versions). */
 export const ENCODING_HEADER = 'Plexus-Encoding';
 /** Room left in a NATS message for headers and the subject. */
-const HEADROOM = 4 * 1024;
+export const TELEMETRY_HEADROOM = 4 * 1024;
 
 /**
  * One accepted request as JetStream message bodies in the binary form (telemetry-batch.ts),
  * each within the broker's max payload (1 MiB by default, while a request may be 5 MiB).
  */
 export function encodeTelemetry(orgId: string, receivedAtUs: number, points: readonly IncomingPoint[], maxPayloadBytes: number): Buffer[] {
-  return encodeTelemetryBatch(orgId, receivedAtUs, groupBySeries(points, receivedAtUs), maxPayloadBytes - HEADROOM);
+  return encodeTelemetryBatch(orgId, receivedAtUs, groupBySeries(points, receivedAtUs), maxPayloadBytes - TELEMETRY_HEADROOM);
 }
 
 /** Is this telemetry message in the binary form (telemetry-batch.ts), not the JSON envelope of earlier versions? */

@@ -7,16 +7,34 @@ import type { IncomingPoint } from '../messages/telemetry.js';
 import { BrokerConnection } from '../nats/connection.js';
 import { ensureTelemetryStreams } from '../nats/streams.js';
 import { HEADERS, SUBJECTS } from '../subjects.js';
-import { BATCH_ENCODING } from './telemetry-batch.js';
-import { ENCODING_HEADER, encodeTelemetry } from './telemetry-envelope.js';
+import { BATCH_ENCODING, joinTelemetryBatches } from './telemetry-batch.js';
+import { ENCODING_HEADER, encodeTelemetry, TELEMETRY_HEADROOM } from './telemetry-envelope.js';
+
+/** Requests of one org that arrived while a message of that org was in flight: stored together next. */
+interface Waiting {
+  messages: Buffer[];
+  correlationId: string;
+  settle: Array<{ resolve: () => void; reject: (error: unknown) => void }>;
+}
 
 /**
- * Publishes each accepted ingest request to JetStream and resolves only once JetStream has
+ * Publishes each accepted request to JetStream and resolves only once JetStream has
  * stored it: the gateway's 200 is a promise the points reach the database.
+ *
+ * Group commit per org: a request that arrives while a message of its org is in flight waits,
+ * and everything that waited meanwhile goes as one message (as few as the broker's max payload
+ * allows) once that one is stored; each request is answered when the message holding it is
+ * stored. A request alone is sent at once, as before. Fewer, larger messages cost the broker and
+ * the ingest writer less per point: bench:ingest at batch 100 spent about 0.3 ms of nats-server
+ * and 0.4 ms of the ingest app per message. A request with an Idempotency-Key is always its own
+ * message (the broker dedupes by message id), and so is one too large for a single message.
  */
 @Injectable()
 export class TelemetryPublisher implements OnModuleInit {
   private js: JetStreamClient;
+  /** Orgs with a message of waitable requests in flight. */
+  private readonly inFlight = new Set<string>();
+  private readonly waiting = new Map<string, Waiting>();
 
   constructor(
     private readonly broker: BrokerConnection,
@@ -30,8 +48,8 @@ export class TelemetryPublisher implements OnModuleInit {
 
   /**
    * Stores one accepted request in JetStream in the binary form (telemetry-batch.ts): usually one
-   * message, more (sharing an id prefix) when it exceeds the broker's max payload. Resolves when
-   * every part is stored.
+   * message, more (sharing an id prefix) when it exceeds the broker's max payload; or as part of
+   * one message with other requests of its org (above). Resolves when every part is stored.
    */
   async publish(
     orgId: string,
@@ -41,20 +59,65 @@ export class TelemetryPublisher implements OnModuleInit {
     if (!this.broker.isConnected) {
       throw new DomainError('SERVICE_UNAVAILABLE', 'the message broker is unreachable; nothing was accepted, retry later');
     }
-    const maxPayload = this.broker.nc.info?.max_payload ?? 1024 * 1024;
     let parts: Buffer[];
     try {
-      parts = encodeTelemetry(orgId, request.receivedAtUs, request.points, maxPayload);
+      parts = encodeTelemetry(orgId, request.receivedAtUs, request.points, this.maxPayload());
     } catch (error) {
       throw new DomainError('PAYLOAD_TOO_LARGE', `${(error as Error).message}; send it in smaller requests`);
     }
-    // Scoped by org: two orgs may well pick the same key.
-    const messageId = options.idempotencyKey ? `${orgId}:${options.idempotencyKey}` : undefined;
+    if (options.idempotencyKey !== undefined || parts.length > 1) {
+      // Scoped by org: two orgs may well pick the same key.
+      const messageId = options.idempotencyKey ? `${orgId}:${options.idempotencyKey}` : undefined;
+      return this.store(orgId, parts, options.correlationId, messageId);
+    }
+    if (!this.inFlight.has(orgId)) return this.lead(orgId, parts, options.correlationId);
+    return new Promise<void>((resolve, reject) => {
+      let waiting = this.waiting.get(orgId);
+      if (!waiting) this.waiting.set(orgId, (waiting = { messages: [], correlationId: options.correlationId, settle: [] }));
+      waiting.messages.push(parts[0]);
+      waiting.settle.push({ resolve, reject });
+    });
+  }
+
+  private maxPayload(): number {
+    return this.broker.nc.info?.max_payload ?? 1024 * 1024;
+  }
+
+  /** Sends a message with the org's slot taken; whatever waited meanwhile goes next. */
+  private async lead(orgId: string, messages: Buffer[], correlationId: string): Promise<void> {
+    this.inFlight.add(orgId);
+    try {
+      await this.store(orgId, messages, correlationId);
+    } finally {
+      this.next(orgId);
+    }
+  }
+
+  private next(orgId: string): void {
+    const waiting = this.waiting.get(orgId);
+    if (!waiting) {
+      this.inFlight.delete(orgId);
+      return;
+    }
+    this.waiting.delete(orgId);
+    const messages = joinTelemetryBatches(waiting.messages, this.maxPayload() - TELEMETRY_HEADROOM);
+    void this.store(orgId, messages, waiting.correlationId).then(
+      () => {
+        for (const { resolve } of waiting.settle) resolve();
+      },
+      (error: unknown) => {
+        for (const { reject } of waiting.settle) reject(error);
+      },
+    ).finally(() => this.next(orgId));
+  }
+
+  /** Publishes messages (parts of one request, or requests joined) and resolves when JetStream has stored them all. */
+  private async store(orgId: string, parts: Buffer[], correlationId: string, messageId?: string): Promise<void> {
     try {
       await Promise.all(
         parts.map((part, index) => {
           const h = headers();
-          h.set(HEADERS.correlationId, options.correlationId);
+          h.set(HEADERS.correlationId, correlationId);
           h.set(ENCODING_HEADER, BATCH_ENCODING);
           const msgID = messageId && (parts.length === 1 ? messageId : `${messageId}:${index + 1}/${parts.length}`);
           return this.js.publish(SUBJECTS.telemetry.forOrg(orgId), part, {
