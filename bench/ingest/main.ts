@@ -143,7 +143,14 @@ try {
   // Warm up: JIT, connection pools, key cache, session path.
   for (const w of warmUps) {
     await drivePlexus(platform, natsConnection, w.scenario, w.plexus, w.points);
-    await drivePlexus(platform, natsConnection, { ...w.scenario, run: w.scenario.run + LP_RUN_OFFSET }, w.plexusLineProtocol, w.points, true);
+    await drivePlexus(
+      platform,
+      natsConnection,
+      { ...w.scenario, run: w.scenario.run + LP_RUN_OFFSET },
+      w.plexusLineProtocol,
+      w.points,
+      true,
+    );
   }
   for (const p of prepared) {
     console.log(`Plexus: ${scenarioName(p.scenario)}…`);

@@ -285,8 +285,12 @@ describe('joinTelemetryBatches', () => {
       MIB,
     )[0];
 
-  it('joins messages of one org into one that decodes to all their series, in order, with the first one\'s received_at_us', () => {
-    const messages = [one('a', 3, RECEIVED_AT_US), encodeTelemetry('org-ä', RECEIVED_AT_US + 7, mixed, MIB)[0], one('c', 1, RECEIVED_AT_US + 9)];
+  it("joins messages of one org into one that decodes to all their series, in order, with the first one's received_at_us", () => {
+    const messages = [
+      one('a', 3, RECEIVED_AT_US),
+      encodeTelemetry('org-ä', RECEIVED_AT_US + 7, mixed, MIB)[0],
+      one('c', 1, RECEIVED_AT_US + 9),
+    ];
     const joined = joinTelemetryBatches(messages, MIB);
     expect(joined).toHaveLength(1);
     const decoded = decodeTelemetryBatch(joined[0]);

@@ -28,7 +28,11 @@ function send(orgId: string, count: number, idempotencyKey?: string): { source: 
   const points = Array.from({ length: count }, (_, i) => ({ metric: 'm', value: i, source_id: source, timestamp: 1_700_000_000 + i }));
   return {
     source,
-    stored: publisher.publish(orgId, { points, receivedAtUs: RECEIVED_AT_US + requests }, { correlationId: `c-${requests}`, idempotencyKey }),
+    stored: publisher.publish(
+      orgId,
+      { points, receivedAtUs: RECEIVED_AT_US + requests },
+      { correlationId: `c-${requests}`, idempotencyKey },
+    ),
   };
 }
 
@@ -64,7 +68,11 @@ describe('TelemetryPublisher: group commit per org (real NATS)', () => {
     const last = send('org-keys', 4);
     await Promise.all([first, keyed, other, last].map((r) => r.stored));
     // The keyed request again: JetStream drops the duplicate, as before.
-    await publisher.publish('org-keys', { points: [{ metric: 'm', value: 1, source_id: 'again' }], receivedAtUs: RECEIVED_AT_US }, { correlationId: 'again', idempotencyKey: 'key-1' });
+    await publisher.publish(
+      'org-keys',
+      { points: [{ metric: 'm', value: 1, source_id: 'again' }], receivedAtUs: RECEIVED_AT_US },
+      { correlationId: 'again', idempotencyKey: 'key-1' },
+    );
     const keys = await messagesOf('org-keys');
     expect(keys.map((m) => m.sources)).toEqual(expect.arrayContaining([[first.source], [keyed.source], [last.source]]));
     expect(keys).toHaveLength(3);
@@ -74,7 +82,14 @@ describe('TelemetryPublisher: group commit per org (real NATS)', () => {
   it('fails every request that waited for a message JetStream did not store, and takes the next ones once it is back', async () => {
     await jsm.streams.delete(STREAMS.telemetry);
     const refused = [send('org-fail', 1), send('org-fail', 2), send('org-fail', 3)];
-    const outcomes = await Promise.all(refused.map((r) => r.stored.then(() => 'stored', (error: { code?: string }) => error.code)));
+    const outcomes = await Promise.all(
+      refused.map((r) =>
+        r.stored.then(
+          () => 'stored',
+          (error: { code?: string }) => error.code,
+        ),
+      ),
+    );
     expect(outcomes).toEqual(['SERVICE_UNAVAILABLE', 'SERVICE_UNAVAILABLE', 'SERVICE_UNAVAILABLE']);
     await publisher.onModuleInit();
     const after = [send('org-fail', 1), send('org-fail', 2)];

@@ -101,14 +101,16 @@ export class TelemetryPublisher implements OnModuleInit {
     }
     this.waiting.delete(orgId);
     const messages = joinTelemetryBatches(waiting.messages, this.maxPayload() - TELEMETRY_HEADROOM);
-    void this.store(orgId, messages, waiting.correlationId).then(
-      () => {
-        for (const { resolve } of waiting.settle) resolve();
-      },
-      (error: unknown) => {
-        for (const { reject } of waiting.settle) reject(error);
-      },
-    ).finally(() => this.next(orgId));
+    void this.store(orgId, messages, waiting.correlationId)
+      .then(
+        () => {
+          for (const { resolve } of waiting.settle) resolve();
+        },
+        (error: unknown) => {
+          for (const { reject } of waiting.settle) reject(error);
+        },
+      )
+      .finally(() => this.next(orgId));
   }
 
   /** Publishes messages (parts of one request, or requests joined) and resolves when JetStream has stored them all. */
