@@ -250,6 +250,62 @@ describe('lone surrogates in ingest (finding 13)', () => {
   });
 });
 
+describe('the ingest fast path: plain numeric bodies read without JSON.parse (ingest-body-scanner.ts)', () => {
+  const plain = (i: number, source = 'fast-1') => `{"metric":"fast","value":${i},"timestamp":${1_700_000_000 + i},"source_id":"${source}"}`;
+
+  it.each([
+    ['a "__proto__" tag key', '{"metric":"fast","value":1,"source_id":"fast-bad","tags":{"__proto__":"x"}}', 400],
+    ['a negative timestamp', '{"metric":"fast","value":1,"timestamp":-1,"source_id":"fast-bad"}', 400],
+    ['a timestamp past the year 9999', '{"metric":"fast","value":1,"timestamp":253402300800000,"source_id":"fast-bad"}', 400],
+    ['a source_id starting with "-"', '{"metric":"fast","value":1,"source_id":"-fast"}', 400],
+    ['a point without value', '{"metric":"fast","source_id":"fast-bad"}', 400],
+    ['a value of null', '{"metric":"fast","value":null,"source_id":"fast-bad"}', 400],
+    ['a number with a leading zero', '{"metric":"fast","value":01,"source_id":"fast-bad"}', 400],
+  ])('refuses %s after plain points as the general path does, naming it', async (_what, bad, status) => {
+    const response = await post('/api/ingest', `{"points":[${plain(1, 'fast-bad')},${plain(2, 'fast-bad')},${bad}]}`);
+    const body = await expectError(response, status, 'INVALID_BODY');
+    expect(body.message.length).toBeGreaterThan(0);
+  });
+
+  it('refuses 10,001 plain points with 413 and trailing bytes after the body with 400', async () => {
+    await expectError(
+      await post('/api/ingest', `{"points":[${Array.from({ length: 10_001 }, (_, i) => plain(i, 'fast-bad')).join(',')}]}`),
+      413,
+      'PAYLOAD_TOO_LARGE',
+    );
+    await expectError(await post('/api/ingest', `{"points":[${plain(1, 'fast-bad')}]} x`), 400, 'INVALID_BODY');
+    const stored = await platform.db.query(`SELECT count(*)::int AS n FROM telemetry WHERE source_id = 'fast-bad'`);
+    expect(stored.rows[0].n).toBe(0);
+  });
+
+  it('stores what it reads as the general path would: one series per meaning, exact numbers, -0 included', async () => {
+    const points = [
+      '{"metric":"fast","value":21.5,"timestamp":1700000100.25,"source_id":"fast-2","tags":{"room":"a","rack":2}}',
+      '{"source_id":"fast-2","tags":{"rack":2,"room":"a"},"value":-0,"metric":"fast","timestamp":1700000101}',
+      '{"metric":"fast","value":0.30000000000000004,"timestamp":1700000102000,"source_id":"fast-2","tags":{}}',
+      '{"metric":"fast","value":123456789012345,"timestamp":1700000103,"source_id":"fast-2"}',
+      // Not plain (an exponent): the whole body takes the general path, stored the same way.
+      '{"metric":"fast","value":1e3,"timestamp":1700000104,"source_id":"fast-3"}',
+    ];
+    expect((await post('/api/ingest', `{"points":[${points.slice(0, 4).join(',')}]}`)).status).toBe(200);
+    expect((await post('/api/ingest', `{"points":[${points[4]}]}`)).status).toBe(200);
+    await platform.drained();
+    const { rows } = await platform.db.query(
+      `SELECT source_id, value_num, tags::text AS tags, extract(epoch FROM time)::float8 AS t FROM telemetry
+        WHERE source_id IN ('fast-2', 'fast-3') ORDER BY time`,
+    );
+    expect(rows).toEqual([
+      { source_id: 'fast-2', value_num: 21.5, tags: '{"rack": 2, "room": "a"}', t: 1700000100.25 },
+      { source_id: 'fast-2', value_num: -0, tags: '{"rack": 2, "room": "a"}', t: 1700000101 },
+      { source_id: 'fast-2', value_num: 0.30000000000000004, tags: '{}', t: 1700000102 },
+      { source_id: 'fast-2', value_num: 123456789012345, tags: '{}', t: 1700000103 },
+      { source_id: 'fast-3', value_num: 1000, tags: '{}', t: 1700000104 },
+    ]);
+    const series = await platform.db.query(`SELECT count(*)::int AS n FROM series WHERE source_id = 'fast-2'`);
+    expect(series.rows[0].n).toBe(2);
+  });
+});
+
 const deep = deepJson;
 
 describe('deep nesting (finding 14)', () => {

@@ -1,5 +1,5 @@
 import compress from '@fastify/compress';
-import { INGEST_LIMITS, METRICS, startApp } from '#common';
+import { INGEST_LIMITS, METRICS, scanIngestBody, startApp } from '#common';
 import { checkCredentialsBeforeBody } from './auth/early-credentials.js';
 import { influxCompatibility } from './line-protocol/influx-compat.js';
 import { KeyVerifier } from './auth/key-verifier.service.js';
@@ -29,6 +29,8 @@ await startApp({
   microservice: true,
   // X-Forwarded-For is believed only from these (the pairing guess limit counts per client address).
   trustProxy: config.trustedProxies,
+  // Plain numeric telemetry is read straight into series; anything else takes the general path.
+  jsonFastPath: (url, body) => (url === '/api/ingest' ? scanIngestBody(body, Date.now() * 1000) : undefined),
   configureApp: (app) => {
     keyVerifier = app.get(KeyVerifier);
     serveOpenApi(app);

@@ -28,6 +28,7 @@ export * from './http/http-exception.filter.js';
 export * from './health/readiness.js';
 export * from './health/health.controller.js';
 export * from './telemetry/ingest-schema.js';
+export * from './telemetry/ingest-body-scanner.js';
 export * from './app/start-app.js';
 export * from './database/database.module.js';
 export * from './health/health.module.js';

@@ -1,7 +1,16 @@
 import { Body, Controller, Headers, HttpCode, Logger, Post, Req } from '@nestjs/common';
 import { ApiBody, ApiHeader } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { correlationIdOf, DomainError, ingestBodySchema, METRICS, type Principal, TelemetryPublisher, validateIngestBody } from '#common';
+import {
+  correlationIdOf,
+  DomainError,
+  ingestBodySchema,
+  METRICS,
+  type Principal,
+  ScannedIngestBody,
+  TelemetryPublisher,
+  validateIngestBody,
+} from '#common';
 import { CurrentPrincipal, RequireScope } from '../auth/auth.decorators.js';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7E]{1,256}$/;
@@ -41,8 +50,9 @@ export class IngestController {
       METRICS.ingestPointsAccepted.inc(accepted);
       return { success: true, accepted };
     } catch (error) {
-      const points = (body as { points?: unknown })?.points;
-      if (Array.isArray(points)) METRICS.ingestPointsRejected.inc(points.length);
+      const points = body instanceof ScannedIngestBody ? body.points : (body as { points?: unknown })?.points;
+      if (typeof points === 'number') METRICS.ingestPointsRejected.inc(points);
+      else if (Array.isArray(points)) METRICS.ingestPointsRejected.inc(points.length);
       throw error;
     }
   }
@@ -53,13 +63,15 @@ export class IngestController {
         { field: 'Idempotency-Key', message: 'must be 1 to 256 printable ASCII characters' },
       ]);
     }
+    const options = { idempotencyKey, correlationId: correlationIdOf(request) };
+    // Read and checked by the body parser's fast path (ingest-body-scanner.ts) already.
+    if (body instanceof ScannedIngestBody) {
+      await this.publisher.publishSeries(principal.org_id, body, options);
+      return body.points;
+    }
     const result = validateIngestBody(body);
     if (!result.ok) throw new DomainError(result.tooLarge ? 'PAYLOAD_TOO_LARGE' : 'INVALID_BODY', result.detail.message, [result.detail]);
-    await this.publisher.publish(
-      principal.org_id,
-      { points: result.points, receivedAtUs: Date.now() * 1000 },
-      { idempotencyKey, correlationId: correlationIdOf(request) },
-    );
+    await this.publisher.publish(principal.org_id, { points: result.points, receivedAtUs: Date.now() * 1000 }, options);
     return result.points.length;
   }
 }

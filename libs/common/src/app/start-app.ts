@@ -11,7 +11,7 @@ import { assignCorrelationIds } from '../http/correlation.js';
 import { HttpErrorFilter } from '../http/http-exception.filter.js';
 import { HTTP_LIMIT_DEFAULTS, type HttpLimits } from '../http/http-limits.js';
 import { boundedServerOptions } from '../http/http-server-options.js';
-import { depthBoundedJsonParser } from '../http/json-body-parser.js';
+import { depthBoundedJsonParser, type JsonFastPath } from '../http/json-body-parser.js';
 import { RequestValidationPipe } from '../http/request-validation.pipe.js';
 import { WithStatusInterceptor } from '../http/with-status.js';
 import { guardProcess } from './process-guard.js';
@@ -30,6 +30,8 @@ export interface StartAppOptions {
   microservice?: boolean;
   /** Proxies (IPs/CIDRs) whose X-Forwarded-For sets `request.ip`; empty or absent: the socket's address. */
   trustProxy?: string[];
+  /** Reads JSON bodies of some routes on a fast path before the general parser (json-body-parser.ts). */
+  jsonFastPath?: JsonFastPath;
   /** Runs on the Fastify instance before routes are registered (plugins, parsers). */
   configureFastify?: (fastify: FastifyInstance) => Promise<void> | void;
   /** Runs on the Nest app once its modules are up, before it listens (e.g. to describe its routes). */
@@ -57,7 +59,7 @@ export async function startApp(options: StartAppOptions): Promise<INestApplicati
     abortOnError: false,
   });
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
-  app.useBodyParser('application/json', { bodyLimit }, depthBoundedJsonParser(fastify, httpLimits.maxJsonDepth));
+  app.useBodyParser('application/json', { bodyLimit }, depthBoundedJsonParser(fastify, httpLimits.maxJsonDepth, options.jsonFastPath));
   // No route takes plain text: such a body is 415, not a string handed to a DTO.
   fastify.removeContentTypeParser('text/plain');
   assignCorrelationIds(fastify);

@@ -7,8 +7,9 @@ import type { IncomingPoint } from '../messages/telemetry.js';
 import { BrokerConnection } from '../nats/connection.js';
 import { ensureTelemetryStreams } from '../nats/streams.js';
 import { HEADERS, SUBJECTS } from '../subjects.js';
-import { BATCH_ENCODING, joinTelemetryBatches } from './telemetry-batch.js';
-import { ENCODING_HEADER, encodeTelemetry, TELEMETRY_HEADROOM } from './telemetry-envelope.js';
+import { BATCH_ENCODING, encodeTelemetryBatch, joinTelemetryBatches } from './telemetry-batch.js';
+import { ENCODING_HEADER, TELEMETRY_HEADROOM } from './telemetry-envelope.js';
+import { groupBySeries, type SeriesPoints } from './series-points.js';
 
 /** Requests of one org that arrived while a message of that org was in flight: stored together next. */
 interface Waiting {
@@ -51,9 +52,22 @@ export class TelemetryPublisher implements OnModuleInit {
    * message, more (sharing an id prefix) when it exceeds the broker's max payload; or as part of
    * one message with other requests of its org (above). Resolves when every part is stored.
    */
-  async publish(
+  publish(
     orgId: string,
     request: { points: readonly IncomingPoint[]; receivedAtUs: number },
+    options: { idempotencyKey?: string; correlationId: string },
+  ): Promise<void> {
+    return this.publishSeries(
+      orgId,
+      { series: groupBySeries(request.points, request.receivedAtUs), receivedAtUs: request.receivedAtUs },
+      options,
+    );
+  }
+
+  /** As publish, for points already grouped by series (the ingest body's fast path). */
+  async publishSeries(
+    orgId: string,
+    request: { series: readonly SeriesPoints[]; receivedAtUs: number },
     options: { idempotencyKey?: string; correlationId: string },
   ): Promise<void> {
     if (!this.broker.isConnected) {
@@ -61,7 +75,7 @@ export class TelemetryPublisher implements OnModuleInit {
     }
     let parts: Buffer[];
     try {
-      parts = encodeTelemetry(orgId, request.receivedAtUs, request.points, this.maxPayload());
+      parts = encodeTelemetryBatch(orgId, request.receivedAtUs, request.series, this.maxPayload() - TELEMETRY_HEADROOM);
     } catch (error) {
       throw new DomainError('PAYLOAD_TOO_LARGE', `${(error as Error).message}; send it in smaller requests`);
     }
