@@ -60,14 +60,20 @@ const TAGS = 16;
 const SESSION_ID = 32;
 const REQUIRED = METRIC | VALUE | SOURCE_ID;
 
-const FIELDS: Array<[number, Uint8Array]> = [
-  [METRIC, Buffer.from('metric')],
-  [VALUE, Buffer.from('value')],
-  [TIMESTAMP, Buffer.from('timestamp')],
-  [SOURCE_ID, Buffer.from('source_id')],
-  [TAGS, Buffer.from('tags')],
-  [SESSION_ID, Buffer.from('session_id')],
-];
+const FIELD_NAMES: Record<number, Uint8Array> = {
+  [METRIC]: Buffer.from('metric'),
+  [VALUE]: Buffer.from('value'),
+  [TIMESTAMP]: Buffer.from('timestamp'),
+  [SOURCE_ID]: Buffer.from('source_id'),
+  [TAGS]: Buffer.from('tags'),
+  [SESSION_ID]: Buffer.from('session_id'),
+};
+/** A field's bit by its name's length and first byte (no two fields share both). */
+const FIELD_BY_LENGTH_AND_FIRST: Record<number, number> = Object.fromEntries(
+  Object.entries(FIELD_NAMES).map(([bit, name]) => [(name.length << 8) | name[0], Number(bit)]),
+);
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
 const POINTS = Buffer.from('points');
 /** Tag keys JSON.parse would make own properties that the body parser refuses or treats specially. */
 const RESERVED_KEYS = [Buffer.from('__proto__'), Buffer.from('constructor')];
@@ -90,11 +96,17 @@ interface Group {
 class Scanner {
   private at = 0;
   private readonly spans = new Int32Array(8);
+  /** Hashes of the current point's source, metric, session and tags (0: absent). */
+  private readonly hashes = new Int32Array(4);
+  /** Set by string(): where the string's bytes end, and their hash. */
+  private end = 0;
+  private hash = 0;
   private readonly byHash = new Map<number, Group[]>();
   private readonly byIdentity = new Map<string, Group>();
   private readonly ordered: Group[] = [];
-  /** The tag pairs of the current point: key start, key end, value kind/start, value end… */
-  private tagPairs: Array<string | number | boolean> = [];
+  /** The tags of the current point: per tag key start, key end, value start (−start−1: not a string), value end. */
+  private readonly tagSpans = new Int32Array(4 * INGEST_LIMITS.maxTags);
+  private tagCount = 0;
 
   constructor(
     private readonly b: Uint8Array,
@@ -103,8 +115,8 @@ class Scanner {
 
   body(): ScannedIngestBody {
     this.expect(OPEN_OBJECT);
-    const [start, end] = this.string();
-    if (!this.equals(start, end, POINTS)) giveUp();
+    const start = this.string();
+    if (!this.equals(start, this.end, POINTS)) giveUp();
     this.expect(COLON);
     this.expect(OPEN_ARRAY);
     let count = 0;
@@ -128,13 +140,15 @@ class Scanner {
   private point(): void {
     this.expect(OPEN_OBJECT);
     const spans = this.spans;
+    const hashes = this.hashes;
     spans.fill(-1);
+    hashes.fill(0);
     let seen = 0;
     let value = 0;
     let timestamp: number | undefined;
     for (;;) {
-      const [keyStart, keyEnd] = this.string();
-      const field = this.field(keyStart, keyEnd);
+      const keyStart = this.string();
+      const field = this.field(keyStart, this.end);
       if (seen & field) giveUp();
       seen |= field;
       this.expect(COLON);
@@ -146,20 +160,24 @@ class Scanner {
         if (timestamp > INGEST_LIMITS.maxTimestampMs) giveUp();
       } else if (field === TAGS) this.tags();
       else {
-        const [start, end] = this.string();
+        const start = this.string();
+        const end = this.end;
         const length = end - start;
         if (field === METRIC) {
           if (length < 1 || length > INGEST_LIMITS.maxMetricLength) giveUp();
           spans[2] = start;
           spans[3] = end;
+          hashes[1] = this.hash;
         } else if (field === SOURCE_ID) {
           this.sourceId(start, end);
           spans[0] = start;
           spans[1] = end;
+          hashes[0] = this.hash;
         } else {
           if (length < 1 || length > INGEST_LIMITS.maxSessionIdLength) giveUp();
           spans[4] = start;
           spans[5] = end;
+          hashes[2] = this.hash;
         }
       }
       const next = this.next();
@@ -174,12 +192,8 @@ class Scanner {
 
   /** The series of the point just read (its identity in `spans`), found by a hash of its bytes or made. */
   private group(): Group {
-    const spans = this.spans;
-    let hash = 0x811c9dc5;
-    for (let s = 0; s < 8; s += 2) {
-      for (let i = spans[s]; i < spans[s + 1]; i++) hash = Math.imul(hash ^ this.b[i], 0x01000193);
-      hash = Math.imul(hash ^ 0xff, 0x01000193);
-    }
+    const h = this.hashes;
+    const hash = Math.imul(Math.imul(Math.imul(h[0] ^ 0x9e3779b9, FNV_PRIME) ^ h[1], FNV_PRIME) ^ h[2], FNV_PRIME) ^ h[3];
     let candidates = this.byHash.get(hash);
     if (candidates) {
       for (const group of candidates) if (this.sameIdentity(group.spans)) return group;
@@ -220,50 +234,83 @@ class Scanner {
     return true;
   }
 
-  /** Tags: an object of at most 32 printable keys, each once, to strings, numbers or booleans. */
+  /**
+   * Tags: an object of at most 32 printable keys, each once, to strings, numbers or booleans.
+   * Kept as spans (no string made per point): the object is built only for a series not seen yet.
+   */
   private tags(): void {
     const start = this.at;
     this.expect(OPEN_OBJECT);
-    const pairs: Array<string | number | boolean> = [];
+    const pairs = this.tagSpans;
+    let count = 0;
+    let tagsHash = FNV_OFFSET;
     if (this.next() !== CLOSE_OBJECT) {
       this.at--;
       for (;;) {
-        const [keyStart, keyEnd] = this.string();
+        if (count >= INGEST_LIMITS.maxTags) giveUp();
+        const keyStart = this.string();
+        const keyEnd = this.end;
+        tagsHash = Math.imul(tagsHash ^ this.hash, FNV_PRIME);
         if (keyEnd === keyStart || keyEnd - keyStart > INGEST_LIMITS.maxTagKeyLength) giveUp();
         for (const reserved of RESERVED_KEYS) if (this.equals(keyStart, keyEnd, reserved)) giveUp();
-        const key = this.text(keyStart, keyEnd);
-        for (let k = 0; k < pairs.length; k += 2) if (pairs[k] === key) giveUp();
-        if (pairs.length / 2 >= INGEST_LIMITS.maxTags) giveUp();
+        for (let k = 0; k < count; k++) if (this.sameBytes(pairs[4 * k], pairs[4 * k + 1], keyStart, keyEnd)) giveUp();
         this.expect(COLON);
         this.space();
-        pairs.push(key, this.tagValue());
+        const at = 4 * count++;
+        pairs[at] = keyStart;
+        pairs[at + 1] = keyEnd;
+        tagsHash = Math.imul(tagsHash ^ this.tagValue(pairs, at + 2), FNV_PRIME);
         const next = this.next();
         if (next === CLOSE_OBJECT) break;
         if (next !== COMMA) giveUp();
       }
     }
-    this.tagPairs = pairs;
+    this.tagCount = count;
+    this.hashes[3] = tagsHash;
     this.spans[6] = start;
     this.spans[7] = this.at;
   }
 
-  private tagValue(): string | number | boolean {
-    const byte = this.b[this.at];
-    if (byte === QUOTE) {
-      const [start, end] = this.string();
-      if (end - start > INGEST_LIMITS.maxTagValueLength) giveUp();
-      return this.text(start, end);
+  /** A tag's value: a string's span, or the span of a number or literal (read again when the tags are built); answers a hash of its bytes. */
+  private tagValue(pairs: Int32Array, at: number): number {
+    const start = this.at;
+    if (this.b[start] === QUOTE) {
+      const from = this.string();
+      if (this.end - from > INGEST_LIMITS.maxTagValueLength) giveUp();
+      pairs[at] = from;
+      pairs[at + 1] = this.end;
+      return this.hash;
     }
-    if (this.literal('true')) return true;
-    if (this.literal('false')) return false;
-    return this.number();
+    if (!this.literal('true') && !this.literal('false')) this.number();
+    // Negative: not a string; the bytes are a number, `true` or `false`.
+    pairs[at] = -start - 1;
+    pairs[at + 1] = this.at;
+    let hash = FNV_PRIME;
+    for (let i = start; i < this.at; i++) hash = Math.imul(hash ^ this.b[i], FNV_PRIME);
+    return hash;
   }
 
   /** The tags of the point just read as the general path's object. */
   private tagObject(): Record<string, string | number | boolean> {
     const tags: Record<string, string | number | boolean> = {};
-    for (let k = 0; k < this.tagPairs.length; k += 2) tags[this.tagPairs[k] as string] = this.tagPairs[k + 1];
+    const pairs = this.tagSpans;
+    for (let k = 0; k < this.tagCount; k++) {
+      const key = this.text(pairs[4 * k], pairs[4 * k + 1]);
+      const from = pairs[4 * k + 2];
+      const to = pairs[4 * k + 3];
+      if (from >= 0) tags[key] = this.text(from, to);
+      else {
+        const literal = this.text(-from - 1, to);
+        tags[key] = literal === 'true' ? true : literal === 'false' ? false : Number(literal);
+      }
+    }
     return tags;
+  }
+
+  private sameBytes(aStart: number, aEnd: number, bStart: number, bEnd: number): boolean {
+    if (aEnd - aStart !== bEnd - bStart) return false;
+    for (let i = 0; i < aEnd - aStart; i++) if (this.b[aStart + i] !== this.b[bStart + i]) return false;
+    return true;
   }
 
   private literal(word: 'true' | 'false'): boolean {
@@ -301,20 +348,27 @@ class Scanner {
     return negative ? -magnitude : magnitude;
   }
 
-  /** A string of printable ASCII without escapes: its bytes' span, the quotes excluded. */
-  private string(): [number, number] {
+  /**
+   * A string of printable ASCII without escapes: answers where its bytes start (after the quote),
+   * leaves where they end in `end` and their FNV-1a hash in `hash`.
+   */
+  private string(): number {
     this.space();
     const b = this.b;
     if (b[this.at] !== QUOTE) giveUp();
     const start = ++this.at;
+    let hash = FNV_OFFSET;
     for (let at = start; at < b.length; at++) {
       const byte = b[at];
       if (byte === QUOTE) {
         this.at = at + 1;
-        return [start, at];
+        this.end = at;
+        this.hash = hash;
+        return start;
       }
       // A backslash, control characters, DEL, anything not ASCII: the general path.
       if (byte === 0x5c || byte < 0x20 || byte > 0x7e) giveUp();
+      hash = Math.imul(hash ^ byte, FNV_PRIME);
     }
     return giveUp();
   }
@@ -330,8 +384,9 @@ class Scanner {
   }
 
   private field(start: number, end: number): number {
-    for (const [bit, name] of FIELDS) if (this.equals(start, end, name)) return bit;
-    return giveUp();
+    const bit = FIELD_BY_LENGTH_AND_FIRST[((end - start) << 8) | this.b[start]];
+    if (bit === undefined || !this.equals(start, end, FIELD_NAMES[bit])) giveUp();
+    return bit;
   }
 
   private equals(start: number, end: number, word: Uint8Array): boolean {
