@@ -6,7 +6,7 @@ import { Agent, request } from 'node:http';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { CONSUMERS } from '../../libs/common/src/subjects.js';
-import { perPoint, ProcessCpu } from './process-cpu.js';
+import { perPoint, ProcessCpu, settleGarbage } from './process-cpu.js';
 import type { Platform } from './platform.js';
 import { type Scenario, timeRangeMs } from './scenarios.js';
 
@@ -67,9 +67,8 @@ export async function drive(
   const agent = new Agent({ keepAlive: true, maxSockets: clients });
   // Encoded before the clock starts: the load generator shares the 2 cores with what it measures.
   const payloads = bodies.map((body) => Buffer.from(body));
-  // The garbage of building every scenario's bodies is collected now, not in the timed span
-  // (npm run bench:ingest starts node with --expose-gc).
-  (globalThis as { gc?: () => void }).gc?.();
+  // The garbage of building every scenario's bodies is collected now, not in the timed span.
+  await settleGarbage();
   let next = 0;
   const cpuBefore = cpu.processes.read();
   const started = process.hrtime.bigint();
