@@ -108,16 +108,27 @@ export class ChunkedCount {
   private doneMs: number;
   private doneCount = 0;
 
-  /** `countChunks(fromMs, toMs)`: stored points from fromMs (a chunk boundary) to toMs, by chunk index from the scenario's start. */
+  /**
+   * `countChunks(fromMs, toMs)`: stored points from fromMs (a chunk boundary) to toMs, by chunk index
+   * from the scenario's start. `countAll(fromMs, toMs)`, where given: the same points in one number,
+   * asked first (one plain count costs the store less than one grouped by chunk); the chunks are
+   * counted only when it falls short.
+   */
   constructor(
     private readonly startMs: number,
     private readonly endMs: number,
     private readonly countChunks: (fromMs: number, toMs: number) => Promise<Map<number, number>>,
+    private readonly countAll?: (fromMs: number, toMs: number) => Promise<number>,
   ) {
     this.doneMs = startMs;
   }
 
   async stored(): Promise<number> {
+    if (this.countAll && (await this.countAll(this.doneMs, this.endMs)) === this.endMs - this.doneMs) {
+      this.doneCount += this.endMs - this.doneMs;
+      this.doneMs = this.endMs;
+      return this.doneCount;
+    }
     const counts = await this.countChunks(this.doneMs, this.endMs);
     let total = this.doneCount;
     for (const n of counts.values()) total += n;
@@ -151,15 +162,22 @@ export async function drivePlexus(
   // confirms every point of the scenario is there (a shortfall is waited for, chunk by chunk).
   const jsm = await jetstreamManager(natsConnection);
   let confirmed = false;
-  const counter = new ChunkedCount(fromMs, toMs, async (chunkFromMs, chunkToMs) => {
-    const { rows } = await platform.db.query<{ chunk: number; n: number }>(
-      `SELECT floor((extract(epoch FROM time) * 1000 - $1 + 0.5) / $2)::int AS chunk, count(*)::int AS n
-         FROM points WHERE time >= to_timestamp(($3::float8 - 0.5) / 1000) AND time < to_timestamp(($4::float8 - 0.5) / 1000)
-        GROUP BY 1`,
-      [fromMs, CHUNK, chunkFromMs, chunkToMs],
-    );
-    return new Map(rows.map((row) => [row.chunk, row.n]));
-  });
+  // date_part, not extract: a float8 per row rather than numeric arithmetic (extract answers numeric).
+  const inRange = `time >= to_timestamp(($1::float8 - 0.5) / 1000) AND time < to_timestamp(($2::float8 - 0.5) / 1000)`;
+  const counter = new ChunkedCount(
+    fromMs,
+    toMs,
+    async (chunkFromMs, chunkToMs) => {
+      const { rows } = await platform.db.query<{ chunk: number; n: number }>(
+        `SELECT floor((date_part('epoch', time) * 1000 - $3 + 0.5) / $4)::int AS chunk, count(*)::int AS n
+           FROM points WHERE ${inRange} GROUP BY 1`,
+        [chunkFromMs, chunkToMs, fromMs, CHUNK],
+      );
+      return new Map(rows.map((row) => [row.chunk, row.n]));
+    },
+    async (allFromMs, allToMs) =>
+      (await platform.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM points WHERE ${inRange}`, [allFromMs, allToMs])).rows[0].n,
+  );
   const stored = async () => {
     if (!confirmed) {
       const info = await jsm.consumers.info(platform.streams.telemetry, CONSUMERS.ingestWriter);

@@ -148,20 +148,33 @@ export class InfluxPeer {
 
   /** Points stored from fromMs to toMs, by GROUP BY time(everyMs) bucket start (Unix ms), summed over measurements. */
   async countByTime(db: string, fromMs: number, toMs: number, everyMs: number): Promise<Map<number, number>> {
+    const counts = new Map<number, number>();
+    for (const [time, n] of await this.count(db, fromMs, toMs, ` GROUP BY time(${everyMs}ms)`))
+      counts.set(time, (counts.get(time) ?? 0) + n);
+    return counts;
+  }
+
+  /** Points stored from fromMs to toMs, in one number (one count per measurement, summed). */
+  async countAll(db: string, fromMs: number, toMs: number): Promise<number> {
+    let total = 0;
+    for (const [, n] of await this.count(db, fromMs, toMs, '')) total += n;
+    return total;
+  }
+
+  /** [time, count] rows of every measurement. */
+  private async count(db: string, fromMs: number, toMs: number, groupBy: string): Promise<Array<[number, number]>> {
     const params = new URLSearchParams({
       db,
       epoch: 'ms',
-      q: `SELECT count(value) FROM /.*/ WHERE time >= ${fromMs}ms AND time < ${toMs}ms GROUP BY time(${everyMs}ms)`,
+      q: `SELECT count(value) FROM /.*/ WHERE time >= ${fromMs}ms AND time < ${toMs}ms${groupBy}`,
     });
     const response = await fetch(`${this.url}/query?${params}`);
     const answer = (await response.json()) as InfluxAnswer;
     const error = answer.error ?? answer.results?.find((r) => r.error)?.error;
     if (!response.ok || error) throw new Error(`influxd count: ${response.status} ${error ?? ''}`);
-    const counts = new Map<number, number>();
-    for (const series of answer.results?.[0]?.series ?? []) {
-      for (const [time, n] of series.values) counts.set(Number(time), (counts.get(Number(time)) ?? 0) + Number(n ?? 0));
-    }
-    return counts;
+    return (answer.results?.[0]?.series ?? []).flatMap((series) =>
+      series.values.map(([time, n]): [number, number] => [Number(time), Number(n ?? 0)]),
+    );
   }
 
   async stop(): Promise<void> {

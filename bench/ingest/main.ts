@@ -86,10 +86,15 @@ async function driveInflux(influx: InfluxPeer, scenario: Scenario, bodies: strin
   const target = { url: new URL(`${influx.url}/write?db=${db}&precision=ms`), headers: { 'content-type': 'text/plain' }, okStatus: 204 };
   const [fromMs, toMs] = timeRangeMs(scenario, total);
   // Chunks are whole multiples of CHUNK ms from the epoch (every scenario starts on one), as GROUP BY time() cuts them.
-  const counter = new ChunkedCount(fromMs, toMs, async (chunkFromMs, chunkToMs) => {
-    const byTime = await influx.countByTime(db, chunkFromMs, chunkToMs, CHUNK);
-    return new Map([...byTime].map(([timeMs, n]) => [(timeMs - fromMs) / CHUNK, n]));
-  });
+  const counter = new ChunkedCount(
+    fromMs,
+    toMs,
+    async (chunkFromMs, chunkToMs) => {
+      const byTime = await influx.countByTime(db, chunkFromMs, chunkToMs, CHUNK);
+      return new Map([...byTime].map(([timeMs, n]) => [(timeMs - fromMs) / CHUNK, n]));
+    },
+    (allFromMs, allToMs) => influx.countAll(db, allFromMs, allToMs),
+  );
   const pids = new Map<number, string>(influx.pid === undefined ? [] : [[influx.pid, 'influxd']]);
   return drive(bodies, scenario.clients, target, total, () => counter.stored(), { processes: labelling(pids), order: INFLUX_PROCESSES });
 }
