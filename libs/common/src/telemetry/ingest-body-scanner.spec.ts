@@ -105,6 +105,20 @@ describe('scanIngestBody (the fast path of POST /api/ingest)', () => {
       expect([text.slice(0, 80), scanIngestBody(Buffer.from(text), RECEIVED_AT_US)]).toEqual([text.slice(0, 80), undefined]);
   });
 
+  it('leaves bytes that are not printable ASCII to the general path: invalid UTF-8, raw NUL, escaped surrogates, deep values', () => {
+    const plainPoint = '{"metric":"m","value":1,"source_id":"a"}';
+    const bodies = [
+      Buffer.concat([Buffer.from('{"points":[{"metric":"m'), Buffer.from([0xff, 0xfe]), Buffer.from('","value":1,"source_id":"a"}]}')]),
+      Buffer.concat([Buffer.from('{"points":[{"metric":"m'), Buffer.from([0x00]), Buffer.from('","value":1,"source_id":"a"}]}')]),
+      Buffer.from(`{"points":[${plainPoint},{"metric":"m\\ud800","value":1,"source_id":"a"}]}`),
+      Buffer.from(
+        `{"points":[${plainPoint},{"metric":"m","value":1,"source_id":"a","tags":{"k":${'['.repeat(10_000)}${']'.repeat(10_000)}}}]}`,
+      ),
+      Buffer.from(`{"points":[${plainPoint},{"metric":"m","value":${'['.repeat(10_000)}${']'.repeat(10_000)},"source_id":"a"}]}`),
+    ];
+    for (const body of bodies) expect(scanIngestBody(body, RECEIVED_AT_US)).toBeUndefined();
+  });
+
   it('agrees with the general path on generated bodies, hostile ones included', () => {
     let seed = 11;
     const random = (n: number) => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31), seed % n);
