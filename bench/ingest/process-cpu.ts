@@ -23,10 +23,7 @@ export class ProcessCpu {
       try {
         const label = this.label(Number(entry), readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' '));
         if (label === undefined) continue;
-        // Fields after the command name (which may hold spaces and parentheses): utime is the 12th, stime the 13th.
-        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        seconds.set(label, (seconds.get(label) ?? 0) + (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND);
+        seconds.set(label, (seconds.get(label) ?? 0) + cpuTicks(`/proc/${entry}/stat`) / TICKS_PER_SECOND);
       } catch {
         // The process ended meanwhile.
       }
@@ -40,6 +37,14 @@ export function perPoint(before: CpuSeconds, after: CpuSeconds, points: number, 
   return new Map(order.map((label) => [label, (((after.get(label) ?? 0) - (before.get(label) ?? 0)) * 1e6) / points]));
 }
 
+/** user + system ticks of a process or thread, from its /proc stat file. */
+function cpuTicks(statFile: string): number {
+  // Fields after the command name (which may hold spaces and parentheses): utime is the 12th, stime the 13th.
+  const stat = readFileSync(statFile, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
 /** CPU ticks used so far by this process's threads other than the main one (V8's GC and compiler helpers); 0 where /proc is absent. */
 function helperThreadTicks(): number {
   if (!existsSync('/proc/self/task')) return 0;
@@ -47,9 +52,7 @@ function helperThreadTicks(): number {
   for (const task of readdirSync('/proc/self/task')) {
     if (Number(task) === process.pid) continue;
     try {
-      const stat = readFileSync(`/proc/self/task/${task}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
+      ticks += cpuTicks(`/proc/self/task/${task}/stat`);
     } catch {
       // The thread ended meanwhile.
     }

@@ -216,11 +216,7 @@ class Scanner {
 
   private sameIdentity(other: Int32Array): boolean {
     const spans = this.spans;
-    for (let s = 0; s < 8; s += 2) {
-      const length = spans[s + 1] - spans[s];
-      if (other[s + 1] - other[s] !== length) return false;
-      for (let i = 0; i < length; i++) if (this.b[spans[s] + i] !== this.b[other[s] + i]) return false;
-    }
+    for (let s = 0; s < 8; s += 2) if (!this.sameBytes(spans[s], spans[s + 1], other[s], other[s + 1])) return false;
     return true;
   }
 
