@@ -267,6 +267,18 @@ describe('the ingest fast path: plain numeric bodies read without JSON.parse (in
     expect(body.message.length).toBeGreaterThan(0);
   });
 
+  it('reads no plain body before the key: none, an unknown one → 401, and nothing is stored', async () => {
+    const body = `{"points":[${plain(1, 'fast-noauth')},${plain(2, 'fast-noauth')}]}`;
+    await expectError(await post('/api/ingest', body, { key: null }), 401, 'UNAUTHORIZED');
+    await expectError(await post('/api/ingest', body, { key: 'plx_not_a_key_of_this_platform' }), 401, 'UNAUTHORIZED');
+    expect((await post('/api/ingest', `{"points":[${plain(3, 'fast-auth')}]}`)).status).toBe(200);
+    await platform.drained();
+    const stored = await platform.db.query(
+      `SELECT source_id, count(*)::int AS n FROM telemetry WHERE source_id LIKE 'fast-%auth' GROUP BY 1`,
+    );
+    expect(stored.rows).toEqual([{ source_id: 'fast-auth', n: 1 }]);
+  });
+
   it('refuses 10,001 plain points with 413 and trailing bytes after the body with 400', async () => {
     await expectError(
       await post('/api/ingest', `{"points":[${Array.from({ length: 10_001 }, (_, i) => plain(i, 'fast-bad')).join(',')}]}`),

@@ -51,8 +51,8 @@ export class IngestController {
       return { success: true, accepted };
     } catch (error) {
       const points = body instanceof ScannedIngestBody ? body.points : (body as { points?: unknown })?.points;
-      if (typeof points === 'number') METRICS.ingestPointsRejected.inc(points);
-      else if (Array.isArray(points)) METRICS.ingestPointsRejected.inc(points.length);
+      const count = typeof points === 'number' ? points : Array.isArray(points) ? points.length : 0;
+      if (count) METRICS.ingestPointsRejected.inc(count);
       throw error;
     }
   }

@@ -75,7 +75,7 @@ export class TelemetryPublisher implements OnModuleInit {
     }
     let parts: Buffer[];
     try {
-      parts = encodeTelemetryBatch(orgId, request.receivedAtUs, request.series, this.maxPayload() - TELEMETRY_HEADROOM);
+      parts = encodeTelemetryBatch(orgId, request.receivedAtUs, request.series, this.messageLimit());
     } catch (error) {
       throw new DomainError('PAYLOAD_TOO_LARGE', `${(error as Error).message}; send it in smaller requests`);
     }
@@ -93,8 +93,9 @@ export class TelemetryPublisher implements OnModuleInit {
     });
   }
 
-  private maxPayload(): number {
-    return this.broker.nc.info?.max_payload ?? 1024 * 1024;
+  /** Bytes a telemetry message may take: the broker's max payload less room for headers and subject. */
+  private messageLimit(): number {
+    return (this.broker.nc.info?.max_payload ?? 1024 * 1024) - TELEMETRY_HEADROOM;
   }
 
   /** Sends a message with the org's slot taken; whatever waited meanwhile goes next. */
@@ -114,7 +115,7 @@ export class TelemetryPublisher implements OnModuleInit {
       return;
     }
     this.waiting.delete(orgId);
-    const messages = joinTelemetryBatches(waiting.messages, this.maxPayload() - TELEMETRY_HEADROOM);
+    const messages = joinTelemetryBatches(waiting.messages, this.messageLimit());
     void this.store(orgId, messages, waiting.correlationId)
       .then(
         () => {
