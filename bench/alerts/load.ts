@@ -5,14 +5,13 @@
  * unbroken load. Bodies are made as they are sent (a run of minutes would not fit in memory made
  * beforehand): the same cost in every window, counted as the bench's CPU.
  */
-import { Agent } from 'node:http';
-import { post } from '../ingest/drive.js';
+import { LoadConnection, postRequest } from '../ingest/load-client.js';
 
 /** Unix milliseconds of the load's first point; one point per millisecond after it. */
 const BASE_MS = 1_760_000_000_000;
 
 export class EndlessLoad {
-  private readonly agent: Agent;
+  private readonly connections: LoadConnection[];
   private readonly headers: Record<string, string>;
   private next = 0;
   private running = true;
@@ -28,9 +27,9 @@ export class EndlessLoad {
     private readonly batch = 1000,
     clients = 8,
   ) {
-    this.agent = new Agent({ keepAlive: true, maxSockets: clients });
+    this.connections = Array.from({ length: clients }, () => new LoadConnection(url));
     this.headers = { 'content-type': 'application/json', 'x-api-key': apiKey };
-    this.done = Promise.all(Array.from({ length: clients }, () => this.client())).then(
+    this.done = Promise.all(this.connections.map((connection) => this.client(connection))).then(
       () => undefined,
       (error: Error) => {
         this.running = false;
@@ -49,11 +48,11 @@ export class EndlessLoad {
     return Buffer.from(`{"points":[${parts.join(',')}]}`);
   }
 
-  private async client(): Promise<void> {
+  private async client(connection: LoadConnection): Promise<void> {
     while (this.running) {
       const first = this.next;
       this.next += this.batch;
-      const status = await post(this.url, this.agent, this.headers, this.body(first));
+      const status = await connection.send(postRequest(this.url, this.headers, this.body(first)));
       if (status !== 200) throw new Error(`the gateway answered ${status} to a load request`);
       this.accepted += this.batch;
     }
@@ -63,7 +62,7 @@ export class EndlessLoad {
   async stop(): Promise<void> {
     this.running = false;
     await this.done;
-    this.agent.destroy();
+    for (const connection of this.connections) connection.close();
     if (this.failure) throw this.failure;
   }
 }
