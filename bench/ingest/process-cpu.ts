@@ -1,7 +1,11 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
-/** CPU seconds (user + system) used so far, summed per label, of the processes `label` names. */
-export type CpuSeconds = Map<string, number>;
+/**
+ * CPU seconds (user + system) used so far by each counted process, by label and process id. Kept
+ * per process: a process that ends between two readings (a PostgreSQL backend, say) must not take
+ * its whole past off the difference — summed per label, that once printed −14 µs a point.
+ */
+export type CpuSeconds = Map<string, Map<number, number>>;
 
 const TICKS_PER_SECOND = 100;
 
@@ -23,7 +27,9 @@ export class ProcessCpu {
       try {
         const label = this.label(Number(entry), readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' '));
         if (label === undefined) continue;
-        seconds.set(label, (seconds.get(label) ?? 0) + cpuTicks(`/proc/${entry}/stat`) / TICKS_PER_SECOND);
+        let byPid = seconds.get(label);
+        if (!byPid) seconds.set(label, (byPid = new Map()));
+        byPid.set(Number(entry), cpuTicks(`/proc/${entry}/stat`) / TICKS_PER_SECOND);
       } catch {
         // The process ended meanwhile.
       }
@@ -32,9 +38,19 @@ export class ProcessCpu {
   }
 }
 
-/** CPU microseconds per point of each label between two readings, in `order`. */
+/**
+ * CPU microseconds per point of each label between two readings, in `order`: per process, what it
+ * used between them (all it used, for one started after the first reading). What a process that
+ * ended between them used after the first reading is not known, and not counted.
+ */
 export function perPoint(before: CpuSeconds, after: CpuSeconds, points: number, order: string[]): Map<string, number> {
-  return new Map(order.map((label) => [label, (((after.get(label) ?? 0) - (before.get(label) ?? 0)) * 1e6) / points]));
+  return new Map(
+    order.map((label) => {
+      let used = 0;
+      for (const [pid, now] of after.get(label) ?? []) used += now - (before.get(label)?.get(pid) ?? 0);
+      return [label, (used * 1e6) / points];
+    }),
+  );
 }
 
 /** user + system ticks of a process or thread, from its /proc stat file. */
