@@ -1,6 +1,6 @@
 /**
- * Driving a load through HTTP and timing it until every point is stored: shared by
- * `bench:ingest` (Plexus and InfluxDB) and `bench:alerts` (Plexus with and without alert rules).
+ * Driving a load through HTTP and timing it until every point is committed: `bench:ingest`'s
+ * rounds against Plexus and InfluxDB (bench:alerts shares the load client and the CPU labelling).
  */
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';

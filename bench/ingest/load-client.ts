@@ -35,6 +35,8 @@ export class LoadConnection {
       this.socket.once('connect', resolve);
       this.socket.once('error', reject);
     });
+    // A connection that fails before any request is sent must not end the process: send() rethrows it.
+    this.ready.catch(() => undefined);
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.socket.on('error', (error) => this.fail(error));
     this.socket.on('close', () => this.fail(new Error('the server closed the connection')));
