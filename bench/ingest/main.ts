@@ -19,9 +19,16 @@
  *   shaped like storage v2's `points` (primary key (series_id, time), BRIN on time); only the
  *   COPY is timed.
  *
+ * Every measurement is made BENCH_ROUNDS times (default 3), each round with the scenario's points
+ * at their own times (so each round's points are new), and the table shows the median round with
+ * the range of all: on a 2-core guest one round of the same configuration swung ±15–25 % (raw COPY
+ * alone 457k–787k rows/s within one hour, 2026-12-02), too much for one round to say which side
+ * of a ratio a change is on. Ratios are of medians.
+ *
  * Options (environment): BENCH_POINTS (per scenario, default 300000), BENCH_SCENARIOS
  * (default "1000x8,100x8,1000x8+sessions": batch x clients, "+sessions" = every point carries
- * a session_id and three tags), BENCH_INFLUXD (path of influxd; "off" skips the peer).
+ * a session_id and three tags), BENCH_ROUNDS (default 3), BENCH_INFLUXD (path of influxd; "off"
+ * skips the peer).
  */
 import { cpus, loadavg } from 'node:os';
 import { Readable } from 'node:stream';
@@ -55,6 +62,11 @@ import {
 
 const TOTAL = Number(process.env.BENCH_POINTS || 300_000);
 const SCENARIOS = parseScenarios(process.env.BENCH_SCENARIOS || '1000x8,100x8,1000x8+sessions');
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1 || ROUNDS > 20) throw new Error(`BENCH_ROUNDS must be 1 to 20, got "${process.env.BENCH_ROUNDS}"`);
+/** Round r of a scenario takes runs r * ROUND_RUN_OFFSET + index (line protocol + LP_RUN_OFFSET): warm-ups use 97–99. */
+const ROUND_RUN_OFFSET = 100;
+if (SCENARIOS.length > LP_RUN_OFFSET - 4) throw new Error(`BENCH_SCENARIOS: at most ${LP_RUN_OFFSET - 4} scenarios`);
 /**
  * Warm-up before any timing, for both peers: first many small requests, then large ones of both
  * shapes (with sessions and tags, and without; the first timed scenario ran ~10 % slower than the
@@ -74,22 +86,25 @@ const WARM_UP: Array<{ scenario: Scenario; points: number }> = [
   { scenario: { run: 97, batch: 1000, clients: 8, sessions: false }, points: Math.min(TOTAL, 300_000) },
 ];
 
-interface Prepared {
+/** One scenario's measurements, a round each. */
+interface Row {
   scenario: Scenario;
-  plexus: string[];
-  lineProtocol: string[];
-  /** The scenario's points at other times (run + LP_RUN_OFFSET), as line protocol for Plexus. */
-  plexusLineProtocol: string[];
-  copy: { chunks: Buffer[]; series: number };
+  series: number;
+  plexus: Timing[];
+  plexusLineProtocol: Timing[];
+  influx: Timing[];
+  copySeconds: number[];
 }
 
-interface Row {
-  prepared: Prepared;
-  plexus: Timing;
-  plexusLineProtocol: Timing;
-  influx?: Timing;
-  copySeconds: number;
+/** The scenario's shape at round r's own times. */
+const inRound = (scenario: Scenario, round: number): Scenario => ({ ...scenario, run: scenario.run + round * ROUND_RUN_OFFSET });
+const withLineProtocolTimes = (scenario: Scenario): Scenario => ({ ...scenario, run: scenario.run + LP_RUN_OFFSET });
+
+/** The median round by span (the slower of the middle two when even). */
+function medianOf(timings: Timing[]): Timing {
+  return [...timings].sort((a, b) => a.seconds - b.seconds)[Math.floor(timings.length / 2)];
 }
+const medianSeconds = (seconds: number[]) => [...seconds].sort((a, b) => a - b)[Math.floor(seconds.length / 2)];
 
 async function driveInflux(influx: InfluxPeer, scenario: Scenario, bodies: string[], total: number): Promise<Timing> {
   const db = `bench_${scenario.run}`;
@@ -134,26 +149,25 @@ async function binaryCopy(db: pg.Pool, chunks: Buffer[]): Promise<number> {
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
-console.log(`building ${SCENARIOS.length} × ${TOTAL.toLocaleString('en-US')} points as JSON, line protocol and binary COPY rows…`);
-const prepared: Prepared[] = SCENARIOS.map((scenario) => ({
-  scenario,
-  plexus: plexusBodies(scenario, TOTAL),
-  lineProtocol: lineProtocolBodies(scenario, TOTAL),
-  plexusLineProtocol: lineProtocolBodies({ ...scenario, run: scenario.run + LP_RUN_OFFSET }, TOTAL),
-  copy: binaryCopyChunks(scenario, TOTAL),
-}));
 const warmUps = WARM_UP.map(({ scenario, points }) => ({
   scenario,
   points,
   plexus: plexusBodies(scenario, points),
-  plexusLineProtocol: lineProtocolBodies({ ...scenario, run: scenario.run + LP_RUN_OFFSET }, points),
+  plexusLineProtocol: lineProtocolBodies(withLineProtocolTimes(scenario), points),
   influx: lineProtocolBodies(scenario, points),
 }));
 
 // Before anything starts: the bench itself keeps 2 cores busy, so only the load it found says
 // whether other work shared the machine (a previous run still counts for a minute or so).
 const loadBefore = loadavg();
-const rows: Row[] = [];
+const rows: Row[] = SCENARIOS.map((scenario) => ({
+  scenario,
+  series: 0,
+  plexus: [],
+  plexusLineProtocol: [],
+  influx: [],
+  copySeconds: [],
+}));
 let postgresVersion: string;
 const platform = await Platform.start({ apps: ['pairing', 'ingest', 'gateway'] });
 const natsConnection = await connect({ servers: platform.env.NATS_URL as string });
@@ -162,29 +176,24 @@ try {
   // Warm up: JIT, connection pools, key cache, session path.
   for (const w of warmUps) {
     await drivePlexus(platform, natsConnection, w.scenario, w.plexus, w.points);
-    await drivePlexus(
-      platform,
-      natsConnection,
-      { ...w.scenario, run: w.scenario.run + LP_RUN_OFFSET },
-      w.plexusLineProtocol,
-      w.points,
-      true,
-    );
+    await drivePlexus(platform, natsConnection, withLineProtocolTimes(w.scenario), w.plexusLineProtocol, w.points, true);
   }
-  for (const p of prepared) {
-    console.log(`Plexus: ${scenarioName(p.scenario)}…`);
-    const plexus = await drivePlexus(platform, natsConnection, p.scenario, p.plexus, TOTAL);
-    console.log(`Plexus, line protocol: ${scenarioName(p.scenario)}…`);
-    const plexusLineProtocol = await drivePlexus(
-      platform,
-      natsConnection,
-      { ...p.scenario, run: p.scenario.run + LP_RUN_OFFSET },
-      p.plexusLineProtocol,
-      TOTAL,
-      true,
-    );
-    const copySeconds = await binaryCopy(platform.db, p.copy.chunks);
-    rows.push({ prepared: p, plexus, plexusLineProtocol, copySeconds });
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const row of rows) {
+      // Built per round, before its clock starts (drive() collects the garbage of building first).
+      const scenario = inRound(row.scenario, round);
+      const name = `${scenarioName(scenario)}, round ${round + 1} of ${ROUNDS}`;
+      console.log(`Plexus: ${name}…`);
+      row.plexus.push(await drivePlexus(platform, natsConnection, scenario, plexusBodies(scenario, TOTAL), TOTAL));
+      console.log(`Plexus, line protocol: ${name}…`);
+      const lineProtocolScenario = withLineProtocolTimes(scenario);
+      row.plexusLineProtocol.push(
+        await drivePlexus(platform, natsConnection, lineProtocolScenario, lineProtocolBodies(lineProtocolScenario, TOTAL), TOTAL, true),
+      );
+      const copy = binaryCopyChunks(scenario, TOTAL);
+      row.series = copy.series;
+      row.copySeconds.push(await binaryCopy(platform.db, copy.chunks));
+    }
   }
 } finally {
   await natsConnection.close();
@@ -205,9 +214,12 @@ if (!influxd) {
     influxVersion = influx.version;
     try {
       for (const w of warmUps) await driveInflux(influx, w.scenario, w.influx, w.points);
-      for (const [index, p] of prepared.entries()) {
-        console.log(`InfluxDB: ${scenarioName(p.scenario)}…`);
-        rows[index].influx = await driveInflux(influx, p.scenario, p.lineProtocol, TOTAL);
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const row of rows) {
+          const scenario = inRound(row.scenario, round);
+          console.log(`InfluxDB: ${scenarioName(scenario)}, round ${round + 1} of ${ROUNDS}…`);
+          row.influx.push(await driveInflux(influx, scenario, lineProtocolBodies(scenario, TOTAL), TOTAL));
+        }
       }
     } finally {
       await influx.stop();
@@ -227,39 +239,47 @@ console.log(
     (loadBefore[0] > cpus().length / 2 ? ' — the machine was already busy: figures may be low and noisy' : ''),
 );
 console.log(
-  "rates: points from the first request until all are committed by the store's own account, checked by a count after; raw COPY: the COPY statement alone\n",
+  "rates: points from the first request until all are committed by the store's own account, checked by a count after; raw COPY: the COPY statement alone. " +
+    `Each the median of ${ROUNDS} round(s), [the range of all], in thousands; ratios are of medians\n`,
 );
 console.log(
   '| scenario | series | Plexus points/s (all accepted after) | Plexus, line protocol | line protocol / JSON | InfluxDB points/s (all accepted after) | Plexus / InfluxDB | raw binary COPY rows/s | Plexus / raw COPY |',
 );
 console.log('|---|---|---|---|---|---|---|---|---|');
-for (const { prepared: p, plexus, plexusLineProtocol, influx, copySeconds } of rows) {
-  const lineProtocolRate = TOTAL / plexusLineProtocol.seconds;
-  const plexusRate = TOTAL / plexus.seconds;
-  const influxRate = influx ? TOTAL / influx.seconds : undefined;
-  const copyRate = TOTAL / copySeconds;
+const kilo = (n: number) => Math.round(n / 1000);
+const range = (seconds: number[]) =>
+  seconds.length < 2 ? '' : ` [${kilo(TOTAL / Math.max(...seconds))}–${kilo(TOTAL / Math.min(...seconds))}]`;
+const rateCell = (timings: Timing[]) => {
+  const median = medianOf(timings);
+  return `${fmt(TOTAL / median.seconds)} (${median.acceptedSeconds.toFixed(2)} s)${range(timings.map((t) => t.seconds))}`;
+};
+for (const row of rows) {
+  const plexusRate = TOTAL / medianOf(row.plexus).seconds;
+  const lineProtocolRate = TOTAL / medianOf(row.plexusLineProtocol).seconds;
+  const influxRate = row.influx.length ? TOTAL / medianOf(row.influx).seconds : undefined;
+  const copyRate = TOTAL / medianSeconds(row.copySeconds);
   console.log(
-    `| ${scenarioName(p.scenario)} | ${p.copy.series} | ${fmt(plexusRate)} (${plexus.acceptedSeconds.toFixed(2)} s) | ` +
-      `${fmt(lineProtocolRate)} (${plexusLineProtocol.acceptedSeconds.toFixed(2)} s) | ${(lineProtocolRate / plexusRate).toFixed(2)} | ` +
-      `${influxRate === undefined || !influx ? '—' : `${fmt(influxRate)} (${influx.acceptedSeconds.toFixed(2)} s)`} | ` +
-      `${influxRate === undefined ? '—' : (plexusRate / influxRate).toFixed(2)} | ${fmt(copyRate)} | ${(plexusRate / copyRate).toFixed(2)} |`,
+    `| ${scenarioName(row.scenario)} | ${row.series} | ${rateCell(row.plexus)} | ${rateCell(row.plexusLineProtocol)} | ` +
+      `${(lineProtocolRate / plexusRate).toFixed(2)} | ${influxRate === undefined ? '—' : rateCell(row.influx)} | ` +
+      `${influxRate === undefined ? '—' : (plexusRate / influxRate).toFixed(2)} | ${fmt(copyRate)}${range(row.copySeconds)} | ` +
+      `${(plexusRate / copyRate).toFixed(2)} |`,
   );
 }
 
-const cpuCells = (timing: Timing | undefined) => {
-  if (!timing) return '—';
-  const parts = [...timing.cpu.values()];
+const cpuCells = (timings: Timing[]) => {
+  if (!timings.length) return '—';
+  const parts = [...medianOf(timings).cpu.values()];
   return `${parts.map((us) => us.toFixed(2)).join(' · ')} = **${parts.reduce((a, b) => a + b, 0).toFixed(2)}**`;
 };
 if (new ProcessCpu(() => undefined).available) {
   console.log(
-    `\nCPU per point over the same spans (µs, user + system, from /proc). Plexus: ${PLEXUS_PROCESSES.join(' · ')} ` +
+    `\nCPU per point over the span of each median round (µs, user + system, from /proc). Plexus: ${PLEXUS_PROCESSES.join(' · ')} ` +
       '(gateway includes pairing; nats-server and PostgreSQL are every such process on the machine, the bench is the load generator ' +
       `and the "all stored?" polling). InfluxDB: ${INFLUX_PROCESSES.join(' · ')}.\n`,
   );
   console.log('| scenario | Plexus JSON | Plexus, line protocol | InfluxDB |');
   console.log('|---|---|---|---|');
-  for (const { prepared: p, plexus, plexusLineProtocol, influx } of rows) {
-    console.log(`| ${scenarioName(p.scenario)} | ${cpuCells(plexus)} | ${cpuCells(plexusLineProtocol)} | ${cpuCells(influx)} |`);
+  for (const { scenario, plexus, plexusLineProtocol, influx } of rows) {
+    console.log(`| ${scenarioName(scenario)} | ${cpuCells(plexus)} | ${cpuCells(plexusLineProtocol)} | ${cpuCells(influx)} |`);
   }
 }
