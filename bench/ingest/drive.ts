@@ -6,7 +6,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { CONSUMERS } from '../../libs/common/src/subjects.js';
 import { LoadConnection, postRequest } from './load-client.js';
-import { perPoint, ProcessCpu, settleGarbage } from './process-cpu.js';
+import { perPoint, ProcessCpu, quietMachine, settleGarbage } from './process-cpu.js';
 import type { Platform } from './platform.js';
 import { type Scenario, timeRangeMs } from './scenarios.js';
 
@@ -73,6 +73,7 @@ export async function drive(
   const requests = bodies.map((body) => postRequest(target.url, target.headers, Buffer.from(body)));
   // The garbage of building every scenario's bodies is collected now, not in the timed span.
   await settleGarbage();
+  if (!(await quietMachine())) console.log('  (the machine was still busy when this span started)');
   let next = 0;
   const cpuBefore = cpu.processes.read();
   const started = process.hrtime.bigint();

@@ -11,7 +11,8 @@
  * - Plexus, line protocol: the same points as InfluxDB line protocol to POST /api/v2/write
  *   (`source_tag=source_id`; in the sessions scenario the session id travels as a tag), at other
  *   times so they are new points; timed the same way.
- * - InfluxDB 1.x, when `influxd` is installed: a private influxd in a temporary directory,
+ * - InfluxDB 1.x, when `influxd` is installed: a private influxd in a temporary directory (up,
+ *   idle, beside the idle Plexus apps while they are measured, and the other way round),
  *   line protocol to /write with the same batch size and client count; timed from the first
  *   request until every request is answered (a 204 means fsynced to its WAL and queryable),
  *   checked the same way by `SELECT count(value)`.
@@ -23,7 +24,10 @@
  * at their own times (so each round's points are new), and the table shows the median round with
  * the range of all: on a 2-core guest one round of the same configuration swung ±15–25 % (raw COPY
  * alone 457k–787k rows/s within one hour, 2026-12-02), too much for one round to say which side
- * of a ratio a change is on. Ratios are of medians.
+ * of a ratio a change is on. The peers take turns within a round (Plexus, its line protocol, raw
+ * COPY, InfluxDB; the one not measured idle, and the machine quiet before every span), and a ratio
+ * is the median of the rounds' own ratios: the machine's speed drifts over minutes, and peers
+ * measured minutes apart were measured on different machines.
  *
  * Options (environment): BENCH_POINTS (per scenario, default 300000), BENCH_SCENARIOS
  * (default "1000x8,100x8,1000x8+sessions": batch x clients, "+sessions" = every point carries
@@ -48,7 +52,7 @@ import {
   type Timing,
 } from './drive.js';
 import { findInfluxd, InfluxPeer } from './influx.js';
-import { ProcessCpu } from './process-cpu.js';
+import { ProcessCpu, quietMachine } from './process-cpu.js';
 import { Platform } from './platform.js';
 import {
   binaryCopyChunks,
@@ -105,6 +109,11 @@ function medianOf(timings: Timing[]): Timing {
   return [...timings].sort((a, b) => a.seconds - b.seconds)[Math.floor(timings.length / 2)];
 }
 const medianSeconds = (seconds: number[]) => [...seconds].sort((a, b) => a - b)[Math.floor(seconds.length / 2)];
+/** Plexus's rate over the peer's, round by round (rounds the peer completed), and the median of those. */
+function medianRatio(peerSeconds: number[], plexus: Timing[]): number {
+  const ratios = peerSeconds.map((seconds, round) => seconds / plexus[round].seconds).sort((a, b) => a - b);
+  return ratios[Math.floor((ratios.length - 1) / 2)];
+}
 
 async function driveInflux(influx: InfluxPeer, scenario: Scenario, bodies: string[], total: number): Promise<Timing> {
   const db = `bench_${scenario.run}`;
@@ -138,6 +147,7 @@ async function binaryCopy(db: pg.Pool, chunks: Buffer[]): Promise<number> {
   await db.query('CREATE INDEX points_copy_ceiling_time_brin ON points_copy_ceiling USING brin (time)');
   const client = await db.connect();
   try {
+    await quietMachine();
     const started = process.hrtime.bigint();
     await pipeline(Readable.from(chunks), client.query(copyFrom('COPY points_copy_ceiling FROM STDIN (FORMAT binary)')));
     return Number(process.hrtime.bigint() - started) / 1e9;
@@ -148,6 +158,11 @@ async function binaryCopy(db: pg.Pool, chunks: Buffer[]): Promise<number> {
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+/** Every round's own figure goes to the log as it is measured; the table shows the median. */
+function logged<T extends { seconds: number }>(measured: T, what = ''): T {
+  console.log(`  ${what}${fmt(TOTAL / measured.seconds)} points/s`);
+  return measured;
+}
 
 const warmUps = WARM_UP.map(({ scenario, points }) => ({
   scenario,
@@ -169,37 +184,6 @@ const rows: Row[] = SCENARIOS.map((scenario) => ({
   copySeconds: [],
 }));
 let postgresVersion: string;
-const platform = await Platform.start({ apps: ['pairing', 'ingest', 'gateway'] });
-const natsConnection = await connect({ servers: platform.env.NATS_URL as string });
-try {
-  postgresVersion = (await platform.db.query('SHOW server_version')).rows[0].server_version;
-  // Warm up: JIT, connection pools, key cache, session path.
-  for (const w of warmUps) {
-    await drivePlexus(platform, natsConnection, w.scenario, w.plexus, w.points);
-    await drivePlexus(platform, natsConnection, withLineProtocolTimes(w.scenario), w.plexusLineProtocol, w.points, true);
-  }
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const row of rows) {
-      // Built per round, before its clock starts (drive() collects the garbage of building first).
-      const scenario = inRound(row.scenario, round);
-      const name = `${scenarioName(scenario)}, round ${round + 1} of ${ROUNDS}`;
-      console.log(`Plexus: ${name}…`);
-      row.plexus.push(await drivePlexus(platform, natsConnection, scenario, plexusBodies(scenario, TOTAL), TOTAL));
-      console.log(`Plexus, line protocol: ${name}…`);
-      const lineProtocolScenario = withLineProtocolTimes(scenario);
-      row.plexusLineProtocol.push(
-        await drivePlexus(platform, natsConnection, lineProtocolScenario, lineProtocolBodies(lineProtocolScenario, TOTAL), TOTAL, true),
-      );
-      const copy = binaryCopyChunks(scenario, TOTAL);
-      row.series = copy.series;
-      row.copySeconds.push(await binaryCopy(platform.db, copy.chunks));
-    }
-  }
-} finally {
-  await natsConnection.close();
-  await platform.stop();
-}
-
 let influxVersion = 'not run';
 const influxd = process.env.BENCH_INFLUXD === 'off' ? undefined : process.env.BENCH_INFLUXD || (await findInfluxd());
 if (!influxd) {
@@ -207,27 +191,64 @@ if (!influxd) {
     process.env.BENCH_INFLUXD === 'off'
       ? 'skipped (BENCH_INFLUXD=off)'
       : 'skipped: no influxd on PATH or at /usr/bin/influxd (Debian: apt-get install influxdb; the bench starts its own, not the service)';
-} else {
-  // A peer that fails must not lose the Plexus figures already measured: the table says why.
-  try {
-    const influx = await InfluxPeer.start(influxd);
-    influxVersion = influx.version;
+}
+/** InfluxDB until it fails: a peer that fails must not lose the Plexus figures, and the table says why. */
+let influx: InfluxPeer | undefined;
+const influxFailed = (error: unknown) => {
+  influxVersion = `${influxVersion === 'not run' ? influxd : influxVersion} — FAILED: ${(error as Error).message.split('\n')[0]}`;
+  process.exitCode = 1;
+  const failed = influx;
+  influx = undefined;
+  return failed?.stop().catch(() => undefined);
+};
+const platform = await Platform.start({ apps: ['pairing', 'ingest', 'gateway'] });
+const natsConnection = await connect({ servers: platform.env.NATS_URL as string });
+try {
+  postgresVersion = (await platform.db.query('SHOW server_version')).rows[0].server_version;
+  if (influxd) {
     try {
-      for (const w of warmUps) await driveInflux(influx, w.scenario, w.influx, w.points);
-      for (let round = 0; round < ROUNDS; round++) {
-        for (const row of rows) {
-          const scenario = inRound(row.scenario, round);
-          console.log(`InfluxDB: ${scenarioName(scenario)}, round ${round + 1} of ${ROUNDS}…`);
-          row.influx.push(await driveInflux(influx, scenario, lineProtocolBodies(scenario, TOTAL), TOTAL));
-        }
-      }
-    } finally {
-      await influx.stop();
+      influx = await InfluxPeer.start(influxd);
+      influxVersion = influx.version;
+    } catch (error) {
+      await influxFailed(error);
     }
-  } catch (error) {
-    influxVersion = `${influxVersion === 'not run' ? influxd : influxVersion} — FAILED: ${(error as Error).message.split('\n')[0]}`;
-    process.exitCode = 1;
   }
+  // Warm up: JIT, connection pools, key cache, session path; the peer the same.
+  for (const w of warmUps) {
+    await drivePlexus(platform, natsConnection, w.scenario, w.plexus, w.points);
+    await drivePlexus(platform, natsConnection, withLineProtocolTimes(w.scenario), w.plexusLineProtocol, w.points, true);
+  }
+  if (influx) for (const w of warmUps) await driveInflux(influx, w.scenario, w.influx, w.points).catch(influxFailed);
+  // Round by round, each scenario on both peers within seconds of each other: the machine's speed
+  // drifts over minutes (the same code's headline gave 366k in one run and 616k in the next, with
+  // InfluxDB 775k and 928k), so a peer measured minutes later is measured on another machine.
+  // Whichever is not measured sits idle (its background work is waited out first: quietMachine).
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const row of rows) {
+      // Built per round, before its clock starts (drive() collects the garbage of building first).
+      const scenario = inRound(row.scenario, round);
+      const name = `${scenarioName(scenario)}, round ${round + 1} of ${ROUNDS}`;
+      console.log(`Plexus: ${name}…`);
+      row.plexus.push(logged(await drivePlexus(platform, natsConnection, scenario, plexusBodies(scenario, TOTAL), TOTAL)));
+      console.log(`Plexus, line protocol: ${name}…`);
+      const lineProtocolScenario = withLineProtocolTimes(scenario);
+      row.plexusLineProtocol.push(
+        logged(await drivePlexus(platform, natsConnection, lineProtocolScenario, lineProtocolBodies(lineProtocolScenario, TOTAL), TOTAL, true)),
+      );
+      const copy = binaryCopyChunks(scenario, TOTAL);
+      row.series = copy.series;
+      row.copySeconds.push(logged({ seconds: await binaryCopy(platform.db, copy.chunks) }, 'raw binary COPY: ').seconds);
+      if (influx) {
+        console.log(`InfluxDB: ${name}…`);
+        const timing = await driveInflux(influx, scenario, lineProtocolBodies(scenario, TOTAL), TOTAL).catch(influxFailed);
+        if (timing) row.influx.push(logged(timing));
+      }
+    }
+  }
+} finally {
+  await influx?.stop();
+  await natsConnection.close();
+  await platform.stop();
 }
 
 console.log(`\nPlexus ingest benchmark — ${TOTAL.toLocaleString('en-US')} points per scenario, ${new Date().toISOString()}`);
@@ -240,7 +261,8 @@ console.log(
 );
 console.log(
   "rates: points from the first request until all are committed by the store's own account, checked by a count after; raw COPY: the COPY statement alone. " +
-    `Each the median of ${ROUNDS} round(s), [the range of all], in thousands; ratios are of medians\n`,
+    `Each the median of ${ROUNDS} round(s), [the range of all], in thousands; a ratio is the median of the rounds' ratios, ` +
+    "each round's Plexus against the same round's peer, measured within seconds of each other\n",
 );
 console.log(
   '| scenario | series | Plexus points/s (all accepted after) | Plexus, line protocol | line protocol / JSON | InfluxDB points/s (all accepted after) | Plexus / InfluxDB | raw binary COPY rows/s | Plexus / raw COPY |',
@@ -256,13 +278,14 @@ const rateCell = (timings: Timing[]) => {
 for (const row of rows) {
   const plexusRate = TOTAL / medianOf(row.plexus).seconds;
   const lineProtocolRate = TOTAL / medianOf(row.plexusLineProtocol).seconds;
-  const influxRate = row.influx.length ? TOTAL / medianOf(row.influx).seconds : undefined;
-  const copyRate = TOTAL / medianSeconds(row.copySeconds);
+  // Each round's Plexus against the same round's peer (measured within seconds of it), then the median.
+  const influxRatio = row.influx.length ? medianRatio(row.influx.map((t) => t.seconds), row.plexus) : undefined;
+  const copyRatio = medianRatio(row.copySeconds, row.plexus);
   console.log(
     `| ${scenarioName(row.scenario)} | ${row.series} | ${rateCell(row.plexus)} | ${rateCell(row.plexusLineProtocol)} | ` +
-      `${(lineProtocolRate / plexusRate).toFixed(2)} | ${influxRate === undefined ? '—' : rateCell(row.influx)} | ` +
-      `${influxRate === undefined ? '—' : (plexusRate / influxRate).toFixed(2)} | ${fmt(copyRate)}${range(row.copySeconds)} | ` +
-      `${(plexusRate / copyRate).toFixed(2)} |`,
+      `${(lineProtocolRate / plexusRate).toFixed(2)} | ${influxRatio === undefined ? '—' : rateCell(row.influx)} | ` +
+      `${influxRatio === undefined ? '—' : influxRatio.toFixed(2)} | ${fmt(TOTAL / medianSeconds(row.copySeconds))}${range(row.copySeconds)} | ` +
+      `${copyRatio.toFixed(2)} |`,
   );
 }
 

@@ -98,3 +98,36 @@ export async function settleGarbage(): Promise<void> {
     before = now;
   }
 }
+
+/** Busy and total jiffies of the whole machine (the "cpu" line of /proc/stat); undefined where /proc is absent. */
+function machineTicks(): { busy: number; total: number } | undefined {
+  if (!existsSync('/proc/stat')) return undefined;
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal …: idle and iowait are not busy.
+  const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
+  return { busy: total - fields[3] - fields[4], total };
+}
+
+const QUIET_WINDOW_MS = 200;
+/** Busy share of all cores below which the machine counts as quiet (0.1 = a fifth of one of two cores). */
+const QUIET_SHARE = 0.1;
+
+/**
+ * Waits until the machine is quiet — less than QUIET_SHARE of its CPU busy over QUIET_WINDOW_MS —
+ * or SETTLE_DEADLINE_MS passed; answers whether it was. A peer's background work after its own
+ * round (PostgreSQL's WAL writer and checkpoints, influxd's cache snapshots and compactions) must
+ * not run in the other peer's span when the peers alternate.
+ */
+export async function quietMachine(): Promise<boolean> {
+  const deadline = Date.now() + SETTLE_DEADLINE_MS;
+  let before = machineTicks();
+  if (!before) return true;
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, QUIET_WINDOW_MS));
+    const now = machineTicks()!;
+    const total = now.total - before.total;
+    if (total > 0 && (now.busy - before.busy) / total < QUIET_SHARE) return true;
+    before = now;
+  }
+  return false;
+}
