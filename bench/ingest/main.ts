@@ -67,7 +67,8 @@ import {
 const TOTAL = Number(process.env.BENCH_POINTS || 300_000);
 const SCENARIOS = parseScenarios(process.env.BENCH_SCENARIOS || '1000x8,100x8,1000x8+sessions');
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
-if (!Number.isInteger(ROUNDS) || ROUNDS < 1 || ROUNDS > 20) throw new Error(`BENCH_ROUNDS must be 1 to 20, got "${process.env.BENCH_ROUNDS}"`);
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1 || ROUNDS > 20)
+  throw new Error(`BENCH_ROUNDS must be 1 to 20, got "${process.env.BENCH_ROUNDS}"`);
 /** Round r of a scenario takes runs r * ROUND_RUN_OFFSET + index (line protocol + LP_RUN_OFFSET): warm-ups use 97–99. */
 const ROUND_RUN_OFFSET = 100;
 if (SCENARIOS.length > LP_RUN_OFFSET - 4) throw new Error(`BENCH_SCENARIOS: at most ${LP_RUN_OFFSET - 4} scenarios`);
@@ -233,7 +234,9 @@ try {
       console.log(`Plexus, line protocol: ${name}…`);
       const lineProtocolScenario = withLineProtocolTimes(scenario);
       row.plexusLineProtocol.push(
-        logged(await drivePlexus(platform, natsConnection, lineProtocolScenario, lineProtocolBodies(lineProtocolScenario, TOTAL), TOTAL, true)),
+        logged(
+          await drivePlexus(platform, natsConnection, lineProtocolScenario, lineProtocolBodies(lineProtocolScenario, TOTAL), TOTAL, true),
+        ),
       );
       const copy = binaryCopyChunks(scenario, TOTAL);
       row.series = copy.series;
@@ -279,7 +282,12 @@ for (const row of rows) {
   const plexusRate = TOTAL / medianOf(row.plexus).seconds;
   const lineProtocolRate = TOTAL / medianOf(row.plexusLineProtocol).seconds;
   // Each round's Plexus against the same round's peer (measured within seconds of it), then the median.
-  const influxRatio = row.influx.length ? medianRatio(row.influx.map((t) => t.seconds), row.plexus) : undefined;
+  const influxRatio = row.influx.length
+    ? medianRatio(
+        row.influx.map((t) => t.seconds),
+        row.plexus,
+      )
+    : undefined;
   const copyRatio = medianRatio(row.copySeconds, row.plexus);
   console.log(
     `| ${scenarioName(row.scenario)} | ${row.series} | ${rateCell(row.plexus)} | ${rateCell(row.plexusLineProtocol)} | ` +
