@@ -148,7 +148,7 @@ async function binaryCopy(db: pg.Pool, chunks: Buffer[]): Promise<number> {
   await db.query('CREATE INDEX points_copy_ceiling_time_brin ON points_copy_ceiling USING brin (time)');
   const client = await db.connect();
   try {
-    await quietMachine();
+    if (!(await quietMachine())) console.log('  (the machine was still busy when this COPY started)');
     const started = process.hrtime.bigint();
     await pipeline(Readable.from(chunks), client.query(copyFrom('COPY points_copy_ceiling FROM STDIN (FORMAT binary)')));
     return Number(process.hrtime.bigint() - started) / 1e9;
