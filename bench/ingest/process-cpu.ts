@@ -80,6 +80,22 @@ const QUIET_MS = 100;
 const SETTLE_DEADLINE_MS = 10_000;
 
 /**
+ * Reads `sample` every `intervalMs` until `settled(previous, current)` holds for two consecutive
+ * readings, or SETTLE_DEADLINE_MS passed; answers whether it settled.
+ */
+async function waitForQuiet<T>(intervalMs: number, sample: () => T, settled: (before: T, now: T) => boolean): Promise<boolean> {
+  const deadline = Date.now() + SETTLE_DEADLINE_MS;
+  let before = sample();
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    const now = sample();
+    if (settled(before, now)) return true;
+    before = now;
+  }
+  return false;
+}
+
+/**
  * Collects the load generator's garbage before a timed span and waits until V8's helper threads
  * have finished with it (no CPU for 100 ms, 10 s at most): gc() returns with the sweeping still
  * to do on those threads, and until 2026-12-02 that work — of the many megabytes of bodies built
@@ -89,19 +105,11 @@ const SETTLE_DEADLINE_MS = 10_000;
  */
 export async function settleGarbage(): Promise<void> {
   (globalThis as { gc?: () => void }).gc?.();
-  const deadline = Date.now() + SETTLE_DEADLINE_MS;
-  let before = helperThreadTicks();
-  while (Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, QUIET_MS));
-    const now = helperThreadTicks();
-    if (now === before) return;
-    before = now;
-  }
+  await waitForQuiet(QUIET_MS, helperThreadTicks, (before, now) => now === before);
 }
 
-/** Busy and total jiffies of the whole machine (the "cpu" line of /proc/stat); undefined where /proc is absent. */
-function machineTicks(): { busy: number; total: number } | undefined {
-  if (!existsSync('/proc/stat')) return undefined;
+/** Busy and total jiffies of the whole machine (the "cpu" line of /proc/stat). */
+function machineTicks(): { busy: number; total: number } {
   const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number);
   // user nice system idle iowait irq softirq steal …: idle and iowait are not busy.
   const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
@@ -114,20 +122,14 @@ const QUIET_SHARE = 0.1;
 
 /**
  * Waits until the machine is quiet — less than QUIET_SHARE of its CPU busy over QUIET_WINDOW_MS —
- * or SETTLE_DEADLINE_MS passed; answers whether it was. A peer's background work after its own
- * round (PostgreSQL's WAL writer and checkpoints, influxd's cache snapshots and compactions) must
- * not run in the other peer's span when the peers alternate.
+ * or SETTLE_DEADLINE_MS passed; answers whether it was (true where /proc is absent). A peer's
+ * background work after its own round (PostgreSQL's WAL writer and checkpoints, influxd's cache
+ * snapshots and compactions) must not run in the other peer's span when the peers alternate.
  */
 export async function quietMachine(): Promise<boolean> {
-  const deadline = Date.now() + SETTLE_DEADLINE_MS;
-  let before = machineTicks();
-  if (!before) return true;
-  while (Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, QUIET_WINDOW_MS));
-    const now = machineTicks()!;
+  if (!existsSync('/proc/stat')) return true;
+  return waitForQuiet(QUIET_WINDOW_MS, machineTicks, (before, now) => {
     const total = now.total - before.total;
-    if (total > 0 && (now.busy - before.busy) / total < QUIET_SHARE) return true;
-    before = now;
-  }
-  return false;
+    return total > 0 && (now.busy - before.busy) / total < QUIET_SHARE;
+  });
 }
