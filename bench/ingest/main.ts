@@ -98,7 +98,8 @@ interface Row {
   plexus: Timing[];
   plexusLineProtocol: Timing[];
   influx: Timing[];
-  copySeconds: number[];
+  /** The raw COPY's own span, a round each. */
+  copy: Array<{ seconds: number }>;
 }
 
 /** The scenario's shape at round r's own times. */
@@ -106,13 +107,12 @@ const inRound = (scenario: Scenario, round: number): Scenario => ({ ...scenario,
 const withLineProtocolTimes = (scenario: Scenario): Scenario => ({ ...scenario, run: scenario.run + LP_RUN_OFFSET });
 
 /** The median round by span (the slower of the middle two when even). */
-function medianOf(timings: Timing[]): Timing {
-  return [...timings].sort((a, b) => a.seconds - b.seconds)[Math.floor(timings.length / 2)];
+function medianOf<T extends { seconds: number }>(rounds: T[]): T {
+  return [...rounds].sort((a, b) => a.seconds - b.seconds)[Math.floor(rounds.length / 2)];
 }
-const medianSeconds = (seconds: number[]) => [...seconds].sort((a, b) => a - b)[Math.floor(seconds.length / 2)];
-/** Plexus's rate over the peer's, round by round (rounds the peer completed), and the median of those. */
-function medianRatio(peerSeconds: number[], plexus: Timing[]): number {
-  const ratios = peerSeconds.map((seconds, round) => seconds / plexus[round].seconds).sort((a, b) => a - b);
+/** Plexus's rate over the peer's, round by round (rounds the peer completed), and the median of those (the lower when even). */
+function medianRatio(peer: Array<{ seconds: number }>, plexus: Timing[]): number {
+  const ratios = peer.map(({ seconds }, round) => seconds / plexus[round].seconds).sort((a, b) => a - b);
   return ratios[Math.floor((ratios.length - 1) / 2)];
 }
 
@@ -182,7 +182,7 @@ const rows: Row[] = SCENARIOS.map((scenario) => ({
   plexus: [],
   plexusLineProtocol: [],
   influx: [],
-  copySeconds: [],
+  copy: [],
 }));
 let postgresVersion: string;
 let influxVersion = 'not run';
@@ -243,7 +243,7 @@ try {
       );
       const copy = binaryCopyChunks(scenario, TOTAL);
       row.series = copy.series;
-      row.copySeconds.push(logged({ seconds: await binaryCopy(platform.db, copy.chunks) }, 'raw binary COPY: ').seconds);
+      row.copy.push(logged({ seconds: await binaryCopy(platform.db, copy.chunks) }, 'raw binary COPY: '));
       if (influx) {
         console.log(`InfluxDB: ${name}…`);
         const timing = await driveInflux(influx, scenario, lineProtocolBodies(scenario, TOTAL), TOTAL).catch(influxFailed);
@@ -275,27 +275,24 @@ console.log(
 );
 console.log('|---|---|---|---|---|---|---|---|---|');
 const kilo = (n: number) => Math.round(n / 1000);
-const range = (seconds: number[]) =>
-  seconds.length < 2 ? '' : ` [${kilo(TOTAL / Math.max(...seconds))}–${kilo(TOTAL / Math.min(...seconds))}]`;
+const range = (rounds: Array<{ seconds: number }>) => {
+  const seconds = rounds.map((round) => round.seconds);
+  return seconds.length < 2 ? '' : ` [${kilo(TOTAL / Math.max(...seconds))}–${kilo(TOTAL / Math.min(...seconds))}]`;
+};
 const rateCell = (timings: Timing[]) => {
   const median = medianOf(timings);
-  return `${fmt(TOTAL / median.seconds)} (${median.acceptedSeconds.toFixed(2)} s)${range(timings.map((t) => t.seconds))}`;
+  return `${fmt(TOTAL / median.seconds)} (${median.acceptedSeconds.toFixed(2)} s)${range(timings)}`;
 };
 for (const row of rows) {
   const plexusRate = TOTAL / medianOf(row.plexus).seconds;
   const lineProtocolRate = TOTAL / medianOf(row.plexusLineProtocol).seconds;
   // Each round's Plexus against the same round's peer (measured within seconds of it), then the median.
-  const influxRatio = row.influx.length
-    ? medianRatio(
-        row.influx.map((t) => t.seconds),
-        row.plexus,
-      )
-    : undefined;
-  const copyRatio = medianRatio(row.copySeconds, row.plexus);
+  const influxRatio = row.influx.length ? medianRatio(row.influx, row.plexus) : undefined;
+  const copyRatio = medianRatio(row.copy, row.plexus);
   console.log(
     `| ${scenarioName(row.scenario)} | ${row.series} | ${rateCell(row.plexus)} | ${rateCell(row.plexusLineProtocol)} | ` +
       `${(lineProtocolRate / plexusRate).toFixed(2)} | ${influxRatio === undefined ? '—' : rateCell(row.influx)} | ` +
-      `${influxRatio === undefined ? '—' : influxRatio.toFixed(2)} | ${fmt(TOTAL / medianSeconds(row.copySeconds))}${range(row.copySeconds)} | ` +
+      `${influxRatio === undefined ? '—' : influxRatio.toFixed(2)} | ${fmt(TOTAL / medianOf(row.copy).seconds)}${range(row.copy)} | ` +
       `${copyRatio.toFixed(2)} |`,
   );
 }

@@ -80,8 +80,8 @@ const QUIET_MS = 100;
 const SETTLE_DEADLINE_MS = 10_000;
 
 /**
- * Reads `sample` every `intervalMs` until `settled(previous, current)` holds for two consecutive
- * readings, or SETTLE_DEADLINE_MS passed; answers whether it settled.
+ * Reads `sample` every `intervalMs` until `settled(before, now)` holds between one reading and
+ * the next, or SETTLE_DEADLINE_MS passed; answers whether it settled.
  */
 async function waitForQuiet<T>(intervalMs: number, sample: () => T, settled: (before: T, now: T) => boolean): Promise<boolean> {
   const deadline = Date.now() + SETTLE_DEADLINE_MS;
