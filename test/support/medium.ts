@@ -112,6 +112,9 @@ async function ensureTemplate(template: string): Promise<void> {
     const dataSource = await openDatabase(`${PG_ROOT}/${template}`, [], 2);
     await dataSource.destroy();
     await admin.query(`ALTER DATABASE ${pg.escapeIdentifier(template)} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false`);
+    // On TimescaleDB its job scheduler connected to the new database and stays (a clone would be
+    // refused as long as it does); it does not come back to a database that takes no connections.
+    await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [template]);
   } finally {
     // Ending the session releases the lock too.
     await admin.end();

@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { openDatabase } from './database.js';
 import { MIGRATIONS } from './migrations/index.js';
+import { hasTimescale } from './timescale.js';
 
 const root = process.env.PLEXUS_TEST_DATABASE_ROOT || 'postgres://postgres@127.0.0.1:5432';
 const name = `plexus_test_migrate_${randomBytes(4).toString('hex')}`;
@@ -37,7 +38,11 @@ describe('openDatabase (real PostgreSQL)', () => {
         ]),
       );
       const indexes = await sources[2].query(`SELECT indexname FROM pg_indexes WHERE tablename = 'points' ORDER BY 1`);
-      expect(indexes.map((i: { indexname: string }) => i.indexname)).toEqual(['points_pkey', 'points_time_brin']);
+      // Plain PostgreSQL: BRIN on time. TimescaleDB: the hypertable's own index on time instead.
+      const timescale = await hasTimescale(sources[2]);
+      expect(indexes.map((i: { indexname: string }) => i.indexname)).toEqual(
+        timescale ? ['points_pkey', expect.stringMatching(/^points_time_idx/)] : ['points_pkey', 'points_time_brin'],
+      );
     } finally {
       await Promise.all(sources.map((source) => source.destroy()));
     }

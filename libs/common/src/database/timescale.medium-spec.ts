@@ -25,8 +25,13 @@ describe('tryCreateExtension (real PostgreSQL)', () => {
       await runner.startTransaction();
       // No such extension is installed anywhere: CREATE EXTENSION fails inside the transaction.
       expect(await tryCreateExtension(runner, 'plexus_no_such_extension')).toBe(false);
-      // The plain path of this server: not installed, so not tried.
-      expect(await enableTimescale(runner)).toBe(false);
+      // This server's path: plain PostgreSQL unless TimescaleDB is both installed and preloaded
+      // (the private cluster of docs/operations.md, "Running the TimescaleDB test").
+      const [{ usable }] = await runner.query(
+        `SELECT count(*)::int > 0 AND current_setting('shared_preload_libraries') ~ 'timescaledb' AS usable
+           FROM pg_available_extensions WHERE name = 'timescaledb'`,
+      );
+      expect(await enableTimescale(runner)).toBe(usable);
       await runner.query('CREATE TABLE after_fallback (id int)');
       await runner.commitTransaction();
       const [{ exists }] = await runner.query(`SELECT to_regclass('after_fallback') IS NOT NULL AS exists`);
