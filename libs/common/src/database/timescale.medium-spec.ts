@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { createDataSource, ensureDatabase } from './database.js';
-import { enableTimescale, tryCreateExtension } from './timescale.js';
+import { enableTimescale, preloads, timescaleDecision, tryCreateExtension } from './timescale.js';
 
 // Medium: the fallback path on the real PostgreSQL (in a database of its own, created empty: the
 // migration transaction is what is under test, not a migrated schema).
@@ -27,10 +27,11 @@ describe('tryCreateExtension (real PostgreSQL)', () => {
       expect(await tryCreateExtension(runner, 'plexus_no_such_extension')).toBe(false);
       // This server's path: plain PostgreSQL unless TimescaleDB is both installed and preloaded
       // (the private cluster of docs/operations.md, "Running the TimescaleDB test").
-      const [{ usable }] = await runner.query(
-        `SELECT count(*)::int > 0 AND current_setting('shared_preload_libraries') ~ 'timescaledb' AS usable
+      const [{ available, preload }] = await runner.query(
+        `SELECT count(*)::int > 0 AS available, current_setting('shared_preload_libraries') AS preload
            FROM pg_available_extensions WHERE name = 'timescaledb'`,
       );
+      const usable = timescaleDecision({ available, preloaded: preloads(String(preload), 'timescaledb') }).use;
       expect(await enableTimescale(runner)).toBe(usable);
       await runner.query('CREATE TABLE after_fallback (id int)');
       await runner.commitTransaction();
